@@ -1,0 +1,279 @@
+"""Settings: one TOML table read the same way by the CLI and the notebooks.
+
+Settings live in a ``[tool.analysis]`` table of ``pyproject.toml`` (found by
+walking up from the working directory) or in a file given explicitly; a file
+given explicitly may hold the keys at top level, under ``[analysis]`` or under
+``[tool.analysis]``. Relative paths are resolved against the folder of the file
+that set them. Command-line options override the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from analysis.errors import AnalysisError
+
+UNITS = ("document", "section", "paragraph")
+FORMATS = ("png", "svg", "pdf")
+STOPWORD_LISTS = ("gensim", "none")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of an analysis run, with its default.
+
+    Parameters
+    ----------
+    corpus : Path
+        A folder of ``.txt``/``.md`` files, or a ``.csv``, ``.jsonl`` (optionally
+        ``.gz``) or ``.parquet`` file.
+    out : Path
+        Folder the ``figures`` command writes to.
+    text_column, id_column : str
+        Columns (or JSON fields) holding the text and the document id in table
+        formats. When ``id_column`` is missing, ids are row numbers.
+    encoding : str
+        Encoding of text files; strict decoding, a UTF-8 BOM is dropped.
+    metadata : Path or None
+        A CSV joined on the document id. ``None`` uses ``<corpus>/metadata.csv``
+        when the corpus is a folder that has one.
+    include_outline : bool
+        Whether outline bullets (which repeat the section headings verbatim)
+        count in term analytics. Off by default so headings are counted once.
+    unit : {"document", "section", "paragraph"}
+        Default unit of analysis for per-unit tables.
+    language : str
+        ISO 639-1 code used by the lemmatiser.
+    stopwords : {"gensim", "none"}
+        The maintained stopword list removed from term counts.
+    extra_stopwords : list of str
+        Corpus-specific stopwords, removed after the maintained list.
+    keep_words : list of str
+        Words taken out of the stopword list (kept in counts).
+    min_token_length : int
+        Tokens shorter than this many characters are dropped.
+    drop_numbers : bool
+        Drop tokens made only of digits (``12``, ``2``); ``kr8tom`` stays.
+    lemmatize : bool
+        Replace words by their dictionary lemma (simplemma).
+    phrases : bool
+        Join frequent collocations into multiword terms (gensim ``Phrases``).
+    phrase_min_count : int
+        Minimum corpus count of a pair to become a phrase.
+    phrase_threshold : float
+        Normalised PMI threshold (-1..1) of gensim's ``npmi`` scorer.
+    top_n : int
+        Number of terms shown in ranked figures.
+    formats : tuple of str
+        Figure formats written by ``figures``.
+    dpi : int
+        Resolution of PNG output.
+    seed : int
+        Recorded in every manifest; used by every randomised step.
+    """
+
+    corpus: Path = Path("corpus")
+    out: Path = Path("figures")
+    text_column: str = "text"
+    id_column: str = "id"
+    encoding: str = "utf-8"
+    metadata: Path | None = None
+    include_outline: bool = False
+    unit: str = "document"
+    language: str = "en"
+    stopwords: str = "gensim"
+    extra_stopwords: tuple[str, ...] = ()
+    keep_words: tuple[str, ...] = ()
+    min_token_length: int = 2
+    drop_numbers: bool = True
+    lemmatize: bool = False
+    phrases: bool = True
+    phrase_min_count: int = 5
+    phrase_threshold: float = 0.6
+    top_n: int = 20
+    formats: tuple[str, ...] = FORMATS
+    dpi: int = 300
+    seed: int = 0
+    source: str = field(default="defaults", compare=False)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """Return a copy with ``changes`` validated and applied."""
+        return _validated(dataclasses.replace(self, **changes), self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Settings as plain JSON-compatible values (paths as POSIX strings)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "source":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, Path):
+                value = value.as_posix()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+_PATH_KEYS = {"corpus", "out", "metadata"}
+_LIST_KEYS = {"extra_stopwords", "keep_words", "formats"}
+_CHOICES = {"unit": UNITS, "stopwords": STOPWORD_LISTS}
+
+
+def _label(name: str, where: str) -> str:
+    """How a setting is named in messages: ``--dpi`` on the command line."""
+    return f"--{name.replace('_', '-')}" if where == "command line" else f"setting '{name}'"
+
+
+def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
+    """Convert one raw TOML/CLI value to the type of setting ``name``."""
+    default = Settings.__dataclass_fields__[name].default
+    if name in _PATH_KEYS:
+        if value is None or value == "":
+            return None if name == "metadata" else default
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else base / path
+    if name in _LIST_KEYS:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise AnalysisError(f"{where}: {_label(name, where)} must be a list of strings, got {value!r}")
+        return tuple(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise AnalysisError(f"{where}: {_label(name, where)} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise AnalysisError(f"{where}: {_label(name, where)} must be a whole number, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise AnalysisError(f"{where}: {_label(name, where)} must be a number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise AnalysisError(f"{where}: {_label(name, where)} must be a string, got {value!r}")
+    return value
+
+
+def _validated(settings: Settings, where: str) -> Settings:
+    """Check ranges and choices; raise one clear error for the first problem."""
+    for name, choices in _CHOICES.items():
+        if getattr(settings, name) not in choices:
+            raise AnalysisError(
+                f"{where}: {_label(name, where)} must be one of {', '.join(choices)}, "
+                f"got {getattr(settings, name)!r}"
+            )
+    bad = [f for f in settings.formats if f not in FORMATS]
+    if bad or not settings.formats:
+        raise AnalysisError(
+            f"{where}: {_label('formats', where)} takes a non-empty list of {', '.join(FORMATS)}, got {list(settings.formats)!r}"
+        )
+    limits = {"dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9)}
+    for name, (low, high) in limits.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise AnalysisError(f"{where}: {_label(name, where)} must be between {low} and {high}, got {value}")
+    if not -1.0 <= settings.phrase_threshold <= 1.0:
+        raise AnalysisError(
+            f"{where}: {_label('phrase_threshold', where)} is a normalised PMI and must lie in -1..1, "
+            f"got {settings.phrase_threshold}"
+        )
+    try:
+        "".encode(settings.encoding)
+    except LookupError:
+        raise AnalysisError(f"{where}: {_label('encoding', where)}: unknown encoding {settings.encoding!r}") from None
+    return settings
+
+
+def settings_from_mapping(raw: Mapping[str, Any], *, base: Path, where: str, start: Settings | None = None) -> Settings:
+    """Build settings from a mapping of raw values.
+
+    Parameters
+    ----------
+    raw : mapping
+        Setting names to raw values (TOML values or CLI strings).
+    base : Path
+        Folder that relative paths are resolved against.
+    where : str
+        Named in error messages (a file and table, or "command line").
+    start : Settings, optional
+        Values not in ``raw`` come from here (defaults when omitted).
+    """
+    known = {f.name for f in fields(Settings)} - {"source"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise AnalysisError(
+            f"{where}: unknown setting '{unknown[0]}' (known: {', '.join(sorted(known))})"
+        )
+    start = start or Settings(corpus=base / "corpus", out=base / "figures")
+    changes = {name: _coerce(name, value, base, where) for name, value in raw.items()}
+    return _validated(dataclasses.replace(start, source=where, **changes), where)
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """Return the nearest ``pyproject.toml`` with a ``[tool.analysis]`` table.
+
+    Searches ``start`` (default: the working directory) and its parents.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and "analysis" in _read_toml(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise AnalysisError(f"{path}: cannot read config ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AnalysisError(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_settings(config: str | Path | None = None, *, start: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings the way both the CLI and the notebooks do.
+
+    Parameters
+    ----------
+    config : path, optional
+        A TOML file. When omitted, the nearest ``pyproject.toml`` with a
+        ``[tool.analysis]`` table above ``start`` is used; with none found,
+        the defaults apply relative to ``start``.
+    start : Path, optional
+        Where the search for ``pyproject.toml`` begins (default: working directory).
+    **overrides
+        Settings that win over the file (as the CLI options do). ``None``
+        values are ignored.
+
+    Returns
+    -------
+    Settings
+    """
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise AnalysisError(f"{path}: config file not found")
+        data = _read_toml(path)
+        table = data.get("tool", {}).get("analysis", data.get("analysis", data))
+        where = f"{path} [tool.analysis]" if "tool" in data else str(path)
+        settings = settings_from_mapping(table, base=path.resolve().parent, where=where)
+    else:
+        path = find_config(start)
+        if path is None:
+            base = (start or Path.cwd()).resolve()
+            settings = Settings(corpus=base / "corpus", out=base / "figures")
+        else:
+            table = _read_toml(path)["tool"]["analysis"]
+            settings = settings_from_mapping(table, base=path.parent, where=f"{path} [tool.analysis]")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return settings
+    return settings_from_mapping(given, base=Path.cwd(), where="command line", start=settings)

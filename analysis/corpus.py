@@ -1,0 +1,372 @@
+"""Read a corpus into documents with ids, metadata and blocks.
+
+Sources: a folder of ``.txt``/``.md`` files (recursive), or one ``.csv``,
+``.jsonl``/``.jsonl.gz`` or ``.parquet`` file. Documents are streamed one at a
+time, so memory does not grow with the corpus. The corpus is never written to.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from analysis.config import Settings
+from analysis.errors import AnalysisError
+from analysis.structure import Block, split_blocks
+
+TEXT_SUFFIXES = (".txt", ".md")
+TABLE_SUFFIXES = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
+METADATA_FILE = "metadata.csv"
+_BATCH_ROWS = 10_000
+
+
+class CorpusWarning(UserWarning):
+    """A problem in the corpus that was skipped (empty file, unmatched metadata)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of the corpus.
+
+    Attributes
+    ----------
+    doc_id : str
+        Folder corpora: the path relative to the corpus folder, without suffix,
+        with ``/`` separators. Tables: the id column, as a string.
+    text : str
+        The text, with ``\\n`` line endings.
+    source : str
+        Where the text came from (file, or file and row), for messages.
+    metadata : dict
+        Metadata columns as strings (``folder`` for folder corpora, extra
+        table columns, and columns of ``metadata.csv``).
+    """
+
+    doc_id: str
+    text: str
+    source: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The document split into blocks with roles (see :mod:`analysis.structure`)."""
+        return split_blocks(self.text)
+
+
+def normalize_newlines(text: str) -> str:
+    """Turn ``\\r\\n`` and lone ``\\r`` into ``\\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _guess_encoding(data: bytes) -> str:
+    for candidate in ("cp1252", "latin-1"):
+        try:
+            data.decode(candidate)
+            return candidate
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"  # pragma: no cover - latin-1 decodes any byte string
+
+
+def decode_bytes(data: bytes, encoding: str, source: str) -> str:
+    """Decode strictly; a UTF-8 BOM is dropped; line endings are normalised.
+
+    Raises
+    ------
+    AnalysisError
+        Naming ``source``, the byte offset and a likely encoding.
+    """
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        guess = _guess_encoding(data)
+        raise AnalysisError(
+            f"{source}: not valid {encoding} at byte {exc.start} (looks like {guess}); "
+            f"pass --encoding {guess} or re-save the file as UTF-8"
+        ) from None
+    return normalize_newlines(text)
+
+
+def _is_ignored(relative: Path) -> bool:
+    """Hidden files and folders, and editor backup/lock files."""
+    name = relative.name
+    return (
+        any(part.startswith(".") for part in relative.parts)
+        or name.endswith("~")
+        or (name.startswith("#") and name.endswith("#"))
+        or any(part in {"__pycache__", "node_modules"} for part in relative.parts)
+    )
+
+
+def _table_suffix(path: Path) -> str | None:
+    name = path.name.lower()
+    return next((s for s in TABLE_SUFFIXES if name.endswith(s)), None)
+
+
+class Corpus:
+    """A re-iterable stream of :class:`Document` objects.
+
+    Parameters
+    ----------
+    path : path
+        A folder of text files, or a CSV/JSONL/Parquet file.
+    text_column, id_column : str
+        Table columns with the text and the id.
+    encoding : str
+        Text encoding (strict).
+    metadata : path, optional
+        CSV joined on the document id; ``<folder>/metadata.csv`` by default.
+
+    Notes
+    -----
+    Iterating twice reads the source twice; nothing is cached. Duplicate
+    ids raise :class:`AnalysisError`; empty documents and unmatched metadata
+    give a :class:`CorpusWarning`.
+
+    Examples
+    --------
+    >>> corpus = Corpus.from_settings(load_settings())  # doctest: +SKIP
+    >>> [doc.doc_id for doc in corpus]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        text_column: str = "text",
+        id_column: str = "id",
+        encoding: str = "utf-8",
+        metadata: str | Path | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.text_column = text_column
+        self.id_column = id_column
+        self.encoding = encoding
+        self.metadata = Path(metadata) if metadata is not None else None
+        if not self.path.exists():
+            raise AnalysisError(f"{self.path}: corpus not found (expected a folder of .txt/.md files or a CSV/JSONL/Parquet file)")
+        if self.path.is_file() and _table_suffix(self.path) is None:
+            raise AnalysisError(
+                f"{self.path}: unsupported corpus file (expected a folder, {', '.join(TABLE_SUFFIXES)})"
+            )
+        if self.metadata is None and self.path.is_dir() and (self.path / METADATA_FILE).is_file():
+            self.metadata = self.path / METADATA_FILE
+        if self.metadata is not None and not self.metadata.is_file():
+            raise AnalysisError(f"{self.metadata}: metadata file not found")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Corpus":
+        """Build the corpus described by ``settings``."""
+        return cls(
+            settings.corpus,
+            text_column=settings.text_column,
+            id_column=settings.id_column,
+            encoding=settings.encoding,
+            metadata=settings.metadata,
+        )
+
+    # -- files ---------------------------------------------------------------
+    def files(self) -> list[Path]:
+        """The files the corpus is read from, sorted (metadata last)."""
+        if self.path.is_file():
+            found = [self.path]
+        else:
+            found = sorted(
+                (p for p in self.path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
+                 and not _is_ignored(p.relative_to(self.path))),
+                key=lambda p: p.relative_to(self.path).as_posix(),
+            )
+        if self.metadata is not None:
+            found.append(self.metadata)
+        return found
+
+    def file_hashes(self) -> dict[str, str]:
+        """SHA-256 of every corpus file, keyed by path relative to the corpus."""
+        root = self.path if self.path.is_dir() else self.path.parent
+        hashes = {}
+        for path in self.files():
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            try:
+                key = path.relative_to(root).as_posix()
+            except ValueError:
+                key = path.as_posix()
+            hashes[key] = digest.hexdigest()
+        return hashes
+
+    # -- reading -------------------------------------------------------------
+    def __iter__(self) -> Iterator[Document]:
+        metadata = self._read_metadata()
+        seen: dict[str, str] = {}
+        count = 0
+        for doc in self._raw_documents():
+            if doc.doc_id in seen:
+                raise AnalysisError(
+                    f"{doc.source}: duplicate document id '{doc.doc_id}' (also {seen[doc.doc_id]})"
+                )
+            seen[doc.doc_id] = doc.source
+            if not doc.text.strip():
+                warnings.warn(f"{doc.source}: empty document, skipped", CorpusWarning, stacklevel=2)
+                continue
+            count += 1
+            extra = metadata.get(doc.doc_id)
+            yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra} if extra else doc.metadata)
+        if count == 0:
+            raise AnalysisError(f"{self.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
+        if self.metadata is not None:
+            self._report_unmatched(metadata, seen)
+
+    def _raw_documents(self) -> Iterator[Document]:
+        if self.path.is_dir():
+            yield from self._read_folder()
+            return
+        suffix = _table_suffix(self.path)
+        rows = {".csv": self._csv_rows, ".jsonl": self._jsonl_rows, ".jsonl.gz": self._jsonl_rows,
+                ".parquet": self._parquet_rows}[suffix]()
+        for number, row in enumerate(rows, start=1):
+            yield self._row_document(row, number)
+
+    def _read_folder(self) -> Iterator[Document]:
+        files = self.files()
+        if self.metadata is not None:
+            files = files[:-1]
+        for path in files:
+            relative = path.relative_to(self.path)
+            doc_id = relative.with_suffix("").as_posix()
+            folder = relative.parts[0] if len(relative.parts) > 1 else ""
+            text = decode_bytes(path.read_bytes(), self.encoding, str(path))
+            yield Document(doc_id, text, str(path), {"folder": folder})
+
+    def _row_document(self, row: dict[str, Any], number: int) -> Document:
+        source = f"{self.path}: row {number}"
+        if self.text_column not in row:
+            raise AnalysisError(
+                f"{self.path}: no text column '{self.text_column}' (found: {', '.join(map(str, row)) or 'none'}); "
+                "set text_column or pass --text-column"
+            )
+        text = row[self.text_column]
+        if text is None or (isinstance(text, float) and pd.isna(text)):
+            text = ""
+        if not isinstance(text, str):
+            raise AnalysisError(f"{source}: text column '{self.text_column}' holds {type(text).__name__}, expected text")
+        if self.id_column in row and row[self.id_column] not in (None, ""):
+            doc_id = str(row[self.id_column])
+        elif self.id_column == "id" and "id" not in row:
+            doc_id = str(number)  # no id column: ids are 1-based row numbers
+        else:
+            raise AnalysisError(f"{source}: missing id in column '{self.id_column}'")
+        metadata = {
+            str(k): "" if v is None else str(v)
+            for k, v in row.items()
+            if k not in (self.text_column, self.id_column)
+        }
+        return Document(doc_id, normalize_newlines(text), source, metadata)
+
+    def _csv_rows(self) -> Iterator[dict[str, Any]]:
+        try:
+            with self.path.open("r", encoding=self._text_codec(), newline="") as handle:
+                for chunk in pd.read_csv(handle, dtype=str, keep_default_na=False, chunksize=_BATCH_ROWS):
+                    yield from chunk.to_dict("records")
+        except UnicodeDecodeError as exc:
+            raise AnalysisError(
+                f"{self.path}: not valid {self.encoding} near byte {exc.start}; pass --encoding or re-save as UTF-8"
+            ) from None
+        except pd.errors.ParserError as exc:
+            raise AnalysisError(f"{self.path}: not a readable CSV ({str(exc).strip().splitlines()[0]})") from None
+        except pd.errors.EmptyDataError:
+            return
+
+    def _jsonl_rows(self) -> Iterator[dict[str, Any]]:
+        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        try:
+            with opener(self.path, "rt", encoding=self._text_codec()) as handle:
+                for line_number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise AnalysisError(f"{self.path}: line {line_number} is not valid JSON ({exc.msg})") from None
+                    if not isinstance(record, dict):
+                        raise AnalysisError(f"{self.path}: line {line_number} is not a JSON object")
+                    yield record
+        except UnicodeDecodeError as exc:
+            raise AnalysisError(
+                f"{self.path}: not valid {self.encoding} near byte {exc.start}; pass --encoding or re-save as UTF-8"
+            ) from None
+        except (OSError, EOFError) as exc:
+            raise AnalysisError(f"{self.path}: cannot read ({exc})") from None
+
+    def _parquet_rows(self) -> Iterator[dict[str, Any]]:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:  # pragma: no cover - pyarrow is a dependency
+            raise AnalysisError(f"{self.path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+        try:
+            parquet = pq.ParquetFile(self.path)
+        except Exception as exc:  # pyarrow raises several types for a bad file
+            raise AnalysisError(f"{self.path}: not a readable Parquet file ({exc})") from None
+        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
+            yield from batch.to_pylist()
+
+    def _text_codec(self) -> str:
+        return "utf-8-sig" if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else self.encoding
+
+    # -- metadata ------------------------------------------------------------
+    def _read_metadata(self) -> dict[str, dict[str, str]]:
+        if self.metadata is None:
+            return {}
+        try:
+            table = pd.read_csv(self.metadata, dtype=str, keep_default_na=False, encoding=self._text_codec())
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise AnalysisError(f"{self.metadata}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+        key = next((c for c in (self.id_column, "doc_id", "id") if c in table.columns), None)
+        if key is None:
+            raise AnalysisError(
+                f"{self.metadata}: no id column (expected '{self.id_column}', 'doc_id' or 'id'; "
+                f"found: {', '.join(table.columns)})"
+            )
+        duplicated = table.loc[table[key].duplicated(), key].unique().tolist()
+        if duplicated:
+            warnings.warn(
+                f"{self.metadata}: duplicate ids {_preview(duplicated)}; the first row of each is used",
+                CorpusWarning, stacklevel=3,
+            )
+            table = table.drop_duplicates(subset=key, keep="first")
+        return {row[key]: {c: row[c] for c in table.columns if c != key} for row in table.to_dict("records")}
+
+    def _report_unmatched(self, metadata: dict[str, dict[str, str]], seen: dict[str, str]) -> None:
+        no_document = sorted(set(metadata) - set(seen))
+        no_metadata = sorted(set(seen) - set(metadata))
+        if no_document:
+            warnings.warn(f"{self.metadata}: {len(no_document)} id(s) match no document: {_preview(no_document)}",
+                          CorpusWarning, stacklevel=3)
+        if no_metadata:
+            warnings.warn(f"{self.metadata}: {len(no_metadata)} document(s) have no metadata row: {_preview(no_metadata)}",
+                          CorpusWarning, stacklevel=3)
+
+
+def _preview(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def blocks_table(corpus: Corpus) -> pd.DataFrame:
+    """One row per block: ``doc_id, block, role, section, section_title, start, end, n_chars, text``."""
+    rows = [
+        {"doc_id": doc.doc_id, "block": b.index, "role": b.role, "section": b.section,
+         "section_title": b.section_title, "start": b.start, "end": b.end, "n_chars": len(b.text), "text": b.text}
+        for doc in corpus
+        for b in doc.blocks
+    ]
+    return pd.DataFrame(rows, columns=["doc_id", "block", "role", "section", "section_title", "start", "end", "n_chars", "text"])

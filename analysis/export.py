@@ -1,0 +1,272 @@
+"""The only module that writes files: figures in every format, the data
+behind them as CSV, and a provenance manifest.
+
+Output is reproducible byte for byte: PNG carries no software tag, PDF no
+creator/producer/date, SVG a fixed hash salt and no date. Every file is
+written to a temporary name and renamed into place; :func:`write_figures`
+stages a whole run in a temporary folder first, so a failure leaves the
+output folder as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Callable, Iterable
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis import __version__
+from analysis.config import Settings
+from analysis.corpus import Corpus
+from analysis.figures import REGISTRY, get_spec, make_figure
+from analysis.plots import STYLE
+from analysis.terms import TermCounts
+
+MANIFEST = "manifest.json"
+SVG_HASH_SALT = "corpus-analysis"
+PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "simplemma")
+_SAVE_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "svg": {"Creator": None, "Date": None},
+}
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def figure_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
+    """Render ``fig`` to ``fmt`` (png, svg, pdf) with reproducible metadata."""
+    buffer = io.BytesIO()
+    with plt.rc_context({**STYLE, "svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
+    return buffer.getvalue()
+
+
+def csv_bytes(data: pd.DataFrame) -> bytes:
+    """A DataFrame as UTF-8 CSV with ``\\n`` line endings and full float precision."""
+    return data.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape the output, and the Python version."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = __version__ if name == "corpus-analysis" else "not installed"
+    return found
+
+
+def _relative(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    return Path(os.path.relpath(Path(path).resolve(), root.resolve())).as_posix()
+
+
+def _portable_settings(settings: Settings, root: Path) -> dict:
+    """Settings with paths relative to ``root`` so manifests match across clones."""
+    values = settings.to_dict()
+    for key in ("corpus", "out", "metadata"):
+        values[key] = _relative(getattr(settings, key), root)
+    return values
+
+
+def render_figures(
+    names: Iterable[str],
+    tc: TermCounts,
+    settings: Settings,
+    corpus: Corpus,
+    progress: Callable[[str], None] | None = None,
+    previous: Path | None = None,
+) -> dict[str, bytes]:
+    """Every output file of a run, in memory: ``{file name: bytes}``, manifest included.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Registered figures to render.
+    tc : TermCounts
+    settings : Settings
+    corpus : Corpus
+        Hashed into the manifest.
+    progress : callable, optional
+        Called with each figure name before it is rendered.
+    previous : Path, optional
+        An existing manifest whose entries for figures not rendered now are
+        carried over (a partial run with ``--only`` keeps one manifest).
+    """
+    root = settings.out.resolve().parent
+    files: dict[str, bytes] = {}
+    manifest_figures = {}
+    for name in names:
+        if progress:
+            progress(name)
+        fig, data = make_figure(name, tc, settings)
+        try:
+            produced = {f"{name}.csv": csv_bytes(data)}
+            for fmt in settings.formats:
+                produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, settings.dpi)
+        finally:
+            plt.close(fig)
+        files.update(produced)
+        manifest_figures[name] = {
+            "description": get_spec(name).description,
+            "files": {fname: sha256(data) for fname, data in sorted(produced.items())},
+        }
+    if previous is not None and previous.is_file():
+        try:
+            earlier = json.loads(previous.read_text(encoding="utf-8")).get("figures", {})
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            earlier = {}
+        manifest_figures = {**{k: v for k, v in earlier.items() if k in REGISTRY}, **manifest_figures}
+    manifest = {
+        "generator": f"corpus-analysis {__version__}",
+        "command": "corpus-analysis figures",
+        "settings": _portable_settings(settings, root),
+        "corpus": {"path": _relative(settings.corpus, root), "files": corpus.file_hashes()},
+        "packages": package_versions(),
+        "figures": dict(sorted(manifest_figures.items())),
+    }
+    files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return files
+
+
+def _is_ours(path: Path) -> bool:
+    """Files a figures run writes: registered figure stems and the manifest."""
+    return path.name == MANIFEST or path.name.split(".")[0] in REGISTRY
+
+
+def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) -> list[Path]:
+    """Write rendered files into ``out`` safely.
+
+    Every file is first written to a staging folder beside ``out``; only when
+    all are written are they renamed into ``out``, so an interrupted or failed
+    run leaves ``out`` unchanged. Files whose bytes are unchanged are not
+    rewritten.
+
+    Parameters
+    ----------
+    files : dict
+        From :func:`render_figures`.
+    out : Path
+    prune : bool, default False
+        Also remove files of registered figures (and formats) that this run
+        did not produce, so ``out`` holds exactly one run.
+
+    Returns
+    -------
+    list of Path
+        The files written or replaced.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-staging-"))
+    written = []
+    try:
+        for name, data in files.items():
+            target = out / name
+            if target.is_file() and target.read_bytes() == data:
+                continue
+            (staging / name).write_bytes(data)
+        for staged in sorted(staging.iterdir()):
+            os.replace(staged, out / staged.name)
+            written.append(out / staged.name)
+        if prune:
+            for stale in sorted(out.iterdir()):
+                if stale.is_file() and _is_ours(stale) and stale.name not in files:
+                    stale.unlink()
+                    written.append(stale)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Result of :func:`check_figures`.
+
+    Attributes
+    ----------
+    stale : list of str
+        Files missing, extra or different from a fresh run.
+    uncompared : list of str
+        Image files not compared byte for byte because they were made with
+        other package versions (their data CSVs still are).
+    """
+
+    stale: list[str]
+    uncompared: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale
+
+
+def check_figures(files: dict[str, bytes], out: Path, *, complete: bool = True) -> Staleness:
+    """Compare a fresh run (``files``) with what is in ``out``.
+
+    CSV data, the manifest's settings, corpus hashes and figure list are
+    always compared. Images are compared byte for byte when the committed
+    manifest records the same package versions as this environment;
+    otherwise rendering may legitimately differ and they are listed as
+    uncompared. With ``complete`` (a run of every figure), figure files in
+    ``out`` that the run did not produce are stale too.
+    """
+    stale, uncompared = [], []
+    manifest_path = out / MANIFEST
+    if not manifest_path.is_file():
+        return Staleness([MANIFEST + " (missing)"], [])
+    try:
+        committed = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return Staleness([MANIFEST + " (unreadable)"], [])
+    fresh = json.loads(files[MANIFEST])
+    same_packages = committed.get("packages") == fresh["packages"]
+    keys = ("settings", "corpus", "generator", "figures") if complete else ("settings", "corpus", "generator")
+    for key in keys:
+        if key == "figures" and set(committed.get(key, {})) == set(fresh[key]):
+            continue
+        if committed.get(key) != fresh[key]:
+            stale.append(f"{MANIFEST} ({key} changed)")
+    for name, data in sorted(files.items()):
+        if name == MANIFEST:
+            continue
+        target = out / name
+        if not target.is_file():
+            stale.append(f"{name} (missing)")
+        elif name.endswith(".csv") or same_packages:
+            if target.read_bytes() != data:
+                stale.append(f"{name} (differs)")
+        else:
+            uncompared.append(name)
+    for extra in sorted(out.iterdir()) if complete else ():
+        if extra.is_file() and _is_ours(extra) and extra.name not in files:
+            stale.append(f"{extra.name} (not produced by this run)")
+    return Staleness(stale, uncompared)

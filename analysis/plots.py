@@ -1,0 +1,277 @@
+"""Plot functions: ``plot_*(data, *, ax=None, ...) -> Axes``.
+
+Each function takes a tidy table from :mod:`analysis.terms`, draws on ``ax``
+(a new figure only when none is given) and returns the Axes. Nothing here
+saves or shows a figure. Sizes and fonts are chosen for a journal's single
+column (3.5 in); colours are the Okabe-Ito palette and cividis, both safe for
+colour-blind readers.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+
+SINGLE_COLUMN_IN = 3.5
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "grey": "#999999", "black": "#000000",
+}
+ROLE_COLORS = {
+    "summary": OKABE_ITO["orange"],
+    "intro": OKABE_ITO["sky blue"],
+    "outline": OKABE_ITO["grey"],
+    "heading": OKABE_ITO["black"],
+    "body": OKABE_ITO["blue"],
+    "conclusion": OKABE_ITO["vermillion"],
+    "paragraph": OKABE_ITO["bluish green"],
+}
+BAR_COLOR = OKABE_ITO["blue"]
+LINE_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow")]
+
+STYLE = {
+    "font.size": 7,
+    "axes.titlesize": 7.5,
+    "axes.labelsize": 7,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "legend.fontsize": 6.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlelocation": "left",
+    "figure.dpi": 150,
+}
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
+    """Shortest unique prefixes of ``ids`` (at least ``min_length`` characters),
+    with an ellipsis where an id was cut.
+
+    >>> short_labels(["000_2b6e", "001_6c88"])
+    {'000_2b6e': '000…', '001_6c88': '001…'}
+    """
+    ids = list(dict.fromkeys(ids))
+    labels = {}
+    for doc_id in ids:
+        length = min(min_length, len(doc_id))
+        while length < len(doc_id) and any(o != doc_id and o.startswith(doc_id[:length]) for o in ids):
+            length += 1
+        labels[doc_id] = doc_id if length >= len(doc_id) else doc_id[:length] + "\u2026"
+    return labels
+
+
+def _empty(ax: Axes, message: str) -> Axes:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=OKABE_ITO["grey"])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, value: str = "per_1000_tokens") -> Axes:
+    """Horizontal bars of the ``n`` most frequent terms.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.terms.term_frequencies` with ``by="corpus"``.
+    ax : Axes, optional
+    n : int, default 20
+    value : {"per_1000_tokens", "count"}
+    """
+    top = data.nsmallest(n, "rank")
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.6 + 0.14 * len(top)))
+    if top.empty:
+        return _empty(ax, "no terms")
+    y = np.arange(len(top))
+    ax.barh(y, top[value], color=BAR_COLOR, height=0.7)
+    ax.set_yticks(y, top["term"])
+    ax.invert_yaxis()
+    ax.set_xlabel("occurrences per 1,000 word tokens" if value == "per_1000_tokens" else "occurrences (count)")
+    for yi, count in zip(y, top["count"]):
+        ax.annotate(f"{count}", (0, yi), xytext=(2, 0), textcoords="offset points", va="center", fontsize=5.5, color="white")
+    tokens = int(top["tokens"].iloc[0])
+    ax.set_title(f"Top {len(top)} terms in the corpus\n(n = {tokens:,} word tokens; bar labels: raw counts)")
+    ax.margins(y=0.01)
+    return ax
+
+
+def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 6) -> Axes:
+    """Small multiples in one Axes: the ``n`` most distinctive terms (TF-IDF) of
+    each document, one panel per document, on a shared x axis.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.terms.tfidf`.
+    """
+    top = data[(data["rank"] <= n) & (data["tfidf"] > 0)]
+    docs = sorted(top["doc_id"].unique())
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.5 + len(docs) * (0.15 * n + 0.25)))
+    if top.empty:
+        return _empty(ax, "no distinctive terms\n(every term occurs in every document)")
+    labels = short_labels(docs)
+    y, ticks, names, colors = 0.0, [], [], []
+    for i, doc_id in enumerate(docs):
+        rows = top[top["doc_id"] == doc_id].sort_values("rank")
+        ax.text(0, y - 0.15, f"document {labels[doc_id]}", fontsize=6.5, fontweight="bold", va="bottom",
+                transform=ax.get_yaxis_transform())
+        ys = y + 0.55 + np.arange(len(rows))
+        ax.barh(ys, rows["tfidf"] * 1000, color=LINE_COLORS[i % len(LINE_COLORS)], height=0.75)
+        ticks.extend(ys)
+        names.extend(rows["term"])
+        y = ys[-1] + 1.3
+    ax.set_yticks(ticks, names)
+    ax.set_ylim(y - 0.6, -0.9)
+    ax.set_xlabel("TF-IDF \u00d7 1,000 (count per word token \u00d7 ln(N / document frequency))")
+    ax.set_title(f"Most distinctive terms per document (top {n}, TF-IDF)")
+    return ax
+
+
+def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25, cmap: str = "cividis") -> Axes:
+    """Terms x documents heatmap of occurrences per 1,000 word tokens.
+
+    Rows are the ``n`` terms with the highest corpus count; cells print the raw count.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.terms.term_frequencies` with ``by="document"``.
+    """
+    order = data.groupby("term")["count"].sum().sort_values(ascending=False, kind="stable")
+    order = order[sorted(order.index, key=lambda t: (-order[t], t))].head(n)
+    docs = sorted(data["doc_id"].unique())
+    rate = data.pivot_table(index="term", columns="doc_id", values="per_1000_tokens", fill_value=0).reindex(index=order.index, columns=docs, fill_value=0)
+    counts = data.pivot_table(index="term", columns="doc_id", values="count", fill_value=0).reindex(index=order.index, columns=docs, fill_value=0)
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
+    if rate.empty:
+        return _empty(ax, "no terms")
+    image = ax.imshow(rate.to_numpy(), aspect="auto", cmap=cmap, vmin=0)
+    labels = short_labels(docs)
+    ax.set_xticks(range(len(docs)), [labels[d] for d in docs], rotation=0 if len(docs) <= 8 else 90)
+    ax.set_yticks(range(len(rate)), rate.index)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if len(docs) <= 20:
+        threshold = rate.to_numpy().max() * 0.6
+        for (r, c), count in np.ndenumerate(counts.to_numpy()):
+            ax.text(c, r, f"{int(count)}", ha="center", va="center", fontsize=5.5,
+                    color="black" if rate.iat[r, c] > threshold else "white")
+    colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+    colorbar.set_label("occurrences per 1,000 word tokens")
+    colorbar.ax.tick_params(labelsize=6)
+    ax.set_xlabel("document (cells: raw counts)")
+    ax.set_title(f"Top {len(rate)} corpus terms by document")
+    return ax
+
+
+def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """One bar per document, split into its blocks and coloured by role;
+    bar length is the document's length in word tokens.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.terms.block_overview`.
+    """
+    docs = sorted(data["doc_id"].unique())
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.28 * len(docs)))
+    labels = short_labels(docs)
+    for y, doc_id in enumerate(docs):
+        rows = data[data["doc_id"] == doc_id]
+        ax.barh(
+            np.full(len(rows), y), rows["n_tokens"], left=rows["start_token"], height=0.7,
+            color=[ROLE_COLORS.get(r, OKABE_ITO["grey"]) for r in rows["role"]],
+            edgecolor="white", linewidth=0.4,
+            hatch=[None if inc else "////" for inc in rows["included"]],
+        )
+    ax.set_yticks(range(len(docs)), [labels[d] for d in docs])
+    ax.invert_yaxis()
+    ax.set_xlabel("position in document (word tokens)")
+    ax.set_ylabel("document")
+    roles = [r for r in ROLE_COLORS if r in set(data["role"])]
+    excluded = set(data.loc[~data["included"], "role"])
+    handles = [Patch(facecolor=ROLE_COLORS[r], hatch="////" if r in excluded else None, edgecolor="white",
+                     label=f"{r} (not counted)" if r in excluded else r) for r in roles]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.32 - 0.02 * (6 - len(docs))), ncols=4,
+              frameon=False, handlelength=1.2, columnspacing=1.0)
+    ax.set_title("Article structure: blocks by role, length in word tokens")
+    return ax
+
+
+def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 7) -> Axes:
+    """Rank-frequency (Zipf) plot on log-log axes: the corpus, each document,
+    and a reference line of slope -1 through the corpus's top term.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.terms.rank_frequency`.
+    max_documents : int, default 7
+        Documents drawn individually; more documents are left out of the plot
+        (they stay in the data).
+    """
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 2.6))
+    docs = [s for s in sorted(data["scope"].unique()) if s != "corpus"]
+    labels = short_labels(docs)
+    if len(docs) <= max_documents:
+        for i, doc_id in enumerate(docs):
+            rows = data[data["scope"] == doc_id]
+            ax.loglog(rows["rank"], rows["relative_frequency"], lw=0.8, alpha=0.9,
+                      color=LINE_COLORS[(i + 1) % len(LINE_COLORS)], label=f"document {labels[doc_id]}")
+    corpus = data[data["scope"] == "corpus"]
+    ax.loglog(corpus["rank"], corpus["relative_frequency"], lw=1.8, color="black", label="corpus")
+    if not corpus.empty:
+        ranks = np.array([1, corpus["rank"].max()])
+        ax.loglog(ranks, corpus["relative_frequency"].iloc[0] / ranks, ls="--", lw=0.8, color=OKABE_ITO["grey"],
+                  label="Zipf reference (slope \u22121)")
+    ax.set_xlabel("rank of term (log scale)")
+    ax.set_ylabel("share of counted terms (log scale)")
+    ax.set_title("Rank-frequency distribution of terms")
+    ax.legend(frameon=False, loc="lower left")
+    return ax
+
+
+def plot_preprocessing_waterfall(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Tokens and types left after each preprocessing step, with what each
+    step removed or changed most.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :attr:`analysis.terms.TermCounts.waterfall`.
+    """
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.8 + 0.42 * len(data)))
+    y = np.arange(len(data))
+    ax.barh(y - 0.18, data["tokens"], height=0.36, color=BAR_COLOR, label="tokens")
+    ax.barh(y + 0.18, data["types"], height=0.36, color=OKABE_ITO["orange"], label="types (distinct)")
+    ax.set_yticks(y, data["step"])
+    ax.invert_yaxis()
+    top = data["tokens"].max()
+    for yi, row in zip(y, data.itertuples()):
+        ax.annotate(f"{row.tokens:,}", (row.tokens, yi - 0.18), xytext=(2, 0), textcoords="offset points",
+                    va="center", fontsize=5.5)
+        ax.annotate(f"{row.types:,}", (row.types, yi + 0.18), xytext=(2, 0), textcoords="offset points",
+                    va="center", fontsize=5.5)
+        if row.top_affected:
+            first = "; ".join(row.top_affected.split("; ")[:3])
+            verb = "joined" if row.step == "phrases joined" else "changed" if row.step == "lemmatised" else "removed"
+            ax.annotate(f"{verb}: {first}", (top * 0.3, yi + 0.5), fontsize=5, color="#444444", va="center")
+    ax.set_xlim(0, top * 1.15)
+    ax.set_xlabel("word tokens / distinct types left after the step")
+    ax.set_title("Preprocessing waterfall: what each step leaves")
+    ax.legend(frameon=False, loc="lower right")
+    return ax
