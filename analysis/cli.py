@@ -176,9 +176,9 @@ def _cmd_figures(args: argparse.Namespace) -> int:
                   "compared byte for byte (their data CSVs were)")
         print(f"{settings.out}: {'stale' if result.stale else 'up to date'}")
         return EXIT_STALE if result.stale else EXIT_OK
-    written = write_figures(files, settings.out, prune=not args.only)
-    print(f"{settings.out}: {len(files)} files for {len(names)} figures ({len(written)} written or removed, "
-          f"{len(files) - len(written)} unchanged)" if len(written) <= len(files) else f"{settings.out}: updated")
+    changed = write_figures(files, settings.out, prune=not args.only)
+    print(f"{settings.out}: {len(files)} files for {len(names)} figures; {len(changed)} written or removed, "
+          f"the rest unchanged")
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
 
 SINGLE_COLUMN_IN = 3.5
@@ -103,7 +104,8 @@ def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, v
     for yi, count in zip(y, top["count"]):
         ax.annotate(f"{count}", (0, yi), xytext=(2, 0), textcoords="offset points", va="center", fontsize=5.5, color="white")
     tokens = int(top["tokens"].iloc[0])
-    ax.set_title(f"Top {len(top)} terms in the corpus\n(n = {tokens:,} word tokens; bar labels: raw counts)")
+    ax.set_xlabel(ax.get_xlabel() + f"\n(corpus of {tokens:,} word tokens; bar labels: raw counts)")
+    ax.set_title(f"Top {len(top)} terms in the corpus")
     ax.margins(y=0.01)
     return ax
 
@@ -135,8 +137,8 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
         y = ys[-1] + 1.3
     ax.set_yticks(ticks, names)
     ax.set_ylim(y - 0.6, -0.9)
-    ax.set_xlabel("TF-IDF \u00d7 1,000 (count per word token \u00d7 ln(N / document frequency))")
-    ax.set_title(f"Most distinctive terms per document (top {n}, TF-IDF)")
+    ax.set_xlabel("TF-IDF \u00d7 1,000\n(count per word token \u00d7 ln(N documents / documents with the term))")
+    ax.set_title(f"Most distinctive terms per document (top {n})")
     return ax
 
 
@@ -158,7 +160,8 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
     ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
     if rate.empty:
         return _empty(ax, "no terms")
-    image = ax.imshow(rate.to_numpy(), aspect="auto", cmap=cmap, vmin=0)
+    # A square-root colour scale keeps the rarer terms visible next to a dominant one.
+    image = ax.imshow(rate.to_numpy(), aspect="auto", cmap=cmap, norm=PowerNorm(0.5, vmin=0))
     labels = short_labels(docs)
     ax.set_xticks(range(len(docs)), [labels[d] for d in docs], rotation=0 if len(docs) <= 8 else 90)
     ax.set_yticks(range(len(rate)), rate.index)
@@ -166,12 +169,12 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
     for spine in ax.spines.values():
         spine.set_visible(False)
     if len(docs) <= 20:
-        threshold = rate.to_numpy().max() * 0.6
+        shade = image.norm(rate.to_numpy())
         for (r, c), count in np.ndenumerate(counts.to_numpy()):
             ax.text(c, r, f"{int(count)}", ha="center", va="center", fontsize=5.5,
-                    color="black" if rate.iat[r, c] > threshold else "white")
+                    color="black" if shade[r, c] > 0.6 else "white")
     colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
-    colorbar.set_label("occurrences per 1,000 word tokens")
+    colorbar.set_label("occurrences per 1,000 word tokens (square-root scale)")
     colorbar.ax.tick_params(labelsize=6)
     ax.set_xlabel("document (cells: raw counts)")
     ax.set_title(f"Top {len(rate)} corpus terms by document")
@@ -206,9 +209,9 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     excluded = set(data.loc[~data["included"], "role"])
     handles = [Patch(facecolor=ROLE_COLORS[r], hatch="////" if r in excluded else None, edgecolor="white",
                      label=f"{r} (not counted)" if r in excluded else r) for r in roles]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.32 - 0.02 * (6 - len(docs))), ncols=4,
-              frameon=False, handlelength=1.2, columnspacing=1.0)
-    ax.set_title("Article structure: blocks by role, length in word tokens")
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3,
+              frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0.2)
+    ax.set_title("Document structure: blocks by role", pad=26)
     return ax
 
 
@@ -254,24 +257,24 @@ def plot_preprocessing_waterfall(data: pd.DataFrame, *, ax: Axes | None = None) 
     data : DataFrame
         :attr:`analysis.terms.TermCounts.waterfall`.
     """
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.8 + 0.42 * len(data)))
-    y = np.arange(len(data))
-    ax.barh(y - 0.18, data["tokens"], height=0.36, color=BAR_COLOR, label="tokens")
-    ax.barh(y + 0.18, data["types"], height=0.36, color=OKABE_ITO["orange"], label="types (distinct)")
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.5 * len(data)))
+    y = np.arange(len(data)) * 1.4
+    ax.barh(y - 0.2, data["tokens"], height=0.4, color=BAR_COLOR, label="tokens")
+    ax.barh(y + 0.2, data["types"], height=0.4, color=OKABE_ITO["orange"], label="types (distinct)")
     ax.set_yticks(y, data["step"])
     ax.invert_yaxis()
     top = data["tokens"].max()
     for yi, row in zip(y, data.itertuples()):
-        ax.annotate(f"{row.tokens:,}", (row.tokens, yi - 0.18), xytext=(2, 0), textcoords="offset points",
-                    va="center", fontsize=5.5)
-        ax.annotate(f"{row.types:,}", (row.types, yi + 0.18), xytext=(2, 0), textcoords="offset points",
-                    va="center", fontsize=5.5)
+        for value, offset in ((row.tokens, -0.2), (row.types, 0.2)):
+            ax.annotate(f"{value:,}", (value, yi + offset), xytext=(2, 0), textcoords="offset points",
+                        va="center", fontsize=5.5)
         if row.top_affected:
-            first = "; ".join(row.top_affected.split("; ")[:3])
-            verb = "joined" if row.step == "phrases joined" else "changed" if row.step == "lemmatised" else "removed"
-            ax.annotate(f"{verb}: {first}", (top * 0.3, yi + 0.5), fontsize=5, color="#444444", va="center")
-    ax.set_xlim(0, top * 1.15)
-    ax.set_xlabel("word tokens / distinct types left after the step")
-    ax.set_title("Preprocessing waterfall: what each step leaves")
-    ax.legend(frameon=False, loc="lower right")
+            verb = {"phrases joined": "joined", "lemmatised": "changed"}.get(row.step, f"removed {row.tokens_removed:,}")
+            items = ", ".join(item.rsplit(" (", 1)[0] for item in row.top_affected.split("; ")[:3])
+            ax.annotate(f"{verb}: {items}", (0, yi + 0.62), xytext=(2, 0), textcoords="offset points",
+                        fontsize=5, color="#444444", va="center")
+    ax.set_xlim(0, top * 1.18)
+    ax.set_xlabel("left after the step (word tokens; distinct types)")
+    ax.set_title("Preprocessing waterfall", pad=14)
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.1)
     return ax
