@@ -19,7 +19,7 @@ from analysis.errors import AnalysisError
 
 PROG = "corpus-analysis"
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-TERMS_BY = ("corpus", "doc", "role", "section")
+TERMS_BY = ("corpus", "doc", "role", "section", "paragraph")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,8 +133,10 @@ def _cmd_terms(args: argparse.Namespace) -> int:
         table = terms.term_frequencies(tc, "document")[["doc_id", "term", "count", "rank"]]
     elif args.by == "role":
         table = terms.term_frequencies(tc, "role")[["role", "term", "count", "per_1000_tokens", "rank"]]
-    else:
+    elif args.by == "section":
         table = terms.term_frequencies(tc, "section")[["doc_id", "section", "term", "count", "rank"]]
+    else:
+        table = terms.term_frequencies(tc, "paragraph")[["doc_id", "block", "role", "term", "count", "rank"]]
     if args.top is not None:
         table = table[table["rank"] <= args.top]
     table = table.drop(columns="rank") if args.by == "doc" else table

@@ -17,7 +17,6 @@ from typing import Any, Mapping
 
 from analysis.errors import AnalysisError
 
-UNITS = ("document", "section", "paragraph")
 FORMATS = ("png", "svg", "pdf")
 STOPWORD_LISTS = ("gensim", "none")
 
@@ -44,8 +43,6 @@ class Settings:
     include_outline : bool
         Whether outline bullets (which repeat the section headings verbatim)
         count in term analytics. Off by default so headings are counted once.
-    unit : {"document", "section", "paragraph"}
-        Default unit of analysis for per-unit tables.
     language : str
         ISO 639-1 code used by the lemmatiser.
     stopwords : {"gensim", "none"}
@@ -83,7 +80,6 @@ class Settings:
     encoding: str = "utf-8"
     metadata: Path | None = None
     include_outline: bool = False
-    unit: str = "document"
     language: str = "en"
     stopwords: str = "gensim"
     extra_stopwords: tuple[str, ...] = ()
@@ -121,7 +117,7 @@ class Settings:
 
 _PATH_KEYS = {"corpus", "out", "metadata"}
 _LIST_KEYS = {"extra_stopwords", "keep_words", "formats"}
-_CHOICES = {"unit": UNITS, "stopwords": STOPWORD_LISTS}
+_CHOICES = {"stopwords": STOPWORD_LISTS}
 
 
 def _label(name: str, where: str) -> str:

@@ -10,6 +10,7 @@ not inflate the rate of the remaining terms.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
@@ -25,7 +26,7 @@ BY_COLUMNS = {
     "document": ["doc_id"],
     "role": ["role"],
     "section": ["doc_id", "section"],
-    "block": ["doc_id", "block", "role"],
+    "paragraph": ["doc_id", "block", "role"],
 }
 BLOCK_COLUMNS = ["doc_id", "block", "role", "section", "section_title", "included", "n_chars", "n_tokens", "n_terms"]
 
@@ -45,7 +46,8 @@ class TermCounts:
     counts : DataFrame
         ``doc_id, block, term, count`` for counted blocks.
     ngrams : DataFrame
-        ``doc_id, n, ngram, count`` for n = 2..``max_n`` (see :func:`count_terms`).
+        ``n, ngram, count, doc_count`` over the corpus for n = 2..``max_n``
+        (see :func:`count_terms`).
     waterfall : DataFrame
         Tokens and types after each preprocessing step (see :class:`~analysis.tokens.Waterfall`).
     phrases : DataFrame
@@ -91,31 +93,44 @@ def count_terms(corpus: Iterable[Document], preprocessor: Preprocessor, *, max_n
     -------
     TermCounts
     """
-    documents, blocks, count_rows, ngram_rows = [], [], [], []
+    documents = []
+    # Columnar lists (not row dicts or tuples) and interned strings keep memory
+    # near one pointer per cell on large corpora.
+    blocks: dict[str, list] = {column: [] for column in BLOCK_COLUMNS}
+    counts: dict[str, list] = {"doc_id": [], "block": [], "term": [], "count": []}
+    ngram_count: Counter = Counter()
+    ngram_docs: Counter = Counter()
     waterfall = Waterfall()
     edge = preprocessor._is_function_word
     for doc in corpus:
         documents.append({"doc_id": doc.doc_id, **doc.metadata})
-        ngram_counts: Counter = Counter()
+        doc_ngrams: Counter = Counter()
         for pb in preprocessor.process(doc, waterfall):
             b = pb.block
-            blocks.append({
-                "doc_id": doc.doc_id, "block": b.index, "role": b.role, "section": b.section,
-                "section_title": b.section_title, "included": pb.included, "n_chars": len(b.text),
-                "n_tokens": sum(len(s) for s in pb.sentences), "n_terms": len(pb.terms),
-            })
-            count_rows.extend(
-                (doc.doc_id, b.index, term, count) for term, count in sorted(Counter(pb.terms).items())
-            )
+            for column, value in zip(BLOCK_COLUMNS, (
+                doc.doc_id, b.index, b.role, b.section, b.section_title, pb.included, len(b.text),
+                sum(len(s) for s in pb.sentences), len(pb.terms),
+            )):
+                blocks[column].append(value)
+            for term, count in sorted(Counter(pb.terms).items()):
+                counts["doc_id"].append(doc.doc_id)
+                counts["block"].append(b.index)
+                counts["term"].append(sys.intern(term))
+                counts["count"].append(count)
             if pb.included:
                 for n in range(2, max_n + 1):
-                    ngram_counts.update((n, g) for g in _ngrams(pb.sentences, n, edge))
-        ngram_rows.extend((doc.doc_id, n, g, c) for (n, g), c in sorted(ngram_counts.items()))
+                    doc_ngrams.update((n, g) for g in _ngrams(pb.sentences, n, edge))
+        ngram_count.update(doc_ngrams)
+        ngram_docs.update(doc_ngrams.keys())
+    ngram_keys = sorted(ngram_count)
     return TermCounts(
         documents=pd.DataFrame(documents).fillna(""),
         blocks=pd.DataFrame(blocks, columns=BLOCK_COLUMNS),
-        counts=pd.DataFrame(count_rows, columns=["doc_id", "block", "term", "count"]),
-        ngrams=pd.DataFrame(ngram_rows, columns=["doc_id", "n", "ngram", "count"]),
+        counts=pd.DataFrame(counts, columns=["doc_id", "block", "term", "count"]),
+        ngrams=pd.DataFrame({
+            "n": [n for n, _ in ngram_keys], "ngram": [g for _, g in ngram_keys],
+            "count": [ngram_count[k] for k in ngram_keys], "doc_count": [ngram_docs[k] for k in ngram_keys],
+        }, columns=["n", "ngram", "count", "doc_count"]),
         waterfall=waterfall.to_frame(preprocessor.steps),
         phrases=preprocessor.phrase_table(),
     )
@@ -143,8 +158,10 @@ def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
     Parameters
     ----------
     tc : TermCounts
-    by : {"corpus", "document", "role", "section", "block"}
-        The grouping.
+    by : {"corpus", "document", "role", "section", "paragraph"}
+        The grouping: the whole corpus, each document, each block role
+        (summary, intro, heading, body, conclusion...), each section of each
+        document, or each paragraph (block) of each document.
 
     Returns
     -------
@@ -217,8 +234,7 @@ def ngram_frequencies(tc: TermCounts, n: int | None = None, *, min_count: int = 
     DataFrame
         ``n, ngram, count, doc_count, per_1000_tokens, rank`` (rank within n).
     """
-    grams = tc.ngrams if n is None else tc.ngrams[tc.ngrams["n"] == n]
-    table = grams.groupby(["n", "ngram"], sort=True).agg(count=("count", "sum"), doc_count=("doc_id", "nunique")).reset_index()
+    table = tc.ngrams if n is None else tc.ngrams[tc.ngrams["n"] == n]
     table = table[table["count"] >= min_count].copy()
     table["per_1000_tokens"] = 1000 * table["count"] / _token_totals(tc, [])
     table = table.sort_values(["n", "count", "ngram"], ascending=[True, False, True])
