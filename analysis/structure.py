@@ -127,6 +127,8 @@ def _template_blocks(units: list[_Unit]) -> list[Block] | None:
         role = "summary" if i == 0 and len(front) > 1 else "intro"
         roles.append((role, role, ""))
     roles.extend(("outline", "outline", "") for _ in outline)
+    # Paragraphs between the outline and the first heading still introduce the article.
+    roles.extend(("intro", "intro", "") for _ in range(last + 1, headings[0]))
     bounds = headings + [len(units)]
     for number, (head, stop) in enumerate(zip(headings, bounds[1:]), start=1):
         section, title = f"section-{number}", units[head].text
@@ -138,7 +140,7 @@ def _template_blocks(units: list[_Unit]) -> list[Block] | None:
         roles[-1] = ("conclusion", "conclusion", "")
     return [
         Block(i, role, section, title, u.start, u.end, u.text)
-        for i, (u, (role, section, title)) in enumerate(zip(units, roles))
+        for i, (u, (role, section, title)) in enumerate(zip(units, roles, strict=True))
     ]
 
 
