@@ -101,7 +101,7 @@ def count_terms(corpus: Iterable[Document], preprocessor: Preprocessor, *, max_n
     ngram_count: Counter = Counter()
     ngram_docs: Counter = Counter()
     waterfall = Waterfall()
-    edge = preprocessor._is_function_word
+    edge = preprocessor.is_function_word
     for doc in corpus:
         documents.append({"doc_id": doc.doc_id, **doc.metadata})
         doc_ngrams: Counter = Counter()

@@ -245,11 +245,12 @@ class Preprocessor:
         )
         for phrase, score in model.export_phrases().items():
             first, second = phrase.split(" ")
-            if not any(self._is_function_word(w) for w in (first, second)):
+            if not any(self.is_function_word(w) for w in (first, second)):
                 self.phrases_[(first, second)] = float(score)
         return self
 
-    def _is_function_word(self, token: str) -> bool:
+    def is_function_word(self, token: str) -> bool:
+        """Stopwords, clitics, numbers and too-short tokens: never the edge of a term or n-gram."""
         return token in self.stopwords or token.isdigit() or is_clitic(token) or len(token) < self.settings.min_token_length
 
     def join_phrases(self, sentence: list[str]) -> list[str]:
