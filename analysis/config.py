@@ -10,6 +10,7 @@ that set them. Command-line options override the file.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -131,6 +132,8 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     if name in _PATH_KEYS:
         if value is None or value == "":
             return None if name == "metadata" else default
+        if not isinstance(value, (str, os.PathLike)):
+            raise AnalysisError(f"{where}: {_label(name, where)} must be a path (a string), got {value!r}")
         path = Path(value).expanduser()
         return path if path.is_absolute() else base / path
     if name in _LIST_KEYS:

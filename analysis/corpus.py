@@ -7,6 +7,7 @@ time, so memory does not grow with the corpus. The corpus is never written to.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
@@ -88,8 +89,10 @@ def decode_bytes(data: bytes, encoding: str, source: str) -> str:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         guess = _guess_encoding(data)
+        # utf-8-sig counts offsets after the BOM; report the offset in the file.
+        offset = exc.start + (len(codecs.BOM_UTF8) if codec == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0)
         raise AnalysisError(
-            f"{source}: not valid {encoding} at byte {exc.start} (looks like {guess}); "
+            f"{source}: not valid {encoding} at byte {offset} (looks like {guess}); "
             f"pass --encoding {guess} or re-save the file as UTF-8"
         ) from None
     return normalize_newlines(text)

@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from analysis import __version__
 from analysis.config import Settings
 from analysis.corpus import Corpus
+from analysis.errors import AnalysisError
 from analysis.figures import REGISTRY, get_spec, make_figure
 from analysis.plots import STYLE
 from analysis.terms import TermCounts
@@ -165,12 +166,13 @@ def _is_ours(path: Path) -> bool:
 
 
 def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) -> list[Path]:
-    """Write rendered files into ``out`` safely.
+    """Write rendered files into ``out`` as one transaction.
 
-    Every file is first written to a staging folder beside ``out``; only when
-    all are written are they renamed into ``out``, so an interrupted or failed
-    run leaves ``out`` unchanged. Files whose bytes are unchanged are not
-    rewritten.
+    Every file is first written to a staging folder beside ``out``; then each
+    is renamed into place, the file it replaces kept aside until all are in.
+    If anything fails, the replaced files are put back and new ones removed,
+    so ``out`` is either fully updated or as it was. Files whose bytes are
+    unchanged are not rewritten.
 
     Parameters
     ----------
@@ -184,28 +186,40 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) ->
     Returns
     -------
     list of Path
-        The files written or replaced.
+        The files written, replaced or removed.
     """
     out.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        if (out / name).exists() and not (out / name).is_file():
+            raise AnalysisError(f"{out / name}: exists and is not a file; move it away to write this figure")
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-staging-"))
-    written = []
+    new, old = staging / "new", staging / "old"
+    new.mkdir()
+    old.mkdir()
+    moves: list[tuple[Path, Path | None]] = []  # (path in out, its previous version kept aside)
     try:
         for name, data in files.items():
             target = out / name
-            if target.is_file() and target.read_bytes() == data:
-                continue
-            (staging / name).write_bytes(data)
-        for staged in sorted(staging.iterdir()):
-            os.replace(staged, out / staged.name)
-            written.append(out / staged.name)
-        if prune:
-            for stale in sorted(out.iterdir()):
-                if stale.is_file() and _is_ours(stale) and stale.name not in files:
-                    stale.unlink()
-                    written.append(stale)
+            if not (target.is_file() and target.read_bytes() == data):
+                (new / name).write_bytes(data)
+        stale = [p for p in sorted(out.iterdir()) if prune and p.is_file() and _is_ours(p) and p.name not in files]
+        for path in [*(out / p.name for p in sorted(new.iterdir())), *stale]:
+            backup = old / path.name if path.exists() else None
+            moves.append((path, backup))
+            if backup is not None:
+                os.replace(path, backup)
+            if (new / path.name).exists():
+                os.replace(new / path.name, path)
+    except BaseException:
+        for path, backup in reversed(moves):
+            if backup is not None and backup.exists():
+                os.replace(backup, path)
+            elif backup is None:
+                path.unlink(missing_ok=True)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return written
+    return [path for path, _ in moves]
 
 
 @dataclass(frozen=True)

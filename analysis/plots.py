@@ -228,11 +228,11 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
         (they stay in the data).
     """
     ax = _axes(ax, (SINGLE_COLUMN_IN, 2.6))
-    docs = [s for s in sorted(data["scope"].unique()) if s != "corpus"]
+    docs = sorted(data.loc[data["scope"] == "document", "doc_id"].unique())
     labels = short_labels(docs)
     if len(docs) <= max_documents:
         for i, doc_id in enumerate(docs):
-            rows = data[data["scope"] == doc_id]
+            rows = data[(data["scope"] == "document") & (data["doc_id"] == doc_id)]
             ax.loglog(rows["rank"], rows["relative_frequency"], lw=0.8, alpha=0.9,
                       color=LINE_COLORS[(i + 1) % len(LINE_COLORS)], label=f"document {labels[doc_id]}")
     corpus = data[data["scope"] == "corpus"]

@@ -248,14 +248,15 @@ def rank_frequency(tc: TermCounts) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``scope, term, count, rank, relative_frequency``; ``scope`` is
-        ``corpus`` or a document id. Frequencies are of counted terms.
+        ``scope, doc_id, term, count, rank, relative_frequency``; ``scope`` is
+        ``corpus`` (``doc_id`` empty) or ``document``. Frequencies are shares
+        of the counted terms of the scope.
     """
-    corpus = term_frequencies(tc, "corpus").assign(scope="corpus")
-    docs = term_frequencies(tc, "document").rename(columns={"doc_id": "scope"})
+    corpus = term_frequencies(tc, "corpus").assign(scope="corpus", doc_id="")
+    docs = term_frequencies(tc, "document").assign(scope="document")
     table = pd.concat([corpus, docs], ignore_index=True)
-    table["relative_frequency"] = table["count"] / table.groupby("scope")["count"].transform("sum")
-    return table[["scope", "term", "count", "rank", "relative_frequency"]]
+    table["relative_frequency"] = table["count"] / table.groupby(["scope", "doc_id"])["count"].transform("sum")
+    return table[["scope", "doc_id", "term", "count", "rank", "relative_frequency"]]
 
 
 def block_overview(tc: TermCounts) -> pd.DataFrame:

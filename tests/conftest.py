@@ -1,0 +1,121 @@
+"""Shared fixtures for the test suite.
+
+Everything is derived from this file's location (the repository root) or
+from pytest's ``tmp_path``; the seed corpus is only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported anywhere
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from analysis import terms  # noqa: E402
+from analysis.config import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_CORPUS = REPO / "corpus"
+SEED_IDS = (
+    "000_2b6ec66f88ad0ee6",
+    "001_6c888b388283ab30",
+    "002_a5a92ea41e8155e8",
+    "003_311addac7fdee5fa",
+    "004_ae2261013d9df198",
+)
+
+
+def tree_snapshot(root: Path) -> dict[str, str]:
+    """Relative POSIX path -> SHA-256 of every file below ``root`` (directories as ``<dir>``)."""
+    snapshot = {}
+    for path in sorted(root.rglob("*")):
+        key = path.relative_to(root).as_posix()
+        snapshot[key] = "<dir>" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def seed_corpus() -> Path:
+    assert SEED_CORPUS.is_dir(), f"seed corpus missing at {SEED_CORPUS}"
+    return SEED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def seed_settings(seed_corpus: Path) -> Settings:
+    """Default settings pointed at the seed corpus (phrases on, outline excluded)."""
+    return Settings(corpus=seed_corpus)
+
+
+@pytest.fixture(scope="session")
+def seed_tc(seed_settings: Settings) -> terms.TermCounts:
+    """TermCounts of the seed corpus with default settings."""
+    return terms.analyze(seed_settings)
+
+
+@pytest.fixture(scope="session")
+def seed_tc_nophrases(seed_corpus: Path) -> terms.TermCounts:
+    """TermCounts of the seed corpus with phrases off."""
+    return terms.analyze(Settings(corpus=seed_corpus, phrases=False))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def seed_corpus_untouched(seed_corpus: Path):
+    """The whole session must leave the read-only seed corpus exactly as it was."""
+    before = tree_snapshot(seed_corpus)
+    yield
+    assert tree_snapshot(seed_corpus) == before, "the test session modified corpus/"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every matplotlib figure a test left open."""
+    yield
+    plt.close("all")
+
+
+def write(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path``, creating parent folders; bytes are written as is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_bytes(data.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def no_config_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work in an empty temporary folder so the repository's pyproject.toml is not picked up."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+# Test modules are imported with --import-mode=importlib (see pyproject), so they
+# cannot import this file; the helpers are handed out as fixtures instead.
+@pytest.fixture(scope="session")
+def snapshot():
+    """``snapshot(root)``: relative path -> SHA-256 of every file below ``root``."""
+    return tree_snapshot
+
+
+@pytest.fixture(scope="session")
+def write_file():
+    """``write_file(path, str_or_bytes)``: write a file, creating parent folders."""
+    return write
+
+
+@pytest.fixture(scope="session")
+def seed_ids() -> tuple[str, ...]:
+    return SEED_IDS

@@ -1,0 +1,345 @@
+"""Reproducible output (analysis.export): bytes, manifest, atomic and staged writes, checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+
+from analysis import export
+from analysis.config import Settings
+from analysis.corpus import Corpus
+from analysis.export import (
+    MANIFEST,
+    atomic_write_bytes,
+    check_figures,
+    csv_bytes,
+    figure_bytes,
+    package_versions,
+    render_figures,
+    write_figures,
+)
+from analysis.figures import REGISTRY, make_figure
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, seed_corpus, seed_tc):
+    """Settings, corpus and two independent renderings of every figure."""
+    out = tmp_path_factory.mktemp("export") / "figs"
+    settings = Settings(corpus=seed_corpus, out=out, formats=FORMATS, dpi=72)
+    corpus = Corpus.from_settings(settings)
+    seen = []
+    first = render_figures(list(REGISTRY), seed_tc, settings, corpus, progress=seen.append)
+    second = render_figures(list(REGISTRY), seed_tc, settings, corpus)
+    return settings, corpus, first, second, seen
+
+
+@pytest.fixture
+def files(run):
+    return dict(run[2])
+
+
+def _other_out(settings: Settings, tmp_path: Path) -> Path:
+    """An output folder with the same name as the rendered one, so the manifest matches."""
+    return tmp_path / settings.out.name
+
+
+# -- rendering ------------------------------------------------------------------------
+
+def test_render_produces_every_file(run):
+    settings, _, first, _, seen = run
+    expected = {f"{name}.{ext}" for name in REGISTRY for ext in (*FORMATS, "csv")} | {MANIFEST}
+    assert set(first) == expected
+    assert seen == list(REGISTRY)
+    assert all(len(data) > 0 for data in first.values())
+    assert not plt.get_fignums()  # every rendered figure was closed
+
+
+def test_render_twice_gives_identical_bytes(run):
+    _, _, first, second, _ = run
+    assert set(first) == set(second)
+    different = sorted(name for name in first if first[name] != second[name])
+    assert different == []
+
+
+def test_file_formats_and_reproducible_metadata(files):
+    for name in REGISTRY:
+        png, pdf, svg = files[f"{name}.png"], files[f"{name}.pdf"], files[f"{name}.svg"]
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert b"Software" not in png  # no software tag in the PNG text chunks
+        assert pdf.startswith(b"%PDF-")
+        assert b"/CreationDate" not in pdf and b"/Producer" not in pdf and b"/Creator" not in pdf
+        text = svg.decode("utf-8")
+        assert "<svg" in text and "<dc:date>" not in text
+        csv = files[f"{name}.csv"].decode("utf-8")
+        assert "\r" not in csv and csv.endswith("\n")
+
+
+def test_csv_files_are_the_data_drawn(run, seed_tc):
+    settings, _, first, _, _ = run
+    for name in REGISTRY:
+        fig, data = make_figure(name, seed_tc, settings)
+        plt.close(fig)
+        assert first[f"{name}.csv"] == csv_bytes(data)
+        header = first[f"{name}.csv"].decode().split("\n", 1)[0]
+        assert header == ",".join(data.columns)
+
+
+def test_manifest(run, seed_corpus, seed_ids):
+    settings, _, first, _, _ = run
+    manifest = json.loads(first[MANIFEST])
+    assert manifest["generator"].startswith("corpus-analysis ")
+    assert manifest["command"] == "corpus-analysis figures"
+    # corpus file hashes, computed here from the files
+    assert manifest["corpus"]["files"] == {
+        f"{i}.txt": _sha((seed_corpus / f"{i}.txt").read_bytes()) for i in seed_ids
+    }
+    # settings, with paths relative to the folder above the output folder
+    recorded = manifest["settings"]
+    assert recorded["dpi"] == 72 and recorded["formats"] == list(FORMATS)
+    assert recorded["out"] == settings.out.name
+    root = settings.out.resolve().parent
+    assert (root / recorded["corpus"]).resolve() == seed_corpus.resolve()
+    assert manifest["corpus"]["path"] == recorded["corpus"]
+    assert not Path(recorded["corpus"]).is_absolute()
+    assert set(recorded) == set(settings.to_dict())
+    # package versions
+    assert manifest["packages"] == package_versions()
+    assert {"python", "corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "simplemma"} <= set(manifest["packages"])
+    # output hashes match the bytes
+    assert set(manifest["figures"]) == set(REGISTRY)
+    listed = {}
+    for name, entry in manifest["figures"].items():
+        assert entry["description"] == REGISTRY[name].description
+        listed.update(entry["files"])
+    assert set(listed) == set(first) - {MANIFEST}
+    for file_name, digest in listed.items():
+        assert digest == _sha(first[file_name]), file_name
+    assert first[MANIFEST].endswith(b"\n")
+
+
+def test_figure_bytes_is_deterministic_for_one_figure(run, seed_tc):
+    settings = run[0]
+    fig, _ = make_figure("top-terms", seed_tc, settings)
+    try:
+        for fmt in FORMATS:
+            assert figure_bytes(fig, fmt, 72) == figure_bytes(fig, fmt, 72)
+        assert figure_bytes(fig, "png", 50) != figure_bytes(fig, "png", 72)
+    finally:
+        plt.close(fig)
+
+
+def test_render_with_previous_manifest_keeps_other_entries(run, seed_tc, tmp_path):
+    settings, corpus, first, _, _ = run
+    previous = tmp_path / MANIFEST
+    previous.write_bytes(first[MANIFEST])
+    partial = render_figures(["top-terms"], seed_tc, settings, corpus, previous=previous)
+    assert set(partial) == {MANIFEST, *(f"top-terms.{e}" for e in (*FORMATS, "csv"))}
+    assert json.loads(partial[MANIFEST])["figures"] == json.loads(first[MANIFEST])["figures"]
+    # an unreadable previous manifest is ignored
+    previous.write_text("{not json", encoding="utf-8")
+    partial = render_figures(["top-terms"], seed_tc, settings, corpus, previous=previous)
+    assert set(json.loads(partial[MANIFEST])["figures"]) == {"top-terms"}
+
+
+# -- atomic writes ------------------------------------------------------------------------
+
+def test_atomic_write_bytes_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "deep" / "folder" / "data.bin"
+    atomic_write_bytes(target, b"first")
+    assert target.read_bytes() == b"first"
+    atomic_write_bytes(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["data.bin"]
+
+
+def test_atomic_write_bytes_failure_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "data.bin"
+    target.write_bytes(b"old")
+
+    def failing_replace(src, dst):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(export.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk on fire"):
+        atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin"]
+
+
+# -- staged writes ----------------------------------------------------------------------
+
+def _no_staging_left(out: Path) -> bool:
+    return not [p for p in out.parent.iterdir() if "-staging-" in p.name]
+
+
+def test_write_figures_writes_everything_then_nothing(files, run, tmp_path, snapshot):
+    out = _other_out(run[0], tmp_path)
+    written = write_figures(files, out)
+    assert sorted(p.name for p in written) == sorted(files)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files
+    before = snapshot(out)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert write_figures(files, out) == []
+    assert snapshot(out) == before
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == mtimes
+    assert _no_staging_left(out)
+
+
+def test_write_figures_rewrites_only_changed_files(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    write_figures(files, out)
+    (out / "top-terms.png").write_bytes(b"tampered")
+    assert write_figures(files, out) == [out / "top-terms.png"]
+    assert (out / "top-terms.png").read_bytes() == files["top-terms.png"]
+
+
+def test_write_figures_prune(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    write_figures(files, out)
+    (out / "top-terms.gif").write_bytes(b"stale format")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    write_figures(files, out)
+    assert (out / "top-terms.gif").exists()  # no pruning unless asked
+    removed = write_figures(files, out, prune=True)
+    assert removed == [out / "top-terms.gif"]
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # not ours: kept
+    assert {p.name for p in out.iterdir()} == set(files) | {"notes.txt"}
+
+
+def _old_output(files: dict[str, bytes], out: Path) -> None:
+    write_figures({name: b"old " + data for name, data in files.items()}, out)
+
+
+def test_write_figures_failure_while_staging_leaves_out_unchanged(files, run, tmp_path, monkeypatch, snapshot):
+    out = _other_out(run[0], tmp_path)
+    _old_output(files, out)
+    before = snapshot(out)
+    real_write_bytes = Path.write_bytes
+    calls = []
+
+    def flaky_write_bytes(self, data):
+        calls.append(self)
+        if len(calls) == 5:
+            raise OSError("disk full")
+        return real_write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", flaky_write_bytes)
+    with pytest.raises(OSError, match="disk full"):
+        write_figures(files, out)
+    monkeypatch.undo()
+    assert len(calls) == 5
+    assert snapshot(out) == before
+    assert _no_staging_left(out)
+
+
+def test_write_figures_failure_while_renaming_leaves_out_unchanged(files, run, tmp_path, monkeypatch, snapshot):
+    """The docstring promises that a failed run leaves ``out`` as it was, also when
+    moving the staged files into place fails part-way."""
+    out = _other_out(run[0], tmp_path)
+    _old_output(files, out)
+    before = snapshot(out)
+    real_replace = os.replace
+    calls = []
+
+    def flaky_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError("interrupted")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="interrupted"):
+        write_figures(files, out)
+    monkeypatch.undo()
+    assert len(calls) >= 3  # the third move failed; the rollback moves files back too
+    assert snapshot(out) == before
+    assert _no_staging_left(out)
+
+
+def test_write_figures_into_a_new_folder_failure_leaves_it_empty(files, run, tmp_path, monkeypatch):
+    out = _other_out(run[0], tmp_path)
+
+    def failing_write_bytes(self, data):
+        raise OSError("read-only")
+
+    monkeypatch.setattr(Path, "write_bytes", failing_write_bytes)
+    with pytest.raises(OSError):
+        write_figures(files, out)
+    monkeypatch.undo()
+    assert not out.exists() or list(out.iterdir()) == []
+    assert _no_staging_left(out)
+
+
+# -- checks --------------------------------------------------------------------------------
+
+def test_check_passes_on_a_fresh_write(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    write_figures(files, out)
+    result = check_figures(files, out)
+    assert result.ok and result.stale == [] and result.uncompared == []
+
+
+def test_check_reports_missing_and_differing_files(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    write_figures(files, out)
+    (out / "top-terms.png").write_bytes(b"changed")
+    (out / "rank-frequency.csv").unlink()
+    (out / "document-structure.csv").write_text("doc_id\n", encoding="utf-8")
+    (out / "distinctive-terms.gif").write_bytes(b"extra")
+    result = check_figures(files, out)
+    assert not result.ok
+    assert sorted(result.stale) == sorted([
+        "top-terms.png (differs)",
+        "rank-frequency.csv (missing)",
+        "document-structure.csv (differs)",
+        "distinctive-terms.gif (not produced by this run)",
+    ])
+    # a partial run does not flag files it did not produce
+    partial = check_figures(files, out, complete=False)
+    assert "distinctive-terms.gif (not produced by this run)" not in partial.stale
+
+
+def test_check_without_manifest(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    out.mkdir()
+    assert check_figures(files, out).stale == ["manifest.json (missing)"]
+    (out / MANIFEST).write_text("{broken", encoding="utf-8")
+    assert check_figures(files, out).stale == ["manifest.json (unreadable)"]
+
+
+def test_check_reports_changed_settings_and_corpus(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    write_figures(files, out)
+    manifest = json.loads(files[MANIFEST])
+    manifest["settings"]["dpi"] = 300
+    manifest["corpus"]["files"]["extra.txt"] = "0" * 64
+    (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    stale = check_figures(files, out).stale
+    assert "manifest.json (settings changed)" in stale
+    assert "manifest.json (corpus changed)" in stale
+
+
+def test_check_with_other_package_versions_compares_only_data(files, run, tmp_path):
+    out = _other_out(run[0], tmp_path)
+    write_figures(files, out)
+    manifest = json.loads(files[MANIFEST])
+    manifest["packages"]["matplotlib"] = "0.0.1"
+    (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (out / "top-terms.png").write_bytes(b"rendered elsewhere")
+    result = check_figures(files, out)
+    assert result.ok
+    assert "top-terms.png" in result.uncompared
+    assert not any(name.endswith(".csv") for name in result.uncompared)
+    (out / "top-terms.csv").write_text("different data\n", encoding="utf-8")
+    assert check_figures(files, out).stale == ["top-terms.csv (differs)"]
