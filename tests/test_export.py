@@ -221,48 +221,33 @@ def _old_output(files: dict[str, bytes], out: Path) -> None:
     write_figures({name: b"old " + data for name, data in files.items()}, out)
 
 
-def test_write_figures_failure_while_staging_leaves_out_unchanged(files, run, tmp_path, monkeypatch, snapshot):
+@pytest.mark.parametrize(
+    ("patched", "attribute", "failing_call"),
+    [(Path, "write_bytes", 5), (export.os, "replace", 3)],
+    ids=["while staging", "while renaming into place"],
+)
+def test_write_figures_failure_leaves_out_unchanged(
+    files, run, tmp_path, monkeypatch, snapshot, patched, attribute, failing_call
+):
+    """The docstring promises that a failed run leaves ``out`` as it was, whether
+    writing the staged files or moving them into place fails part-way."""
     out = _other_out(run[0], tmp_path)
     _old_output(files, out)
     before = snapshot(out)
-    real_write_bytes = Path.write_bytes
+    real = getattr(patched, attribute)
     calls = []
 
-    def flaky_write_bytes(self, data):
-        calls.append(self)
-        if len(calls) == 5:
-            raise OSError("disk full")
-        return real_write_bytes(self, data)
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == failing_call:
+            raise OSError("injected failure")
+        return real(*args)
 
-    monkeypatch.setattr(Path, "write_bytes", flaky_write_bytes)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(patched, attribute, flaky)
+    with pytest.raises(OSError, match="injected failure"):
         write_figures(files, out)
     monkeypatch.undo()
-    assert len(calls) == 5
-    assert snapshot(out) == before
-    assert _no_staging_left(out)
-
-
-def test_write_figures_failure_while_renaming_leaves_out_unchanged(files, run, tmp_path, monkeypatch, snapshot):
-    """The docstring promises that a failed run leaves ``out`` as it was, also when
-    moving the staged files into place fails part-way."""
-    out = _other_out(run[0], tmp_path)
-    _old_output(files, out)
-    before = snapshot(out)
-    real_replace = os.replace
-    calls = []
-
-    def flaky_replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 3:
-            raise OSError("interrupted")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(export.os, "replace", flaky_replace)
-    with pytest.raises(OSError, match="interrupted"):
-        write_figures(files, out)
-    monkeypatch.undo()
-    assert len(calls) >= 3  # the third move failed; the rollback moves files back too
+    assert len(calls) >= failing_call  # a rollback may move files back after the failure
     assert snapshot(out) == before
     assert _no_staging_left(out)
 
