@@ -1,4 +1,4 @@
-"""Benchmark: term analytics on 20 Newsgroups (18,846 messages, 34 MB of text).
+"""Benchmark: term analytics on 20 Newsgroups (18,847 messages, 34 MB of text).
 
 Prints wall time and peak resident memory of `analysis.terms.analyze` on the
 JSONL.gz corpus, against two baselines measured in the same run, each in its
