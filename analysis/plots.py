@@ -104,7 +104,7 @@ def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, v
     for yi, count in zip(y, top["count"]):
         ax.annotate(f"{count}", (0, yi), xytext=(2, 0), textcoords="offset points", va="center", fontsize=5.5, color="white")
     tokens = int(top["tokens"].iloc[0])
-    ax.set_xlabel(ax.get_xlabel() + f"\n(corpus of {tokens:,} word tokens; bar labels: raw counts)")
+    ax.set_xlabel(ax.get_xlabel() + f"\n(corpus: {tokens:,} word tokens; labels: counts)")
     ax.set_title(f"Top {len(top)} terms in the corpus")
     ax.margins(y=0.01)
     return ax
@@ -137,7 +137,7 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
         y = ys[-1] + 1.3
     ax.set_yticks(ticks, names)
     ax.set_ylim(y - 0.6, -0.9)
-    ax.set_xlabel("TF-IDF \u00d7 1,000\n(count per word token \u00d7 ln(N documents / documents with the term))")
+    ax.set_xlabel("TF-IDF \u00d7 1,000 = tf \u00d7 idf \u00d7 1,000\ntf: count per word token\nidf: ln(N docs / docs with the term)")
     ax.set_title(f"Most distinctive terms per document (top {n})")
     return ax
 
