@@ -10,11 +10,12 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import itertools
 import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
@@ -76,6 +77,42 @@ def _guess_encoding(data: bytes) -> str:
     return "latin-1"  # pragma: no cover - latin-1 decodes any byte string
 
 
+def text_codec(encoding: str) -> str:
+    """The codec used to read ``encoding``: UTF-8 reads through ``utf-8-sig`` so a BOM is dropped."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def encoding_error(source: str, chunks: Iterable[bytes], encoding: str) -> AnalysisError:
+    """The error for the first byte of ``chunks`` that ``encoding`` cannot decode.
+
+    The offset counts from the start of the file (a BOM included), however the
+    bytes were buffered when decoding failed; the suggested encoding is
+    guessed from the chunk that holds the bad byte.
+    """
+    # Plain utf-8 rather than utf-8-sig: a BOM is valid UTF-8, and offsets stay file offsets.
+    decoder = codecs.getincrementaldecoder("utf-8" if text_codec(encoding) == "utf-8-sig" else encoding)("strict")
+    offset, position, sample = 0, 0, b""
+    for chunk in itertools.chain(chunks, [b""]):  # the empty last chunk flushes a character cut off at the end
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            position, sample = offset - pending + exc.start, chunk or sample
+            break
+        offset, sample = offset + len(chunk), chunk
+    guess = _guess_encoding(sample)
+    return AnalysisError(
+        f"{source}: not valid {encoding} at byte {position} (looks like {guess}); "
+        f"pass --encoding {guess} or re-save the file as UTF-8"
+    )
+
+
+def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        yield from iter(lambda: handle.read(size), b"")
+
+
 def decode_bytes(data: bytes, encoding: str, source: str) -> str:
     """Decode strictly; a UTF-8 BOM is dropped; line endings are normalised.
 
@@ -84,17 +121,10 @@ def decode_bytes(data: bytes, encoding: str, source: str) -> str:
     AnalysisError
         Naming ``source``, the byte offset and a likely encoding.
     """
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        text = data.decode(codec)
-    except UnicodeDecodeError as exc:
-        guess = _guess_encoding(data)
-        # utf-8-sig counts offsets after the BOM; report the offset in the file.
-        offset = exc.start + (len(codecs.BOM_UTF8) if codec == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0)
-        raise AnalysisError(
-            f"{source}: not valid {encoding} at byte {offset} (looks like {guess}); "
-            f"pass --encoding {guess} or re-save the file as UTF-8"
-        ) from None
+        text = data.decode(text_codec(encoding))
+    except UnicodeDecodeError:
+        raise encoding_error(source, [data], encoding) from None
     return normalize_newlines(text)
 
 
@@ -277,13 +307,11 @@ class Corpus:
 
     def _csv_rows(self) -> Iterator[dict[str, Any]]:
         try:
-            with self.path.open("r", encoding=self._text_codec(), newline="") as handle:
+            with self.path.open("r", encoding=text_codec(self.encoding), newline="") as handle:
                 for chunk in pd.read_csv(handle, dtype=str, keep_default_na=False, chunksize=_BATCH_ROWS):
                     yield from chunk.to_dict("records")
-        except UnicodeDecodeError as exc:
-            raise AnalysisError(
-                f"{self.path}: not valid {self.encoding} near byte {exc.start}; pass --encoding or re-save as UTF-8"
-            ) from None
+        except UnicodeDecodeError:
+            raise encoding_error(str(self.path), _file_chunks(self.path), self.encoding) from None
         except pd.errors.ParserError as exc:
             raise AnalysisError(f"{self.path}: not a readable CSV ({str(exc).strip().splitlines()[0]})") from None
         except pd.errors.EmptyDataError:
@@ -292,7 +320,7 @@ class Corpus:
     def _jsonl_rows(self) -> Iterator[dict[str, Any]]:
         opener = gzip.open if self.path.name.lower().endswith(".gz") else open
         try:
-            with opener(self.path, "rt", encoding=self._text_codec()) as handle:
+            with opener(self.path, "rt", encoding=text_codec(self.encoding)) as handle:
                 for line_number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
@@ -303,10 +331,8 @@ class Corpus:
                     if not isinstance(record, dict):
                         raise AnalysisError(f"{self.path}: line {line_number} is not a JSON object")
                     yield record
-        except UnicodeDecodeError as exc:
-            raise AnalysisError(
-                f"{self.path}: not valid {self.encoding} near byte {exc.start}; pass --encoding or re-save as UTF-8"
-            ) from None
+        except UnicodeDecodeError:
+            raise encoding_error(str(self.path), _file_chunks(self.path), self.encoding) from None
         except (OSError, EOFError) as exc:
             raise AnalysisError(f"{self.path}: cannot read ({exc})") from None
 
@@ -322,16 +348,15 @@ class Corpus:
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
             yield from batch.to_pylist()
 
-    def _text_codec(self) -> str:
-        return "utf-8-sig" if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else self.encoding
-
     # -- metadata ------------------------------------------------------------
     def _read_metadata(self) -> dict[str, dict[str, str]]:
         if self.metadata is None:
             return {}
         try:
-            table = pd.read_csv(self.metadata, dtype=str, keep_default_na=False, encoding=self._text_codec())
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            table = pd.read_csv(self.metadata, dtype=str, keep_default_na=False, encoding=text_codec(self.encoding))
+        except UnicodeDecodeError:
+            raise encoding_error(str(self.metadata), _file_chunks(self.metadata), self.encoding) from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise AnalysisError(f"{self.metadata}: not a readable CSV ({str(exc).splitlines()[0]})") from None
         key = next((c for c in (self.id_column, "doc_id", "id") if c in table.columns), None)
         if key is None:

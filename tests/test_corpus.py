@@ -152,11 +152,28 @@ def test_invalid_utf8_byte_offset_counts_a_bom(tmp_path):
 
 @pytest.mark.parametrize(
     ("data", "offset"),
-    [(b"\xff", 0), (b"ok \x81 here", 3), ("\u00e9t\u00e9 ".encode() + b"\xe9", 6)],
+    [(b"\xff", 0), (b"ok \x81 here", 3), ("\u00e9t\u00e9 ".encode() + b"\xe9", 6), (b"abc\xc3", 3)],
+    ids=["first byte", "middle", "after multibyte characters", "character cut off at the end"],
 )
 def test_decode_bytes_reports_byte_offset(data, offset):
     with pytest.raises(AnalysisError, match=rf"f\.txt: not valid utf-8 at byte {offset}\b"):
         decode_bytes(data, "utf-8", "f.txt")
+
+
+@pytest.mark.parametrize("name", ["big.csv", "big.jsonl", "big.jsonl.gz"])
+def test_invalid_utf8_in_a_large_table_reports_the_file_offset(tmp_path, name):
+    """Readers decode in buffered chunks; the offset must still be the byte's position in the file."""
+    if name.endswith(".csv"):
+        rows = b"id,text\n" + b"".join(b"%d,row number %d\n" % (i, i) for i in range(20_000))
+        data = rows + b"bad,caf\xe9\n"
+    else:
+        rows = b"".join(b'{"id": "%d", "text": "row number %d"}\n' % (i, i) for i in range(20_000))
+        data = rows + b'{"id": "bad", "text": "caf\xe9"}\n'
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data, mtime=0) if name.endswith(".gz") else data)
+    offset = data.index(b"\xe9")
+    with pytest.raises(AnalysisError, match=rf"{re.escape(str(path))}: not valid utf-8 at byte {offset} "):
+        list(Corpus(path))
 
 
 def test_decode_bytes_with_other_encodings():
