@@ -8,6 +8,7 @@ fix print one line ``corpus-analysis: error: ...`` and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -91,6 +92,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, **overrides)
 
 
+def _check_writable(path: Path, option: str) -> None:
+    """Fail before any work when ``path`` cannot be created or written (nothing is created here)."""
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if existing != path and not existing.is_dir():
+        raise AnalysisError(f"{option} {path}: {existing} is not a folder")
+    folder = existing if existing.is_dir() else existing.parent
+    if not os.access(folder, os.W_OK):
+        raise AnalysisError(f"{option} {path}: {folder} is not writable")
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from analysis.figures import REGISTRY
 
@@ -125,6 +136,8 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 1:
         raise AnalysisError(f"--top must be a positive whole number, got {args.top}")
     settings = _settings(args)
+    if args.out:
+        _check_writable(Path(args.out), "--out")
     tc = terms.analyze(settings)
     if args.by == "corpus":
         table = terms.term_frequencies(tc, "corpus").merge(terms.document_frequency(tc)[["term", "doc_count"]], on="term")
@@ -162,6 +175,8 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         get_spec(name)
     if settings.out.resolve() == Path(settings.corpus).resolve() or Path(settings.corpus).resolve() in settings.out.resolve().parents:
         raise AnalysisError(f"--out {settings.out}: the output folder must not be inside the corpus (corpus/ is read-only)")
+    if not args.check:
+        _check_writable(settings.out, "--out")
     corpus = Corpus.from_settings(settings)
     tc = terms.analyze(settings)
     files = render_figures(
@@ -216,5 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # unreadable corpus file, unwritable output folder, disk full ...
+        where = exc.filename if exc.filename is not None else "file system"
+        print(f"{PROG}: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         warnings.showwarning = previous

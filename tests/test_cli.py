@@ -319,3 +319,14 @@ def test_config_file_and_relative_paths(tmp_path, capsys, seed_corpus, no_config
     assert sorted(p.name for p in (no_config_cwd / "made").iterdir()) == [
         "manifest.json", "top-terms.csv", "top-terms.png",
     ]
+
+
+@pytest.mark.parametrize("command", [["figures", *FAST, "--out"], ["terms", "--out"]])
+def test_unwritable_output_is_one_line_naming_the_path(seed_corpus, tmp_path, capsys, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    target = blocker / "out"
+    assert run([*command[:-1], "--corpus", str(seed_corpus), command[-1], str(target)]) == 2
+    line = _single_error_line(capsys.readouterr().err)
+    assert str(blocker) in line
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
