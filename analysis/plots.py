@@ -152,11 +152,13 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
     data : DataFrame
         :func:`analysis.terms.term_frequencies` with ``by="document"``.
     """
-    order = data.groupby("term")["count"].sum().sort_values(ascending=False, kind="stable")
-    order = order[sorted(order.index, key=lambda t: (-order[t], t))].head(n)
+    totals = data.groupby("term")["count"].sum()
+    order = sorted(totals.index, key=lambda t: (-totals[t], t))[:n]
     docs = sorted(data["doc_id"].unique())
-    rate = data.pivot_table(index="term", columns="doc_id", values="per_1000_tokens", fill_value=0).reindex(index=order.index, columns=docs, fill_value=0)
-    counts = data.pivot_table(index="term", columns="doc_id", values="count", fill_value=0).reindex(index=order.index, columns=docs, fill_value=0)
+    rate, counts = (
+        data.pivot_table(index="term", columns="doc_id", values=value, fill_value=0).reindex(index=order, columns=docs, fill_value=0)
+        for value in ("per_1000_tokens", "count")
+    )
     ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
     if rate.empty:
         return _empty(ax, "no terms")

@@ -178,7 +178,7 @@ class Preprocessor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.stopwords = maintained_stopwords(settings.stopwords) - set(settings.keep_words)
+        self.stopwords = maintained_stopwords(settings.stopwords) - {normalize(w) for w in settings.keep_words}
         self.extra_stopwords = frozenset(normalize(w) for w in settings.extra_stopwords)
         self.excluded_roles = () if settings.include_outline else EXCLUDED_ROLES_DEFAULT
         self.phrases_: dict[tuple[str, str], float] | None = None
@@ -205,12 +205,14 @@ class Preprocessor:
             self._lemma_cache[token] = lemma
         return lemma
 
+    def _lemmatized(self, sentences: list[list[str]]) -> list[list[str]]:
+        if not self.settings.lemmatize:
+            return sentences
+        return [[self._lemma(t) for t in s] for s in sentences]
+
     def base_sentences(self, text: str) -> list[list[str]]:
         """Tokenised sentences, lemmatised when the setting is on."""
-        sentences = tokenize_sentences(text)
-        if self.settings.lemmatize:
-            sentences = [[self._lemma(t) for t in s] for s in sentences]
-        return sentences
+        return self._lemmatized(tokenize_sentences(text))
 
     def _included_blocks(self, doc: Document) -> Iterator[tuple[Block, bool]]:
         for block in doc.blocks:
@@ -299,9 +301,8 @@ class Preprocessor:
                 yield ProcessedBlock(doc.doc_id, block, False, raw, [])
                 continue
             record("outline excluded", flat_raw)
-            sentences = raw
+            sentences = self._lemmatized(raw)
             if self.settings.lemmatize:
-                sentences = [[self._lemma(t) for t in s] for s in raw]
                 flat = [t for s in sentences for t in s]
                 record("lemmatised", flat, [t for t, r in zip(flat, flat_raw) if t != r])
             terms = [t for s in sentences for t in s]

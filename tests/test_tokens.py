@@ -259,3 +259,9 @@ def test_waterfall_records_tokens_types_and_affected():
     assert frame["types"].tolist() == [2, 1]
     assert frame["tokens_removed"].tolist() == [0, 2]
     assert frame["top_affected"].tolist() == ["", "a (2)"]
+
+
+def test_keep_words_are_normalised_like_the_text():
+    # "system" is in gensim's stopword list; a capitalised keep word still keeps it
+    preprocessor = Preprocessor(Settings(phrases=False, keep_words=("System",)))
+    assert preprocessor.terms("The nervous System responds.") == ["nervous", "system", "responds"]
