@@ -54,6 +54,34 @@ def _corpus_options() -> argparse.ArgumentParser:
     return common
 
 
+def _k_value(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"K must be a whole number, got {value!r}") from None
+
+
+def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("topic model (override the config file)")
+    group.add_argument("--unit", choices=("auto", "document", "section", "paragraph"),
+                       help="what LDA treats as a document (default auto: documents if there are enough, else paragraphs)")
+    if k_option:
+        group.add_argument("--k", type=_k_value, metavar="K", help="number of topics")
+    seeds = group.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, metavar="N", help="runs with seeds seed..seed+N-1 (default 5)")
+    seeds.add_argument("--seed", type=int, metavar="S", help="one run with seed S")
+    group.add_argument("--engine", choices=("gensim", "tomotopy"), help="LDA engine")
+    group.add_argument("--passes", type=int, metavar="N", help="gensim passes over the corpus")
+    group.add_argument("--iterations", type=int, metavar="N", help="gensim inference iterations / tomotopy Gibbs sweeps")
+    group.add_argument("--alpha", metavar="A", help="topic prior: a number, symmetric, asymmetric or auto")
+    group.add_argument("--eta", metavar="E", help="term prior: a number, symmetric or auto")
+    group.add_argument("--no-below", type=int, metavar="N", help="drop terms in fewer than N units")
+    group.add_argument("--no-above", type=float, metavar="F", help="drop terms in more than this share of units")
+    group.add_argument("--keep-n", type=int, metavar="N", help="keep at most N most frequent terms")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``corpus-analysis``."""
     parser = _Parser(prog=PROG, description="Corpus analytics and topic modelling: figures, tables and summaries of a corpus.")
@@ -61,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     common = _corpus_options()
 
-    figures = commands.add_parser("figures", parents=[common], help="regenerate every figure, its data (CSV) and the manifest",
+    topic = _topic_options(k_option=True)
+    figures = commands.add_parser("figures", parents=[common, topic], help="regenerate every figure, its data (CSV) and the manifest",
                                   description="Write each registered figure as PNG/SVG/PDF with its data as CSV and one manifest.json.")
     figures.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
     figures.add_argument("--formats", type=_csv_list, metavar="png,svg,pdf", help=f"formats among {', '.join(FORMATS)}")
@@ -69,6 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--dpi", type=int, metavar="N", help="PNG resolution (default 300)")
     figures.add_argument("--check", action="store_true",
                          help="write nothing; exit 1 if the output folder is stale (differs from a fresh run)")
+
+    topics = commands.add_parser(
+        "topics", parents=[common, topic], help="fit LDA topics; write tables, figures and the model",
+        description="Fit LDA with several seeds, report the most representative run with stable topic ids and "
+                    "write topic_terms.csv, doc_topics.csv, topic_ids.csv, evidence tables, the topic figures "
+                    "and the model (JSON + NPZ).")
+    topics.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
+    topics.add_argument("--html", action="store_true", help="also write topics.html (pyLDAvis, works offline)")
+    select = commands.add_parser(
+        "select-k", parents=[common, _topic_options(k_option=False)], help="compare K values: coherence, perplexity, stability",
+        description="Fit every K of the grid with every seed; write the k-selection figure (c_v, NPMI, u_mass, "
+                    "held-out perplexity, stability) and the stability figure of the configured K.")
+    select.add_argument("--k", dest="k_grid", metavar="GRID", help="K values: 2..12 or 4,6,8 (default from config)")
+    select.add_argument("--chosen-k", dest="k", type=_k_value, metavar="K",
+                        help="K whose stability figure is drawn (default: the configured k)")
+    select.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
 
     commands.add_parser("list", help="list the figures with a one-line description")
     commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types")
@@ -85,9 +130,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: getattr(args, name, None)
         for name in ("corpus", "encoding", "text_column", "id_column", "metadata", "include_outline", "phrases",
-                     "lemmatize", "extra_stopwords", "formats", "dpi")
+                     "lemmatize", "extra_stopwords", "formats", "dpi", "unit", "k", "seeds", "engine", "passes",
+                     "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "k_grid")
     }
-    if args.command == "figures":
+    if getattr(args, "seed", None) is not None:
+        overrides.update(seed=args.seed, seeds=1)
+    if args.command in ("figures", "topics", "select-k"):
         overrides["out"] = args.out
     return load_settings(args.config, **overrides)
 
@@ -163,26 +211,40 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(iterable, description: str):
+    from tqdm import tqdm
+
+    return tqdm(iterable, desc=description, file=sys.stderr, unit="fit", dynamic_ncols=True)
+
+
+def _check_out(settings: Settings, *, writing: bool = True) -> None:
+    out, corpus = settings.out.resolve(), Path(settings.corpus).resolve()
+    if out == corpus or corpus in out.parents:
+        raise AnalysisError(f"--out {settings.out}: the output folder must not be inside the corpus (corpus/ is read-only)")
+    if writing:
+        _check_writable(settings.out, "--out")
+
+
+def _render_progress(name: str) -> None:
+    print(f"rendering {name}", file=sys.stderr)
+
+
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from analysis import terms
-    from analysis.corpus import Corpus
-    from analysis.export import MANIFEST, check_figures, render_figures, write_figures
-    from analysis.figures import figure_names, get_spec
+    from analysis.export import MANIFEST, check_figures, render_figures, topic_tables, write_figures
+    from analysis.figures import TOPIC_FIGURES, figure_names, get_spec
+    from analysis.results import Results
 
     settings = _settings(args)
     names = args.only or figure_names()
     for name in names:
         get_spec(name)
-    if settings.out.resolve() == Path(settings.corpus).resolve() or Path(settings.corpus).resolve() in settings.out.resolve().parents:
-        raise AnalysisError(f"--out {settings.out}: the output folder must not be inside the corpus (corpus/ is read-only)")
-    if not args.check:
-        _check_writable(settings.out, "--out")
-    corpus = Corpus.from_settings(settings)
-    tc = terms.analyze(settings)
+    _check_out(settings, writing=not args.check)
+    results = Results(settings, progress=_progress)
+    with_topics = any(name in TOPIC_FIGURES for name in names)
     files = render_figures(
-        names, tc, settings, corpus,
-        progress=lambda name: print(f"rendering {name}", file=sys.stderr),
+        names, results, progress=_render_progress,
         previous=settings.out / MANIFEST if args.only else None,
+        extras=(lambda: {**topic_tables(results), **results.topics.model.to_files()}) if with_topics else None,
     )
     if args.check:
         result = check_figures(files, settings.out, complete=not args.only)
@@ -199,7 +261,64 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"figures": _cmd_figures, "list": _cmd_list, "info": _cmd_info, "terms": _cmd_terms}
+def _print_topics(results) -> None:
+    from analysis import topics
+
+    result = results.topics
+    model = result.model
+    labels = topics.topic_labels(model, results.settings.relevance_lambda)
+    stability = result.stability.groupby("topic")["similarity"].median() if not result.stability.empty else None
+    print(model.subtitle().replace("\n", " "))
+    print(f"reported run: seed {model.seed} of {len(result.runs)} (the run most similar to the others)")
+    for topic in model.topic_ids:
+        stable = f"  stability {stability[topic]:.2f}" if stability is not None else ""
+        print(f"  T{topic:<2} {model.prevalence[topic - 1]:6.1%}{stable}  {labels[topic]}")
+
+
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from analysis.export import HTML_VIEW, MANIFEST, render_figures, topic_tables, write_figures
+    from analysis.figures import TOPIC_FIGURES
+    from analysis.ldavis import ldavis_html
+    from analysis.results import Results
+
+    settings = _settings(args)
+    _check_out(settings)
+    results = Results(settings, progress=_progress)
+
+    def extras() -> dict[str, bytes]:
+        found = {**topic_tables(results), **results.topics.model.to_files()}
+        if args.html:
+            found[HTML_VIEW] = ldavis_html(results.topics.model).encode("utf-8")
+        return found
+
+    names = [name for name in TOPIC_FIGURES if name != "k-selection"]
+    files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST, extras=extras)
+    changed = write_figures(files, settings.out)
+    _print_topics(results)
+    print(f"{settings.out}: {len(files)} files; {len(changed)} written, the rest unchanged")
+    return EXIT_OK
+
+
+def _cmd_select_k(args: argparse.Namespace) -> int:
+    from analysis.config import parse_k_grid
+    from analysis.export import MANIFEST, render_figures, write_figures
+    from analysis.results import Results
+
+    settings = _settings(args)
+    _check_out(settings)
+    results = Results(settings, progress=_progress)
+    files = render_figures(["k-selection", "topic-stability"], results, progress=_render_progress,
+                           previous=settings.out / MANIFEST)
+    changed = write_figures(files, settings.out)
+    table = results.k_selection.groupby(["k", "metric"])["value"].median().unstack("metric")
+    print(f"median over {settings.seeds} seeds, K in {settings.k_grid} ({len(parse_k_grid(settings.k_grid))} values):")
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(f"{settings.out}: {len(files)} files; {len(changed)} written, the rest unchanged")
+    return EXIT_OK
+
+
+COMMANDS = {"figures": _cmd_figures, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
+            "info": _cmd_info, "terms": _cmd_terms}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

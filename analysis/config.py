@@ -20,6 +20,9 @@ from analysis.errors import AnalysisError
 
 FORMATS = ("png", "svg", "pdf")
 STOPWORD_LISTS = ("gensim", "none")
+UNITS = ("auto", "document", "section", "paragraph")
+ENGINES = ("gensim", "tomotopy")
+PRIOR_NAMES = ("symmetric", "asymmetric", "auto")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,42 @@ class Settings:
     dpi : int
         Resolution of PNG output.
     seed : int
-        Recorded in every manifest; used by every randomised step.
+        Recorded in every manifest; used by every randomised step. With
+        ``seeds`` > 1, topic runs use seeds ``seed, seed + 1, ...``.
+    unit : {"auto", "document", "section", "paragraph"}
+        What LDA treats as a document. ``auto`` fits on documents when there
+        are at least ``min_units_per_topic`` of them per topic, and on
+        paragraphs otherwise (the five seed articles are far too few for LDA).
+        Results are always also rolled up to documents.
+    min_units_per_topic : int
+        The smallest number of units per topic ``auto`` accepts without
+        falling back to paragraphs.
+    k : int
+        Number of topics.
+    seeds : int
+        Runs with different seeds fitted by ``topics`` and per K by
+        ``select-k``; the run most similar to the others is reported and
+        topic stability is measured across all of them.
+    k_grid : str
+        The K values ``select-k`` compares: ``"2..12"`` or ``"4,6,8"``.
+    engine : {"gensim", "tomotopy"}
+        ``gensim``: variational Bayes (``LdaModel``, one process, reproducible).
+        ``tomotopy``: collapsed Gibbs sampling (one thread, reproducible).
+    passes, iterations : int
+        gensim: passes over the corpus and per-document inference iterations.
+        tomotopy: ``iterations`` Gibbs sweeps (``passes`` is not used).
+    alpha, eta : str
+        Dirichlet priors on topics per unit and terms per topic: a number, or
+        for gensim one of ``symmetric``, ``asymmetric``, ``auto``
+        (learned). ``auto`` for tomotopy means its default with
+        hyperparameter optimisation.
+    no_below, no_above, keep_n : int, float, int
+        Vocabulary pruning before LDA: drop terms in fewer than ``no_below``
+        units or in more than the share ``no_above`` of units, then keep the
+        ``keep_n`` most frequent.
+    relevance_lambda : float
+        The lambda of Sievert and Shirley's (2014) relevance used to rank and
+        label topic terms: 1 ranks by probability in the topic, 0 by lift.
     """
 
     corpus: Path = Path("corpus")
@@ -95,6 +133,20 @@ class Settings:
     formats: tuple[str, ...] = FORMATS
     dpi: int = 300
     seed: int = 0
+    unit: str = "auto"
+    min_units_per_topic: int = 10
+    k: int = 6
+    seeds: int = 5
+    k_grid: str = "2..10"
+    engine: str = "gensim"
+    passes: int = 20
+    iterations: int = 400
+    alpha: str = "auto"
+    eta: str = "auto"
+    no_below: int = 3
+    no_above: float = 0.5
+    keep_n: int = 100_000
+    relevance_lambda: float = 0.6
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":
@@ -118,7 +170,31 @@ class Settings:
 
 _PATH_KEYS = {"corpus", "out", "metadata"}
 _LIST_KEYS = {"extra_stopwords", "keep_words", "formats"}
-_CHOICES = {"stopwords": STOPWORD_LISTS}
+_CHOICES = {"stopwords": STOPWORD_LISTS, "unit": UNITS, "engine": ENGINES}
+_PRIOR_KEYS = {"alpha", "eta"}
+
+
+def parse_k_grid(text: str) -> tuple[int, ...]:
+    """The K values of a grid written ``"2..12"`` or ``"4,6,8"``.
+
+    >>> parse_k_grid("2..5")
+    (2, 3, 4, 5)
+    >>> parse_k_grid("8, 4,6")
+    (4, 6, 8)
+    """
+    text = str(text).strip()
+    try:
+        if ".." in text:
+            low, high = (int(v) for v in text.split(".."))
+            values = range(low, high + 1)
+        else:
+            values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"K grid must look like 2..12 or 4,6,8, got {text!r}") from None
+    grid = tuple(sorted(set(values)))
+    if not grid or grid[0] < 2:
+        raise ValueError(f"K grid needs values of at least 2, got {text!r}")
+    return grid
 
 
 def _label(name: str, where: str) -> str:
@@ -136,6 +212,10 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
             raise AnalysisError(f"{where}: {_label(name, where)} must be a path (a string), got {value!r}")
         path = Path(value).expanduser()
         return path if path.is_absolute() else base / path
+    if name in _PRIOR_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = repr(float(value))
+    if name == "k_grid" and isinstance(value, list):
+        value = ",".join(str(v) for v in value)
     if name in _LIST_KEYS:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -172,7 +252,11 @@ def _validated(settings: Settings, where: str) -> Settings:
         raise AnalysisError(
             f"{where}: {_label('formats', where)} takes a non-empty list of {', '.join(FORMATS)}, got {list(settings.formats)!r}"
         )
-    limits = {"dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9)}
+    limits = {
+        "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
+        "k": (2, 1000), "seeds": (1, 100), "passes": (1, 10_000), "iterations": (1, 100_000),
+        "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6),
+    }
     for name, (low, high) in limits.items():
         value = getattr(settings, name)
         if not low <= value <= high:
@@ -182,6 +266,24 @@ def _validated(settings: Settings, where: str) -> Settings:
             f"{where}: {_label('phrase_threshold', where)} is a normalised PMI and must lie in -1..1, "
             f"got {settings.phrase_threshold}"
         )
+    for name, low in (("no_above", 0.0), ("relevance_lambda", 0.0)):
+        value = getattr(settings, name)
+        if not (low < value <= 1.0 if name == "no_above" else low <= value <= 1.0):
+            raise AnalysisError(f"{where}: {_label(name, where)} must lie in {'(0, 1]' if name == 'no_above' else '[0, 1]'}, got {value}")
+    for name in _PRIOR_KEYS:
+        value = getattr(settings, name)
+        if value not in PRIOR_NAMES:
+            try:
+                if float(value) <= 0:
+                    raise ValueError
+            except ValueError:
+                raise AnalysisError(
+                    f"{where}: {_label(name, where)} must be a positive number or one of {', '.join(PRIOR_NAMES)}, got {value!r}"
+                ) from None
+    try:
+        parse_k_grid(settings.k_grid)
+    except ValueError as exc:
+        raise AnalysisError(f"{where}: {_label('k_grid', where)}: {exc}") from None
     try:
         "".encode(settings.encoding)
     except LookupError:

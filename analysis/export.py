@@ -29,15 +29,18 @@ from matplotlib.figure import Figure
 
 from analysis import __version__
 from analysis.config import Settings
-from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.figures import REGISTRY, get_spec, make_figure
 from analysis.plots import STYLE
-from analysis.terms import TermCounts
+from analysis.results import Results
 
 MANIFEST = "manifest.json"
 SVG_HASH_SALT = "corpus-analysis"
-PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "simplemma")
+PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma", "tomotopy")
+TOPIC_TABLES = ("topic_terms.csv", "doc_topics.csv", "topic_ids.csv", "topic_passages.csv", "topic_kwic.csv",
+                "unit_topics.csv")
+MODEL_STEM = "topic-model"
+HTML_VIEW = "topics.html"
 _SAVE_METADATA = {
     "png": {"Software": None},
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
@@ -102,11 +105,10 @@ def _portable_settings(settings: Settings, root: Path) -> dict:
 
 def render_figures(
     names: Iterable[str],
-    tc: TermCounts,
-    settings: Settings,
-    corpus: Corpus,
+    results: Results,
     progress: Callable[[str], None] | None = None,
     previous: Path | None = None,
+    extras: Callable[[], dict[str, bytes]] | None = None,
 ) -> dict[str, bytes]:
     """Every output file of a run, in memory: ``{file name: bytes}``, manifest included.
 
@@ -114,23 +116,25 @@ def render_figures(
     ----------
     names : iterable of str
         Registered figures to render.
-    tc : TermCounts
-    settings : Settings
-    corpus : Corpus
-        Hashed into the manifest.
+    results : Results
+        The analyses of the corpus and settings to draw.
     progress : callable, optional
         Called with each figure name before it is rendered.
     previous : Path, optional
-        An existing manifest whose entries for figures not rendered now are
-        carried over (a partial run with ``--only`` keeps one manifest).
+        An existing manifest whose entries for figures and files not rendered
+        now are carried over (a partial run with ``--only`` keeps one manifest).
+    extras : callable, optional
+        Returns further files of the run (topic tables, the model, the HTML
+        view), hashed into the manifest's ``files``.
     """
+    settings = results.settings
     root = settings.out.resolve().parent
     files: dict[str, bytes] = {}
     manifest_figures = {}
     for name in names:
         if progress:
             progress(name)
-        fig, data = make_figure(name, tc, settings)
+        fig, data = make_figure(name, results)
         try:
             produced = {f"{name}.csv": csv_bytes(data)}
             for fmt in settings.formats:
@@ -142,27 +146,37 @@ def render_figures(
             "description": get_spec(name).description,
             "files": {fname: sha256(data) for fname, data in sorted(produced.items())},
         }
+    extra_files = extras() if extras else {}
+    files.update(extra_files)
+    manifest_extra = {name: sha256(data) for name, data in extra_files.items()}
     if previous is not None and previous.is_file():
         try:
-            earlier = json.loads(previous.read_text(encoding="utf-8")).get("figures", {})
+            earlier = json.loads(previous.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             earlier = {}
-        manifest_figures = {**{k: v for k, v in earlier.items() if k in REGISTRY}, **manifest_figures}
+        manifest_figures = {**{k: v for k, v in earlier.get("figures", {}).items() if k in REGISTRY}, **manifest_figures}
+        manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items() if _is_ours(Path(k))}, **manifest_extra}
     manifest = {
         "generator": f"corpus-analysis {__version__}",
-        "command": "corpus-analysis figures",
         "settings": _portable_settings(settings, root),
-        "corpus": {"path": _relative(settings.corpus, root), "files": corpus.file_hashes()},
+        "corpus": {"path": _relative(settings.corpus, root), "files": results.corpus.file_hashes()},
         "packages": package_versions(),
         "figures": dict(sorted(manifest_figures.items())),
+        "files": dict(sorted(manifest_extra.items())),
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     return files
 
 
+def topic_tables(results: Results) -> dict[str, bytes]:
+    """The tidy topic exports as CSV bytes (``topic_terms.csv``, ``doc_topics.csv`` ...)."""
+    return {name: csv_bytes(table) for name, table in results.tables().items()}
+
+
 def _is_ours(path: Path) -> bool:
-    """Files a figures run writes: registered figure stems and the manifest."""
-    return path.name == MANIFEST or path.name.split(".")[0] in REGISTRY
+    """Files a run writes: registered figure stems, topic tables, model, HTML view, manifest."""
+    return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES) or path.name.split(".")[0] in REGISTRY
+            or path.name in (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
 
 
 def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) -> list[Path]:

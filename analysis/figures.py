@@ -16,10 +16,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis import plots, terms
-from analysis.config import Settings
+import numpy as np
+
+from analysis import plots, terms, topic_plots, topics
 from analysis.errors import AnalysisError
-from analysis.terms import TermCounts
+from analysis.results import Results
 
 
 @dataclass(frozen=True)
@@ -33,30 +34,90 @@ class FigureSpec:
     description : str
         One line for ``corpus-analysis list``.
     data : callable
-        ``(TermCounts, Settings) -> DataFrame``: the data drawn, exported as CSV.
+        ``(Results) -> DataFrame``: the data drawn, exported as CSV.
     draw : callable
-        ``(DataFrame, Settings) -> Axes``: draws on a new figure.
+        ``(DataFrame, Results) -> Axes`` (or an array of Axes): draws on a new figure.
     """
 
     name: str
     description: str
-    data: Callable[[TermCounts, Settings], pd.DataFrame]
-    draw: Callable[[pd.DataFrame, Settings], Axes]
+    data: Callable[[Results], pd.DataFrame]
+    draw: Callable[[pd.DataFrame, Results], Axes]
 
 
-def _top_terms_data(tc: TermCounts, s: Settings) -> pd.DataFrame:
-    return terms.term_frequencies(tc, "corpus").nsmallest(s.top_n, "rank")
+def _top_terms_data(r: Results) -> pd.DataFrame:
+    return terms.term_frequencies(r.terms, "corpus").nsmallest(r.settings.top_n, "rank")
 
 
-def _distinctive_data(tc: TermCounts, s: Settings) -> pd.DataFrame:
-    table = terms.tfidf(tc)
+def _distinctive_data(r: Results) -> pd.DataFrame:
+    table = terms.tfidf(r.terms)
     return table[table["rank"] <= 6].reset_index(drop=True)
 
 
-def _heatmap_data(tc: TermCounts, s: Settings) -> pd.DataFrame:
-    top = terms.term_frequencies(tc, "corpus").nsmallest(s.top_n, "rank")["term"]
-    table = terms.term_frequencies(tc, "document")
+def _heatmap_data(r: Results) -> pd.DataFrame:
+    top = terms.term_frequencies(r.terms, "corpus").nsmallest(r.settings.top_n, "rank")["term"]
+    table = terms.term_frequencies(r.terms, "document")
     return table[table["term"].isin(top)].reset_index(drop=True)
+
+
+MAX_HEATMAP_ROWS = 120
+
+
+def _topic_terms_data(r: Results) -> pd.DataFrame:
+    model = r.topics.model
+    table = topics.topic_terms(model, n=10, lam=r.settings.relevance_lambda, by="relevance")
+    table["prevalence"] = table["topic"].map(dict(zip(model.topic_ids, model.prevalence)))
+    return table
+
+
+def _topic_heatmap_data(r: Results) -> pd.DataFrame:
+    """Units in reading order when there are few; documents otherwise (the first
+    MAX_HEATMAP_ROWS by id)."""
+    model = r.topics.model
+    labels = topics.topic_labels(model, r.settings.relevance_lambda)
+    if model.unit != "document" and len(model.units) <= MAX_HEATMAP_ROWS:
+        table = topics.unit_topics(model)
+        short = plots.short_labels(sorted(table["doc_id"].unique()))
+        table = table.sort_values(["doc_id", "position", "topic"], ignore_index=True)
+        table["row"] = table.groupby(["doc_id", "position"], sort=False).ngroup()
+        table["row_label"] = [f"{short[d]} {p + 1:>2} {role}" for d, p, role in
+                              zip(table["doc_id"], table["position"], table["role"])]
+    else:
+        table = topics.doc_topics(model)
+        docs = sorted(table["doc_id"].unique())[:MAX_HEATMAP_ROWS]
+        table = table[table["doc_id"].isin(docs)].reset_index(drop=True)
+        table["row"] = table["doc_id"].map({d: i for i, d in enumerate(docs)})
+        short = plots.short_labels(docs)
+        table["row_label"] = table["doc_id"].map(short)
+    table["label"] = table["topic"].map(labels)
+    return table[["row", "doc_id", "row_label", "topic", "label", "weight"]]
+
+
+def _heatmap_subtitle(r: Results) -> str:
+    model = r.topics.model
+    subtitle = model.subtitle()
+    if model.unit == "document" or len(model.units) > MAX_HEATMAP_ROWS:
+        n_docs = model.n_documents
+        shown = min(n_docs, MAX_HEATMAP_ROWS)
+        rows = f"rows: documents ({shown} of {n_docs})" if shown < n_docs else "rows: documents"
+        return f"{subtitle}\n{rows}"
+    return f"{subtitle}\nrows: document, paragraph number, role"
+
+
+def _prevalence_data(r: Results) -> pd.DataFrame:
+    model = r.topics.model
+    parts = [topics.topic_prevalence(model, "document")]
+    if model.unit != "document" and (model.units["role"] != "paragraph").any():
+        parts.append(topics.topic_prevalence(model, "role"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _stability_data(r: Results) -> pd.DataFrame:
+    return r.topics.stability
+
+
+def _draw_stability(d: pd.DataFrame, r: Results):
+    return topic_plots.plot_topic_stability(d, subtitle=r.topics.model.subtitle())
 
 
 REGISTRY: dict[str, FigureSpec] = {
@@ -66,38 +127,77 @@ REGISTRY: dict[str, FigureSpec] = {
             "document-structure",
             "Each document as a bar of its blocks coloured by role (summary, intro, outline, headings, body, "
             "conclusion); length in word tokens.",
-            lambda tc, s: terms.block_overview(tc),
-            lambda d, s: plots.plot_document_structure(d),
+            lambda r: terms.block_overview(r.terms),
+            lambda d, r: plots.plot_document_structure(d),
         ),
         FigureSpec(
             "preprocessing-waterfall",
             "Tokens and types left after each preprocessing step, and what each step removed or joined.",
-            lambda tc, s: tc.waterfall,
-            lambda d, s: plots.plot_preprocessing_waterfall(d),
+            lambda r: r.terms.waterfall,
+            lambda d, r: plots.plot_preprocessing_waterfall(d),
         ),
         FigureSpec(
             "top-terms",
             "The most frequent terms of the corpus, per 1,000 word tokens (raw counts on the bars).",
             _top_terms_data,
-            lambda d, s: plots.plot_top_terms(d, n=s.top_n),
+            lambda d, r: plots.plot_top_terms(d, n=r.settings.top_n),
         ),
         FigureSpec(
             "distinctive-terms",
             "Small multiples: the six most distinctive terms (TF-IDF) of each document.",
             _distinctive_data,
-            lambda d, s: plots.plot_distinctive_terms(d, n=6),
+            lambda d, r: plots.plot_distinctive_terms(d, n=6),
         ),
         FigureSpec(
             "term-document-heatmap",
             "The corpus's top terms by document, per 1,000 word tokens (cells print raw counts).",
             _heatmap_data,
-            lambda d, s: plots.plot_term_heatmap(d, n=s.top_n),
+            lambda d, r: plots.plot_term_heatmap(d, n=r.settings.top_n),
         ),
         FigureSpec(
             "rank-frequency",
             "Rank-frequency (Zipf) curves of the corpus and of each document on log-log axes.",
-            lambda tc, s: terms.rank_frequency(tc),
-            lambda d, s: plots.plot_rank_frequency(d),
+            lambda r: terms.rank_frequency(r.terms),
+            lambda d, r: plots.plot_rank_frequency(d),
+        ),
+        FigureSpec(
+            "topic-terms",
+            "Small multiples: each LDA topic's top terms by relevance (estimated topic tokens over corpus tokens).",
+            _topic_terms_data,
+            lambda d, r: topic_plots.plot_topic_terms(d, lam=r.settings.relevance_lambda,
+                                                      subtitle=r.topics.model.subtitle()),
+        ),
+        FigureSpec(
+            "topic-heatmap",
+            "Topic shares of each unit (paragraphs in reading order) or document: where the topics sit.",
+            _topic_heatmap_data,
+            lambda d, r: topic_plots.plot_topic_heatmap(d, subtitle=_heatmap_subtitle(r)),
+        ),
+        FigureSpec(
+            "topic-prevalence",
+            "Stacked topic shares per document and per section role (summary, intro, body, conclusion).",
+            _prevalence_data,
+            lambda d, r: topic_plots.plot_topic_prevalence(d, subtitle=r.topics.model.subtitle()),
+        ),
+        FigureSpec(
+            "intertopic-map",
+            "Topics placed by Jensen-Shannon distance (classical scaling), sized by prevalence, labelled.",
+            lambda r: topics.intertopic_map(r.topics.model),
+            lambda d, r: topic_plots.plot_intertopic_map(d, subtitle=r.topics.model.subtitle()),
+        ),
+        FigureSpec(
+            "topic-stability",
+            "Per topic: similarity of its best match in each other seed's run (1 - Jensen-Shannon distance).",
+            _stability_data,
+            _draw_stability,
+        ),
+        FigureSpec(
+            "k-selection",
+            "c_v, NPMI and u_mass coherence, held-out perplexity and stability against K, over seeds.",
+            lambda r: r.k_selection,
+            lambda d, r: topic_plots.plot_k_selection(d, chosen_k=r.settings.k,
+                                                      subtitle=f"fitted on {r.units.describe()}; "
+                                                               f"20% held out for perplexity"),
         ),
     )
 }
@@ -116,16 +216,18 @@ def get_spec(name: str) -> FigureSpec:
         raise AnalysisError(f"--only: unknown figure '{name}' (known: {', '.join(REGISTRY)})") from None
 
 
-def make_figure(name: str, tc: TermCounts, settings: Settings) -> tuple[Figure, pd.DataFrame]:
+TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")
+
+
+def make_figure(name: str, results: Results) -> tuple[Figure, pd.DataFrame]:
     """Compute and draw the figure called ``name``.
 
     Parameters
     ----------
     name : str
         A key of :data:`REGISTRY`.
-    tc : TermCounts
-        From :func:`analysis.terms.analyze`.
-    settings : Settings
+    results : Results
+        The analyses of one corpus and settings (computed on first use).
 
     Returns
     -------
@@ -133,7 +235,8 @@ def make_figure(name: str, tc: TermCounts, settings: Settings) -> tuple[Figure, 
         The drawn figure (not saved, not closed) and the data behind it.
     """
     spec = get_spec(name)
-    data = spec.data(tc, settings)
+    data = spec.data(results)
     with plt.rc_context(plots.STYLE):
-        ax = spec.draw(data, settings)
-    return ax.figure, data
+        drawn = spec.draw(data, results)
+    first = np.ravel(drawn)[0] if isinstance(drawn, np.ndarray) else drawn
+    return first.figure, data

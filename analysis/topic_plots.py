@@ -1,0 +1,276 @@
+"""Plot functions for topic models: ``plot_*(data, *, ax=None, ...) -> Axes``.
+
+Inputs are the tidy tables of :mod:`analysis.topics`; topics are always
+named by their canonical id (``T1`` = most prevalent in the reported run)
+and coloured consistently by id across figures.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+
+from analysis.plots import OKABE_ITO, SINGLE_COLUMN_IN, _axes, _empty, short_labels
+
+_TOPIC_PALETTE = [OKABE_ITO[c] for c in (
+    "blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow", "grey")]
+
+
+def topic_colors(k: int) -> list:
+    """One colour per topic id: Okabe-Ito up to 8 topics, tab20 beyond."""
+    if k <= len(_TOPIC_PALETTE):
+        return _TOPIC_PALETTE[:k]
+    cmap = plt.get_cmap("tab20")
+    return [cmap(i % 20) for i in range(k)]
+
+
+def _titled(ax: Axes, title: str, subtitle: str | None, gap: float = 3) -> None:
+    """Title with a smaller grey subtitle (one or more lines) between it and the axes."""
+    lines = subtitle.count("\n") + 1 if subtitle else 0
+    ax.set_title(title, pad=gap + 3 + 7 * lines)
+    if subtitle:
+        ax.annotate(subtitle, (0, 1), xycoords="axes fraction", xytext=(0, gap), textcoords="offset points",
+                    fontsize=5.5, color="#444444", va="bottom", linespacing=1.15)
+
+
+def plot_topic_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int | None = None,
+                     lam: float = 0.6, subtitle: str | None = None) -> Axes:
+    """Small multiples in one Axes: each topic's top terms by relevance.
+
+    Each bar is the estimated number of the term's tokens assigned to the
+    topic, over a grey bar of the term's count in the whole corpus (as in
+    pyLDAvis).
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.topics.topic_terms` with ``by="relevance"``, plus a
+        ``prevalence`` column.
+    n : int, optional
+        Terms per topic (default: 8 for up to 6 topics, fewer beyond).
+    lam : float
+        The relevance lambda, stated in the title.
+    """
+    k = int(data["topic"].max()) if not data.empty else 0
+    n = n or (6 if k <= 8 else 4 if k <= 14 else 3)
+    top = data[data["rank"] <= n]
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + k * (0.12 * n + 0.28)))
+    if top.empty:
+        return _empty(ax, "no topics")
+    colors = topic_colors(k)
+    y, ticks, names = 0.0, [], []
+    for topic, rows in top.groupby("topic", sort=True):
+        rows = rows.sort_values("rank")
+        share = float(rows["prevalence"].iloc[0])
+        ax.text(0, y - 0.15, f"T{topic} \u2013 {share:.0%} of tokens", fontsize=6.3,
+                fontweight="bold", va="bottom", transform=ax.get_yaxis_transform())
+        ys = y + 0.55 + np.arange(len(rows))
+        ax.barh(ys, rows["term_count"], color="#DDDDDD", height=0.8)
+        ax.barh(ys, rows["topic_count"], color=colors[topic - 1], height=0.5)
+        ticks.extend(ys)
+        names.extend(rows["term"])
+        y = ys[-1] + 1.3
+    ax.set_yticks(ticks, names)
+    ax.set_ylim(y - 0.6, -0.9)
+    ax.set_xlabel("term tokens (grey: whole corpus; colour: estimated in the topic)")
+    _titled(ax, f"Topic terms by relevance (\u03bb = {lam:g})", subtitle)
+    return ax
+
+
+def plot_topic_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None,
+                       cmap: str = "cividis") -> Axes:
+    """Units (rows, in reading order within each document) x topics (columns).
+
+    Parameters
+    ----------
+    data : DataFrame
+        ``row, doc_id, row_label, topic, label, weight`` (see
+        :mod:`analysis.figures`); ``row`` orders the rows.
+    """
+    if data.empty:
+        return _empty(_axes(ax, (SINGLE_COLUMN_IN, 2)), "no units")
+    matrix = data.pivot_table(index="row", columns="topic", values="weight").sort_index()
+    rows = data.drop_duplicates("row").set_index("row").loc[matrix.index]
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 2.4 + 0.09 * len(matrix)))
+    image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    labels = data.drop_duplicates("topic").set_index("topic")["label"]
+    ax.set_xticks(range(matrix.shape[1]), [f"T{t} {labels[t]}" for t in matrix.columns], rotation=90)
+    ax.tick_params(length=0)
+    ax.set_yticks(range(len(rows)), rows["row_label"], fontsize=5 if len(rows) > 40 else 6)
+    doc_ids = rows["doc_id"].tolist()
+    for i in range(1, len(doc_ids)):
+        if doc_ids[i] != doc_ids[i - 1]:
+            ax.axhline(i - 0.5, color="white", lw=1.5)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.06, pad=0.03)
+    colorbar.set_label("topic share of the unit's tokens")
+    colorbar.ax.tick_params(labelsize=6)
+    _titled(ax, "Where the topics sit in each document", subtitle)
+    return ax
+
+
+def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None) -> Axes:
+    """Stacked bars of topic shares per document, then per block role.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.topics.topic_prevalence` rows for ``document`` and
+        (optionally) ``role``, concatenated.
+    """
+    groups = list(dict.fromkeys(zip(data["group_by"], data["group"])))
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.6 + 0.2 * len(groups)))
+    if data.empty:
+        return _empty(ax, "no topics")
+    k = int(data["topic"].max())
+    colors = topic_colors(k)
+    doc_labels = short_labels([g for by, g in groups if by == "document"])
+    positions, names, y = [], [], 0.0
+    previous = None
+    for by, group in groups:
+        if previous is not None and by != previous:
+            y += 0.6
+        previous = by
+        rows = data[(data["group_by"] == by) & (data["group"] == group)].sort_values("topic")
+        left = 0.0
+        for topic, weight in zip(rows["topic"], rows["weight"]):
+            ax.barh(y, weight, left=left, color=colors[topic - 1], height=0.75, edgecolor="white", linewidth=0.3)
+            if weight >= 0.1:
+                ax.text(left + weight / 2, y, f"{weight:.0%}", ha="center", va="center", fontsize=5,
+                        color="white" if topic - 1 in (0, 3, 4) or k > 8 else "black")
+            left += weight
+        positions.append(y)
+        names.append(f"doc {doc_labels[group]}" if by == "document" else group)
+        y += 1
+    ax.set_yticks(positions, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of the group's tokens")
+    labels = data.drop_duplicates("topic").sort_values("topic")
+    handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.16 - 0.6 / (1.6 + 0.2 * len(groups))),
+              frameon=False, fontsize=5.5, ncols=1, handlelength=1)
+    _titled(ax, "Topic prevalence by document and by section role", subtitle)
+    return ax
+
+
+def plot_intertopic_map(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None) -> Axes:
+    """Topics as circles placed by their Jensen-Shannon distances (classical
+    scaling), area proportional to prevalence, each labelled with its id and
+    top terms (placed away from the centre of the map).
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.topics.intertopic_map`.
+    """
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 3.2))
+    if data.empty:
+        return _empty(ax, "no topics")
+    colors = topic_colors(len(data))
+    area = 1800 * data["prevalence"].to_numpy()
+    ax.scatter(data["x"], data["y"], s=area, c=[colors[t - 1] for t in data["topic"]], alpha=0.5,
+               edgecolors="black", linewidths=0.5, zorder=2)
+    cx, cy = data["x"].mean(), data["y"].mean()
+    for row, a in zip(data.itertuples(), area):
+        ax.text(row.x, row.y, f"T{row.topic}", ha="center", va="center", fontsize=6.5, fontweight="bold", zorder=4)
+        angle = np.arctan2(row.y - cy, row.x - cx) if (row.x, row.y) != (cx, cy) else np.pi / 2
+        distance = np.sqrt(a / np.pi) + 3
+        dx, dy = np.cos(angle), np.sin(angle)
+        ax.annotate(row.label.replace(" \u00b7 ", "\n"), (row.x, row.y), xytext=(distance * dx, distance * dy), textcoords="offset points",
+                    ha="left" if dx > 0.3 else "right" if dx < -0.3 else "center",
+                    va="bottom" if dy > 0.3 else "top" if dy < -0.3 else "center",
+                    fontsize=5.2, color="#333333", zorder=5, linespacing=1.0)
+    span = max(float(np.ptp(data["x"])), float(np.ptp(data["y"])), 1e-6)
+    half = 0.5 * span * 2.4
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
+    ax.set_aspect("equal")
+    ax.axhline(cy, color="#DDDDDD", lw=0.5, zorder=0)
+    ax.axvline(cx, color="#DDDDDD", lw=0.5, zorder=0)
+    ax.set_xlabel("PC1 of Jensen-Shannon distances between topics")
+    ax.set_ylabel("PC2")
+    _titled(ax, "Intertopic distance map (circle area: prevalence)", subtitle)
+    return ax
+
+
+def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None) -> Axes:
+    """Per topic: the similarity of its best match in every other seed's run.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :attr:`analysis.topics.TopicResult.stability` (``topic, label, seed, similarity``).
+    """
+    topics = data.drop_duplicates("topic").sort_values("topic")
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.1 + 0.28 * max(len(topics), 1)))
+    if data.empty:
+        return _empty(ax, "one seed only: fit with seeds > 1 to measure stability")
+    colors = topic_colors(int(topics["topic"].max()))
+    for y, (topic, label) in enumerate(zip(topics["topic"], topics["label"])):
+        values = data.loc[data["topic"] == topic, "similarity"].to_numpy()
+        jitter = np.linspace(-0.18, 0.18, len(values)) if len(values) > 1 else np.zeros(1)
+        ax.scatter(values, y + jitter, s=9, color=colors[topic - 1], edgecolors="none", zorder=3)
+        ax.plot([np.median(values)] * 2, [y - 0.3, y + 0.3], color="black", lw=1.2, zorder=4)
+    ax.set_yticks(range(len(topics)), [f"T{t} {lab}" for t, lab in zip(topics["topic"], topics["label"])])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("similarity of best match in another seed's run (1 \u2212 Jensen-Shannon distance)\n"
+                  "dots: seeds; bar: median")
+    n_seeds = data["seed"].nunique() + 1
+    _titled(ax, f"Topic stability across {n_seeds} seeds", subtitle)
+    return ax
+
+
+_METRIC_LABELS = {
+    "c_v": "c_v \u2191",
+    "c_npmi": "NPMI \u2191",
+    "u_mass": "u_mass \u2191",
+    "perplexity": "held-out\nperplexity \u2193",
+    "stability": "stability \u2191",
+}
+
+
+def plot_k_selection(data: pd.DataFrame, *, axes=None, chosen_k: int | None = None, subtitle: str | None = None):
+    """Every model-selection metric against K: median over seeds and the
+    range (min to max), one panel per metric sharing the K axis.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.topics.select_k` (``k, seed, metric, value``).
+    axes : sequence of Axes, optional
+        One per metric present, top to bottom.
+    chosen_k : int, optional
+        Marked with a vertical line (the configured K).
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    metrics = [m for m in _METRIC_LABELS if m in set(data["metric"])]
+    if axes is None:
+        _, axes = plt.subplots(len(metrics), 1, figsize=(SINGLE_COLUMN_IN, 0.8 + 0.85 * len(metrics)),
+                               sharex=True, layout="constrained", squeeze=False)
+        axes = axes[:, 0]
+    axes = np.asarray(axes)
+    for ax, metric in zip(axes, metrics):
+        rows = data[data["metric"] == metric]
+        summary = rows.groupby("k")["value"].agg(["median", "min", "max"])
+        ax.fill_between(summary.index, summary["min"], summary["max"], color=OKABE_ITO["sky blue"], alpha=0.35, lw=0)
+        ax.scatter(rows["k"], rows["value"], s=4, color=OKABE_ITO["blue"], alpha=0.6, edgecolors="none")
+        ax.plot(summary.index, summary["median"], color=OKABE_ITO["blue"], lw=1.2, marker="o", ms=2.5)
+        if chosen_k is not None and chosen_k in summary.index:
+            ax.axvline(chosen_k, color=OKABE_ITO["vermillion"], lw=0.8, ls="--")
+        ax.set_ylabel(_METRIC_LABELS[metric], fontsize=6.3)
+        ax.yaxis.set_major_locator(plt.MaxNLocator(3))
+    axes[-1].set_xlabel("number of topics K\n(line: median over seeds; band: min\u2013max; dashed: configured K)")
+    axes[-1].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    n_seeds = data["seed"].nunique()
+    _titled(axes[0], f"Choosing K ({n_seeds} seeds per K)", subtitle)
+    return axes
