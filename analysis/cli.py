@@ -262,17 +262,17 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _print_topics(results) -> None:
+    import math
+
     from analysis import topics
 
     result = results.topics
-    model = result.model
-    labels = topics.topic_labels(model, results.settings.relevance_lambda)
-    stability = result.stability.groupby("topic")["similarity"].median() if not result.stability.empty else None
-    print(model.subtitle().replace("\n", " "))
-    print(f"reported run: seed {model.seed} of {len(result.runs)} (the run most similar to the others)")
-    for topic in model.topic_ids:
-        stable = f"  stability {stability[topic]:.2f}" if stability is not None else ""
-        print(f"  T{topic:<2} {model.prevalence[topic - 1]:6.1%}{stable}  {labels[topic]}")
+    summary = topics.topic_summary(result)
+    print(result.model.subtitle().replace("\n", " "))
+    print(f"reported run: seed {result.model.seed} of {len(result.runs)} (the run most similar to the others)")
+    for row in summary.itertuples():
+        stable = "" if math.isnan(row.stability_median) else f"  stability {row.stability_median:.2f}"
+        print(f"  T{row.topic:<2} {row.prevalence:6.1%}{stable}  {row.label}")
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:

@@ -123,10 +123,10 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
         (optionally) ``role``, concatenated.
     """
     groups = list(dict.fromkeys(zip(data["group_by"], data["group"])))
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.6 + 0.2 * len(groups)))
+    k = int(data["topic"].max()) if not data.empty else 0
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.2 * len(groups) + 0.11 * k))
     if data.empty:
         return _empty(ax, "no topics")
-    k = int(data["topic"].max())
     colors = topic_colors(k)
     doc_labels = short_labels([g for by, g in groups if by == "document"])
     positions, names, y = [], [], 0.0
@@ -153,7 +153,7 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     ax.set_xlabel("share of the group's tokens")
     labels = data.drop_duplicates("topic").sort_values("topic")
     handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.16 - 0.6 / (1.6 + 0.2 * len(groups))),
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.12), borderaxespad=0,
               frameon=False, fontsize=5.5, ncols=1, handlelength=1)
     _titled(ax, "Topic prevalence by document and by section role", subtitle)
     return ax
@@ -208,7 +208,7 @@ def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle
         :attr:`analysis.topics.TopicResult.stability` (``topic, label, seed, similarity``).
     """
     topics = data.drop_duplicates("topic").sort_values("topic")
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.1 + 0.28 * max(len(topics), 1)))
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.36 * max(len(topics), 1)))
     if data.empty:
         return _empty(ax, "one seed only: fit with seeds > 1 to measure stability")
     colors = topic_colors(int(topics["topic"].max()))
@@ -216,12 +216,14 @@ def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle
         values = data.loc[data["topic"] == topic, "similarity"].to_numpy()
         jitter = np.linspace(-0.18, 0.18, len(values)) if len(values) > 1 else np.zeros(1)
         ax.scatter(values, y + jitter, s=9, color=colors[topic - 1], edgecolors="none", zorder=3)
-        ax.plot([np.median(values)] * 2, [y - 0.3, y + 0.3], color="black", lw=1.2, zorder=4)
-    ax.set_yticks(range(len(topics)), [f"T{t} {lab}" for t, lab in zip(topics["topic"], topics["label"])])
-    ax.invert_yaxis()
+        ax.plot([np.median(values)] * 2, [y - 0.22, y + 0.22], color="black", lw=1.2, zorder=4)
+        ax.text(0.01, y - 0.28, label, fontsize=5.5, color="#333333", va="bottom",
+                transform=ax.get_yaxis_transform())
+    ax.set_yticks(range(len(topics)), [f"T{t}" for t in topics["topic"]])
+    ax.set_ylim(len(topics) - 0.6, -0.75)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("similarity of best match in another seed's run (1 \u2212 Jensen-Shannon distance)\n"
-                  "dots: seeds; bar: median")
+    ax.set_xlabel("best-match similarity in another seed's run\n"
+                  "(1 \u2212 Jensen-Shannon distance; dots: seeds, bar: median)")
     n_seeds = data["seed"].nunique() + 1
     _titled(ax, f"Topic stability across {n_seeds} seeds", subtitle)
     return ax

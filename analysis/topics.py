@@ -266,7 +266,44 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit
     return _Fit(model.get_topics().astype(np.float64), infer(bows), infer)
 
 
-_ENGINES = {"gensim": _fit_gensim}
+def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit:
+    """Collapsed Gibbs sampling (tomotopy), one worker so a seed reproduces the run."""
+    import tomotopy as tp
+
+    alpha = 0.1 if settings.alpha in ("symmetric", "asymmetric", "auto") else float(settings.alpha)
+    eta = 0.01 if settings.eta in ("symmetric", "asymmetric", "auto") else float(settings.eta)
+    model = tp.LDAModel(k=k, alpha=alpha, eta=eta, seed=seed)
+    if settings.alpha != "auto":
+        model.optim_interval = 0
+    words_of = [[dictionary[i] for i, c in bow for _ in range(c)] for bow in bows]
+    kept = [d for d, words in enumerate(words_of) if words]
+    for d in kept:
+        model.add_doc(words_of[d])
+    model.train(settings.iterations, workers=1, parallel=tp.ParallelScheme.NONE)
+    columns = np.array([dictionary.token2id[w] for w in model.used_vocabs])
+    topic_term = np.full((k, len(dictionary)), 1e-12)
+    for t in range(k):
+        topic_term[t, columns] = model.get_topic_word_dist(t)
+
+    def infer(new_bows):
+        theta = np.full((len(new_bows), k), 1.0 / k)
+        docs, rows = [], []
+        for row, bow in enumerate(new_bows):
+            words = [dictionary[i] for i, c in bow for _ in range(c) if dictionary[i] in model.used_vocab_dict]
+            if words:
+                docs.append(model.make_doc(words))
+                rows.append(row)
+        if docs:
+            inferred, _ = model.infer(docs, iterations=100, workers=1, parallel=tp.ParallelScheme.NONE, together=False)
+            theta[rows] = np.array(inferred, dtype=np.float64)
+        return theta
+
+    unit_topic = np.full((len(bows), k), 1.0 / k)
+    unit_topic[kept] = np.array([doc.get_topic_dist() for doc in model.docs], dtype=np.float64)
+    return _Fit(topic_term, unit_topic, infer)
+
+
+_ENGINES = {"gensim": _fit_gensim, "tomotopy": _fit_tomotopy}
 
 
 def _normalized(a: np.ndarray) -> np.ndarray:
@@ -786,6 +823,28 @@ def topic_evidence(
     passages = pd.DataFrame(passage_rows, columns=["topic", "label", "rank", "doc_id", "unit_id", "role", "weight", "excerpt"])
     kwic = pd.DataFrame(kwic_rows, columns=["topic", "term", "doc_id", "unit_id", "left", "match", "right"])
     return passages, kwic
+
+
+def topic_summary(result: TopicResult) -> pd.DataFrame:
+    """One row per topic of the reported model.
+
+    Returns
+    -------
+    DataFrame
+        ``topic, label, prevalence, stability_median, stability_min,
+        native_id`` (stability columns are NaN with a single seed).
+    """
+    model = result.model
+    labels = topic_labels(model, model.settings["relevance_lambda"])
+    stats = result.stability.groupby("topic")["similarity"].agg(["median", "min"])
+    return pd.DataFrame({
+        "topic": model.topic_ids,
+        "label": [labels[t] for t in model.topic_ids],
+        "prevalence": model.prevalence,
+        "stability_median": [float(stats["median"].get(t, np.nan)) for t in model.topic_ids],
+        "stability_min": [float(stats["min"].get(t, np.nan)) for t in model.topic_ids],
+        "native_id": model.native_ids.astype(int),
+    })
 
 
 def topic_ids_table(result: TopicResult) -> pd.DataFrame:
