@@ -22,7 +22,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Iterable
 
-import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure

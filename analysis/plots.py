@@ -81,6 +81,32 @@ def _empty(ax: Axes, message: str) -> Axes:
     return ax
 
 
+def bar_panels(ax: Axes, panels, *, gap: float = 1.3) -> None:
+    """Stack labelled groups of horizontal bars in one Axes: small multiples
+    on a shared x axis.
+
+    Parameters
+    ----------
+    ax : Axes
+    panels : iterable of (header, labels, layers)
+        ``layers`` is a list of ``(values, color, height)`` drawn in order
+        (a wide grey background bar, then a narrow coloured one, say).
+    gap : float
+        Space between panels, in bar rows.
+    """
+    y, ticks, names = 0.0, [], []
+    for header, labels, layers in panels:
+        ax.text(0, y - 0.15, header, fontsize=6.5, fontweight="bold", va="bottom", transform=ax.get_yaxis_transform())
+        ys = y + 0.55 + np.arange(len(labels))
+        for values, color, height in layers:
+            ax.barh(ys, values, color=color, height=height)
+        ticks.extend(ys)
+        names.extend(labels)
+        y = ys[-1] + gap
+    ax.set_yticks(ticks, names)
+    ax.set_ylim(y - 0.6, -0.9)
+
+
 def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, value: str = "per_1000_tokens") -> Axes:
     """Horizontal bars of the ``n`` most frequent terms.
 
@@ -125,18 +151,12 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
     if top.empty:
         return _empty(ax, "no distinctive terms\n(every term occurs in every document)")
     labels = short_labels(docs)
-    y, ticks, names, colors = 0.0, [], [], []
+    panels = []
     for i, doc_id in enumerate(docs):
         rows = top[top["doc_id"] == doc_id].sort_values("rank")
-        ax.text(0, y - 0.15, f"document {labels[doc_id]}", fontsize=6.5, fontweight="bold", va="bottom",
-                transform=ax.get_yaxis_transform())
-        ys = y + 0.55 + np.arange(len(rows))
-        ax.barh(ys, rows["tfidf"] * 1000, color=LINE_COLORS[i % len(LINE_COLORS)], height=0.75)
-        ticks.extend(ys)
-        names.extend(rows["term"])
-        y = ys[-1] + 1.3
-    ax.set_yticks(ticks, names)
-    ax.set_ylim(y - 0.6, -0.9)
+        panels.append((f"document {labels[doc_id]}", rows["term"].tolist(),
+                       [(rows["tfidf"] * 1000, LINE_COLORS[i % len(LINE_COLORS)], 0.75)]))
+    bar_panels(ax, panels)
     ax.set_xlabel("TF-IDF \u00d7 1,000 = tf \u00d7 idf \u00d7 1,000\ntf: count per word token\nidf: ln(N docs / docs with the term)")
     ax.set_title(f"Most distinctive terms per document (top {n})")
     return ax

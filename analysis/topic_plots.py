@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from analysis.plots import OKABE_ITO, SINGLE_COLUMN_IN, _axes, _empty, short_labels
+from analysis.plots import OKABE_ITO, SINGLE_COLUMN_IN, _axes, _empty, bar_panels, short_labels
 
 _TOPIC_PALETTE = [OKABE_ITO[c] for c in (
     "blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow", "grey")]
@@ -61,21 +61,14 @@ def plot_topic_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int | Non
     if top.empty:
         return _empty(ax, "no topics")
     colors = topic_colors(k)
-    y, ticks, names = 0.0, [], []
+    panels = []
     for topic, rows in top.groupby("topic", sort=True):
         rows = rows.sort_values("rank")
         share = float(rows["prevalence"].iloc[0])
-        ax.text(0, y - 0.15, f"T{topic} \u2013 {share:.0%} of tokens", fontsize=6.3,
-                fontweight="bold", va="bottom", transform=ax.get_yaxis_transform())
-        ys = y + 0.55 + np.arange(len(rows))
-        ax.barh(ys, rows["term_count"], color="#DDDDDD", height=0.8)
-        ax.barh(ys, rows["topic_count"], color=colors[topic - 1], height=0.5)
-        ticks.extend(ys)
-        names.extend(rows["term"])
-        y = ys[-1] + 1.3
-    ax.set_yticks(ticks, names)
-    ax.set_ylim(y - 0.6, -0.9)
-    ax.set_xlabel("term tokens (grey: whole corpus; colour: estimated in the topic)")
+        panels.append((f"T{topic} \u2013 {share:.0%} of tokens", rows["term"].tolist(),
+                       [(rows["term_count"], "#DDDDDD", 0.8), (rows["topic_count"], colors[topic - 1], 0.5)]))
+    bar_panels(ax, panels)
+    ax.set_xlabel("term tokens\n(grey: whole corpus; colour: estimated in the topic)")
     _titled(ax, f"Topic terms by relevance (\u03bb = {lam:g})", subtitle)
     return ax
 

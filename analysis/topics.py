@@ -23,7 +23,7 @@ import math
 import re
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -199,20 +199,6 @@ def collect_units(
 # ------------------------------------------------------------------- fitting
 
 
-@dataclass
-class _Vocabulary:
-    terms: list[str]
-    bows: list[list[tuple[int, int]]]
-
-    @property
-    def counts(self) -> np.ndarray:
-        out = np.zeros(len(self.terms))
-        for bow in self.bows:
-            for i, c in bow:
-                out[i] += c
-        return out
-
-
 def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
     """gensim ``Dictionary`` of ``texts`` pruned by ``no_below``, ``no_above`` and ``keep_n``.
 
@@ -233,7 +219,7 @@ def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
     return dictionary
 
 
-def _prior(value: str, k: int, kind: str):
+def _gensim_prior(value: str):
     """A gensim prior: a name gensim knows, or a float."""
     return value if value in ("symmetric", "asymmetric", "auto") else float(value)
 
@@ -253,7 +239,7 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit
     model = LdaModel(
         corpus=bows, id2word=dictionary, num_topics=k, random_state=seed,
         passes=settings.passes, iterations=settings.iterations, chunksize=max(len(bows), 1),
-        alpha=_prior(settings.alpha, k, "alpha"), eta=_prior(settings.eta, k, "eta"),
+        alpha=_gensim_prior(settings.alpha), eta=_gensim_prior(settings.eta),
         eval_every=None, update_every=1,
     )
 
@@ -371,7 +357,7 @@ class TopicModel:
         plural = {"document": "documents", "section": "sections", "paragraph": "paragraphs"}[self.unit]
         what = f"{len(self.units)} {plural}" + ("" if self.unit == "document" else f" of {self.n_documents} documents")
         note = f"\n({self.note})" if self.note else ""
-        return f"LDA ({self.settings['engine']}), K={self.k}, seed {self.seed}; fitted on {what}{note}"
+        return f"LDA ({self.settings['engine']}), K={self.k}, seed {self.seed}\nfitted on {what}{note}"
 
     def to_files(self, stem: str = "topic-model") -> dict[str, bytes]:
         """The model as ``{stem}.json`` (text) and ``{stem}.npz`` (arrays): no pickle.
