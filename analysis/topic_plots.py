@@ -146,7 +146,7 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     ax.set_xlabel("share of the group's tokens")
     labels = data.drop_duplicates("topic").sort_values("topic")
     handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.12), borderaxespad=0,
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2), borderaxespad=0,
               frameon=False, fontsize=5.5, ncols=1, handlelength=1)
     _titled(ax, "Topic prevalence by document and by section role", subtitle)
     return ax
@@ -155,14 +155,14 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
 def plot_intertopic_map(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None) -> Axes:
     """Topics as circles placed by their Jensen-Shannon distances (classical
     scaling), area proportional to prevalence, each labelled with its id and
-    top terms (placed away from the centre of the map).
+    top terms in the key below.
 
     Parameters
     ----------
     data : DataFrame
         :func:`analysis.topics.intertopic_map`.
     """
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 3.2))
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 3.3 + 0.11 * len(data)))
     if data.empty:
         return _empty(ax, "no topics")
     colors = topic_colors(len(data))
@@ -170,17 +170,14 @@ def plot_intertopic_map(data: pd.DataFrame, *, ax: Axes | None = None, subtitle:
     ax.scatter(data["x"], data["y"], s=area, c=[colors[t - 1] for t in data["topic"]], alpha=0.5,
                edgecolors="black", linewidths=0.5, zorder=2)
     cx, cy = data["x"].mean(), data["y"].mean()
-    for row, a in zip(data.itertuples(), area):
+    for row in data.itertuples():
         ax.text(row.x, row.y, f"T{row.topic}", ha="center", va="center", fontsize=6.5, fontweight="bold", zorder=4)
-        angle = np.arctan2(row.y - cy, row.x - cx) if (row.x, row.y) != (cx, cy) else np.pi / 2
-        distance = np.sqrt(a / np.pi) + 3
-        dx, dy = np.cos(angle), np.sin(angle)
-        ax.annotate(row.label.replace(" \u00b7 ", "\n"), (row.x, row.y), xytext=(distance * dx, distance * dy), textcoords="offset points",
-                    ha="left" if dx > 0.3 else "right" if dx < -0.3 else "center",
-                    va="bottom" if dy > 0.3 else "top" if dy < -0.3 else "center",
-                    fontsize=5.2, color="#333333", zorder=5, linespacing=1.0)
+    handles = [Patch(facecolor=colors[t - 1], alpha=0.5, edgecolor="black", linewidth=0.5,
+                     label=f"T{t} ({p:.0%}) {lab}") for t, p, lab in zip(data["topic"], data["prevalence"], data["label"])]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2), borderaxespad=0, frameon=False,
+              fontsize=5.5, handlelength=1)
     span = max(float(np.ptp(data["x"])), float(np.ptp(data["y"])), 1e-6)
-    half = 0.5 * span * 2.4
+    half = 0.5 * span * 1.5
     ax.set_xlim(cx - half, cx + half)
     ax.set_ylim(cy - half, cy + half)
     ax.set_aspect("equal")
