@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 from analysis import terms  # noqa: E402
 from analysis.config import Settings  # noqa: E402
+from analysis.results import Results  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"
@@ -66,6 +67,20 @@ def seed_tc(seed_settings: Settings) -> terms.TermCounts:
 def seed_tc_nophrases(seed_corpus: Path) -> terms.TermCounts:
     """TermCounts of the seed corpus with phrases off."""
     return terms.analyze(Settings(corpus=seed_corpus, phrases=False))
+
+
+@pytest.fixture(scope="session")
+def seed_results(seed_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """Every analysis of the seed corpus with default settings, shared by the session.
+
+    Computed lazily on first use and then cached: the topic model (K=6, 5 seeds,
+    paragraphs because five documents are too few) and the K selection
+    (K 2..10 x 5 seeds) together take several seconds. ``out`` is an absolute
+    folder that is never written, so manifests do not depend on the working
+    directory. Treat it as read-only.
+    """
+    out = tmp_path_factory.mktemp("seed-results") / "figures"
+    return Results(Settings(corpus=seed_corpus, out=out))
 
 
 @pytest.fixture(scope="session", autouse=True)

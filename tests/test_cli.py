@@ -7,7 +7,9 @@ corpus explicitly; output goes to ``tmp_path`` only.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +18,17 @@ import pandas as pd
 import pytest
 
 import analysis
+import analysis.topics
 from analysis.cli import main
-from analysis.figures import REGISTRY
+from analysis.export import MODEL_STEM, TOPIC_TABLES
+from analysis.figures import REGISTRY, TOPIC_FIGURES
 
 FAST = ["--formats", "png", "--dpi", "50"]
+# "topics" and "select-k" have no --formats/--dpi options: the same through a config file.
+FAST_TOML = 'formats = ["png"]\ndpi = 50\n'
+# Small topic settings for commands that fit topics ("figures" has no option for the K grid).
+FAST_TOPICS_TOML = FAST_TOML + 'k = 3\nseeds = 2\nk_grid = "2..3"\npasses = 5\niterations = 50\n'
+MODEL_FILES = {f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"}
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +50,30 @@ def _single_error_line(err: str) -> str:
     assert "Traceback" not in err
     assert lines[0].startswith("corpus-analysis: error: ")
     return lines[0]
+
+
+def _error_line(err: str) -> str:
+    """The one error line of ``err`` (other lines, such as progress, may precede it); no traceback."""
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("corpus-analysis: error: ")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+@pytest.fixture
+def tfast(tmp_path) -> list[str]:
+    """``--config FILE`` with PNG only at 50 dpi, for ``topics`` and ``select-k``."""
+    config = tmp_path / "fast.toml"
+    config.write_text(FAST_TOML, encoding="utf-8")
+    return ["--config", str(config)]
+
+
+@pytest.fixture
+def fast_topics(tmp_path) -> list[str]:
+    """``--config FILE`` with small topic settings (K=3, 2 seeds, K grid 2..3, few passes)."""
+    config = tmp_path / "fast-topics.toml"
+    config.write_text(FAST_TOPICS_TOML, encoding="utf-8")
+    return ["--config", str(config)]
 
 
 # -- simple commands ------------------------------------------------------------------------
@@ -144,9 +177,9 @@ def test_terms_bad_top(capsys, seed_corpus):
 # -- figures -------------------------------------------------------------------------------
 
 @pytest.fixture
-def figures_run(seed_corpus, tmp_path, capsys):
+def figures_run(seed_corpus, tmp_path, capsys, fast_topics):
     out = tmp_path / "figs"
-    argv = ["figures", "--corpus", str(seed_corpus), "--out", str(out), *FAST]
+    argv = ["figures", "--corpus", str(seed_corpus), "--out", str(out), *FAST, *fast_topics]
     assert run(argv) == 0
     capsys.readouterr()
     return out, argv
@@ -155,6 +188,8 @@ def figures_run(seed_corpus, tmp_path, capsys):
 def test_figures_writes_png_csv_and_manifest(figures_run):
     out, _ = figures_run
     expected = {f"{name}.{ext}" for name in REGISTRY for ext in ("png", "csv")} | {"manifest.json"}
+    # the topic tables (with unit_topics.csv: the seed corpus is fitted on paragraphs) and the model
+    expected |= set(TOPIC_TABLES) | MODEL_FILES
     assert {p.name for p in out.iterdir()} == expected
     assert all(p.stat().st_size > 0 for p in out.iterdir())
     assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]
@@ -240,7 +275,7 @@ def test_missing_corpus(tmp_path, capsys):
     out = tmp_path / "figs"
     missing = tmp_path / "no-such-corpus"
     assert run(["figures", "--corpus", str(missing), "--out", str(out), *FAST]) == 2
-    line = _single_error_line(capsys.readouterr().err)
+    line = _error_line(capsys.readouterr().err)
     assert str(missing) in line and "not found" in line
     _assert_nothing_written(out)
 
@@ -250,7 +285,7 @@ def test_empty_corpus_folder(tmp_path, capsys):
     empty.mkdir()
     out = tmp_path / "figs"
     assert run(["figures", "--corpus", str(empty), "--out", str(out), *FAST]) == 2
-    assert "empty" in _single_error_line(capsys.readouterr().err)
+    assert "empty" in _error_line(capsys.readouterr().err)
     _assert_nothing_written(out)
 
 
@@ -263,9 +298,9 @@ def test_corpus_of_empty_files(tmp_path, capsys):
     assert run(["figures", "--corpus", str(corpus), "--out", str(out), *FAST]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if line.startswith("corpus-analysis: error: ")]
-    assert len(errors) == 1 and "empty" in errors[0]
-    assert all(line.startswith("corpus-analysis: ") for line in err.splitlines() if line.strip())
+    assert "empty" in _error_line(err)
+    warnings = [line for line in err.splitlines() if line.startswith("corpus-analysis: warning: ")]
+    assert len(warnings) == 1 and "a.txt" in warnings[0]  # the skipped empty file
     _assert_nothing_written(out)
 
 
@@ -277,7 +312,7 @@ def test_invalid_utf8_file(seed_corpus, tmp_path, capsys):
     bad.write_bytes(b"Kratom caf\xe9 text")
     out = tmp_path / "figs"
     assert run(["figures", "--corpus", str(corpus), "--out", str(out), *FAST]) == 2
-    line = _single_error_line(capsys.readouterr().err)
+    line = _error_line(capsys.readouterr().err)
     assert str(bad) in line and "byte 10" in line and "--encoding" in line
     _assert_nothing_written(out)
     # the suggested option reads it
@@ -330,3 +365,303 @@ def test_unwritable_output_is_one_line_naming_the_path(seed_corpus, tmp_path, ca
     line = _single_error_line(capsys.readouterr().err)
     assert str(blocker) in line
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def _bad_utf8_corpus(tmp_path: Path, seed_corpus: Path) -> Path:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_bytes((seed_corpus / "000_2b6ec66f88ad0ee6.txt").read_bytes())
+    (corpus / "bad.txt").write_bytes(b"Kratom caf\xe9 text")
+    return corpus
+
+
+@pytest.mark.xfail(
+    reason="BUG: the corpus is now read lazily (analysis.results.Results), so 'figures' and 'topics' print "
+           "'rendering <first figure>' on stderr before the error of a missing/empty/undecodable corpus; "
+           "README and the cli docstring promise one line",
+    strict=True,
+)
+@pytest.mark.parametrize("command", ["figures", "topics"])
+@pytest.mark.parametrize("problem", ["missing", "empty folder", "invalid utf-8"])
+def test_corpus_errors_are_the_only_line_on_stderr(seed_corpus, tmp_path, capsys, tfast, command, problem):
+    if problem == "missing":
+        corpus = tmp_path / "no-such-corpus"
+    elif problem == "empty folder":
+        corpus = tmp_path / "empty"
+        corpus.mkdir()
+    else:
+        corpus = _bad_utf8_corpus(tmp_path, seed_corpus)
+    out = tmp_path / "figs"
+    assert run([command, "--corpus", str(corpus), "--out", str(out), *(FAST if command == "figures" else tfast)]) == 2
+    _single_error_line(capsys.readouterr().err)
+
+
+# -- topics ----------------------------------------------------------------------------------
+
+TOPIC_FIGURE_NAMES = [name for name in TOPIC_FIGURES if name != "k-selection"]
+
+
+@pytest.fixture
+def topics_run(seed_corpus, tmp_path, capsys, tfast):
+    """``topics --k 3 --seeds 2 --html`` on the seed corpus (auto unit: paragraphs)."""
+    out = tmp_path / "topics"
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--k", "3", "--seeds", "2", "--html", *tfast]
+    status = run(argv)
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return out, argv, captured
+
+
+def test_topics_writes_tables_model_html_and_figures(topics_run):
+    out, _, _ = topics_run
+    expected = {f"{name}.{ext}" for name in TOPIC_FIGURE_NAMES for ext in ("png", "csv")}
+    expected |= set(TOPIC_TABLES) | MODEL_FILES | {"topics.html", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == expected
+    assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]
+
+    terms = pd.read_csv(out / "topic_terms.csv")
+    assert list(terms.columns) == ["topic", "label", "term", "weight", "relevance", "rank"]
+    assert sorted(terms["topic"].unique()) == [1, 2, 3]
+    assert terms.groupby("topic")["rank"].apply(list).map(lambda r: r == list(range(1, len(r) + 1))).all()
+    doc_topics = pd.read_csv(out / "doc_topics.csv", dtype={"doc_id": str})
+    assert list(doc_topics.columns) == ["doc_id", "topic", "weight"]
+    assert doc_topics.groupby("doc_id")["weight"].sum().to_numpy() == pytest.approx(1.0)
+    ids = pd.read_csv(out / "topic_ids.csv")
+    assert list(ids.columns) == ["seed", "native_id", "topic", "label", "similarity", "reference"]
+    assert len(ids) == 2 * 3 and ids["reference"].sum() == 3
+    page = (out / "topics.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "var ldavis_data = " in page
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["figures"]) == set(TOPIC_FIGURE_NAMES)
+    assert set(manifest["files"]) == set(TOPIC_TABLES) | MODEL_FILES | {"topics.html"}
+    for name, digest in manifest["files"].items():
+        assert digest == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
+    assert manifest["settings"]["k"] == 3 and manifest["settings"]["seeds"] == 2
+
+
+def test_topics_prints_a_summary_on_stdout_and_progress_on_stderr(topics_run):
+    out, _, captured = topics_run
+    stdout, stderr = captured.out, captured.err
+    terms = pd.read_csv(out / "topic_terms.csv")
+    labels = terms.drop_duplicates("topic").set_index("topic")["label"]
+    lines = stdout.splitlines()
+    assert "K=3" in lines[0] and "paragraphs" in lines[0]
+    assert lines[1].startswith("reported run: seed ") and "of 2" in lines[1]
+    for topic in (1, 2, 3):
+        assert any(line.strip().startswith(f"T{topic} ") and line.endswith(labels[topic]) for line in lines), stdout
+    assert lines[-1].startswith(f"{out}: ")
+    # progress (figure names, the tqdm bar over seeds) and the unit warning go to stderr only
+    assert "rendering topic-terms" in stderr and "topics K=3" in stderr
+    assert "corpus-analysis: warning: 5 documents are too few for K=3" in stderr
+    assert "rendering" not in stdout and "it/s" not in stdout and "fit/s" not in stdout
+    assert "warning" not in stdout
+    assert "Traceback" not in stderr
+
+
+def test_topics_twice_changes_no_byte(topics_run, capsys, snapshot):
+    out, argv, _ = topics_run
+    before = snapshot(out)
+    assert run(argv) == 0
+    assert "0 written" in capsys.readouterr().out
+    assert snapshot(out) == before
+
+
+def test_topics_at_document_level(seed_corpus, tmp_path, capsys, seed_ids, tfast):
+    out = tmp_path / "topics"
+    # five documents: keep every term (the default pruning needs >= 3 of 5 and <= 50% of units)
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--unit", "document", "--k", "3",
+            "--seeds", "2", "--no-below", "1", "--no-above", "1.0", *tfast]
+    assert run(argv) == 0
+    err = capsys.readouterr().err
+    assert "corpus-analysis: warning: only 5 documents for K=3" in err
+    doc_topics = pd.read_csv(out / "doc_topics.csv", dtype={"doc_id": str})
+    assert len(doc_topics) == 5 * 3
+    assert sorted(map(tuple, doc_topics[["doc_id", "topic"]].to_numpy())) == [
+        (d, t) for d in seed_ids for t in (1, 2, 3)]
+    assert doc_topics.groupby("doc_id")["weight"].sum().to_numpy() == pytest.approx(1.0)
+    assert not (out / "unit_topics.csv").exists()  # units are the documents
+
+
+def test_topics_default_pruning_at_document_level_is_a_clear_error(seed_corpus, tmp_path, capsys, tfast):
+    out = tmp_path / "topics"
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--unit", "document", "--k", "3", *tfast]
+    assert run(argv) == 2
+    line = _error_line(capsys.readouterr().err)
+    assert "terms are left after pruning" in line and "no_below" in line
+    _assert_nothing_written(out)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--seed", "7", "--seeds", "2"], "not allowed with argument"),
+        (["--unit", "sentence"], "invalid choice: 'sentence'"),
+        (["--k", "1"], "--k must be between 2 and 1000, got 1"),
+        (["--k", "x"], "K must be a whole number"),
+        (["--no-above", "0"], "--no-above must lie in (0, 1]"),
+        (["--no-above", "1.5"], "--no-above"),
+        (["--seeds", "0"], "--seeds must be between 1 and 100"),
+        (["--engine", "mallet"], "invalid choice: 'mallet'"),
+        (["--alpha", "-1"], "--alpha must be a positive number"),
+        (["--passes", "0"], "--passes"),
+    ],
+)
+def test_topics_option_errors(seed_corpus, tmp_path, capsys, extra, fragment, tfast):
+    out = tmp_path / "topics"
+    status = run(["topics", "--corpus", str(seed_corpus), "--out", str(out), *tfast, *extra])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert fragment in _single_error_line(captured.err)
+    assert captured.out == ""
+    _assert_nothing_written(out)
+
+
+def test_topics_single_seed(seed_corpus, tmp_path, capsys, tfast):
+    out = tmp_path / "topics"
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--k", "3", "--seed", "7", *tfast]
+    assert run(argv) == 0
+    stdout = capsys.readouterr().out
+    assert "seed 7 of 1" in stdout and "stability" not in stdout
+    ids = pd.read_csv(out / "topic_ids.csv")
+    assert ids["seed"].tolist() == [7, 7, 7] and ids["reference"].all()
+    assert json.loads((out / "manifest.json").read_text())["settings"]["seed"] == 7
+
+
+# -- select-k --------------------------------------------------------------------------------
+
+def test_select_k_writes_figures_and_prints_a_table(seed_corpus, tmp_path, capsys, tfast):
+    out = tmp_path / "select"
+    argv = ["select-k", "--corpus", str(seed_corpus), "--out", str(out), "--k", "2..4", "--seeds", "2",
+            "--chosen-k", "3", *tfast]
+    assert run(argv) == 0
+    captured = capsys.readouterr()
+    assert {p.name for p in out.iterdir()} == {
+        "k-selection.png", "k-selection.csv", "topic-stability.png", "topic-stability.csv", "manifest.json"}
+    table = pd.read_csv(out / "k-selection.csv")
+    assert list(table.columns) == ["k", "seed", "metric", "value"]
+    assert sorted(table["k"].unique()) == [2, 3, 4] and sorted(table["seed"].unique()) == [0, 1]
+    stability = pd.read_csv(out / "topic-stability.csv")
+    assert sorted(stability["topic"].unique()) == [1, 2, 3]  # --chosen-k
+    lines = captured.out.splitlines()
+    assert lines[0] == "median over 2 seeds, K in 2..4 (3 values):"
+    header = lines[1].split()
+    assert set(header) >= {"metric", "c_v", "c_npmi", "u_mass", "perplexity", "stability"}
+    rows = [line.split() for line in lines[2:] if line.split() and line.split()[0].isdigit()]
+    assert [row[0] for row in rows] == ["2", "3", "4"]
+    assert "rendering k-selection" in captured.err and "rendering" not in captured.out
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("grid", "fragment"),
+    [("5..2", "got '5..2'"), ("x", "K grid must look like 2..12 or 4,6,8, got 'x'"), ("1..3", "at least 2")],
+)
+def test_select_k_bad_grid(seed_corpus, tmp_path, capsys, grid, fragment, tfast):
+    out = tmp_path / "select"
+    assert run(["select-k", "--corpus", str(seed_corpus), "--out", str(out), "--k", grid, *tfast]) == 2
+    captured = capsys.readouterr()
+    assert fragment in _single_error_line(captured.err)
+    assert captured.out == ""
+    _assert_nothing_written(out)
+
+
+@pytest.mark.xfail(
+    reason="BUG: select-k reports problems with the options it has under other names: a bad '--k GRID' is "
+           "reported as '--k-grid: ...' (no such option) and a bad '--chosen-k' as '--k must be ...' "
+           "(which in select-k is the grid)",
+    strict=True,
+)
+@pytest.mark.parametrize(("extra", "option"), [(["--k", "x"], "--k:"), (["--k", "2..3", "--chosen-k", "1"], "--chosen-k")])
+def test_select_k_errors_name_the_option_typed(seed_corpus, tmp_path, capsys, extra, option, tfast):
+    out = tmp_path / "select"
+    assert run(["select-k", "--corpus", str(seed_corpus), "--out", str(out), *extra, *tfast]) == 2
+    line = _single_error_line(capsys.readouterr().err)
+    assert option in line and "--k-grid" not in line
+
+
+@pytest.mark.xfail(
+    reason="BUG: config.parse_k_grid('5..2') says 'K grid needs values of at least 2' for a reversed range "
+           "(every value is >= 2; the range is empty)",
+    strict=True,
+)
+def test_select_k_reversed_grid_message(seed_corpus, tmp_path, capsys, tfast):
+    out = tmp_path / "select"
+    assert run(["select-k", "--corpus", str(seed_corpus), "--out", str(out), "--k", "5..2", *tfast]) == 2
+    line = _single_error_line(capsys.readouterr().err)
+    assert "at least 2" not in line
+
+
+# -- interrupted runs leave the output folder as it was -----------------------------------------
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("command", "patched"),
+    [
+        (["topics", "--k", "3", "--seeds", "2", "--html"], "fit_topics"),
+        (["select-k", "--k", "2..3", "--seeds", "2"], "select_k"),
+        (["figures"], "fit_topics"),
+    ],
+    ids=["topics", "select-k", "figures"],
+)
+def test_interrupted_run_exits_130_and_changes_nothing(
+    seed_corpus, tmp_path, capsys, monkeypatch, snapshot, fast_topics, command, patched
+):
+    out = tmp_path / "out"
+    common = ["--corpus", str(seed_corpus), "--out", str(out), *fast_topics]
+    # an earlier run with another seed left files that this run would replace
+    assert run([command[0], *common, "--seed", "3"]) == 0
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    before = snapshot(out)
+    capsys.readouterr()
+
+    monkeypatch.setattr(analysis.topics, patched, _interrupt)
+    assert run([*command, *common]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.count("corpus-analysis: interrupted; nothing partial was written") == 1
+    assert "Traceback" not in captured.err
+    assert snapshot(out) == before
+    assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]
+
+
+@pytest.mark.xfail(
+    reason="BUG: cli.main prints the 'interrupted' line while the tqdm bar of the seeds loop is still open, "
+           "so it is glued to the end of the progress bar ('topics K=3:   0%|...| 0/2 [...]corpus-analysis: "
+           "interrupted; ...') instead of starting its own line",
+    strict=True,
+)
+def test_interrupt_message_starts_its_own_line(seed_corpus, tmp_path, capsys, monkeypatch, fast_topics):
+    monkeypatch.setattr(analysis.topics, "fit_topics", _interrupt)
+    out = tmp_path / "out"
+    assert run(["topics", "--corpus", str(seed_corpus), "--out", str(out), *fast_topics]) == 130
+    err = capsys.readouterr().err
+    segments = [part for line in err.split("\n") for part in line.split("\r")]
+    assert "corpus-analysis: interrupted; nothing partial was written" in segments
+
+
+def test_interrupt_while_moving_files_into_place_rolls_back(seed_corpus, tmp_path, capsys, monkeypatch, snapshot, tfast):
+    import analysis.export
+
+    out = tmp_path / "out"
+    base = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--k", "3", *tfast]
+    assert run([*base, "--seed", "3"]) == 0
+    before = snapshot(out)
+    capsys.readouterr()
+    real = analysis.export.os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(analysis.export.os, "replace", flaky)
+    assert run([*base, "--seeds", "2"]) == 130
+    monkeypatch.undo()
+    assert len(calls) > 4  # the rollback moved files back
+    assert "Traceback" not in capsys.readouterr().err
+    assert snapshot(out) == before
+    assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]

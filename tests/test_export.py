@@ -12,36 +12,42 @@ import pytest
 
 from analysis import export
 from analysis.config import Settings
-from analysis.corpus import Corpus
 from analysis.export import (
     MANIFEST,
+    MODEL_STEM,
+    TOPIC_TABLES,
     atomic_write_bytes,
     check_figures,
     csv_bytes,
     figure_bytes,
     package_versions,
     render_figures,
+    topic_tables,
     write_figures,
 )
 from analysis.figures import REGISTRY, make_figure
+from analysis.topics import TopicModel
 
 FORMATS = ("png", "svg", "pdf")
+MODEL_FILES = (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz")
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _extras(results):
+    """What ``corpus-analysis figures`` hands to render_figures: topic tables and the model."""
+    return lambda: {**topic_tables(results), **results.topics.model.to_files()}
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, seed_corpus, seed_tc):
-    """Settings, corpus and two independent renderings of every figure."""
-    out = tmp_path_factory.mktemp("export") / "figs"
-    settings = Settings(corpus=seed_corpus, out=out, formats=FORMATS, dpi=72)
-    corpus = Corpus.from_settings(settings)
+def run(seed_results):
+    """Settings, results and two independent renderings of every figure with the topic extras."""
     seen = []
-    first = render_figures(list(REGISTRY), seed_tc, settings, corpus, progress=seen.append)
-    second = render_figures(list(REGISTRY), seed_tc, settings, corpus)
-    return settings, corpus, first, second, seen
+    first = render_figures(list(REGISTRY), seed_results, progress=seen.append, extras=_extras(seed_results))
+    second = render_figures(list(REGISTRY), seed_results, extras=_extras(seed_results))
+    return seed_results.settings, seed_results, first, second, seen
 
 
 @pytest.fixture
@@ -54,15 +60,29 @@ def _other_out(settings: Settings, tmp_path: Path) -> Path:
     return tmp_path / settings.out.name
 
 
+def _figure_files() -> set[str]:
+    return {f"{name}.{ext}" for name in REGISTRY for ext in (*FORMATS, "csv")}
+
+
 # -- rendering ------------------------------------------------------------------------
 
 def test_render_produces_every_file(run):
-    settings, _, first, _, seen = run
-    expected = {f"{name}.{ext}" for name in REGISTRY for ext in (*FORMATS, "csv")} | {MANIFEST}
+    settings, results, first, _, seen = run
+    assert settings.formats == FORMATS
+    # the seed corpus is fitted on paragraphs, so the unit-level table is written too
+    assert results.topics.model.unit == "paragraph"
+    expected = _figure_files() | set(TOPIC_TABLES) | set(MODEL_FILES) | {MANIFEST}
     assert set(first) == expected
     assert seen == list(REGISTRY)
     assert all(len(data) > 0 for data in first.values())
     assert not plt.get_fignums()  # every rendered figure was closed
+
+
+def test_render_without_extras_writes_only_figures(run):
+    _, results, _, _, _ = run
+    only = render_figures(["top-terms"], results)
+    assert set(only) == {f"top-terms.{ext}" for ext in (*FORMATS, "csv")} | {MANIFEST}
+    assert json.loads(only[MANIFEST])["files"] == {}
 
 
 def test_render_twice_gives_identical_bytes(run):
@@ -83,54 +103,79 @@ def test_file_formats_and_reproducible_metadata(files):
         assert "<svg" in text and "<dc:date>" not in text
         csv = files[f"{name}.csv"].decode("utf-8")
         assert "\r" not in csv and csv.endswith("\n")
+    for name in TOPIC_TABLES:
+        csv = files[name].decode("utf-8")
+        assert "\r" not in csv and csv.endswith("\n") and csv.count("\n") > 1, name
 
 
-def test_csv_files_are_the_data_drawn(run, seed_tc):
-    settings, _, first, _, _ = run
+def test_csv_files_are_the_data_drawn(run):
+    _, results, first, _, _ = run
     for name in REGISTRY:
-        fig, data = make_figure(name, seed_tc, settings)
+        fig, data = make_figure(name, results)
         plt.close(fig)
         assert first[f"{name}.csv"] == csv_bytes(data)
         header = first[f"{name}.csv"].decode().split("\n", 1)[0]
         assert header == ",".join(data.columns)
 
 
+def test_topic_tables_and_model_are_those_of_the_results(run, tmp_path):
+    _, results, first, _, _ = run
+    for name, table in results.tables().items():
+        assert first[name] == csv_bytes(table), name
+    # the model files load back into the reported model
+    for name in MODEL_FILES:
+        (tmp_path / name).write_bytes(first[name])
+    loaded = TopicModel.load(tmp_path / MODEL_FILES[0])
+    model = results.topics.model
+    assert (loaded.topic_term == model.topic_term).all()
+    assert (loaded.unit_topic == model.unit_topic).all()
+    assert loaded.vocabulary == model.vocabulary and loaded.seed == model.seed
+
+
 def test_manifest(run, seed_corpus, seed_ids):
     settings, _, first, _, _ = run
     manifest = json.loads(first[MANIFEST])
+    assert set(manifest) == {"generator", "settings", "corpus", "packages", "figures", "files"}
     assert manifest["generator"].startswith("corpus-analysis ")
-    assert manifest["command"] == "corpus-analysis figures"
     # corpus file hashes, computed here from the files
     assert manifest["corpus"]["files"] == {
         f"{i}.txt": _sha((seed_corpus / f"{i}.txt").read_bytes()) for i in seed_ids
     }
     # settings, with paths relative to the folder above the output folder
     recorded = manifest["settings"]
-    assert recorded["dpi"] == 72 and recorded["formats"] == list(FORMATS)
+    assert recorded["dpi"] == settings.dpi and recorded["formats"] == list(FORMATS)
     assert recorded["out"] == settings.out.name
     root = settings.out.resolve().parent
     assert (root / recorded["corpus"]).resolve() == seed_corpus.resolve()
     assert manifest["corpus"]["path"] == recorded["corpus"]
     assert not Path(recorded["corpus"]).is_absolute()
     assert set(recorded) == set(settings.to_dict())
+    unchanged = {k: v for k, v in settings.to_dict().items() if k not in ("corpus", "out", "metadata")}
+    assert {k: recorded[k] for k in unchanged} == unchanged  # topic settings included (k, seeds, unit ...)
     # package versions
     assert manifest["packages"] == package_versions()
-    assert {"python", "corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "simplemma"} <= set(manifest["packages"])
-    # output hashes match the bytes
+    assert {"python", "corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma",
+            "tomotopy"} <= set(manifest["packages"])
+    # output hashes match the bytes: figures ...
     assert set(manifest["figures"]) == set(REGISTRY)
     listed = {}
     for name, entry in manifest["figures"].items():
         assert entry["description"] == REGISTRY[name].description
+        assert set(entry["files"]) == {f"{name}.{ext}" for ext in (*FORMATS, "csv")}
         listed.update(entry["files"])
+    # ... and the extra files (topic tables, model)
+    assert set(manifest["files"]) == set(TOPIC_TABLES) | set(MODEL_FILES)
+    assert not set(manifest["files"]) & set(listed)
+    listed.update(manifest["files"])
     assert set(listed) == set(first) - {MANIFEST}
     for file_name, digest in listed.items():
         assert digest == _sha(first[file_name]), file_name
     assert first[MANIFEST].endswith(b"\n")
 
 
-def test_figure_bytes_is_deterministic_for_one_figure(run, seed_tc):
-    settings = run[0]
-    fig, _ = make_figure("top-terms", seed_tc, settings)
+def test_figure_bytes_is_deterministic_for_one_figure(run):
+    results = run[1]
+    fig, _ = make_figure("top-terms", results)
     try:
         for fmt in FORMATS:
             assert figure_bytes(fig, fmt, 72) == figure_bytes(fig, fmt, 72)
@@ -139,17 +184,26 @@ def test_figure_bytes_is_deterministic_for_one_figure(run, seed_tc):
         plt.close(fig)
 
 
-def test_render_with_previous_manifest_keeps_other_entries(run, seed_tc, tmp_path):
-    settings, corpus, first, _, _ = run
+def test_render_with_previous_manifest_keeps_other_entries(run, tmp_path):
+    settings, results, first, _, _ = run
     previous = tmp_path / MANIFEST
     previous.write_bytes(first[MANIFEST])
-    partial = render_figures(["top-terms"], seed_tc, settings, corpus, previous=previous)
+    partial = render_figures(["top-terms"], results, previous=previous)
     assert set(partial) == {MANIFEST, *(f"top-terms.{e}" for e in (*FORMATS, "csv"))}
-    assert json.loads(partial[MANIFEST])["figures"] == json.loads(first[MANIFEST])["figures"]
+    earlier = json.loads(first[MANIFEST])
+    assert json.loads(partial[MANIFEST])["figures"] == earlier["figures"]
+    assert json.loads(partial[MANIFEST])["files"] == earlier["files"]  # extra files carried over too
+    # extras of this run replace the carried-over entry of the same name
+    partial = render_figures(["top-terms"], results, previous=previous, extras=lambda: {"doc_topics.csv": b"new\n"})
+    files_entry = json.loads(partial[MANIFEST])["files"]
+    assert files_entry["doc_topics.csv"] == _sha(b"new\n")
+    assert {k: v for k, v in files_entry.items() if k != "doc_topics.csv"} == {
+        k: v for k, v in earlier["files"].items() if k != "doc_topics.csv"}
     # an unreadable previous manifest is ignored
     previous.write_text("{not json", encoding="utf-8")
-    partial = render_figures(["top-terms"], seed_tc, settings, corpus, previous=previous)
+    partial = render_figures(["top-terms"], results, previous=previous)
     assert set(json.loads(partial[MANIFEST])["figures"]) == {"top-terms"}
+    assert json.loads(partial[MANIFEST])["files"] == {}
 
 
 # -- atomic writes ------------------------------------------------------------------------
@@ -215,6 +269,10 @@ def test_write_figures_prune(files, run, tmp_path):
     assert removed == [out / "top-terms.gif"]
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # not ours: kept
     assert {p.name for p in out.iterdir()} == set(files) | {"notes.txt"}
+    # a later run fitted on documents writes no unit-level table: pruning removes the stale one
+    document_run = {name: data for name, data in files.items() if name != "unit_topics.csv"}
+    assert write_figures(document_run, out, prune=True) == [out / "unit_topics.csv"]
+    assert {p.name for p in out.iterdir()} == set(document_run) | {"notes.txt"}
 
 
 def _old_output(files: dict[str, bytes], out: Path) -> None:
@@ -282,6 +340,8 @@ def test_check_reports_missing_and_differing_files(files, run, tmp_path):
     (out / "rank-frequency.csv").unlink()
     (out / "document-structure.csv").write_text("doc_id\n", encoding="utf-8")
     (out / "distinctive-terms.gif").write_bytes(b"extra")
+    (out / "doc_topics.csv").write_text("doc_id,topic,weight\n", encoding="utf-8")
+    (out / "topic-model.npz").unlink()
     result = check_figures(files, out)
     assert not result.ok
     assert sorted(result.stale) == sorted([
@@ -289,6 +349,8 @@ def test_check_reports_missing_and_differing_files(files, run, tmp_path):
         "rank-frequency.csv (missing)",
         "document-structure.csv (differs)",
         "distinctive-terms.gif (not produced by this run)",
+        "doc_topics.csv (differs)",
+        "topic-model.npz (missing)",
     ])
     # a partial run does not flag files it did not produce
     partial = check_figures(files, out, complete=False)
@@ -307,7 +369,7 @@ def test_check_reports_changed_settings_and_corpus(files, run, tmp_path):
     out = _other_out(run[0], tmp_path)
     write_figures(files, out)
     manifest = json.loads(files[MANIFEST])
-    manifest["settings"]["dpi"] = 300
+    manifest["settings"]["dpi"] = run[0].dpi + 1
     manifest["corpus"]["files"]["extra.txt"] = "0" * 64
     (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     stale = check_figures(files, out).stale

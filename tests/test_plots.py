@@ -7,10 +7,13 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis import plots, terms
+import numpy as np
+
+from analysis import plots, terms, topic_plots
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.figures import REGISTRY, figure_names, get_spec, make_figure
+from analysis.figures import REGISTRY, TOPIC_FIGURES, figure_names, get_spec, make_figure
+from analysis.results import Results
 
 # plot function and the function that makes its data from TermCounts
 PLOTS = {
@@ -148,11 +151,17 @@ def test_short_labels_are_unique_prefixes(ids, expected):
 
 # -- the registry ------------------------------------------------------------------
 
+TERM_FIGURES = [
+    "document-structure", "preprocessing-waterfall", "top-terms", "distinctive-terms",
+    "term-document-heatmap", "rank-frequency",
+]
+
+
 def test_registry_names_and_descriptions():
-    assert figure_names() == [
-        "document-structure", "preprocessing-waterfall", "top-terms", "distinctive-terms",
-        "term-document-heatmap", "rank-frequency",
-    ]
+    assert figure_names() == [*TERM_FIGURES, *TOPIC_FIGURES]
+    assert TOPIC_FIGURES == (
+        "topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection",
+    )
     for name, spec in REGISTRY.items():
         assert spec.name == name
         assert spec.description.strip() and "\n" not in spec.description
@@ -161,13 +170,18 @@ def test_registry_names_and_descriptions():
 def test_get_spec_unknown_name():
     with pytest.raises(AnalysisError, match="unknown figure 'nope'") as info:
         get_spec("nope")
-    assert "top-terms" in str(info.value)
+    assert "top-terms" in str(info.value) and "k-selection" in str(info.value)
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
-def test_make_figure(seed_tc, name):
-    settings = Settings(top_n=7)
-    fig, data = make_figure(name, seed_tc, settings)
+@pytest.fixture(scope="module")
+def top7_results(seed_corpus):
+    """Results with top_n = 7 (only the term figures are drawn from it: no topic fits)."""
+    return Results(Settings(corpus=seed_corpus, top_n=7))
+
+
+@pytest.mark.parametrize("name", TERM_FIGURES)
+def test_make_figure(top7_results, name):
+    fig, data = make_figure(name, top7_results)
     assert isinstance(fig, Figure)
     assert len(data) > 0
     assert _title(fig.axes[0])
@@ -178,3 +192,83 @@ def test_make_figure(seed_tc, name):
     if name == "distinctive-terms":
         assert data["rank"].max() <= 6
     plt.close(fig)
+    assert "topics" not in top7_results.__dict__  # term figures never fit a topic model
+
+
+@pytest.mark.parametrize("name", TOPIC_FIGURES)
+def test_make_topic_figure(seed_results, name):
+    fig, data = make_figure(name, seed_results)
+    assert isinstance(fig, Figure)
+    assert len(data) > 0
+    assert _title(fig.axes[0])
+    model = seed_results.topics.model
+    if name != "k-selection":
+        # every topic figure names the fit in its subtitle: unit, K and seed
+        texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+        assert f"K={model.k}" in texts and f"seed {model.seed}" in texts and "paragraphs" in texts
+    if name in ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability"):
+        assert sorted(data["topic"].unique()) == model.topic_ids
+    if name == "topic-terms":
+        assert data.groupby("topic")["rank"].max().eq(10).all()
+        prevalence = data.drop_duplicates("topic").set_index("topic")["prevalence"]
+        assert prevalence.tolist() == pytest.approx(model.prevalence.tolist())
+    if name == "topic-heatmap":
+        # 41 paragraphs x K topics, rows in reading order
+        assert len(data) == len(model.units) * model.k
+        assert data.groupby("row")["weight"].sum().to_numpy() == pytest.approx(1.0)
+    if name == "topic-prevalence":
+        assert set(data["group_by"]) == {"document", "role"}
+        assert data.groupby(["group_by", "group"])["weight"].sum().to_numpy() == pytest.approx(1.0)
+    if name == "topic-stability":
+        assert len(data) == model.k * (seed_results.settings.seeds - 1)
+    if name == "k-selection":
+        assert list(data.columns) == ["k", "seed", "metric", "value"]
+        assert len(fig.axes) == data["metric"].nunique() == 5
+    plt.close(fig)
+
+
+def test_k_selection_draw_returns_axes_array(seed_results):
+    spec = get_spec("k-selection")
+    drawn = spec.draw(spec.data(seed_results), seed_results)
+    assert isinstance(drawn, np.ndarray) and len(drawn) == 5
+    assert all(isinstance(ax, Axes) for ax in drawn)
+    assert len({ax.figure for ax in drawn}) == 1
+    # the configured K is marked in every panel
+    k = seed_results.settings.k
+    for ax in drawn:
+        assert any(list(line.get_xdata()) == [k, k] for line in ax.get_lines())
+    plt.close(drawn[0].figure)
+
+
+# -- topic plot functions ------------------------------------------------------------
+
+def _topic_plot_data(results):
+    """Each topic plot function with the data the registry gives it."""
+    return {
+        topic_plots.plot_topic_terms: get_spec("topic-terms").data(results),
+        topic_plots.plot_topic_heatmap: get_spec("topic-heatmap").data(results),
+        topic_plots.plot_topic_prevalence: get_spec("topic-prevalence").data(results),
+        topic_plots.plot_intertopic_map: get_spec("intertopic-map").data(results),
+        topic_plots.plot_topic_stability: get_spec("topic-stability").data(results),
+    }
+
+
+def test_topic_plots_draw_on_the_given_axes_and_handle_empty_data(seed_results):
+    for function, data in _topic_plot_data(seed_results).items():
+        fig, given = plt.subplots()
+        before = plt.get_fignums()
+        ax = function(data, ax=given)
+        assert ax is given and plt.get_fignums() == before, function.__name__
+        assert _title(ax), function.__name__
+        plt.close(fig)
+        empty = function(data.iloc[0:0])
+        assert isinstance(empty, Axes), function.__name__
+        assert empty.texts, function.__name__  # says why it is empty
+        plt.close(empty.figure)
+
+
+def test_topic_colors_are_consistent_and_distinct():
+    assert topic_plots.topic_colors(6) == topic_plots.topic_colors(8)[:6]
+    assert len(set(topic_plots.topic_colors(8))) == 8
+    many = topic_plots.topic_colors(20)
+    assert len(many) == 20 and len({tuple(c) for c in many}) == 20
