@@ -107,6 +107,10 @@ class Settings:
         Vocabulary pruning before LDA: drop terms in fewer than ``no_below``
         units or in more than the share ``no_above`` of units, then keep the
         ``keep_n`` most frequent.
+    remove_top : int
+        Then also drop the ``remove_top`` remaining terms found in the most
+        units (gensim's ``filter_n_most_frequent``; like tomotopy's ``rm_top``,
+        which ranks by token count): words every topic would share.
     relevance_lambda : float
         The lambda of Sievert and Shirley's (2014) relevance used to rank and
         label topic terms: 1 ranks by probability in the topic, 0 by lift.
@@ -146,6 +150,7 @@ class Settings:
     no_below: int = 3
     no_above: float = 0.5
     keep_n: int = 100_000
+    remove_top: int = 0
     relevance_lambda: float = 0.6
     source: str = field(default="defaults", compare=False)
 
@@ -255,7 +260,7 @@ def _validated(settings: Settings, where: str) -> Settings:
     limits = {
         "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
         "k": (2, 1000), "seeds": (1, 100), "passes": (1, 10_000), "iterations": (1, 100_000),
-        "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6),
+        "no_below": (1, 10**9), "keep_n": (1, 10**9), "remove_top": (0, 10**9), "min_units_per_topic": (1, 10**6),
     }
     for name, (low, high) in limits.items():
         value = getattr(settings, name)

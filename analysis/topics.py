@@ -211,10 +211,13 @@ def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
 
     dictionary = Dictionary(texts)
     dictionary.filter_extremes(no_below=settings.no_below, no_above=settings.no_above, keep_n=settings.keep_n)
+    if settings.remove_top:
+        dictionary.filter_n_most_frequent(settings.remove_top)
     if len(dictionary) < settings.k:
         raise AnalysisError(
             f"{settings.corpus}: only {len(dictionary)} terms are left after pruning (no_below={settings.no_below}, "
-            f"no_above={settings.no_above}) for K={settings.k} topics; lower no_below or raise no_above"
+            f"no_above={settings.no_above}, remove_top={settings.remove_top}) for K={settings.k} topics; "
+            "lower no_below or remove_top, or raise no_above"
         )
     return dictionary
 
@@ -405,7 +408,7 @@ class TopicModel:
 
 
 def _topic_settings(settings: Settings) -> dict:
-    keys = ("engine", "unit", "k", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n",
+    keys = ("engine", "unit", "k", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top",
             "phrases", "lemmatize", "relevance_lambda", "min_units_per_topic")
     return {key: getattr(settings, key) for key in keys}
 
