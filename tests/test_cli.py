@@ -225,9 +225,9 @@ def test_figures_check(figures_run, capsys, snapshot):
     assert "rank-frequency.csv (missing)" in capsys.readouterr().out
 
 
-def test_figures_check_on_a_missing_folder(seed_corpus, tmp_path, capsys):
+def test_figures_check_on_a_missing_folder(seed_corpus, tmp_path, capsys, fast_topics):
     out = tmp_path / "never-written"
-    assert run(["figures", "--corpus", str(seed_corpus), "--out", str(out), *FAST, "--check"]) == 1
+    assert run(["figures", "--corpus", str(seed_corpus), "--out", str(out), *FAST, *fast_topics, "--check"]) == 1
     assert "manifest.json (missing)" in capsys.readouterr().out
     assert not out.exists()
 
@@ -396,6 +396,25 @@ def test_corpus_errors_are_the_only_line_on_stderr(seed_corpus, tmp_path, capsys
     _single_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("command", [["topics"], ["select-k", "--k", "2..3"]], ids=["topics", "select-k"])
+def test_topic_commands_report_corpus_problems(seed_corpus, tmp_path, capsys, tfast, command):
+    missing = tmp_path / "no-such-corpus"
+    out = tmp_path / "out"
+    assert run([*command, "--corpus", str(missing), "--out", str(out), *tfast]) == 2
+    captured = capsys.readouterr()
+    line = _error_line(captured.err)
+    assert str(missing) in line and "not found" in line
+    assert captured.out == ""
+    _assert_nothing_written(out)
+    # the output folder may not be inside the corpus either
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_bytes((seed_corpus / "000_2b6ec66f88ad0ee6.txt").read_bytes())
+    assert run([*command, "--corpus", str(corpus), "--out", str(corpus / "figs"), *tfast]) == 2
+    assert "must not be inside the corpus" in _single_error_line(capsys.readouterr().err)
+    assert [p.name for p in corpus.iterdir()] == ["doc.txt"]
+
+
 # -- topics ----------------------------------------------------------------------------------
 
 TOPIC_FIGURE_NAMES = [name for name in TOPIC_FIGURES if name != "k-selection"]
@@ -527,6 +546,36 @@ def test_topics_single_seed(seed_corpus, tmp_path, capsys, tfast):
     assert json.loads((out / "manifest.json").read_text())["settings"]["seed"] == 7
 
 
+@pytest.mark.xfail(
+    reason="BUG: 'topics' writes without pruning and carries the previous manifest's 'files' over, so after a "
+           "paragraph-level run with --html, a document-level run leaves the old unit_topics.csv and topics.html "
+           "(of the earlier model) in the folder and in manifest.json next to the new model",
+    strict=True,
+)
+def test_topics_rerun_leaves_no_files_of_the_previous_model(topics_run, seed_corpus, capsys, tfast):
+    out, _, _ = topics_run
+    assert (out / "unit_topics.csv").exists() and (out / "topics.html").exists()
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--unit", "document", "--k", "3",
+            "--seeds", "2", "--no-below", "1", "--no-above", "1.0", *tfast]
+    assert run(argv) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["unit"] == "document"
+    assert "unit_topics.csv" not in manifest["files"] and not (out / "unit_topics.csv").exists()
+    assert "topics.html" not in manifest["files"] and not (out / "topics.html").exists()
+
+
+def test_topics_with_the_tomotopy_engine(seed_corpus, tmp_path, capsys, tfast):
+    out = tmp_path / "topics"
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(out), "--engine", "tomotopy", "--k", "3",
+            "--seeds", "2", "--iterations", "100", *tfast]
+    assert run(argv) == 0
+    assert capsys.readouterr().out.startswith("LDA (tomotopy), K=3")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["engine"] == "tomotopy" and manifest["settings"]["iterations"] == 100
+    doc_topics = pd.read_csv(out / "doc_topics.csv", dtype={"doc_id": str})
+    assert doc_topics.groupby("doc_id")["weight"].sum().to_numpy() == pytest.approx(1.0)
+
+
 # -- select-k --------------------------------------------------------------------------------
 
 def test_select_k_writes_figures_and_prints_a_table(seed_corpus, tmp_path, capsys, tfast):
@@ -571,12 +620,14 @@ def test_select_k_bad_grid(seed_corpus, tmp_path, capsys, grid, fragment, tfast)
            "(which in select-k is the grid)",
     strict=True,
 )
-@pytest.mark.parametrize(("extra", "option"), [(["--k", "x"], "--k:"), (["--k", "2..3", "--chosen-k", "1"], "--chosen-k")])
+@pytest.mark.parametrize(("extra", "option"), [(["--k", "x"], "--k"), (["--k", "2..3", "--chosen-k", "1"], "--chosen-k")])
 def test_select_k_errors_name_the_option_typed(seed_corpus, tmp_path, capsys, extra, option, tfast):
     out = tmp_path / "select"
     assert run(["select-k", "--corpus", str(seed_corpus), "--out", str(out), *extra, *tfast]) == 2
     line = _single_error_line(capsys.readouterr().err)
     assert option in line and "--k-grid" not in line
+    if option == "--chosen-k":
+        assert "--k must" not in line  # in select-k, --k is the grid
 
 
 @pytest.mark.xfail(
