@@ -83,6 +83,15 @@ def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
     return common
 
 
+def _output_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("output")
+    group.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
+    group.add_argument("--formats", type=_csv_list, metavar="png,svg,pdf", help=f"formats among {', '.join(FORMATS)}")
+    group.add_argument("--dpi", type=int, metavar="N", help="PNG resolution (default 300)")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``corpus-analysis``."""
     parser = _Parser(prog=PROG, description="Corpus analytics and topic modelling: figures, tables and summaries of a corpus.")
@@ -91,30 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     common = _corpus_options()
 
     topic = _topic_options(k_option=True)
-    figures = commands.add_parser("figures", parents=[common, topic], help="regenerate every figure, its data (CSV) and the manifest",
+    output = _output_options()
+    figures = commands.add_parser("figures", parents=[common, topic, output], help="regenerate every figure, its data (CSV) and the manifest",
                                   description="Write each registered figure as PNG/SVG/PDF with its data as CSV and one manifest.json.")
-    figures.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
-    figures.add_argument("--formats", type=_csv_list, metavar="png,svg,pdf", help=f"formats among {', '.join(FORMATS)}")
     figures.add_argument("--only", type=_csv_list, metavar="NAME[,NAME]", help="only these figures (see 'list')")
-    figures.add_argument("--dpi", type=int, metavar="N", help="PNG resolution (default 300)")
     figures.add_argument("--check", action="store_true",
                          help="write nothing; exit 1 if the output folder is stale (differs from a fresh run)")
 
     topics = commands.add_parser(
-        "topics", parents=[common, topic], help="fit LDA topics; write tables, figures and the model",
+        "topics", parents=[common, topic, output], help="fit LDA topics; write tables, figures and the model",
         description="Fit LDA with several seeds, report the most representative run with stable topic ids and "
                     "write topic_terms.csv, doc_topics.csv, topic_ids.csv, evidence tables, the topic figures "
                     "and the model (JSON + NPZ).")
-    topics.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
     topics.add_argument("--html", action="store_true", help="also write topics.html (pyLDAvis, works offline)")
     select = commands.add_parser(
-        "select-k", parents=[common, _topic_options(k_option=False)], help="compare K values: coherence, perplexity, stability",
+        "select-k", parents=[common, _topic_options(k_option=False), output], help="compare K values: coherence, perplexity, stability",
         description="Fit every K of the grid with every seed; write the k-selection figure (c_v, NPMI, u_mass, "
                     "held-out perplexity, stability) and the stability figure of the configured K.")
     select.add_argument("--k", dest="k_grid", metavar="GRID", help="K values: 2..12 or 4,6,8 (default from config)")
     select.add_argument("--chosen-k", dest="k", type=_k_value, metavar="K",
                         help="K whose stability figure is drawn (default: the configured k)")
-    select.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
 
     commands.add_parser("list", help="list the figures with a one-line description")
     commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types")
@@ -241,6 +246,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         get_spec(name)
     _check_out(settings, writing=not args.check)
     results = Results(settings, progress=_progress)
+    results.terms  # read the corpus now: its errors come before any progress output
     with_topics = any(name in TOPIC_FIGURES for name in names)
     files = render_figures(
         names, results, progress=_render_progress,
@@ -277,7 +283,7 @@ def _print_topics(results) -> None:
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
-    from analysis.export import HTML_VIEW, MANIFEST, render_figures, topic_tables, write_figures
+    from analysis.export import HTML_VIEW, MANIFEST, render_figures, topic_owned, topic_tables, write_figures
     from analysis.figures import TOPIC_FIGURES
     from analysis.ldavis import ldavis_html
     from analysis.results import Results
@@ -285,6 +291,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _check_out(settings)
     results = Results(settings, progress=_progress)
+    results.units  # read the corpus now: its errors come before any progress output
 
     def extras() -> dict[str, bytes]:
         found = {**topic_tables(results), **results.topics.model.to_files()}
@@ -293,8 +300,9 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         return found
 
     names = [name for name in TOPIC_FIGURES if name != "k-selection"]
-    files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST, extras=extras)
-    changed = write_figures(files, settings.out)
+    files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST, extras=extras,
+                           replaces=topic_owned)
+    changed = write_figures(files, settings.out, prune=topic_owned)
     _print_topics(results)
     print(f"{settings.out}: {len(files)} files; {len(changed)} written, the rest unchanged")
     return EXIT_OK
@@ -305,9 +313,17 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     from analysis.export import MANIFEST, render_figures, write_figures
     from analysis.results import Results
 
+    if args.k_grid is not None:
+        try:
+            parse_k_grid(args.k_grid)
+        except ValueError as exc:
+            raise AnalysisError(f"select-k --k: {exc}") from None
+    if args.k is not None and not 2 <= args.k <= 1000:
+        raise AnalysisError(f"select-k --chosen-k must be between 2 and 1000, got {args.k}")
     settings = _settings(args)
     _check_out(settings)
     results = Results(settings, progress=_progress)
+    results.units  # read the corpus now: its errors come before any progress output
     files = render_figures(["k-selection", "topic-stability"], results, progress=_render_progress,
                            previous=settings.out / MANIFEST)
     changed = write_figures(files, settings.out)
@@ -347,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; nothing partial was written", file=sys.stderr)
+        print(f"\n{PROG}: interrupted; nothing partial was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

@@ -197,7 +197,9 @@ def parse_k_grid(text: str) -> tuple[int, ...]:
     except ValueError:
         raise ValueError(f"K grid must look like 2..12 or 4,6,8, got {text!r}") from None
     grid = tuple(sorted(set(values)))
-    if not grid or grid[0] < 2:
+    if not grid:
+        raise ValueError(f"K grid {text!r} is empty (write the smaller value first: 2..12)")
+    if grid[0] < 2:
         raise ValueError(f"K grid needs values of at least 2, got {text!r}")
     return grid
 

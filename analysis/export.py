@@ -108,6 +108,7 @@ def render_figures(
     progress: Callable[[str], None] | None = None,
     previous: Path | None = None,
     extras: Callable[[], dict[str, bytes]] | None = None,
+    replaces: Callable[[Path], bool] | None = None,
 ) -> dict[str, bytes]:
     """Every output file of a run, in memory: ``{file name: bytes}``, manifest included.
 
@@ -125,6 +126,9 @@ def render_figures(
     extras : callable, optional
         Returns further files of the run (topic tables, the model, the HTML
         view), hashed into the manifest's ``files``.
+    replaces : callable, optional
+        With ``previous``: earlier manifest entries of files for which this
+        returns True are dropped unless produced again (this run owns them).
     """
     settings = results.settings
     root = settings.out.resolve().parent
@@ -153,8 +157,11 @@ def render_figures(
             earlier = json.loads(previous.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             earlier = {}
-        manifest_figures = {**{k: v for k, v in earlier.get("figures", {}).items() if k in REGISTRY}, **manifest_figures}
-        manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items() if _is_ours(Path(k))}, **manifest_extra}
+        owned = replaces or (lambda path: False)
+        manifest_figures = {**{k: v for k, v in earlier.get("figures", {}).items()
+                               if k in REGISTRY and not owned(Path(f"{k}.csv"))}, **manifest_figures}
+        manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items()
+                             if _is_ours(Path(k)) and not owned(Path(k))}, **manifest_extra}
     manifest = {
         "generator": f"corpus-analysis {__version__}",
         "settings": _portable_settings(settings, root),
@@ -172,13 +179,22 @@ def topic_tables(results: Results) -> dict[str, bytes]:
     return {name: csv_bytes(table) for name, table in results.tables().items()}
 
 
+def topic_owned(path: Path) -> bool:
+    """Files a ``topics`` run owns: topic figures (not k-selection), tables, model, HTML view."""
+    from analysis.figures import TOPIC_FIGURES
+
+    stem = path.name.split(".")[0]
+    return (stem in TOPIC_FIGURES and stem != "k-selection") or path.name in (
+        HTML_VIEW, *TOPIC_TABLES, f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz")
+
+
 def _is_ours(path: Path) -> bool:
     """Files a run writes: registered figure stems, topic tables, model, HTML view, manifest."""
     return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES) or path.name.split(".")[0] in REGISTRY
             or path.name in (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
 
 
-def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) -> list[Path]:
+def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[[Path], bool] = False) -> list[Path]:
     """Write rendered files into ``out`` as one transaction.
 
     Every file is first written to a staging folder beside ``out``; then each
@@ -192,9 +208,11 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) ->
     files : dict
         From :func:`render_figures`.
     out : Path
-    prune : bool, default False
-        Also remove files of registered figures (and formats) that this run
-        did not produce, so ``out`` holds exactly one run.
+    prune : bool or callable, default False
+        Also remove files of registered figures (and formats), topic tables,
+        model and HTML view that this run did not produce, so ``out`` holds
+        exactly one run; a callable limits the removal to the files it
+        returns True for (e.g. :func:`topic_owned`).
 
     Returns
     -------
@@ -215,7 +233,8 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool = False) ->
             target = out / name
             if not (target.is_file() and target.read_bytes() == data):
                 (new / name).write_bytes(data)
-        stale = [p for p in sorted(out.iterdir()) if prune and p.is_file() and _is_ours(p) and p.name not in files]
+        owned = prune if callable(prune) else (lambda path: bool(prune))
+        stale = [p for p in sorted(out.iterdir()) if p.is_file() and _is_ours(p) and owned(p) and p.name not in files]
         for path in [*(out / p.name for p in sorted(new.iterdir())), *stale]:
             backup = old / path.name if path.exists() else None
             moves.append((path, backup))

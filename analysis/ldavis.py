@@ -17,7 +17,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from analysis.topics import TopicModel
+from analysis.topics import TopicModel, intertopic_coordinates
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 _ASSETS = ("d3.v5.min.js", "ldavis.v3.0.0.js", "ldavis.v1.0.0.css")
@@ -46,7 +46,8 @@ def ldavis_data(model: TopicModel, *, n_terms: int = 30) -> dict:
     """pyLDAvis's prepared data for ``model``, topics in canonical order (1..K).
 
     ``sort_topics=False`` keeps pyLDAvis from renumbering, so topic ``n`` on
-    the page is topic ``n`` in every table and figure.
+    the page is topic ``n`` in every table and figure, and the map uses the
+    coordinates of the static ``intertopic-map`` figure.
     """
     import pyLDAvis
 
@@ -55,7 +56,7 @@ def ldavis_data(model: TopicModel, *, n_terms: int = 30) -> dict:
     prepared = pyLDAvis.prepare(
         topic_term_dists=model.topic_term, doc_topic_dists=model.unit_topic[keep], doc_lengths=lengths[keep],
         vocab=model.vocabulary, term_frequency=model.term_counts, R=n_terms,
-        lambda_step=0.01, sort_topics=False, start_index=1, n_jobs=1,
+        lambda_step=0.01, sort_topics=False, start_index=1, n_jobs=1, mds=intertopic_coordinates,
     )
     return prepared.to_dict()
 

@@ -173,6 +173,7 @@ def collect_units(
     for r in records:
         if unit == "document":
             unit_id, role = r["doc_id"], "document"
+            r["section"] = ""
         elif unit == "section":
             unit_id, role = f"{r['doc_id']}#{r['section']}", r["role"]
         else:
@@ -274,11 +275,13 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _F
     for t in range(k):
         topic_term[t, columns] = model.get_topic_word_dist(t)
 
+    known = set(model.used_vocabs)
+
     def infer(new_bows):
         theta = np.full((len(new_bows), k), 1.0 / k)
         docs, rows = [], []
         for row, bow in enumerate(new_bows):
-            words = [dictionary[i] for i, c in bow for _ in range(c) if dictionary[i] in model.used_vocab_dict]
+            words = [dictionary[i] for i, c in bow for _ in range(c) if dictionary[i] in known]
             if words:
                 docs.append(model.make_doc(words))
                 rows.append(row)
@@ -401,10 +404,18 @@ class TopicModel:
                 data = {name: arrays[name] for name in ("topic_term", "unit_topic", "term_counts", "native_ids")}
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise AnalysisError(f"{npz_path}: not a readable topic-model archive ({exc})") from None
-        units = pd.DataFrame(meta["units"]["data"], columns=meta["units"]["columns"])
-        return cls(data["topic_term"], data["unit_topic"], list(meta["vocabulary"]), data["term_counts"], units,
-                   data["native_ids"], int(meta["seed"]), meta["settings"], meta["unit"], meta["note"],
-                   int(meta["n_documents"]))
+        try:
+            units = pd.DataFrame(meta["units"]["data"], columns=meta["units"]["columns"])
+            model = cls(data["topic_term"], data["unit_topic"], list(meta["vocabulary"]), data["term_counts"], units,
+                        data["native_ids"], int(meta["seed"]), dict(meta["settings"]), str(meta["unit"]),
+                        str(meta["note"]), int(meta["n_documents"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnalysisError(f"{json_path}: incomplete topic model ({type(exc).__name__}: {exc})") from None
+        k, v = model.topic_term.shape if model.topic_term.ndim == 2 else (0, 0)
+        if (v != len(model.vocabulary) or model.unit_topic.shape != (len(units), k) or model.term_counts.shape != (v,)
+                or sorted(model.native_ids.tolist()) != list(range(k))):
+            raise AnalysisError(f"{json_path} and {npz_path.name} do not belong to the same model (shapes differ)")
+        return model
 
 
 def _topic_settings(settings: Settings) -> dict:
@@ -666,13 +677,17 @@ def unit_topics(model: TopicModel) -> pd.DataFrame:
 
 
 def _rolled_up(model: TopicModel, key: str) -> pd.DataFrame:
-    """Topic shares of the tokens of each group of units (weights sum to 1 per group)."""
+    """Topic shares of the tokens of each group of units (weights sum to 1 per group).
+
+    A group without vocabulary tokens (every term pruned) gets the plain mean
+    of its units' mixtures instead.
+    """
     table = unit_topics(model)
     table["tokens"] = np.repeat(model.units["n_vocab_terms"].to_numpy(dtype=np.float64), model.k) * table["weight"]
-    grouped = table.groupby([key, "topic"], sort=False)["tokens"].sum().reset_index()
+    grouped = table.groupby([key, "topic"], sort=False).agg(tokens=("tokens", "sum"), mean=("weight", "mean")).reset_index()
     totals = grouped.groupby(key, sort=False)["tokens"].transform("sum")
-    grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), 0.0)
-    return grouped
+    grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), grouped["mean"])
+    return grouped.drop(columns="mean")
 
 
 def doc_topics(model: TopicModel) -> pd.DataFrame:
@@ -719,32 +734,43 @@ def topic_prevalence(model: TopicModel, by: str = "document") -> pd.DataFrame:
     return grouped[["group_by", "group", "topic", "label", "tokens", "weight"]].reset_index(drop=True)
 
 
-def intertopic_map(model: TopicModel) -> pd.DataFrame:
-    """Topics placed in 2-D by classical scaling of their Jensen-Shannon distances.
+def intertopic_coordinates(topic_term) -> np.ndarray:
+    """2-D coordinates of topics: classical scaling (PCoA) of their
+    Jensen-Shannon distances, axis signs fixed so the map is reproducible.
 
-    The same method as pyLDAvis's default (``js_PCoA``). Axis signs are fixed
-    so the map is reproducible.
+    pyLDAvis's default scales the JS *divergence*; the distance (its square
+    root) is a metric, so the map is a faithful embedding. The HTML view is
+    given these coordinates too, so both maps are the same.
+    """
+    topic_term = np.asarray(topic_term, dtype=np.float64)
+    distance = 1.0 - js_similarity(topic_term, topic_term)
+    np.fill_diagonal(distance, 0.0)
+    k = len(topic_term)
+    centering = np.eye(k) - np.ones((k, k)) / k
+    b = -0.5 * centering @ (distance**2) @ centering
+    values, vectors = np.linalg.eigh(b)
+    order = np.argsort(values)[::-1][:2]
+    coords = np.zeros((k, 2))
+    coords[:, :len(order)] = vectors[:, order] * np.sqrt(np.clip(values[order], 0, None))
+    for j in range(2):
+        if coords[np.argmax(np.abs(coords[:, j])), j] < 0:
+            coords[:, j] *= -1
+    return coords
+
+
+def intertopic_map(model: TopicModel) -> pd.DataFrame:
+    """Topics on the intertopic distance map (:func:`intertopic_coordinates`).
 
     Returns
     -------
     DataFrame
         ``topic, label, x, y, prevalence``.
     """
-    distance = 1.0 - js_similarity(model.topic_term, model.topic_term)
-    np.fill_diagonal(distance, 0.0)
-    k = model.k
-    centering = np.eye(k) - np.ones((k, k)) / k
-    b = -0.5 * centering @ (distance**2) @ centering
-    values, vectors = np.linalg.eigh(b)
-    order = np.argsort(values)[::-1][:2]
-    coords = vectors[:, order] * np.sqrt(np.clip(values[order], 0, None))
-    for j in range(coords.shape[1]):
-        if coords[np.argmax(np.abs(coords[:, j])), j] < 0:
-            coords[:, j] *= -1
+    coords = intertopic_coordinates(model.topic_term)
     labels = topic_labels(model, model.settings["relevance_lambda"])
     return pd.DataFrame({
         "topic": model.topic_ids, "label": [labels[t] for t in model.topic_ids],
-        "x": coords[:, 0], "y": coords[:, 1] if coords.shape[1] > 1 else 0.0, "prevalence": model.prevalence,
+        "x": coords[:, 0], "y": coords[:, 1], "prevalence": model.prevalence,
     })
 
 

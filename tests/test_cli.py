@@ -375,12 +375,6 @@ def _bad_utf8_corpus(tmp_path: Path, seed_corpus: Path) -> Path:
     return corpus
 
 
-@pytest.mark.xfail(
-    reason="BUG: the corpus is now read lazily (analysis.results.Results), so 'figures' and 'topics' print "
-           "'rendering <first figure>' on stderr before the error of a missing/empty/undecodable corpus; "
-           "README and the cli docstring promise one line",
-    strict=True,
-)
 @pytest.mark.parametrize("command", ["figures", "topics"])
 @pytest.mark.parametrize("problem", ["missing", "empty folder", "invalid utf-8"])
 def test_corpus_errors_are_the_only_line_on_stderr(seed_corpus, tmp_path, capsys, tfast, command, problem):
@@ -546,12 +540,6 @@ def test_topics_single_seed(seed_corpus, tmp_path, capsys, tfast):
     assert json.loads((out / "manifest.json").read_text())["settings"]["seed"] == 7
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'topics' writes without pruning and carries the previous manifest's 'files' over, so after a "
-           "paragraph-level run with --html, a document-level run leaves the old unit_topics.csv and topics.html "
-           "(of the earlier model) in the folder and in manifest.json next to the new model",
-    strict=True,
-)
 def test_topics_rerun_leaves_no_files_of_the_previous_model(topics_run, seed_corpus, capsys, tfast):
     out, _, _ = topics_run
     assert (out / "unit_topics.csv").exists() and (out / "topics.html").exists()
@@ -603,7 +591,7 @@ def test_select_k_writes_figures_and_prints_a_table(seed_corpus, tmp_path, capsy
 
 @pytest.mark.parametrize(
     ("grid", "fragment"),
-    [("5..2", "got '5..2'"), ("x", "K grid must look like 2..12 or 4,6,8, got 'x'"), ("1..3", "at least 2")],
+    [("5..2", "K grid '5..2' is empty"), ("x", "K grid must look like 2..12 or 4,6,8, got 'x'"), ("1..3", "at least 2")],
 )
 def test_select_k_bad_grid(seed_corpus, tmp_path, capsys, grid, fragment, tfast):
     out = tmp_path / "select"
@@ -614,12 +602,6 @@ def test_select_k_bad_grid(seed_corpus, tmp_path, capsys, grid, fragment, tfast)
     _assert_nothing_written(out)
 
 
-@pytest.mark.xfail(
-    reason="BUG: select-k reports problems with the options it has under other names: a bad '--k GRID' is "
-           "reported as '--k-grid: ...' (no such option) and a bad '--chosen-k' as '--k must be ...' "
-           "(which in select-k is the grid)",
-    strict=True,
-)
 @pytest.mark.parametrize(("extra", "option"), [(["--k", "x"], "--k"), (["--k", "2..3", "--chosen-k", "1"], "--chosen-k")])
 def test_select_k_errors_name_the_option_typed(seed_corpus, tmp_path, capsys, extra, option, tfast):
     out = tmp_path / "select"
@@ -630,11 +612,6 @@ def test_select_k_errors_name_the_option_typed(seed_corpus, tmp_path, capsys, ex
         assert "--k must" not in line  # in select-k, --k is the grid
 
 
-@pytest.mark.xfail(
-    reason="BUG: config.parse_k_grid('5..2') says 'K grid needs values of at least 2' for a reversed range "
-           "(every value is >= 2; the range is empty)",
-    strict=True,
-)
 def test_select_k_reversed_grid_message(seed_corpus, tmp_path, capsys, tfast):
     out = tmp_path / "select"
     assert run(["select-k", "--corpus", str(seed_corpus), "--out", str(out), "--k", "5..2", *tfast]) == 2
@@ -677,12 +654,6 @@ def test_interrupted_run_exits_130_and_changes_nothing(
     assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]
 
 
-@pytest.mark.xfail(
-    reason="BUG: cli.main prints the 'interrupted' line while the tqdm bar of the seeds loop is still open, "
-           "so it is glued to the end of the progress bar ('topics K=3:   0%|...| 0/2 [...]corpus-analysis: "
-           "interrupted; ...') instead of starting its own line",
-    strict=True,
-)
 def test_interrupt_message_starts_its_own_line(seed_corpus, tmp_path, capsys, monkeypatch, fast_topics):
     monkeypatch.setattr(analysis.topics, "fit_topics", _interrupt)
     out = tmp_path / "out"

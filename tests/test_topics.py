@@ -145,13 +145,6 @@ def test_tomotopy_engine_recovers_planted_topics_reproducibly(planted):
     assert sorted(pool for pool, _ in pools) == sorted(POOLS) and all(hits >= 8 for _, hits in pools)
 
 
-@pytest.mark.xfail(
-    raises=AttributeError,
-    reason="BUG: topics._fit_tomotopy's infer() uses model.used_vocab_dict, which tomotopy 0.14.0 does not have "
-           "(AttributeError: 'LDAModel' object has no attribute 'used_vocab_dict'), so select_k (held-out "
-           "perplexity) and 'select-k --engine tomotopy' crash with a traceback",
-    strict=True,
-)
 def test_select_k_with_tomotopy(planted):
     results = Results(_planted_settings(planted[0], engine="tomotopy", seeds=2, iterations=50, k_grid="2..3"))
     table = results.k_selection
@@ -378,12 +371,6 @@ def test_topic_ids_agree_across_tables_figures_and_ldavis(seed_k4):
         assert model.vocabulary[int(np.argmax(phi))] in set(rows["Term"])
 
 
-@pytest.mark.xfail(
-    reason="BUG: topics.intertopic_map says it uses 'the same method as pyLDAvis's default (js_PCoA)', but it "
-           "scales 1 - js_similarity (JS distance, base 2) while pyLDAvis scales the JS divergence (natural "
-           "log), so the intertopic-map figure and the map in topics.html place topics differently",
-    strict=True,
-)
 def test_intertopic_map_matches_the_ldavis_map(seed_k4):
     model = seed_k4.topics.model
     layout = topics.intertopic_map(model)
@@ -584,12 +571,6 @@ def test_model_load_errors(seed_k4, tmp_path):
         TopicModel.load(garbage / "topic-model.json")
 
 
-@pytest.mark.xfail(
-    reason="BUG: TopicModel.load checks only 'format': a model JSON with a missing key raises KeyError "
-           "('units', 'vocabulary', ...) instead of AnalysisError, and a JSON and NPZ of different models "
-           "(vocabulary/units not matching the arrays' shapes) load silently",
-    strict=True,
-)
 @pytest.mark.parametrize("case", ["missing units", "mismatched pair"])
 def test_model_load_validates_the_contents(seed_k4, tmp_path, case):
     model = seed_k4.topics.model
@@ -722,13 +703,6 @@ def test_doc_topics_at_document_level_are_the_unit_mixtures(planted_results):
     assert np.allclose(table.loc[model.units["doc_id"]].to_numpy(), model.unit_topic)
 
 
-@pytest.mark.xfail(
-    reason="BUG: topics.doc_topics (via _rolled_up) gives a document none of whose terms survive vocabulary "
-           "pruning weight 0 for every topic (sum 0, not 1), although at unit='document' its docstring says the "
-           "weights are P(topic | document) and the model's unit_topic row for it is a proper mixture; "
-           "topic_prevalence(by='document') likewise",
-    strict=True,
-)
 def test_doc_topics_of_a_document_without_vocabulary_terms(planted, tmp_path):
     root = tmp_path / "corpus"
     root.mkdir()
