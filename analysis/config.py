@@ -95,6 +95,10 @@ class Settings:
     engine : {"gensim", "tomotopy"}
         ``gensim``: variational Bayes (``LdaModel``, one process, reproducible).
         ``tomotopy``: collapsed Gibbs sampling (one thread, reproducible).
+    workers : int
+        tomotopy threads. A run is reproduced exactly by the same seed *and*
+        the same number of workers (on any machine); gensim always uses one
+        process.
     passes, iterations : int
         gensim: passes over the corpus and per-document inference iterations.
         tomotopy: ``iterations`` Gibbs sweeps (``passes`` is not used).
@@ -143,6 +147,7 @@ class Settings:
     seeds: int = 5
     k_grid: str = "2..10"
     engine: str = "gensim"
+    workers: int = 1
     passes: int = 20
     iterations: int = 400
     alpha: str = "auto"
@@ -261,7 +266,7 @@ def _validated(settings: Settings, where: str) -> Settings:
         )
     limits = {
         "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
-        "k": (2, 1000), "seeds": (1, 100), "passes": (1, 10_000), "iterations": (1, 100_000),
+        "k": (2, 1000), "seeds": (1, 100), "workers": (1, 256), "passes": (1, 10_000), "iterations": (1, 100_000),
         "no_below": (1, 10**9), "keep_n": (1, 10**9), "remove_top": (0, 10**9), "min_units_per_topic": (1, 10**6),
     }
     for name, (low, high) in limits.items():

@@ -257,7 +257,7 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit
 
 
 def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit:
-    """Collapsed Gibbs sampling (tomotopy), one worker so a seed reproduces the run."""
+    """Collapsed Gibbs sampling (tomotopy); a seed with the same number of workers reproduces the run."""
     import tomotopy as tp
 
     alpha = 0.1 if settings.alpha in ("symmetric", "asymmetric", "auto") else float(settings.alpha)
@@ -269,7 +269,8 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _F
     kept = [d for d, words in enumerate(words_of) if words]
     for d in kept:
         model.add_doc(words_of[d])
-    model.train(settings.iterations, workers=1, parallel=tp.ParallelScheme.NONE)
+    scheme = tp.ParallelScheme.NONE if settings.workers == 1 else tp.ParallelScheme.DEFAULT
+    model.train(settings.iterations, workers=settings.workers, parallel=scheme)
     columns = np.array([dictionary.token2id[w] for w in model.used_vocabs])
     topic_term = np.full((k, len(dictionary)), 1e-12)
     for t in range(k):
@@ -419,7 +420,7 @@ class TopicModel:
 
 
 def _topic_settings(settings: Settings) -> dict:
-    keys = ("engine", "unit", "k", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top",
+    keys = ("engine", "unit", "k", "workers", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top",
             "phrases", "lemmatize", "relevance_lambda", "min_units_per_topic")
     return {key: getattr(settings, key) for key in keys}
 
