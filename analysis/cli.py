@@ -80,7 +80,8 @@ def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
     group.add_argument("--no-below", type=int, metavar="N", help="drop terms in fewer than N units")
     group.add_argument("--no-above", type=float, metavar="F", help="drop terms in more than this share of units")
     group.add_argument("--keep-n", type=int, metavar="N", help="keep at most N most frequent terms")
-    group.add_argument("--remove-top", type=int, metavar="N", help="then drop the N most frequent terms")
+    group.add_argument("--remove-top-share", type=float, metavar="F",
+                       help="then drop this share of the vocabulary, most frequent first (default 0.0005)")
     return common
 
 
@@ -138,7 +139,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         name: getattr(args, name, None)
         for name in ("corpus", "encoding", "text_column", "id_column", "metadata", "include_outline", "phrases",
                      "lemmatize", "extra_stopwords", "formats", "dpi", "unit", "k", "seeds", "engine", "workers", "passes",
-                     "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top", "k_grid")
+                     "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share", "k_grid")
     }
     if getattr(args, "seed", None) is not None:
         overrides.update(seed=args.seed, seeds=1)

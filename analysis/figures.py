@@ -196,8 +196,8 @@ REGISTRY: dict[str, FigureSpec] = {
             "c_v, NPMI and u_mass coherence, held-out perplexity and stability against K, over seeds.",
             lambda r: r.k_selection,
             lambda d, r: topic_plots.plot_k_selection(d, chosen_k=r.settings.k,
-                                                      subtitle=f"fitted on {r.units.describe()}; "
-                                                               f"20% held out for perplexity"),
+                                                      subtitle=f"fitted on {r.units.describe()}; 20% held out for perplexity\n"
+                                                               "line: median over seeds; band: min\u2013max"),
         ),
     )
 }

@@ -68,7 +68,7 @@ def plot_topic_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int | Non
         panels.append((f"T{topic} \u2013 {share:.0%} of tokens", rows["term"].tolist(),
                        [(rows["term_count"], "#DDDDDD", 0.8), (rows["topic_count"], colors[topic - 1], 0.5)]))
     bar_panels(ax, panels)
-    ax.set_xlabel("term tokens\n(grey: whole corpus; colour: estimated in the topic)")
+    ax.set_xlabel("term tokens\ngrey: corpus; colour: estimated in topic")
     _titled(ax, f"Topic terms by relevance (\u03bb = {lam:g})", subtitle)
     return ax
 
@@ -261,7 +261,7 @@ def plot_k_selection(data: pd.DataFrame, *, axes=None, chosen_k: int | None = No
             ax.axvline(chosen_k, color=OKABE_ITO["vermillion"], lw=0.8, ls="--")
         ax.set_ylabel(_METRIC_LABELS[metric], fontsize=6.3)
         ax.yaxis.set_major_locator(plt.MaxNLocator(3))
-    axes[-1].set_xlabel("number of topics K\n(line: median over seeds; band: min\u2013max; dashed: configured K)")
+    axes[-1].set_xlabel("number of topics K (dashed: configured K)")
     axes[-1].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     n_seeds = data["seed"].nunique()
     _titled(axes[0], f"Choosing K ({n_seeds} seeds per K)", subtitle)

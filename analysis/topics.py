@@ -212,13 +212,15 @@ def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
 
     dictionary = Dictionary(texts)
     dictionary.filter_extremes(no_below=settings.no_below, no_above=settings.no_above, keep_n=settings.keep_n)
-    if settings.remove_top:
-        dictionary.filter_n_most_frequent(settings.remove_top)
+    n_top = int(settings.remove_top_share * len(dictionary))
+    if n_top:
+        ranked = sorted(dictionary.cfs, key=lambda i: (-dictionary.cfs[i], dictionary[i]))
+        dictionary.filter_tokens(bad_ids=ranked[:n_top])
     if len(dictionary) < settings.k:
         raise AnalysisError(
             f"{settings.corpus}: only {len(dictionary)} terms are left after pruning (no_below={settings.no_below}, "
-            f"no_above={settings.no_above}, remove_top={settings.remove_top}) for K={settings.k} topics; "
-            "lower no_below or remove_top, or raise no_above"
+            f"no_above={settings.no_above}, remove_top_share={settings.remove_top_share}) for K={settings.k} topics; "
+            "lower no_below or remove_top_share, or raise no_above"
         )
     return dictionary
 
@@ -420,7 +422,7 @@ class TopicModel:
 
 
 def _topic_settings(settings: Settings) -> dict:
-    keys = ("engine", "unit", "k", "workers", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top",
+    keys = ("engine", "unit", "k", "workers", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share",
             "phrases", "lemmatize", "relevance_lambda", "min_units_per_topic")
     return {key: getattr(settings, key) for key in keys}
 
