@@ -72,7 +72,7 @@ def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
     seeds.add_argument("--seeds", type=int, metavar="N", help="runs with seeds seed..seed+N-1 (default 5)")
     seeds.add_argument("--seed", type=int, metavar="S", help="one run with seed S")
     group.add_argument("--engine", choices=("gensim", "tomotopy"), help="LDA engine")
-    group.add_argument("--workers", type=int, metavar="N", help="tomotopy threads (the same N reproduces a run)")
+    group.add_argument("--workers", type=int, metavar="N", help="tomotopy threads (default 1; only 1 reproduces a run exactly)")
     group.add_argument("--passes", type=int, metavar="N", help="gensim passes over the corpus")
     group.add_argument("--iterations", type=int, metavar="N", help="gensim inference iterations / tomotopy Gibbs sweeps")
     group.add_argument("--alpha", metavar="A", help="topic prior: a number, symmetric, asymmetric or auto")

@@ -99,9 +99,9 @@ class Settings:
         process). Both reproduce a run from its seed; gensim's
         ``LdaMulticore`` is not used because it does not.
     workers : int
-        tomotopy threads. A run is reproduced exactly by the same seed *and*
-        the same number of workers (on any machine); gensim always uses one
-        process.
+        tomotopy threads. tomotopy reproduces a run from its seed only with
+        one worker (the default); more are faster but not reproducible.
+        gensim always uses one process.
     passes, iterations : int
         tomotopy: ``iterations`` Gibbs sweeps over the corpus (``passes`` is
         not used). gensim: ``passes`` over the corpus and at most

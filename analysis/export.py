@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -85,6 +86,8 @@ def package_versions() -> dict[str, str]:
             found[name] = version(name)
         except PackageNotFoundError:
             found[name] = __version__ if name == "corpus-analysis" else "not installed"
+    if "tomotopy" in sys.modules:  # its SIMD build can change results; record the one used
+        found["tomotopy"] += f" ({sys.modules['tomotopy'].isa})"
     return found
 
 

@@ -34,8 +34,8 @@ class Results:
     --------
     >>> from analysis.config import load_settings
     >>> results = Results(load_settings())            # doctest: +SKIP
-    >>> results.topics.model.k                         # doctest: +SKIP
-    6
+    >>> results.topics.model.k == results.settings.k  # doctest: +SKIP
+    True
     """
 
     def __init__(self, settings: Settings, *, progress: Callable[[Iterable, str], Iterable] | None = None) -> None:

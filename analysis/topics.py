@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import re
 import warnings
 import zipfile
@@ -259,7 +260,14 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit
 
 
 def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit:
-    """Collapsed Gibbs sampling (tomotopy); a seed with the same number of workers reproduces the run."""
+    """Collapsed Gibbs sampling (tomotopy).
+
+    tomotopy guarantees a seed reproduces a run only with one worker, and its
+    results can differ between its SSE2 and AVX builds; the AVX2 build is
+    chosen (unless ``TOMOTOPY_ISA`` is set) so machines with AVX2 or AVX-512
+    agree.
+    """
+    os.environ.setdefault("TOMOTOPY_ISA", "avx2")
     import tomotopy as tp
 
     alpha = 0.1 if settings.alpha in ("symmetric", "asymmetric", "auto") else float(settings.alpha)

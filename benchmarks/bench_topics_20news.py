@@ -3,8 +3,9 @@
 Compares, in the same run and on the same input, the project's default topic
 model against two baselines:
 
-- ``project``: ``analysis.topics.fit_topics`` with the settings of this
-  repository's ``[tool.analysis]`` (engine, priors, iterations, pruning);
+- ``project``: ``analysis.topics.fit_topics`` with the package's default
+  settings (``analysis.config.Settings``: engine, priors, iterations,
+  workers, pruning);
 - ``gensim-default``: ``gensim.models.LdaModel(num_topics=K, passes=10,
   random_state=seed)``, everything else at gensim's defaults (the tutorial setup);
 - ``tomotopy-default``: ``tomotopy.LDAModel(k=K, seed=seed)`` trained for 1,000
@@ -12,7 +13,7 @@ model against two baselines:
 
 Every model sees the same documents: the corpus is preprocessed once by the
 package (tokens, phrases, stopwords; unit = document) and pruned with the
-project's ``no_below``/``no_above``/``keep_n``. For each configuration and
+default ``no_below``/``no_above``/``keep_n``/``remove_top_share``. For each configuration and
 seed, one fresh process fits the model and reports:
 
 - fit wall time (fitting only; preprocessing is reported once, separately);
@@ -71,9 +72,10 @@ def nmi(labels: list[str], assigned: list[int]) -> float:
 
 
 def _settings(corpus: Path, k: int):
-    from analysis.config import load_settings
+    """The package's default settings (not this repository's seed-corpus config), on documents."""
+    from analysis.config import Settings
 
-    return load_settings(start=ROOT).replace(corpus=corpus, unit="document", k=k, min_units_per_topic=1)
+    return Settings(corpus=corpus, unit="document", k=k, min_units_per_topic=1)
 
 
 def preprocess(corpus: Path, k: int, cache: Path) -> dict:
@@ -166,7 +168,8 @@ def main() -> None:
     configs = [c for c in args.configs.split(",") if c]
     settings = _settings(args.corpus, args.k)
     print(f"corpus: {args.corpus.name}; K={args.k}; seeds 0..{args.seeds - 1}")
-    print(f"project settings: engine={settings.engine} iterations={settings.iterations} passes={settings.passes} "
+    print(f"project settings: engine={settings.engine} iterations={settings.iterations} workers={settings.workers} "
+          f"passes={settings.passes} "
           f"alpha={settings.alpha} eta={settings.eta} no_below={settings.no_below} no_above={settings.no_above} "
           f"keep_n={settings.keep_n}")
     context = mp.get_context("spawn")
