@@ -119,10 +119,10 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str) -> d
     n = len(data["texts"])
     table = pd.DataFrame({column: range(n) for column in topics.UNIT_COLUMNS})
     units = topics.TopicUnits(table, data["texts"], "document", "", n)
-    baseline = topics.prepare(units, settings.replace(no_below=5, no_above=0.5, keep_n=100_000, remove_top_share=0.0))
-    prepared = topics.prepare(units, settings) if config == "project" else baseline
-    # Holds every term either model can rank (no_below 3 <= 5, nothing removed from the top).
-    scoring = topics.prepare(units, settings.replace(remove_top_share=0.0))
+    if config == "project":
+        prepared = topics.prepare(units, settings)
+    else:
+        prepared = topics.prepare(units, settings.replace(no_below=5, no_above=0.5, keep_n=100_000, remove_top_share=0.0))
     start = time.perf_counter()
     if config == "project":
         model = topics.fit_topics(prepared, settings, seed=seed)
@@ -151,6 +151,9 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str) -> d
         theta = np.array([next(dists).get_topic_dist() if doc else np.full(k, 1 / k) for doc in words])
     seconds = time.perf_counter() - start
     peak = _peak_mb()
+    # Scored after the peak is taken: one vocabulary holding every term either model can rank
+    # (no_below 3 <= 5, nothing removed from the top).
+    scoring = topics.prepare(units, settings.replace(remove_top_share=0.0))
     top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:10]] for row in np.asarray(topic_term)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
