@@ -123,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--chosen-k", dest="k", type=_k_value, metavar="K",
                         help="K whose stability figure is drawn (default: the configured k)")
 
+    kwic = commands.add_parser("kwic", parents=[common], help="keyword in context: every occurrence of a word or phrase",
+                               description="Concordance of TERM (a word or a phrase) in the counted blocks, matched on "
+                                           "normalised tokens and, by default, lemmas; context from the original text.")
+    kwic.add_argument("term", metavar="TERM", help="a word or a phrase, e.g. 'chronic pain'")
+    kwic.add_argument("--window", type=int, default=5, metavar="N", help="words of context on each side (default 5)")
+    kwic.add_argument("--sort", choices=("doc", "left", "right"), default="doc",
+                      help="order: by document, or by the words left or right of the match (default doc)")
+    kwic.add_argument("--no-lemmas", dest="lemmas", action="store_false", help="match the word form only")
+    kwic.add_argument("--out", metavar="FILE", help="write CSV (doc_id,block,role,position,left,match,right) to FILE")
+
     commands.add_parser("list", help="list the figures with a one-line description")
     commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types")
 
@@ -336,7 +346,26 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"figures": _cmd_figures, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
+def _cmd_kwic(args: argparse.Namespace) -> int:
+    from analysis.concordance import format_kwic, kwic
+    from analysis.export import atomic_write_bytes, csv_bytes
+    from analysis.results import Results
+
+    settings = _settings(args)
+    if args.out:
+        _check_writable(Path(args.out), "--out")
+    results = Results(settings)
+    table = kwic(results.corpus, args.term, results.preprocessor, window=args.window, sort=args.sort,
+                 lemmas=args.lemmas)
+    if args.out:
+        atomic_write_bytes(Path(args.out), csv_bytes(table))
+    else:
+        print(format_kwic(table))
+    print(f"{len(table):,} matches of {args.term!r} in {table['doc_id'].nunique():,} documents", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"figures": _cmd_figures, "kwic": _cmd_kwic, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
             "info": _cmd_info, "terms": _cmd_terms}
 
 

@@ -196,7 +196,8 @@ class Preprocessor:
             skip.add("corpus stopwords removed")
         return tuple(s for s in STEPS if s not in skip)
 
-    def _lemma(self, token: str) -> str:
+    def lemma(self, token: str) -> str:
+        """The dictionary lemma of a normalised token (simplemma), cached."""
         lemma = self._lemma_cache.get(token)
         if lemma is None:
             import simplemma
@@ -208,7 +209,7 @@ class Preprocessor:
     def _lemmatized(self, sentences: list[list[str]]) -> list[list[str]]:
         if not self.settings.lemmatize:
             return sentences
-        return [[self._lemma(t) for t in s] for s in sentences]
+        return [[self.lemma(t) for t in s] for s in sentences]
 
     def base_sentences(self, text: str) -> list[list[str]]:
         """Tokenised sentences, lemmatised when the setting is on."""
