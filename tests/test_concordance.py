@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 
+import numpy as np
 import pytest
 
 from analysis.cli import main
-from analysis.concordance import KWIC_COLUMNS, format_kwic, kwic, token_spans
+from analysis.concordance import KWIC_COLUMNS, collocates, dispersion, format_kwic, kwic, token_spans
 from analysis.config import Settings
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
@@ -107,3 +109,69 @@ def test_cli_kwic(seed_corpus, tmp_path, capsys):
     assert main(["kwic", "pain", "--corpus", str(seed_corpus), "--window", "-2"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--window must be 0 or more" in err and "Traceback" not in err
+
+
+# -- collocates --------------------------------------------------------------------------------
+
+def _g2_reference(o11, r1, c1, n):
+    """G2 from the full 2 x 2 table, written out cell by cell."""
+    import math
+
+    cells = [(o11, r1 * c1 / n), (r1 - o11, r1 * (n - c1) / n), (c1 - o11, (n - r1) * c1 / n),
+             (n - r1 - c1 + o11, (n - r1) * (n - c1) / n)]
+    return 2 * sum(o * math.log(o / e) for o, e in cells if o > 0)
+
+
+def test_collocates_counts_and_measures_by_hand():
+    # node "pain" twice; window 2: {a, b, c, d} and {c, e, f, g}; 20 tokens in all
+    text = "x y a b pain c d x y z q r c e pain f g w v u"
+    doc = Document("d", text, "d")
+    table = collocates([doc], "pain", Preprocessor(Settings(stopwords="none")), window=2, min_count=1, lemmas=False,
+                       function_words=True)
+    assert table.attrs == {"node_count": 2, "tokens": 20}
+    row = table.set_index("collocate").loc["c"]
+    assert row["count"] == 2 and row["collocate_count"] == 2
+    slots = 2 * 2 * 2
+    assert row["expected"] == pytest.approx(slots * 2 / 20)
+    assert row["pmi"] == pytest.approx(math.log2(2 / (slots * 2 / 20)))
+    assert row["t_score"] == pytest.approx((2 - slots * 2 / 20) / math.sqrt(2))
+    assert row["log_likelihood"] == pytest.approx(_g2_reference(2, slots, 2, 20))
+    assert set(table["collocate"]) == {"a", "b", "c", "d", "e", "f", "g"}
+    assert table["log_likelihood"].is_monotonic_decreasing
+
+
+def test_collocates_on_the_seed_corpus(seed):
+    corpus, pre = seed
+    table = collocates(corpus, "withdrawal", pre)
+    top = table.iloc[0]
+    assert top["collocate"] == "symptom" and top["count"] == 16 and top["log_likelihood"] > 10.83
+    assert table.attrs["tokens"] == 4405 and table.attrs["node_count"] == 20
+    assert (table["count"] >= 3).all() and not table["collocate"].isin(["the", "and", "of"]).any()
+
+
+def test_collocates_bad_window():
+    with pytest.raises(AnalysisError, match="--window must be 1 or more"):
+        collocates([], "x", Preprocessor(Settings()), window=0)
+
+
+# -- dispersion --------------------------------------------------------------------------------
+
+def test_dispersion_by_hand():
+    docs = [Document("a", "key one two three", "a"), Document("b", "key key four five six seven eight nine", "b"),
+            Document("c", "ten eleven twelve thirteen", "c")]
+    table = dispersion(docs, ["key", "absent"], Preprocessor(Settings(stopwords="none"))).set_index("term")
+    sizes = np.array([4, 8, 4]) / 16
+    v = np.array([1, 2, 0]) / 3
+    assert table.loc["key", "dp"] == pytest.approx(0.5 * np.abs(v - sizes).sum())
+    assert table.loc["key", "dp_norm"] == pytest.approx(0.5 * np.abs(v - sizes).sum() / (1 - 0.25))
+    rates = np.array([1 / 4, 2 / 8, 0])
+    assert table.loc["key", "juilland_d"] == pytest.approx(1 - rates.std() / rates.mean() / math.sqrt(2))
+    assert table.loc["key", "count"] == 3 and table.loc["key", "documents"] == 2
+    assert table.loc["absent", "count"] == 0 and np.isnan(table.loc["absent", "dp"])
+
+
+def test_dispersion_on_the_seed_corpus(seed):
+    corpus, pre = seed
+    table = dispersion(corpus, ["kratom", "hyperpigmentation"], pre).set_index("term")
+    assert table.loc["kratom", "dp"] < 0.05 and table.loc["kratom", "juilland_d"] > 0.9
+    assert table.loc["hyperpigmentation", "documents"] == 1 and table.loc["hyperpigmentation", "juilland_d"] == pytest.approx(0)
