@@ -37,6 +37,28 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     ]
 
 
+def _former(preprocessor: Preprocessor, lemmas: bool):
+    """How tokens are compared: by lemma, or as written (normalised)."""
+    return preprocessor.lemma if lemmas else (lambda token: token)
+
+
+def _query_forms(query: str, form, command: str) -> list[str]:
+    words = [form(w) for w in tokenize(query)]
+    if not words:
+        raise AnalysisError(f"{command}: the query {query!r} has no words to match")
+    return words
+
+
+def match_starts(forms: list[str], wanted: list[str]) -> list[int]:
+    """Indexes where the word sequence ``wanted`` starts in ``forms``.
+
+    >>> match_starts(["chronic", "pain", "and", "chronic", "pain"], ["chronic", "pain"])
+    [0, 3]
+    """
+    n = len(wanted)
+    return [i for i in range(len(forms) - n + 1) if forms[i:i + n] == wanted]
+
+
 def kwic(
     corpus: Iterable[Document], query: str, preprocessor: Preprocessor, *, window: int = 5,
     sort: str = "doc", lemmas: bool = True,
@@ -70,11 +92,8 @@ def kwic(
         raise AnalysisError(f"--sort must be one of {', '.join(SORTS)}, got {sort!r}")
     if window < 0:
         raise AnalysisError(f"--window must be 0 or more, got {window}")
-    words = tokenize(query)
-    if not words:
-        raise AnalysisError(f"kwic: the query {query!r} has no words to match")
-    form = preprocessor.lemma if lemmas else (lambda token: token)
-    wanted = [form(w) for w in words]
+    form = _former(preprocessor, lemmas)
+    wanted = _query_forms(query, form, "kwic")
     rows, keys = [], []
     for doc in corpus:
         offset = 0
@@ -85,9 +104,7 @@ def kwic(
                 continue
             forms = [form(t) for t, _, _ in spans]
             n = len(wanted)
-            for i in range(len(spans) - n + 1):
-                if forms[i:i + n] != wanted:
-                    continue
+            for i in match_starts(forms, wanted):
                 start, end = spans[i][1], spans[i + n - 1][2]
                 before = spans[max(0, i - window):i]
                 after = spans[i + n:i + n + window]
@@ -107,7 +124,7 @@ def kwic(
 
 def _counted_blocks(corpus: Iterable[Document], preprocessor: Preprocessor, lemmas: bool):
     """Token forms of every counted block (lemmas when asked), in corpus order."""
-    form = preprocessor.lemma if lemmas else (lambda token: token)
+    form = _former(preprocessor, lemmas)
     for doc in corpus:
         for block in doc.blocks:
             if block.role not in preprocessor.excluded_roles:
@@ -154,10 +171,7 @@ def collocates(
     """
     if window < 1:
         raise AnalysisError(f"--window must be 1 or more, got {window}")
-    form = preprocessor.lemma if lemmas else (lambda token: token)
-    node = [form(w) for w in tokenize(query)]
-    if not node:
-        raise AnalysisError(f"collocates: the query {query!r} has no words to match")
+    node = _query_forms(query, _former(preprocessor, lemmas), "collocates")
     near: Counter = Counter()
     totals: Counter = Counter()
     node_count = tokens = 0
@@ -165,10 +179,9 @@ def collocates(
     for forms in _counted_blocks(corpus, preprocessor, lemmas):
         totals.update(forms)
         tokens += len(forms)
-        for i in range(len(forms) - n + 1):
-            if forms[i:i + n] == node:
-                node_count += 1
-                near.update(forms[max(0, i - window):i] + forms[i + n:i + n + window])
+        for i in match_starts(forms, node):
+            node_count += 1
+            near.update(forms[max(0, i - window):i] + forms[i + n:i + n + window])
     slots = node_count * 2 * window
     rows = []
     for word, observed in near.items():
@@ -217,19 +230,16 @@ def dispersion(
         ``term, count, documents, dp, dp_norm, juilland_d`` (NaN for a term
         that never occurs, and D needs two documents or more).
     """
-    form = preprocessor.lemma if lemmas else (lambda token: token)
+    form = _former(preprocessor, lemmas)
     queries = list(dict.fromkeys(queries))
-    wanted = {q: [form(w) for w in tokenize(q)] for q in queries}
-    empty = [q for q, words in wanted.items() if not words]
-    if empty:
-        raise AnalysisError(f"dispersion: the query {empty[0]!r} has no words to match")
+    wanted = {q: _query_forms(q, form, "dispersion") for q in queries}
     sizes: list[int] = []
     counts: list[list[int]] = []
     for doc in corpus:
         blocks = list(_counted_blocks([doc], preprocessor, lemmas))
         sizes.append(sum(len(forms) for forms in blocks))
         counts.append([
-            sum(forms[i:i + len(words)] == words for forms in blocks for i in range(len(forms) - len(words) + 1))
+            sum(len(match_starts(forms, words)) for forms in blocks)
             for words in wanted.values()
         ])
     size = np.array(sizes, dtype=float)

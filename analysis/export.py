@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from analysis import __version__
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.figures import REGISTRY, get_spec, make_figure
+from analysis.figures import REGISTRY, TOPIC_FIGURES, get_spec, make_figure
 from analysis.plots import STYLE
 from analysis.results import Results
 
@@ -184,8 +184,6 @@ def topic_tables(results: Results) -> dict[str, bytes]:
 
 def topic_owned(path: Path) -> bool:
     """Files a ``topics`` run owns: topic figures (not k-selection), tables, model, HTML view."""
-    from analysis.figures import TOPIC_FIGURES
-
     stem = path.name.split(".")[0]
     return (stem in TOPIC_FIGURES and stem != "k-selection") or path.name in (
         HTML_VIEW, *TOPIC_TABLES, f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz")

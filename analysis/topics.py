@@ -25,6 +25,7 @@ import re
 import warnings
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -46,6 +47,17 @@ class TopicWarning(UserWarning):
 
 
 # --------------------------------------------------------------------- units
+
+
+def describe_units(unit: str, n_units: int, n_documents: int) -> str:
+    """``41 paragraphs of 5 documents`` (or ``300 documents``).
+
+    >>> describe_units("section", 30, 5)
+    '30 sections of 5 documents'
+    """
+    if unit == "document":
+        return f"{n_units} documents"
+    return f"{n_units} {unit}s of {n_documents} documents"
 
 
 @dataclass(frozen=True)
@@ -79,11 +91,8 @@ class TopicUnits:
         return len(self.texts)
 
     def describe(self) -> str:
-        """One line for subtitles: ``51 paragraphs of 5 documents``."""
-        plural = {"document": "documents", "section": "sections", "paragraph": "paragraphs"}[self.unit]
-        if self.unit == "document":
-            return f"{len(self)} {plural}"
-        return f"{len(self)} {plural} of {self.n_documents} documents"
+        """One line for subtitles: ``41 paragraphs of 5 documents``."""
+        return describe_units(self.unit, len(self), self.n_documents)
 
 
 def _paragraphs(doc: Document, preprocessor: Preprocessor) -> Iterable[dict]:
@@ -371,8 +380,7 @@ class TopicModel:
 
     def subtitle(self) -> str:
         """Fitted on what, with which K and seed: for figure subtitles."""
-        plural = {"document": "documents", "section": "sections", "paragraph": "paragraphs"}[self.unit]
-        what = f"{len(self.units)} {plural}" + ("" if self.unit == "document" else f" of {self.n_documents} documents")
+        what = describe_units(self.unit, len(self.units), self.n_documents)
         note = f"\n({self.note})" if self.note else ""
         return f"LDA ({self.settings['engine']}), K={self.k}, seed {self.seed}\nfitted on {what}{note}"
 
@@ -442,6 +450,22 @@ class _Prepared:
     bows: list[list[tuple[int, int]]]
     dictionary: object
 
+    @cached_property
+    def unit_table(self) -> pd.DataFrame:
+        """The units with ``n_vocab_terms``, their tokens left after pruning."""
+        table = self.units.table.copy()
+        table["n_vocab_terms"] = [sum(c for _, c in bow) for bow in self.bows]
+        return table
+
+    @cached_property
+    def term_counts(self) -> np.ndarray:
+        """Tokens of each vocabulary term over all units."""
+        counts = np.zeros(len(self.vocabulary))
+        for bow in self.bows:
+            for i, c in bow:
+                counts[i] += c
+        return counts
+
 
 def prepare(units: TopicUnits, settings: Settings) -> _Prepared:
     """Vocabulary and bag-of-words of ``units`` (shared by every seed and K)."""
@@ -452,18 +476,13 @@ def prepare(units: TopicUnits, settings: Settings) -> _Prepared:
 
 
 def _model_from_fit(fit: _Fit, prepared: _Prepared, seed: int, settings: Settings, k: int) -> TopicModel:
-    units = prepared.units.table.copy()
-    units["n_vocab_terms"] = [sum(c for _, c in bow) for bow in prepared.bows]
+    units = prepared.unit_table
     topic_term, unit_topic = _normalized(fit.topic_term), _normalized(fit.unit_topic)
     weights = units["n_vocab_terms"].to_numpy(dtype=np.float64) @ unit_topic
     order = np.array(sorted(range(k), key=lambda i: (-round(float(weights[i]), 9), i)))
-    counts = np.zeros(len(prepared.vocabulary))
-    for bow in prepared.bows:
-        for i, c in bow:
-            counts[i] += c
     return TopicModel(
         topic_term=topic_term[order], unit_topic=unit_topic[:, order], vocabulary=prepared.vocabulary,
-        term_counts=counts, units=units, native_ids=order, seed=seed, settings={**_topic_settings(settings), "k": k},
+        term_counts=prepared.term_counts, units=units, native_ids=order, seed=seed, settings={**_topic_settings(settings), "k": k},
         unit=prepared.units.unit, note=prepared.units.note, n_documents=prepared.units.n_documents,
     )
 
