@@ -127,11 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Concordance of TERM (a word or a phrase) in the counted blocks, matched on "
                                            "normalised tokens and, by default, lemmas; context from the original text.")
     kwic.add_argument("term", metavar="TERM", help="a word or a phrase, e.g. 'chronic pain'")
-    kwic.add_argument("--window", type=int, default=5, metavar="N", help="words of context on each side (default 5)")
+    kwic.add_argument("--window", type=int, metavar="N", help="words of context on each side (default: setting 'window', 5)")
     kwic.add_argument("--sort", choices=("doc", "left", "right"), default="doc",
                       help="order: by document, or by the words left or right of the match (default doc)")
     kwic.add_argument("--no-lemmas", dest="lemmas", action="store_false", help="match the word form only")
     kwic.add_argument("--out", metavar="FILE", help="write CSV (doc_id,block,role,position,left,match,right) to FILE")
+
+    colloc = commands.add_parser(
+        "collocates", parents=[common], help="words found near a word or phrase more often than chance",
+        description="Collocates of TERM within a window: co-occurrence count, PMI, t-score and log-likelihood (G2), "
+                    "strongest G2 first.")
+    colloc.add_argument("term", metavar="TERM", help="a word or a phrase, e.g. 'withdrawal'")
+    colloc.add_argument("--window", type=int, metavar="N", help="words on each side (default: setting 'window', 5)")
+    colloc.add_argument("--min-count", type=int, default=3, metavar="N",
+                        help="leave out collocates seen fewer than N times near TERM (default 3)")
+    colloc.add_argument("--top", type=int, default=20, metavar="N", help="rows printed (default 20; --out writes all)")
+    colloc.add_argument("--out", metavar="FILE", help="write the whole table as CSV to FILE")
 
     commands.add_parser("list", help="list the figures with a one-line description")
     commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types")
@@ -346,26 +357,55 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _window(args: argparse.Namespace, settings: Settings) -> int:
+    """``--window``, or the setting; kwic and collocates check the range."""
+    return settings.window if args.window is None else args.window
+
+
+def _write_or_print(table, out: str | None, printed: str) -> None:
+    from analysis.export import atomic_write_bytes, csv_bytes
+
+    if out:
+        atomic_write_bytes(Path(out), csv_bytes(table))
+    else:
+        print(printed)
+
+
 def _cmd_kwic(args: argparse.Namespace) -> int:
     from analysis.concordance import format_kwic, kwic
-    from analysis.export import atomic_write_bytes, csv_bytes
     from analysis.results import Results
 
     settings = _settings(args)
+    window = _window(args, settings)
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings)
-    table = kwic(results.corpus, args.term, results.preprocessor, window=args.window, sort=args.sort,
-                 lemmas=args.lemmas)
-    if args.out:
-        atomic_write_bytes(Path(args.out), csv_bytes(table))
-    else:
-        print(format_kwic(table))
+    table = kwic(results.corpus, args.term, results.preprocessor, window=window, sort=args.sort, lemmas=args.lemmas)
+    _write_or_print(table, args.out, format_kwic(table))
     print(f"{len(table):,} matches of {args.term!r} in {table['doc_id'].nunique():,} documents", file=sys.stderr)
     return EXIT_OK
 
 
-COMMANDS = {"figures": _cmd_figures, "kwic": _cmd_kwic, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
+def _cmd_collocates(args: argparse.Namespace) -> int:
+    from analysis.concordance import collocates
+    from analysis.results import Results
+
+    settings = _settings(args)
+    window = _window(args, settings)
+    if args.min_count < 1 or args.top < 1:
+        raise AnalysisError("--min-count and --top must be 1 or more")
+    if args.out:
+        _check_writable(Path(args.out), "--out")
+    results = Results(settings)
+    table = collocates(results.corpus, args.term, results.preprocessor, window=window, min_count=args.min_count)
+    _write_or_print(table, args.out, table.head(args.top).to_string(
+        index=False, float_format=lambda v: f"{v:.2f}") if len(table) else "")
+    print(f"{args.term!r}: {table.attrs['node_count']:,} occurrences; {len(table):,} collocates seen at least "
+          f"{args.min_count} times within \u00b1{window} words", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"figures": _cmd_figures, "kwic": _cmd_kwic, "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
             "info": _cmd_info, "terms": _cmd_terms}
 
 

@@ -22,6 +22,7 @@ from analysis.tokens import _QUOTES, _TOKEN, Preprocessor, strip_possessive, tok
 
 SORTS = ("doc", "left", "right")
 KWIC_COLUMNS = ["doc_id", "block", "role", "position", "left", "match", "right"]
+COLLOCATE_COLUMNS = ["collocate", "count", "collocate_count", "expected", "pmi", "t_score", "log_likelihood"]
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
@@ -191,8 +192,7 @@ def collocates(
         expected = slots * count / tokens
         rows.append([word, observed, count, expected, math.log2(observed / expected),
                      (observed - expected) / math.sqrt(observed), _g2(observed, slots, count, tokens)])
-    table = pd.DataFrame(rows, columns=["collocate", "count", "collocate_count", "expected", "pmi", "t_score",
-                                        "log_likelihood"])
+    table = pd.DataFrame(rows, columns=COLLOCATE_COLUMNS)
     table = table.sort_values(["log_likelihood", "collocate"], ascending=[False, True], ignore_index=True)
     table.attrs.update(node_count=node_count, tokens=tokens)
     return table
@@ -208,6 +208,57 @@ def _g2(o11: float, row: float, column: float, n: float) -> float:
     expected = np.array([row * column, row * (n - column), (n - row) * column, (n - row) * (n - column)]) / n
     mask = observed > 0
     return float(2 * np.sum(observed[mask] * np.log(observed[mask] / expected[mask])))
+
+
+def _occurrences(
+    corpus: Iterable[Document], queries: list[str], preprocessor: Preprocessor, lemmas: bool, command: str,
+) -> tuple[dict[str, int], dict[str, dict[str, list[int]]]]:
+    """Counted word tokens per document, and each query's start positions per document."""
+    form = _former(preprocessor, lemmas)
+    wanted = {q: _query_forms(q, form, command) for q in queries}
+    sizes: dict[str, int] = {}
+    hits: dict[str, dict[str, list[int]]] = {q: {} for q in queries}
+    for doc in corpus:
+        offset = 0
+        found: dict[str, list[int]] = {q: [] for q in queries}
+        for forms in _counted_blocks([doc], preprocessor, lemmas):
+            for query, words in wanted.items():
+                found[query].extend(offset + i for i in match_starts(forms, words))
+            offset += len(forms)
+        sizes[doc.doc_id] = offset
+        for query in queries:
+            hits[query][doc.doc_id] = found[query]
+    return sizes, hits
+
+
+POSITION_COLUMNS = ["term", "doc_id", "position", "doc_tokens", "relative_position"]
+
+
+def term_positions(
+    corpus: Iterable[Document], queries: Iterable[str], preprocessor: Preprocessor, *, lemmas: bool = True,
+) -> pd.DataFrame:
+    """Where each query occurs in each document: the data of a dispersion (x-ray) plot.
+
+    Positions count the word tokens of the counted blocks (the outline is
+    left out by default), as :func:`dispersion` does.
+
+    Returns
+    -------
+    DataFrame
+        ``term, doc_id, position, doc_tokens, relative_position`` (position
+        over ``doc_tokens``, 0 to 1), one row per occurrence; a document in
+        which a term never occurs has one row with no position, so every
+        document is listed for every term.
+    """
+    queries = list(dict.fromkeys(queries))
+    sizes, hits = _occurrences(corpus, queries, preprocessor, lemmas, "dispersion")
+    rows = []
+    for query in queries:
+        for doc_id, size in sizes.items():
+            starts = hits[query][doc_id] or [None]
+            rows.extend([query, doc_id, start, size, None if start is None else start / max(size, 1)]
+                        for start in starts)
+    return pd.DataFrame(rows, columns=POSITION_COLUMNS).astype({"position": "Int64", "relative_position": float})
 
 
 def dispersion(
@@ -230,32 +281,27 @@ def dispersion(
         ``term, count, documents, dp, dp_norm, juilland_d`` (NaN for a term
         that never occurs, and D needs two documents or more).
     """
-    form = _former(preprocessor, lemmas)
-    queries = list(dict.fromkeys(queries))
-    wanted = {q: _query_forms(q, form, "dispersion") for q in queries}
-    sizes: list[int] = []
-    counts: list[list[int]] = []
-    for doc in corpus:
-        blocks = list(_counted_blocks([doc], preprocessor, lemmas))
-        sizes.append(sum(len(forms) for forms in blocks))
-        counts.append([
-            sum(len(match_starts(forms, words)) for forms in blocks)
-            for words in wanted.values()
-        ])
-    size = np.array(sizes, dtype=float)
-    share = size / size.sum() if size.sum() else size
+    return dispersion_measures(term_positions(corpus, queries, preprocessor, lemmas=lemmas))
+
+
+def dispersion_measures(positions: pd.DataFrame) -> pd.DataFrame:
+    """:func:`dispersion` computed from a :func:`term_positions` table."""
     rows = []
-    for j, query in enumerate(queries):
-        f = np.array([c[j] for c in counts], dtype=float)
+    for term, table in positions.groupby("term", sort=False):
+        per_doc = table.groupby("doc_id", sort=True).agg(size=("doc_tokens", "first"),
+                                                         count=("position", "count"))
+        size = per_doc["size"].to_numpy(dtype=float)
+        f = per_doc["count"].to_numpy(dtype=float)
+        share = size / size.sum() if size.sum() else size
         total = f.sum()
         if total == 0:
-            rows.append([query, 0, 0, np.nan, np.nan, np.nan])
+            rows.append([term, 0, 0, np.nan, np.nan, np.nan])
             continue
         dp = 0.5 * float(np.abs(f / total - share).sum())
         dp_norm = dp / (1 - share.min()) if share.min() < 1 else np.nan
         rate = np.divide(f, size, out=np.zeros_like(f), where=size > 0)
         d = 1 - (rate.std() / rate.mean()) / math.sqrt(len(rate) - 1) if len(rate) > 1 else np.nan
-        rows.append([query, int(total), int((f > 0).sum()), dp, dp_norm, d])
+        rows.append([term, int(total), int((f > 0).sum()), dp, dp_norm, d])
     return pd.DataFrame(rows, columns=["term", "count", "documents", "dp", "dp_norm", "juilland_d"])
 
 

@@ -123,6 +123,12 @@ class Settings:
     relevance_lambda : float
         The lambda of Sievert and Shirley's (2014) relevance used to rank and
         label topic terms: 1 ranks by probability in the topic, 0 by lift.
+    focus_terms : list of str
+        Words or phrases the close-reading figures follow: collocates of the
+        first three, dispersion of all. Empty: the corpus's six most
+        frequent terms.
+    window : int
+        Words on each side counted as context by collocates and KWIC.
     """
 
     corpus: Path = Path("corpus")
@@ -162,6 +168,8 @@ class Settings:
     keep_n: int = 100_000
     remove_top_share: float = 0.0005
     relevance_lambda: float = 0.6
+    focus_terms: tuple[str, ...] = ()
+    window: int = 5
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":
@@ -184,7 +192,7 @@ class Settings:
 
 
 _PATH_KEYS = {"corpus", "out", "metadata"}
-_LIST_KEYS = {"extra_stopwords", "keep_words", "formats"}
+_LIST_KEYS = {"extra_stopwords", "keep_words", "formats", "focus_terms"}
 _CHOICES = {"stopwords": STOPWORD_LISTS, "unit": UNITS, "engine": ENGINES}
 _PRIOR_KEYS = {"alpha", "eta"}
 
@@ -272,7 +280,7 @@ def _validated(settings: Settings, where: str) -> Settings:
     limits = {
         "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
         "k": (2, 1000), "seeds": (1, 100), "workers": (1, 256), "passes": (1, 10_000), "iterations": (1, 100_000),
-        "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6),
+        "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6), "window": (1, 50),
     }
     for name, (low, high) in limits.items():
         value = getattr(settings, name)

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 import numpy as np
 
-from analysis import plots, terms, topic_plots, topics
+from analysis import plots, reading_plots, terms, topic_plots, topics
 from analysis.errors import AnalysisError
 from analysis.results import Results
 
@@ -161,6 +161,30 @@ REGISTRY: dict[str, FigureSpec] = {
             lambda d, r: plots.plot_rank_frequency(d),
         ),
         FigureSpec(
+            "collocates",
+            "Strongest collocates (log-likelihood within the window) of the first three focus terms.",
+            lambda r: r.collocates,
+            lambda d, r: reading_plots.plot_collocates(d, window=r.settings.window),
+        ),
+        FigureSpec(
+            "keyness",
+            "Small multiples: each document's positive and negative keywords against the rest of the corpus (G2).",
+            lambda r: r.keyness,
+            lambda d, r: reading_plots.plot_keyness(d),
+        ),
+        FigureSpec(
+            "keyness-reference",
+            "The corpus's keywords against general English (wordfreq), by log ratio, ranked by G2.",
+            lambda r: r.reference_keyness,
+            lambda d, r: reading_plots.plot_reference_keyness(d),
+        ),
+        FigureSpec(
+            "dispersion",
+            "X-ray plot: where each focus term occurs along each document, with Gries's DP.",
+            lambda r: r.dispersion,
+            lambda d, r: reading_plots.plot_dispersion(d),
+        ),
+        FigureSpec(
             "topic-terms",
             "Small multiples: each LDA topic's top terms by relevance (estimated topic tokens over corpus tokens).",
             _topic_terms_data,
@@ -216,6 +240,7 @@ def get_spec(name: str) -> FigureSpec:
         raise AnalysisError(f"--only: unknown figure '{name}' (known: {', '.join(REGISTRY)})") from None
 
 
+READING_FIGURES = ("collocates", "keyness", "keyness-reference", "dispersion")
 TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")
 
 

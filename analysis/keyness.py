@@ -20,10 +20,13 @@ mean much.
 from __future__ import annotations
 
 import math
+from collections import Counter
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from analysis.errors import AnalysisError
 from analysis.terms import TermCounts, term_frequencies
 
 KEYNESS_COLUMNS = ["doc_id", "term", "count", "count_rest", "per_1000_tokens", "per_1000_tokens_rest",
@@ -92,3 +95,122 @@ def keyness(tc: TermCounts, *, alpha: float = 0.05, min_count: int = 3) -> pd.Da
         return pd.DataFrame(columns=KEYNESS_COLUMNS)
     table = pd.concat(frames, ignore_index=True)
     return table.sort_values(["doc_id", "log_likelihood", "term"], ascending=[True, False, True], ignore_index=True)
+
+
+REFERENCE_COLUMNS = ["term", "count", "per_1000_tokens", "reference_per_1000", "reference", "log_likelihood",
+                     "p_value", "log_ratio", "direction", "significant"]
+
+
+def _word_list(language: str, wordlist: str) -> dict[str, float]:
+    """wordfreq's frequency list, most frequent first."""
+    import wordfreq
+
+    try:
+        return wordfreq.get_frequency_dict(language, wordlist=wordlist)
+    except (LookupError, ValueError):
+        raise AnalysisError(f"wordfreq has no {wordlist!r} word list for language {language!r}") from None
+
+
+def _reference_frequencies(words: list[str], listed: dict[str, float], language: str,
+                           wordlist: str) -> tuple[np.ndarray, list[str]]:
+    """wordfreq frequencies of ``words`` and how each was found (see :func:`reference_keyness`)."""
+    import wordfreq
+
+    floor = min(listed.values()) / 2
+    frequencies, sources = [], []
+    for word in words:
+        if word in listed:
+            frequencies.append(listed[word])
+            sources.append("listed")
+            continue
+        estimate = wordfreq.word_frequency(word, language, wordlist=wordlist)
+        frequencies.append(estimate if estimate > 0 else floor)
+        sources.append("estimated from parts" if estimate > 0 else "unlisted")
+    return np.array(frequencies, dtype=float), sources
+
+
+def reference_keyness(
+    tc: TermCounts, *, language: str = "en", wordlist: str = "large", alpha: float = 0.05, min_count: int = 3,
+    is_function_word: Callable[[str], bool] | None = None,
+) -> pd.DataFrame:
+    """The corpus against general usage: words used far more (or less) than in wordfreq's list.
+
+    The reference is `wordfreq <https://github.com/rspeer/wordfreq>`_ (Speer
+    2022), word frequencies pooled from Wikipedia, subtitles, news, books,
+    web text, Twitter and Reddit: a share ``p`` of all word tokens per word.
+    Its source corpora are billions of tokens, so it is treated as a known
+    rate: with ``a`` occurrences in ``c`` corpus word tokens and ``E = c p``,
+    ``log_likelihood`` is G2 = ``2 (a ln(a / E) - (a - E))`` (the limit of
+    Dunning's G2 as the reference grows) and ``log_ratio`` is
+    ``log2((a / c) / p)``.
+
+    Words are the counted terms with multiword terms split back into words,
+    so the comparison is word against word; stopwords stay out as in every
+    term count, while ``c`` counts every word token, as wordfreq's shares do.
+Tested are the corpus's words seen ``min_count`` times or more and, for
+    negative keywords, the list's words expected ``min_count`` times or more
+    (``E >= min_count``) that are not function words, even if the corpus never
+    uses them (a zero count is replaced by 0.5 in the log ratio).
+    How the reference frequency was found is in ``reference``:
+
+    - ``listed``: the word is in the list;
+    - ``estimated from parts``: wordfreq splits it (``anti-inflammatory``)
+      and combines the parts' frequencies, an upper bound of the word's own
+      frequency, so its positive keyness is understated, never overstated;
+    - ``unlisted``: not in the list at all (below about one in 100 million
+      words, or spelled unusually: ``kr8tom``); half the list's smallest
+      frequency is used, as a zero count is replaced by 0.5 elsewhere.
+
+    Lemmatised terms (setting ``lemmatize``) are compared with the frequency
+    of the lemma's own spelling, which undercounts the reference for words
+    with many forms.
+
+    Parameters
+    ----------
+    tc : TermCounts
+    language : str, default "en"
+    wordlist : {"large", "best", "small"}, default "large"
+        wordfreq's list; ``large`` covers words down to about 1e-8.
+    alpha : float, default 0.05
+        Significance threshold, Bonferroni-corrected for the words tested.
+    min_count : int, default 3
+        Words seen fewer times in the corpus, and expected fewer times from
+        the reference, are not tested.
+    is_function_word : callable, optional
+        Words of the reference list to leave out (the stopwords the term
+        counts dropped); default: none.
+
+    Returns
+    -------
+    DataFrame
+        ``REFERENCE_COLUMNS``, strongest G2 first; ``direction`` is
+        ``positive`` (used more than in general English) or ``negative``.
+    """
+    included = tc.blocks[tc.blocks["included"]]
+    tokens = float(included["n_tokens"].sum())
+    words: Counter = Counter()
+    for term, count in zip(tc.counts["term"], tc.counts["count"]):
+        for word in term.split(" "):
+            words[word] += int(count)
+    if tokens == 0:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    listed = _word_list(language, wordlist)
+    skip = is_function_word or (lambda word: False)
+    underused = (w for w, f in listed.items() if tokens * f >= min_count and w.isalpha() and not skip(w))
+    tested = sorted({w for w, n in words.items() if n >= min_count}.union(underused))
+    if not tested:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    reference, sources = _reference_frequencies(tested, listed, language, wordlist)
+    a = np.array([words[w] for w in tested], dtype=float)
+    expected = tokens * reference
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = 2 * (np.where(a > 0, a * np.log(a / expected), 0.0) - (a - expected))
+    p = np.array([math.erfc(math.sqrt(max(v, 0.0) / 2)) for v in ll])
+    ratio = np.log2((np.maximum(a, 0.5) / tokens) / reference)
+    table = pd.DataFrame({
+        "term": tested, "count": a.astype(int), "per_1000_tokens": 1000 * a / tokens,
+        "reference_per_1000": 1000 * reference, "reference": sources, "log_likelihood": ll, "p_value": p,
+        "log_ratio": ratio, "direction": np.where(ratio >= 0, "positive", "negative"),
+        "significant": p < alpha / len(tested),
+    })
+    return table.sort_values(["log_likelihood", "term"], ascending=[False, True], ignore_index=True)

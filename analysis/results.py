@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from analysis import terms, topics
+from analysis import concordance, keyness, terms, topics
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
 from analysis.terms import TermCounts
@@ -87,6 +87,42 @@ class Results:
         """Metrics over ``settings.k_grid`` x seeds (:func:`analysis.topics.select_k`)."""
         return topics.select_k(self.prepared, self.settings, parse_k_grid(self.settings.k_grid),
                                progress=self._wrap(f"select K {self.settings.k_grid}"))
+
+    @cached_property
+    def focus_terms(self) -> list[str]:
+        """The terms the close-reading figures follow: ``settings.focus_terms``,
+        or the six most frequent terms."""
+        if self.settings.focus_terms:
+            return list(dict.fromkeys(self.settings.focus_terms))
+        return terms.term_frequencies(self.terms, "corpus").nsmallest(6, "rank")["term"].tolist()
+
+    @cached_property
+    def keyness(self) -> pd.DataFrame:
+        """Each document against the rest (:func:`analysis.keyness.keyness`)."""
+        return keyness.keyness(self.terms)
+
+    @cached_property
+    def reference_keyness(self) -> pd.DataFrame:
+        """The corpus against wordfreq's general-language list (:func:`analysis.keyness.reference_keyness`)."""
+        return keyness.reference_keyness(self.terms, language=self.settings.language,
+                                         is_function_word=self.preprocessor.is_function_word)
+
+    @cached_property
+    def collocates(self) -> pd.DataFrame:
+        """Collocates of the first three focus terms, stacked with ``node`` and ``node_count``."""
+        frames = []
+        for node in self.focus_terms[:3]:
+            table = concordance.collocates(self.corpus, node, self.preprocessor, window=self.settings.window)
+            frames.append(table.assign(node=node, node_count=table.attrs["node_count"]))
+        columns = ["node", "node_count", *concordance.COLLOCATE_COLUMNS]
+        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+    @cached_property
+    def dispersion(self) -> pd.DataFrame:
+        """Positions of the focus terms in each document, with Gries's DP and Juilland's D per term."""
+        positions = concordance.term_positions(self.corpus, self.focus_terms, self.preprocessor)
+        measures = concordance.dispersion_measures(positions)
+        return positions.merge(measures[["term", "dp", "dp_norm", "juilland_d"]], on="term", how="left")
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tidy topic exports by file name (``topic_terms.csv`` ...)."""

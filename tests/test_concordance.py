@@ -6,10 +6,11 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.concordance import KWIC_COLUMNS, collocates, dispersion, format_kwic, kwic, token_spans
+from analysis.concordance import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, dispersion, format_kwic, kwic, token_spans
 from analysis.config import Settings
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
@@ -175,3 +176,22 @@ def test_dispersion_on_the_seed_corpus(seed):
     table = dispersion(corpus, ["kratom", "hyperpigmentation"], pre).set_index("term")
     assert table.loc["kratom", "dp"] < 0.05 and table.loc["kratom", "juilland_d"] > 0.9
     assert table.loc["hyperpigmentation", "documents"] == 1 and table.loc["hyperpigmentation", "juilland_d"] == pytest.approx(0)
+
+
+def test_cli_collocates(seed_corpus, tmp_path, capsys):
+    assert main(["collocates", "withdrawal", "--corpus", str(seed_corpus), "--top", "2"]) == 0
+    captured = capsys.readouterr()
+    rows = captured.out.splitlines()
+    assert len(rows) == 3 and rows[1].split()[:2] == ["symptom", "16"] and rows[2].split()[0] == "opioid"
+    assert "'withdrawal': 20 occurrences" in captured.err and "\u00b15 words" in captured.err
+    out = tmp_path / "colloc.csv"
+    assert main(["collocates", "withdrawal", "--corpus", str(seed_corpus), "--window", "2", "--min-count", "1",
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == COLLOCATE_COLUMNS and len(table) > 5 and (table["count"] >= 1).all()
+    assert table["log_likelihood"].is_monotonic_decreasing
+    capsys.readouterr()
+    for bad in (["--window", "0"], ["--min-count", "0"]):
+        assert main(["collocates", "pain", "--corpus", str(seed_corpus), *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
