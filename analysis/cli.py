@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from analysis import __version__
 from analysis.config import FORMATS, Settings, load_settings
@@ -51,6 +51,25 @@ def _corpus_options() -> argparse.ArgumentParser:
     group.add_argument("--lemmatize", action=argparse.BooleanOptionalAction, default=None,
                        help="count dictionary lemmas instead of word forms (default: off)")
     group.add_argument("--extra-stopwords", type=_csv_list, metavar="W1,W2", help="corpus-specific stopwords")
+    group.add_argument("--mask-reuse", action=argparse.BooleanOptionalAction, default=None,
+                       help="leave passages reused across documents out of term counts and topics (default: off)")
+    return common
+
+
+def _reuse_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("text reuse (override the config file)")
+    group.add_argument("--reuse-ngram", type=int, metavar="N", help="shortest shared passage, in words (default 8)")
+    group.add_argument("--reuse-min-documents", type=int, metavar="N",
+                       help="documents a passage must occur in to count as reused (default 2)")
+    return common
+
+
+def _claims_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("health claims (override the config file)")
+    group.add_argument("--lexicons", metavar="DIR",
+                       help="folder of lexicon files (hedges.txt, risk.txt ...) replacing the shipped ones")
     return common
 
 
@@ -103,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     topic = _topic_options(k_option=True)
     output = _output_options()
-    figures = commands.add_parser("figures", parents=[common, topic, output], help="regenerate every figure, its data (CSV) and the manifest",
+    reuse, claims = _reuse_options(), _claims_options()
+    figures = commands.add_parser("figures", parents=[common, topic, reuse, claims, output], help="regenerate every figure, its data (CSV) and the manifest",
                                   description="Write each registered figure as PNG/SVG/PDF with its data as CSV and one manifest.json.")
     figures.add_argument("--only", type=_csv_list, metavar="NAME[,NAME]", help="only these figures (see 'list')")
     figures.add_argument("--check", action="store_true",
@@ -122,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--k", dest="k_grid", metavar="GRID", help="K values: 2..12 or 4,6,8 (default from config)")
     select.add_argument("--chosen-k", dest="k", type=_k_value, metavar="K",
                         help="K whose stability figure is drawn (default: the configured k)")
+
+    commands.add_parser(
+        "reuse", parents=[common, reuse, output], help="passages and sentences shared between documents",
+        description="Find passages shared between documents (word n-gram shingles merged into maximal spans) and "
+                    "near-duplicate sentences; write reuse_spans.csv, reuse_occurrences.csv, "
+                    "near_duplicate_sentences.csv and the reuse figures.")
+    commands.add_parser(
+        "claims", parents=[common, claims, output], help="health claims: risks, benefits, hedging, doses, contradictions",
+        description="Tag each sentence's risk, benefit and advice claims with their polarity (asserted, negated, "
+                    "hedged), hedges and boosters from editable lexicons; extract doses and durations; list "
+                    "contradictions; write claims.csv, contradictions.csv, quantities.csv and the claims figures.")
 
     kwic = commands.add_parser("kwic", parents=[common], help="keyword in context: every occurrence of a word or phrase",
                                description="Concordance of TERM (a word or a phrase) in the counted blocks, matched on "
@@ -160,11 +191,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         name: getattr(args, name, None)
         for name in ("corpus", "encoding", "text_column", "id_column", "metadata", "include_outline", "phrases",
                      "lemmatize", "extra_stopwords", "formats", "dpi", "unit", "k", "seeds", "engine", "workers", "passes",
-                     "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share", "k_grid")
+                     "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share", "k_grid",
+                     "mask_reuse", "reuse_ngram", "reuse_min_documents", "lexicons")
     }
     if getattr(args, "seed", None) is not None:
         overrides.update(seed=args.seed, seeds=1)
-    if args.command in ("figures", "topics", "select-k"):
+    if args.command in ("figures", "topics", "select-k", "reuse", "claims"):
         overrides["out"] = args.out
     return load_settings(args.config, **overrides)
 
@@ -259,8 +291,8 @@ def _render_progress(name: str) -> None:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from analysis.export import MANIFEST, check_figures, render_figures, topic_tables, write_figures
-    from analysis.figures import TOPIC_FIGURES, figure_names, get_spec
+    from analysis.export import MANIFEST, check_figures, render_figures, table_files, topic_tables, write_figures
+    from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, TOPIC_FIGURES, figure_names, get_spec
     from analysis.results import Results
 
     settings = _settings(args)
@@ -270,12 +302,19 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     _check_out(settings, writing=not args.check)
     results = Results(settings, progress=_progress)
     results.terms  # read the corpus now: its errors come before any progress output
-    with_topics = any(name in TOPIC_FIGURES for name in names)
-    files = render_figures(
-        names, results, progress=_render_progress,
-        previous=settings.out / MANIFEST if args.only else None,
-        extras=(lambda: {**topic_tables(results), **results.topics.model.to_files()}) if with_topics else None,
-    )
+
+    def extras() -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        if any(name in TOPIC_FIGURES for name in names):
+            found.update({**topic_tables(results), **results.topics.model.to_files()})
+        if any(name in REUSE_FIGURES for name in names):
+            found.update(table_files(results.reuse_tables()))
+        if any(name in CLAIM_FIGURES for name in names):
+            found.update(table_files(results.claim_tables()))
+        return found
+
+    files = render_figures(names, results, progress=_render_progress,
+                           previous=settings.out / MANIFEST if args.only else None, extras=extras)
     if args.check:
         result = check_figures(files, settings.out, complete=not args.only)
         for line in result.stale:
@@ -357,6 +396,57 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_group(settings: Settings, results, names: Sequence[str], tables: Callable[[], dict],
+                 owned: Callable[[Path], bool]) -> tuple[int, int]:
+    """Render ``names`` with ``tables()`` into ``settings.out``, replacing only the files this command
+    owns; return how many files changed and how many the run has."""
+    from analysis.export import MANIFEST, render_figures, table_files, write_figures
+
+    files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST,
+                           extras=lambda: table_files(tables()), replaces=owned)
+    return len(write_figures(files, settings.out, prune=owned)), len(files)
+
+
+def _cmd_reuse(args: argparse.Namespace) -> int:
+    from analysis.export import reuse_owned
+    from analysis.figures import REUSE_FIGURES
+    from analysis.results import Results
+
+    settings = _settings(args)
+    _check_out(settings)
+    results = Results(settings, progress=_progress)
+    found = results.reuse  # read the corpus now: its errors come before any progress output
+    changed, written = _write_group(settings, results, REUSE_FIGURES, results.reuse_tables, reuse_owned)
+    print(f"{len(found.shared_spans):,} passages of {settings.reuse_ngram}+ words shared by "
+          f"{settings.reuse_min_documents}+ documents; {len(found.near_duplicate_sentences):,} near-duplicate "
+          "sentence pairs")
+    for row in found.reused_share.itertuples():
+        print(f"  {row.doc_id}: {row.share:6.1%} of {row.words:,} words reused")
+    for row in found.shared_spans.head(5).itertuples():
+        print(f"  [{row.n_documents} docs, {row.n_words} words] {row.text}")
+    print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
+    return EXIT_OK
+
+
+def _cmd_claims(args: argparse.Namespace) -> int:
+    from analysis.export import claims_owned
+    from analysis.figures import CLAIM_FIGURES
+    from analysis.results import Results
+
+    settings = _settings(args)
+    _check_out(settings)
+    results = Results(settings, progress=_progress)
+    tables = results.claim_tables()  # reads the corpus and lexicons: their errors come first
+    changed, written = _write_group(settings, results, CLAIM_FIGURES, lambda: tables, claims_owned)
+    claims, contradictions, quantities = (tables[name] for name in ("claims.csv", "contradictions.csv", "quantities.csv"))
+    summary = claims.groupby(["category", "polarity"]).size().unstack(fill_value=0)
+    print(f"{len(claims):,} tagged mentions in {claims['doc_id'].nunique():,} documents:")
+    print(summary.to_string())
+    print(f"{len(contradictions):,} contradictions; {len(quantities):,} dose and quantity mentions")
+    print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
+    return EXIT_OK
+
+
 def _window(args: argparse.Namespace, settings: Settings) -> int:
     """``--window``, or the setting; kwic and collocates check the range."""
     return settings.window if args.window is None else args.window
@@ -405,7 +495,8 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"figures": _cmd_figures, "kwic": _cmd_kwic, "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
+COMMANDS = {"figures": _cmd_figures, "reuse": _cmd_reuse, "claims": _cmd_claims, "kwic": _cmd_kwic,
+            "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
             "info": _cmd_info, "terms": _cmd_terms}
 
 

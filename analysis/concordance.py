@@ -9,7 +9,6 @@ also finds "reduces" and "reduced". The context is the original text.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import Counter
 from typing import Iterable
 
@@ -18,24 +17,11 @@ import pandas as pd
 
 from analysis.corpus import Document
 from analysis.errors import AnalysisError
-from analysis.tokens import _QUOTES, _TOKEN, Preprocessor, strip_possessive, tokenize
+from analysis.tokens import Preprocessor, token_spans, tokenize
 
 SORTS = ("doc", "left", "right")
 KWIC_COLUMNS = ["doc_id", "block", "role", "position", "left", "match", "right"]
 COLLOCATE_COLUMNS = ["collocate", "count", "collocate_count", "expected", "pmi", "t_score", "log_likelihood"]
-
-
-def token_spans(text: str) -> list[tuple[str, int, int]]:
-    """Normalised word tokens of ``text`` with their character span in ``text``.
-
-    >>> token_spans("Kratom\u2019s ROLE")
-    [('kratom', 0, 8), ('role', 9, 13)]
-    """
-    straight = text.translate(_QUOTES)  # one character for one: spans stay valid
-    return [
-        (strip_possessive(unicodedata.normalize("NFKC", m.group()).lower()), m.start(), m.end())
-        for m in _TOKEN.finditer(straight)
-    ]
 
 
 def _former(preprocessor: Preprocessor, lemmas: bool):

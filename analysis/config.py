@@ -129,6 +129,20 @@ class Settings:
         frequent terms.
     window : int
         Words on each side counted as context by collocates and KWIC.
+    reuse_ngram : int
+        Text reuse: the shortest shared passage, in words (word n-gram
+        shingles of this length shared by documents are merged into passages).
+    reuse_min_documents : int
+        Documents a passage must occur in to count as reused; raise it to
+        keep only boilerplate common to many documents.
+    mask_reuse : bool
+        Leave reused passages out of the term counts, phrases and topics (the
+        waterfall reports how many words that removed). Concordances and
+        the reuse and claims analyses always read the full text.
+    lexicons : Path or None
+        A folder of claim lexicon files (``hedges.txt``, ``risk.txt`` ...)
+        that replace the shipped ones of the same name; ``None`` uses the
+        shipped lexicons (``analysis/data/lexicons``).
     """
 
     corpus: Path = Path("corpus")
@@ -170,6 +184,10 @@ class Settings:
     relevance_lambda: float = 0.6
     focus_terms: tuple[str, ...] = ()
     window: int = 5
+    reuse_ngram: int = 8
+    reuse_min_documents: int = 2
+    mask_reuse: bool = False
+    lexicons: Path | None = None
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":
@@ -191,7 +209,7 @@ class Settings:
         return out
 
 
-_PATH_KEYS = {"corpus", "out", "metadata"}
+_PATH_KEYS = {"corpus", "out", "metadata", "lexicons"}
 _LIST_KEYS = {"extra_stopwords", "keep_words", "formats", "focus_terms"}
 _CHOICES = {"stopwords": STOPWORD_LISTS, "unit": UNITS, "engine": ENGINES}
 _PRIOR_KEYS = {"alpha", "eta"}
@@ -232,7 +250,7 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     default = Settings.__dataclass_fields__[name].default
     if name in _PATH_KEYS:
         if value is None or value == "":
-            return None if name == "metadata" else default
+            return None if name in ("metadata", "lexicons") else default
         if not isinstance(value, (str, os.PathLike)):
             raise AnalysisError(f"{where}: {_label(name, where)} must be a path (a string), got {value!r}")
         path = Path(value).expanduser()
@@ -281,6 +299,7 @@ def _validated(settings: Settings, where: str) -> Settings:
         "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
         "k": (2, 1000), "seeds": (1, 100), "workers": (1, 256), "passes": (1, 10_000), "iterations": (1, 100_000),
         "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6), "window": (1, 50),
+        "reuse_ngram": (2, 100), "reuse_min_documents": (2, 10**9),
     }
     for name, (low, high) in limits.items():
         value = getattr(settings, name)

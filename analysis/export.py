@@ -30,17 +30,19 @@ from matplotlib.figure import Figure
 from analysis import __version__
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.figures import REGISTRY, TOPIC_FIGURES, get_spec, make_figure
+from analysis.figures import CLAIM_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, get_spec, make_figure
 from analysis.plots import STYLE
 from analysis.results import Results
 
 MANIFEST = "manifest.json"
 SVG_HASH_SALT = "corpus-analysis"
-PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma", "tomotopy")
+PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma", "tomotopy", "wordfreq")
 TOPIC_TABLES = ("topic_terms.csv", "doc_topics.csv", "topic_ids.csv", "topic_passages.csv", "topic_kwic.csv",
                 "unit_topics.csv")
 MODEL_STEM = "topic-model"
 HTML_VIEW = "topics.html"
+REUSE_TABLES = ("reuse_spans.csv", "reuse_occurrences.csv", "near_duplicate_sentences.csv")
+CLAIM_TABLES = ("claims.csv", "contradictions.csv", "quantities.csv")
 _SAVE_METADATA = {
     "png": {"Software": None},
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
@@ -100,7 +102,7 @@ def _relative(path: Path | None, root: Path) -> str | None:
 def _portable_settings(settings: Settings, root: Path) -> dict:
     """Settings with paths relative to ``root`` so manifests match across clones."""
     values = settings.to_dict()
-    for key in ("corpus", "out", "metadata"):
+    for key in ("corpus", "out", "metadata", "lexicons"):
         values[key] = _relative(getattr(settings, key), root)
     return values
 
@@ -177,22 +179,33 @@ def render_figures(
     return files
 
 
+def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Tidy tables as CSV bytes, by file name."""
+    return {name: csv_bytes(table) for name, table in tables.items()}
+
+
 def topic_tables(results: Results) -> dict[str, bytes]:
     """The tidy topic exports as CSV bytes (``topic_terms.csv``, ``doc_topics.csv`` ...)."""
-    return {name: csv_bytes(table) for name, table in results.tables().items()}
+    return table_files(results.tables())
 
 
-def topic_owned(path: Path) -> bool:
-    """Files a ``topics`` run owns: topic figures (not k-selection), tables, model, HTML view."""
-    stem = path.name.split(".")[0]
-    return (stem in TOPIC_FIGURES and stem != "k-selection") or path.name in (
-        HTML_VIEW, *TOPIC_TABLES, f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz")
+def owned_by(figures: Iterable[str], files: Iterable[str]) -> Callable[[Path], bool]:
+    """A predicate for the files one command owns: these figures (every format) and these files."""
+    stems, names = frozenset(figures), frozenset(files)
+    return lambda path: path.name.split(".")[0] in stems or path.name in names
+
+
+# What the topics, reuse and claims commands replace: their figures and tables (topics: not k-selection).
+topic_owned = owned_by([name for name in TOPIC_FIGURES if name != "k-selection"],
+                       (HTML_VIEW, *TOPIC_TABLES, f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
+reuse_owned = owned_by(REUSE_FIGURES, REUSE_TABLES)
+claims_owned = owned_by(CLAIM_FIGURES, CLAIM_TABLES)
 
 
 def _is_ours(path: Path) -> bool:
-    """Files a run writes: registered figure stems, topic tables, model, HTML view, manifest."""
-    return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES) or path.name.split(".")[0] in REGISTRY
-            or path.name in (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
+    """Files a run writes: registered figure stems, tables, model, HTML view, manifest."""
+    return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES)
+            or path.name.split(".")[0] in REGISTRY or path.name in (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
 
 
 def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[[Path], bool] = False) -> list[Path]:

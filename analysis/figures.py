@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 import numpy as np
 
-from analysis import plots, reading_plots, terms, topic_plots, topics
+from analysis import claim_plots, claims, plots, reading_plots, reuse_plots, terms, topic_plots, topics
 from analysis.errors import AnalysisError
 from analysis.results import Results
 
@@ -185,6 +185,31 @@ REGISTRY: dict[str, FigureSpec] = {
             lambda d, r: reading_plots.plot_dispersion(d),
         ),
         FigureSpec(
+            "reuse-matrix",
+            "Document x document: the share of each document's words found in passages shared with another.",
+            lambda r: r.reuse.reuse_matrix,
+            lambda d, r: reuse_plots.plot_reuse_matrix(d, documents=r.reuse.reused_share["doc_id"]),
+        ),
+        FigureSpec(
+            "reused-share",
+            "The share of each document's words that appear in passages shared with other documents.",
+            lambda r: r.reuse.reused_share,
+            lambda d, r: reuse_plots.plot_reused_share(d),
+        ),
+        FigureSpec(
+            "claim-framing",
+            "Risk vs benefit claims, asserted, hedged or negated, per article and per section role.",
+            lambda r: pd.concat([claims.framing(r.claims, "doc"), claims.framing(r.claims, "role")],
+                                ignore_index=True),
+            lambda d, r: claim_plots.plot_claim_framing(d),
+        ),
+        FigureSpec(
+            "hedging-density",
+            "Hedges and boosters per 1,000 words of each article (lexicons after Hyland 2005).",
+            lambda r: r.hedging_density,
+            lambda d, r: claim_plots.plot_hedging_density(d),
+        ),
+        FigureSpec(
             "topic-terms",
             "Small multiples: each LDA topic's top terms by relevance (estimated topic tokens over corpus tokens).",
             _topic_terms_data,
@@ -241,6 +266,8 @@ def get_spec(name: str) -> FigureSpec:
 
 
 READING_FIGURES = ("collocates", "keyness", "keyness-reference", "dispersion")
+REUSE_FIGURES = ("reuse-matrix", "reused-share")
+CLAIM_FIGURES = ("claim-framing", "hedging-density")
 TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")
 
 

@@ -12,11 +12,11 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from analysis import concordance, keyness, terms, topics
+from analysis import claims, concordance, keyness, reuse, terms, topics
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
 from analysis.terms import TermCounts
-from analysis.tokens import Preprocessor, fitted_preprocessor
+from analysis.tokens import Preprocessor, excluded_roles, fitted_preprocessor
 
 
 class Results:
@@ -53,9 +53,18 @@ class Results:
         return Corpus.from_settings(self.settings)
 
     @cached_property
+    def reuse(self) -> reuse.Reuse:
+        """Passages and sentences shared between documents (:func:`analysis.reuse.find_reuse`)."""
+        return reuse.find_reuse(self.corpus, n=self.settings.reuse_ngram,
+                                min_documents=self.settings.reuse_min_documents,
+                                excluded_roles=excluded_roles(self.settings))
+
+    @cached_property
     def preprocessor(self) -> Preprocessor:
-        """Preprocessing with phrases learned from this corpus."""
-        return fitted_preprocessor(self.settings, self.corpus)
+        """Preprocessing with phrases learned from this corpus; reused passages
+        masked when ``settings.mask_reuse`` is on."""
+        masks = self.reuse.reused_char_ranges if self.settings.mask_reuse else None
+        return fitted_preprocessor(self.settings, self.corpus, masks=masks)
 
     @cached_property
     def terms(self) -> TermCounts:
@@ -123,6 +132,33 @@ class Results:
         positions = concordance.term_positions(self.corpus, self.focus_terms, self.preprocessor)
         measures = concordance.dispersion_measures(positions)
         return positions.merge(measures[["term", "dp", "dp_norm", "juilland_d"]], on="term", how="left")
+
+    @cached_property
+    def lexicons(self) -> claims.Lexicons:
+        """The claim lexicons: shipped, or replaced file by file from ``settings.lexicons``."""
+        return claims.load_lexicons(self.settings.lexicons)
+
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        """Risk, benefit and advice claims with polarity, hedges and boosters (:func:`analysis.claims.tag_claims`)."""
+        return claims.tag_claims(self.corpus, self.lexicons, excluded_roles=excluded_roles(self.settings))
+
+    @cached_property
+    def hedging_density(self) -> pd.DataFrame:
+        """Hedges and boosters per 1,000 words of each document (:func:`analysis.claims.hedging_density`)."""
+        words = claims.word_counts(self.corpus, excluded_roles=excluded_roles(self.settings))
+        return claims.hedging_density(self.claims, words)
+
+    def claim_tables(self) -> dict[str, pd.DataFrame]:
+        """The claims exports by file name: claims, contradictions, dose and quantity mentions."""
+        return {"claims.csv": self.claims, "contradictions.csv": claims.contradictions(self.claims),
+                "quantities.csv": claims.quantities(self.corpus, excluded_roles=excluded_roles(self.settings))}
+
+    def reuse_tables(self) -> dict[str, pd.DataFrame]:
+        """The reuse exports by file name: passages, their occurrences, near-duplicate sentences."""
+        found = self.reuse
+        return {"reuse_spans.csv": found.shared_spans, "reuse_occurrences.csv": found.span_occurrences,
+                "near_duplicate_sentences.csv": found.near_duplicate_sentences}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tidy topic exports by file name (``topic_terms.csv`` ...)."""

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -40,6 +40,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CLITIC = re.compile(r"^[a-z]+'(?:ll|re|ve|d|m|t)$|n't$")
 
 EXCLUDED_ROLES_DEFAULT = ("outline",)
+
+
+def excluded_roles(settings: Settings) -> tuple[str, ...]:
+    """Block roles left out of every count: the outline, unless ``include_outline``."""
+    return () if settings.include_outline else EXCLUDED_ROLES_DEFAULT
 
 
 def normalize(text: str) -> str:
@@ -63,6 +68,19 @@ def tokenize(text: str) -> list[str]:
     ['kratom', '7-hydroxymitragynine', 'kr8tom', 'and', 'anti-inflammatory', 'effects']
     """
     return [strip_possessive(t) for t in _TOKEN.findall(normalize(text))]
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """Normalised word tokens of ``text`` with their character span in ``text``.
+
+    >>> token_spans("Kratom\u2019s ROLE")
+    [('kratom', 0, 8), ('role', 9, 13)]
+    """
+    straight = text.translate(_QUOTES)  # one character for one: spans stay valid
+    return [
+        (strip_possessive(unicodedata.normalize("NFKC", m.group()).lower()), m.start(), m.end())
+        for m in _TOKEN.finditer(straight)
+    ]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -95,6 +113,7 @@ def is_clitic(token: str) -> bool:
 STEPS = (
     "tokenized",
     "outline excluded",
+    "reused text masked",
     "lemmatised",
     "phrases joined",
     "numbers dropped",
@@ -174,20 +193,29 @@ class Preprocessor:
     Parameters
     ----------
     settings : Settings
+    masks : mapping of str to list of (int, int), optional
+        Character ranges of ``doc.text`` per document id to leave out of
+        every term and topic analysis (reused boilerplate, see
+        :attr:`analysis.reuse.Reuse.reused_char_ranges`): words overlapping
+        a range are dropped, and the gap ends a sentence so no n-gram or
+        phrase spans it. The waterfall reports the step.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, masks: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> None:
         self.settings = settings
         self.stopwords = maintained_stopwords(settings.stopwords) - {normalize(w) for w in settings.keep_words}
         self.extra_stopwords = frozenset(normalize(w) for w in settings.extra_stopwords)
-        self.excluded_roles = () if settings.include_outline else EXCLUDED_ROLES_DEFAULT
+        self.excluded_roles = excluded_roles(settings)
         self.phrases_: dict[tuple[str, str], float] | None = None
+        self.masks = masks
         self._lemma_cache: dict[str, str] = {}
 
     @property
     def steps(self) -> tuple[str, ...]:
         """The steps this configuration runs, in order."""
         skip = set()
+        if self.masks is None:
+            skip.add("reused text masked")
         if not self.settings.lemmatize:
             skip.add("lemmatised")
         if not self.settings.phrases:
@@ -219,6 +247,27 @@ class Preprocessor:
         for block in doc.blocks:
             yield block, block.role not in self.excluded_roles
 
+    def _unmasked(self, doc: Document, block: Block) -> tuple[str, list[str]]:
+        """The block text with masked words replaced by line breaks, and the masked words.
+
+        Masks index ``doc.text``; the block's own text may lack a bullet
+        marker or a line break, but it has the same words in the same order,
+        so the words are matched by their index.
+        """
+        ranges = [(s, e) for s, e in (self.masks or {}).get(doc.doc_id, ()) if s < block.end and e > block.start]
+        if not ranges:
+            return block.text, []
+        raw = token_spans(doc.text[block.start:block.end])
+        hidden = {i for i, (_, s, e) in enumerate(raw)
+                  if any(s + block.start < end and e + block.start > start for start, end in ranges)}
+        chars = list(block.text)
+        masked = []
+        for i, (token, s, e) in enumerate(token_spans(block.text)):
+            if i in hidden:
+                chars[s:e] = "\n" * (e - s)
+                masked.append(token)
+        return "".join(chars), masked
+
     def fit(self, corpus: Iterable[Document]) -> "Preprocessor":
         """Learn multiword terms from the included blocks of ``corpus``.
 
@@ -236,7 +285,7 @@ class Preprocessor:
             sentence
             for doc in corpus
             for block, included in self._included_blocks(doc) if included
-            for sentence in self.base_sentences(block.text)
+            for sentence in self.base_sentences(self._unmasked(doc, block)[0])
         ))
         model = Phrases(
             sentences,
@@ -302,6 +351,12 @@ class Preprocessor:
                 yield ProcessedBlock(doc.doc_id, block, False, raw, [])
                 continue
             record("outline excluded", flat_raw)
+            if self.masks is not None:
+                text, masked = self._unmasked(doc, block)
+                if masked:
+                    raw = tokenize_sentences(text)
+                    flat_raw = [t for s in raw for t in s]
+                record("reused text masked", flat_raw, masked)
             sentences = self._lemmatized(raw)
             if self.settings.lemmatize:
                 flat = [t for s in sentences for t in s]
@@ -341,6 +396,7 @@ class _Reiterable:
         return iter(self.factory())
 
 
-def fitted_preprocessor(settings: Settings, corpus: Corpus | None = None) -> Preprocessor:
-    """A :class:`Preprocessor` fitted on the corpus of ``settings``."""
-    return Preprocessor(settings).fit(corpus if corpus is not None else Corpus.from_settings(settings))
+def fitted_preprocessor(settings: Settings, corpus: Corpus | None = None, *,
+                        masks: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> Preprocessor:
+    """A :class:`Preprocessor` fitted on the corpus of ``settings`` (``masks`` as in :class:`Preprocessor`)."""
+    return Preprocessor(settings, masks).fit(corpus if corpus is not None else Corpus.from_settings(settings))

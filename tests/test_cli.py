@@ -20,7 +20,7 @@ import pytest
 import analysis
 import analysis.topics
 from analysis.cli import main
-from analysis.export import MODEL_STEM, TOPIC_TABLES
+from analysis.export import CLAIM_TABLES, MODEL_STEM, REUSE_TABLES, TOPIC_TABLES
 from analysis.figures import REGISTRY, TOPIC_FIGURES
 
 FAST = ["--formats", "png", "--dpi", "50"]
@@ -188,8 +188,9 @@ def figures_run(seed_corpus, tmp_path, capsys, fast_topics):
 def test_figures_writes_png_csv_and_manifest(figures_run):
     out, _ = figures_run
     expected = {f"{name}.{ext}" for name in REGISTRY for ext in ("png", "csv")} | {"manifest.json"}
-    # the topic tables (with unit_topics.csv: the seed corpus is fitted on paragraphs) and the model
-    expected |= set(TOPIC_TABLES) | MODEL_FILES
+    # the topic tables (with unit_topics.csv: the seed corpus is fitted on paragraphs), the model,
+    # and the reuse and claims tables
+    expected |= set(TOPIC_TABLES) | MODEL_FILES | set(REUSE_TABLES) | set(CLAIM_TABLES)
     assert {p.name for p in out.iterdir()} == expected
     assert all(p.stat().st_size > 0 for p in out.iterdir())
     assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]

@@ -12,7 +12,7 @@ import numpy as np
 from analysis import plots, terms, topic_plots
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.figures import READING_FIGURES, REGISTRY, TOPIC_FIGURES, figure_names, get_spec, make_figure
+from analysis.figures import CLAIM_FIGURES, READING_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, figure_names, get_spec, make_figure
 from analysis.results import Results
 
 # plot function and the function that makes its data from TermCounts
@@ -158,7 +158,7 @@ TERM_FIGURES = [
 
 
 def test_registry_names_and_descriptions():
-    assert figure_names() == [*TERM_FIGURES, *READING_FIGURES, *TOPIC_FIGURES]
+    assert figure_names() == [*TERM_FIGURES, *READING_FIGURES, *REUSE_FIGURES, *CLAIM_FIGURES, *TOPIC_FIGURES]
     assert TOPIC_FIGURES == (
         "topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection",
     )

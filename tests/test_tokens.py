@@ -158,7 +158,7 @@ def test_steps_follow_settings():
         "tokenized", "outline excluded", "phrases joined", "numbers dropped", "stopwords removed",
         "short tokens dropped",
     )
-    everything = Preprocessor(Settings(lemmatize=True, extra_stopwords=("kratom",))).steps
+    everything = Preprocessor(Settings(lemmatize=True, extra_stopwords=("kratom",)), masks={}).steps
     assert everything == STEPS
 
 

@@ -1,0 +1,131 @@
+"""Plot functions for text reuse: ``plot_*(data, *, ax=None, ...) -> Axes``.
+
+Inputs are the tables of :func:`analysis.reuse.find_reuse`; shares are drawn
+in per cent of a document's word tokens. When there are more documents than
+fit (``max_documents``), those with the most reuse are drawn and the title
+says how many of how many.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from analysis.plots import BAR_COLOR, SINGLE_COLUMN_IN, _axes, _empty, short_labels
+
+MAX_ANNOTATED_DOCUMENTS = 12  # the matrix prints its values up to this many documents
+_DIAGONAL = "#e6e6e6"
+
+
+def _passages(data: pd.DataFrame) -> str:
+    """``passages of 8+ words`` when the table knows the shingle length (``attrs["n"]``, set by find_reuse)."""
+    n = data.attrs.get("n")
+    return f"passages of {n}+ words" if n else "passages"
+
+
+def _title(title: str, data: pd.DataFrame, shown: int, total: int) -> str:
+    """``title`` and, below it, the passage length and how many documents are shown when not all are.
+
+    >>> print(_title("Reuse", pd.DataFrame(), 30, 200))
+    Reuse
+    (passages; top 30 of 200 documents)
+    """
+    selection = f"; top {shown} of {total} documents" if shown < total else ""
+    return f"{title}\n({_passages(data)}{selection})"
+
+
+def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: Sequence[str] | None = None,
+                      max_documents: int = 30, cmap: str = "cividis") -> Axes:
+    """Document x document heat map: the share of the row document's words
+    that also occur in the column document.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :attr:`analysis.reuse.Reuse.reuse_matrix` (``doc_id, other_doc_id,
+        share``; pairs that share nothing may be left out).
+    ax : Axes, optional
+    documents : sequence of str, optional
+        The documents to show, so that those sharing nothing get a row and a
+        column too (``reuse.reused_share["doc_id"]``); by default the
+        documents in ``data``.
+    max_documents : int, default 30
+        Beyond this, the documents with the largest share in their row or
+        column are shown.
+    cmap : str, default "cividis"
+        The diagonal (a document against itself) is drawn in light grey.
+    """
+    every = sorted(set(documents) if documents is not None else set(data["doc_id"]) | set(data["other_doc_id"]))
+    largest = pd.concat([data.groupby("doc_id")["share"].max(), data.groupby("other_doc_id")["share"].max()])
+    largest = largest.groupby(level=0).max().reindex(every, fill_value=0)
+    docs = sorted(sorted(every, key=lambda d: (-largest[d], d))[:max_documents])
+    ax = _axes(ax, (SINGLE_COLUMN_IN, min(SINGLE_COLUMN_IN, 1.3 + 0.32 * len(docs))))
+    ax.set_title(_title("Text reuse between documents", data, len(docs), len(every)))
+    if len(docs) < 2:
+        return _empty(ax, "one document: nothing to compare it with")
+    if data.empty:
+        return _empty(ax, f"no {_passages(data)} shared between the {len(docs)} documents")
+    percent = data.pivot(index="doc_id", columns="other_doc_id", values="share").reindex(
+        index=docs, columns=docs).fillna(0).to_numpy() * 100
+    np.fill_diagonal(percent, np.nan)
+    colormap = matplotlib.colormaps[cmap].with_extremes(bad=_DIAGONAL)
+    image = ax.imshow(percent, aspect="auto", cmap=colormap, vmin=0, vmax=max(np.nanmax(percent), 1e-9),
+                      interpolation="nearest")
+    short = short_labels(docs)
+    labels = [short[d] for d in docs]
+    fontsize = 6.5 if len(docs) <= 20 else 5
+    ax.set_xticks(range(len(docs)), labels, rotation=0 if len(docs) <= 6 else 90, fontsize=fontsize)
+    ax.set_yticks(range(len(docs)), labels, fontsize=fontsize)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if len(docs) <= MAX_ANNOTATED_DOCUMENTS:
+        shade = image.norm(percent)
+        for (row, column), value in np.ndenumerate(percent):
+            if not np.isnan(value):
+                ax.text(column, row, f"{value:.1f}" if value else "0", ha="center", va="center", fontsize=5.5,
+                        color="black" if shade[row, column] > 0.6 else "white")
+    colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
+    colorbar.set_label("% of the row document's words\nalso found in the column document")
+    colorbar.ax.tick_params(labelsize=6)
+    ax.set_ylabel("document (its words)")
+    ax.set_xlabel("document they are also found in")
+    return ax
+
+
+def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 40) -> Axes:
+    """Horizontal bars: the share of each document's words that also occur in
+    another document, labelled with the word counts.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :attr:`analysis.reuse.Reuse.reused_share` (``doc_id, words,
+        reused_words, share``).
+    ax : Axes, optional
+    max_documents : int, default 40
+        Beyond this, the documents with the largest shares are shown.
+    """
+    rows = data.sort_values(["share", "doc_id"], ascending=[False, True]).head(max_documents).sort_values("doc_id")
+    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.17 * len(rows)))
+    ax.set_title(_title("Words found in another document", data, len(rows), len(data)))
+    if len(data) < 2:
+        return _empty(ax, "one document: nothing to compare it with")
+    y = np.arange(len(rows))
+    percent = rows["share"].to_numpy() * 100
+    ax.barh(y, percent, color=BAR_COLOR, height=0.7)
+    for yi, value, reused, words in zip(y, percent, rows["reused_words"], rows["words"]):
+        ax.annotate(f"{value:.1f} % ({reused:,} of {words:,})", (value, yi), xytext=(2, 0),
+                    textcoords="offset points", va="center", fontsize=5.5)
+    labels = short_labels(rows["doc_id"].tolist())
+    ax.set_yticks(y, [labels[d] for d in rows["doc_id"]])
+    ax.invert_yaxis()
+    ax.margins(y=0.02)
+    ax.set_xlim(0, max(percent.max(), 1) * 1.5)  # room for the labels
+    ax.set_xlabel("% of the document's word tokens found in another\ndocument (labels: reused of all words)")
+    ax.set_ylabel("document")
+    return ax
