@@ -347,3 +347,36 @@ def test_plots_handle_empty_and_many_documents(seed_claims):
         ax = plot_hedging_density(density, max_documents=30)
         assert len(ax.get_yticks()) == 31
         assert "first 30 of 60" in ax.get_title(loc="left")
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def test_cli_claims_writes_tables_and_figures(seed_corpus, tmp_path, capsys, write_file):
+    from analysis.cli import main
+    from analysis.export import CLAIM_TABLES
+
+    out = tmp_path / "out"
+    assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--formats", "png"]) == 0
+    printed = capsys.readouterr().out
+    assert "7 contradictions; 7 dose and quantity mentions" in printed
+    names = {p.name for p in out.iterdir()}
+    assert names == {*CLAIM_TABLES, "manifest.json", "claim-framing.png", "claim-framing.csv",
+                     "hedging-density.png", "hedging-density.csv"}
+    table = pd.read_csv(out / "claims.csv", dtype={"doc_id": str})
+    assert list(table.columns[:2]) == ["doc_id", "block"]
+    assert {"doc_id", "block_role", "sentence", "category", "term", "polarity"} <= set(table.columns)
+    assert set(table["polarity"]) == {"asserted", "hedged", "negated"}
+    contradictions = pd.read_csv(out / "contradictions.csv")
+    assert len(contradictions) == 7 and set(contradictions["scope"]) == {"within", "across"}
+
+    # an edited lexicon folder replaces the shipped list of the same name
+    lexicons = tmp_path / "lexicons"
+    write_file(lexicons / "risk.txt", "# only one risk term\nnausea\n")
+    assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--lexicons", str(lexicons)]) == 0
+    capsys.readouterr()
+    risks = pd.read_csv(out / "claims.csv").query("category == 'risk'")
+    assert set(risks["term"]) == {"nausea"}
+
+    assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--lexicons", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lexicon folder not found" in err and "Traceback" not in err
