@@ -35,9 +35,14 @@ def _csv_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _corpus_options() -> argparse.ArgumentParser:
+def _option_group(title: str):
+    """A parent parser holding one titled group of options, and the group."""
     common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("corpus and preprocessing (override the config file)")
+    return common, common.add_argument_group(title)
+
+
+def _corpus_options() -> argparse.ArgumentParser:
+    common, group = _option_group("corpus and preprocessing (override the config file)")
     group.add_argument("--config", metavar="FILE", help="TOML settings file (default: nearest pyproject.toml with [tool.analysis])")
     group.add_argument("--corpus", metavar="PATH", help="folder of .txt/.md files, or a .csv/.jsonl/.parquet file")
     group.add_argument("--encoding", help="text encoding of the corpus files (default utf-8, strict)")
@@ -57,8 +62,7 @@ def _corpus_options() -> argparse.ArgumentParser:
 
 
 def _reuse_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("text reuse (override the config file)")
+    common, group = _option_group("text reuse (override the config file)")
     group.add_argument("--reuse-ngram", type=int, metavar="N", help="shortest shared passage, in words (default 8)")
     group.add_argument("--reuse-min-documents", type=int, metavar="N",
                        help="documents a passage must occur in to count as reused (default 2)")
@@ -66,8 +70,7 @@ def _reuse_options() -> argparse.ArgumentParser:
 
 
 def _claims_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("health claims (override the config file)")
+    common, group = _option_group("health claims (override the config file)")
     group.add_argument("--lexicons", metavar="DIR",
                        help="folder of lexicon files (hedges.txt, risk.txt ...) replacing the shipped ones")
     return common
@@ -81,8 +84,7 @@ def _k_value(value: str) -> int:
 
 
 def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("topic model (override the config file)")
+    common, group = _option_group("topic model (override the config file)")
     group.add_argument("--unit", choices=("auto", "document", "section", "paragraph"),
                        help="what LDA treats as a document (default auto: documents if there are enough, else paragraphs)")
     if k_option:
@@ -105,8 +107,7 @@ def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
 
 
 def _output_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("output")
+    common, group = _option_group("output")
     group.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
     group.add_argument("--formats", type=_csv_list, metavar="png,svg,pdf", help=f"formats among {', '.join(FORMATS)}")
     group.add_argument("--dpi", type=int, metavar="N", help="PNG resolution (default 300)")
