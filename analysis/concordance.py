@@ -124,16 +124,21 @@ def collocates(
 ) -> pd.DataFrame:
     """Words that occur near ``query`` more often than chance, with three association measures.
 
-    Every word within ``window`` words left or right of an occurrence of the
-    node (the query, a word or phrase; within a block) counts once per
-    occurrence. With ``O`` co-occurrences, ``R = node count x 2 x window``
-    context slots, ``C`` the collocate's corpus count and ``N`` the corpus's
-    word tokens, the expected count is ``E = R C / N`` and
+    The context is every word position within ``window`` words left or right
+    of an occurrence of the node (the query, a word or phrase; within a
+    block), each position counted once even where the windows of two nearby
+    occurrences overlap, and never the node's own words. With ``O`` the
+    collocate's count in the context, ``R`` the context's size in words,
+    ``C`` the collocate's corpus count and ``N`` the corpus's word tokens,
+    the expected count is ``E = R C / N`` and
 
     - ``pmi = log2(O / E)`` (favours rare words; read with ``count``),
     - ``t_score = (O - E) / sqrt(O)`` (favours frequent words),
-    - ``log_likelihood``: G2 of the 2 x 2 table (slots near the node or not,
-      collocate or not); above 3.84 is p < 0.05, 10.83 p < 0.001 (1 df).
+    - ``log_likelihood``: G2 of the 2 x 2 table (positions in the context or
+      not, collocate or not); above 3.84 is p < 0.05, 10.83 p < 0.001 (1 df).
+
+    Only words seen more often than expected (``O > E``) are collocates: G2
+    is two-sided, and a word avoided near the node is not one.
 
     Parameters
     ----------
@@ -161,21 +166,25 @@ def collocates(
     node = _query_forms(query, _former(preprocessor, lemmas), "collocates")
     near: Counter = Counter()
     totals: Counter = Counter()
-    node_count = tokens = 0
+    node_count = tokens = slots = 0
     n = len(node)
     for forms in _counted_blocks(corpus, preprocessor, lemmas):
         totals.update(forms)
         tokens += len(forms)
-        for i in match_starts(forms, node):
-            node_count += 1
-            near.update(forms[max(0, i - window):i] + forms[i + n:i + n + window])
-    slots = node_count * 2 * window
+        starts = match_starts(forms, node)
+        node_count += len(starts)
+        inside = {j for i in starts for j in range(i, i + n)}
+        context = {j for i in starts for j in range(max(0, i - window), min(len(forms), i + n + window))} - inside
+        near.update(forms[j] for j in context)
+        slots += len(context)
     rows = []
     for word, observed in near.items():
         if observed < min_count or (not function_words and preprocessor.is_function_word(word)) or word in node:
             continue
         count = totals[word]
         expected = slots * count / tokens
+        if observed <= expected:
+            continue
         rows.append([word, observed, count, expected, math.log2(observed / expected),
                      (observed - expected) / math.sqrt(observed), _g2(observed, slots, count, tokens)])
     table = pd.DataFrame(rows, columns=COLLOCATE_COLUMNS)

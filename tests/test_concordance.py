@@ -141,11 +141,31 @@ def test_collocates_counts_and_measures_by_hand():
     assert table["log_likelihood"].is_monotonic_decreasing
 
 
+def test_collocate_context_counts_each_position_once():
+    # windows of the two nodes overlap on "m"; the first window is cut by the start of the block
+    doc = Document("d", "a pain m pain b\n\nc d e f g h i j k l n o q r s t u v", "d")
+    table = collocates([doc], "pain", Preprocessor(Settings(stopwords="none", phrases=False)), window=2,
+                       min_count=1, lemmas=False, function_words=True).set_index("collocate")
+    # context: a, m, b (m once although it is in both windows); 5 words in the first block
+    assert table.loc["m", "count"] == 1 and table.loc["m", "collocate_count"] == 1
+    assert set(table.index) == {"a", "m", "b"}
+    assert table.loc["m", "expected"] == pytest.approx(3 * 1 / 23)  # 5 + 18 words
+    assert (table["count"] <= table["collocate_count"]).all()
+
+
+def test_collocates_leaves_out_words_avoided_near_the_node():
+    text = ". ".join(["pain x"] * 3 + ["y y y y y y y y y y"] * 3 + ["pain y"])
+    table = collocates([Document("d", text, "d")], "pain", Preprocessor(Settings(stopwords="none", phrases=False)),
+                       window=1, min_count=1, lemmas=False, function_words=True)
+    assert table["collocate"].tolist() == ["x"]  # y is near the node once, far less than expected
+
+
 def test_collocates_on_the_seed_corpus(seed):
     corpus, pre = seed
     table = collocates(corpus, "withdrawal", pre)
     top = table.iloc[0]
-    assert top["collocate"] == "symptom" and top["count"] == 16 and top["log_likelihood"] > 10.83
+    assert top["collocate"] == "symptom" and top["count"] == 15 and top["log_likelihood"] > 10.83
+    assert (table["count"] <= table["collocate_count"]).all() and (table["count"] > table["expected"]).all()
     assert table.attrs["tokens"] == 4405 and table.attrs["node_count"] == 20
     assert (table["count"] >= 3).all() and not table["collocate"].isin(["the", "and", "of"]).any()
 
@@ -182,7 +202,7 @@ def test_cli_collocates(seed_corpus, tmp_path, capsys):
     assert main(["collocates", "withdrawal", "--corpus", str(seed_corpus), "--top", "2"]) == 0
     captured = capsys.readouterr()
     rows = captured.out.splitlines()
-    assert len(rows) == 3 and rows[1].split()[:2] == ["symptom", "16"] and rows[2].split()[0] == "opioid"
+    assert len(rows) == 3 and rows[1].split()[:2] == ["symptom", "15"] and rows[2].split()[0] == "opioid"
     assert "'withdrawal': 20 occurrences" in captured.err and "\u00b15 words" in captured.err
     out = tmp_path / "colloc.csv"
     assert main(["collocates", "withdrawal", "--corpus", str(seed_corpus), "--window", "2", "--min-count", "1",

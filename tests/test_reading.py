@@ -113,7 +113,7 @@ def test_make_reading_figure(reading_results, name):
     if name == "collocates":
         assert data["node"].unique().tolist() == ["kratom", "withdrawal", "side effects"]
         top = data[data["node"] == "withdrawal"].iloc[0]
-        assert top["collocate"] == "symptom" and top["count"] == 16
+        assert top["collocate"] == "symptom" and top["count"] == 15
     if name == "dispersion":
         assert set(data["term"]) == {"kratom", "withdrawal", "side effects"}
         assert {"dp", "juilland_d"} <= set(data.columns)
