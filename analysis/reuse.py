@@ -32,10 +32,12 @@ due to its" with 003.
 
 **Spans (``shared_spans``).** Occurrences grouped by their normalised words:
 one row per distinct passage, with the documents that hold it or share it.
-The text is usually the same in all of them. In the rare case where B holds
-the words of A's passage only in pieces (it repeats a stretch of ``n - 1``
-words with two different continuations), B is among ``documents`` but has no
-entry in ``positions``.
+The text is usually the same in all of them. Where B holds the words of A's
+passage only in pieces (it repeats a stretch of ``n - 1`` words with two
+different continuations), or only inside a longer passage whose boundaries
+differ, B is among ``documents`` but has no entry in ``positions``: in the
+seed corpus 001's "supplement derived from the leaves of Mitragyna
+speciosa" lies inside a 9-word passage of 003.
 
 **Coverage** (``reused_share``, ``reuse_matrix``, ``reused_char_ranges``):
 a word is reused when it lies in any shared passage, so passages are merged
