@@ -440,9 +440,10 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     tables = results.claim_tables()  # reads the corpus and lexicons: their errors come first
     changed, written = _write_group(settings, results, CLAIM_FIGURES, lambda: tables, claims_owned)
     claims, contradictions, quantities = (tables[name] for name in ("claims.csv", "contradictions.csv", "quantities.csv"))
-    summary = claims.groupby(["category", "polarity"]).size().unstack(fill_value=0)
-    print(f"{len(claims):,} tagged mentions in {claims['doc_id'].nunique():,} documents:")
-    print(summary.to_string())
+    print(f"{len(claims):,} tagged mentions in {claims['doc_id'].nunique():,} of "
+          f"{results.hedging_density['doc_id'].nunique():,} documents" + (":" if len(claims) else ""))
+    if len(claims):
+        print(claims.groupby(["category", "polarity"]).size().unstack(fill_value=0).to_string())
     print(f"{len(contradictions):,} contradictions; {len(quantities):,} dose and quantity mentions")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
     return EXIT_OK

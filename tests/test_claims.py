@@ -380,3 +380,14 @@ def test_cli_claims_writes_tables_and_figures(seed_corpus, tmp_path, capsys, wri
     assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--lexicons", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lexicon folder not found" in err and "Traceback" not in err
+
+
+def test_cli_claims_on_a_corpus_without_claims(tmp_path, capsys, write_file):
+    from analysis.cli import main
+
+    write_file(tmp_path / "c" / "a.txt", "Blue green red.\n")
+    assert main(["claims", "--corpus", str(tmp_path / "c"), "--out", str(tmp_path / "out"), "--formats", "png"]) == 0
+    captured = capsys.readouterr()
+    assert "0 tagged mentions in 0 of 1 documents" in captured.out and "Traceback" not in captured.err
+    assert pd.read_csv(tmp_path / "out" / "claims.csv").empty
+    assert (tmp_path / "out" / "claim-framing.png").stat().st_size > 0
