@@ -108,7 +108,8 @@ def _word_list(language: str, wordlist: str) -> dict[str, float]:
     try:
         return wordfreq.get_frequency_dict(language, wordlist=wordlist)
     except (LookupError, ValueError):
-        raise AnalysisError(f"wordfreq has no {wordlist!r} word list for language {language!r}") from None
+        raise AnalysisError(f"setting 'language' {language!r}: wordfreq has no {wordlist!r} word list for it "
+                            "(keyness against general language needs one)") from None
 
 
 def _reference_frequencies(words: list[str], listed: dict[str, float], language: str,
@@ -130,7 +131,7 @@ def _reference_frequencies(words: list[str], listed: dict[str, float], language:
 
 
 def reference_keyness(
-    tc: TermCounts, *, language: str = "en", wordlist: str = "large", alpha: float = 0.05, min_count: int = 3,
+    tc: TermCounts, *, language: str = "en", wordlist: str = "best", alpha: float = 0.05, min_count: int = 3,
     is_function_word: Callable[[str], bool] | None = None,
 ) -> pd.DataFrame:
     """The corpus against general usage: words used far more (or less) than in wordfreq's list.
@@ -169,8 +170,9 @@ Tested are the corpus's words seen ``min_count`` times or more and, for
     ----------
     tc : TermCounts
     language : str, default "en"
-    wordlist : {"large", "best", "small"}, default "large"
-        wordfreq's list; ``large`` covers words down to about 1e-8.
+    wordlist : {"best", "large", "small"}, default "best"
+        wordfreq's list: ``best`` is ``large`` where the language has one
+        (English: words down to about 1e-8), else ``small``.
     alpha : float, default 0.05
         Significance threshold, Bonferroni-corrected for the words tested.
     min_count : int, default 3

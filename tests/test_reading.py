@@ -77,7 +77,7 @@ def test_reference_keyness_unlisted_word_uses_half_the_smallest_frequency():
 def test_reference_keyness_unknown_language(seed_tc):
     from analysis.errors import AnalysisError
 
-    with pytest.raises(AnalysisError, match="no 'large' word list for language 'xx'"):
+    with pytest.raises(AnalysisError, match="setting 'language' 'xx': wordfreq has no 'best' word list"):
         reference_keyness(seed_tc, language="xx")
 
 
