@@ -109,7 +109,8 @@ class Reuse:
         occurrence's original text (white space collapsed); ``documents`` the
         sorted ids of the documents that hold or share it, ``;``-joined;
         ``positions`` each occurrence as ``doc_id:word_start-word_end``.
-        Sorted by ``n_words * n_documents`` (largest first), then by text;
+        Sorted by ``n_words * n_documents`` (largest first), then by the
+        normalised words;
         ``span_id`` numbers the rows from 1.
     span_occurrences : DataFrame
         One row per occurrence: ``doc_id, block, role, word_start, word_end,
@@ -559,7 +560,8 @@ def find_reuse(
     >>> reuse.near_duplicate_sentences["similarity"].tolist()
     [0.8]
     """
-    options = _Options(n, min_documents, sentence_n, sentence_threshold, min_sentence_words, tuple(excluded_roles))
+    roles = (excluded_roles,) if isinstance(excluded_roles, str) else tuple(excluded_roles)
+    options = _Options(n, min_documents, sentence_n, sentence_threshold, min_sentence_words, roles)
     _check_options(options)
     reader = _Reader(options)
     doc_ids: list[str] = []

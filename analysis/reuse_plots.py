@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from analysis.errors import AnalysisError
 from analysis.plots import BAR_COLOR, SINGLE_COLUMN_IN, _axes, _empty, short_labels
 
 MAX_ANNOTATED_DOCUMENTS = 12  # the matrix prints its values up to this many documents
@@ -59,13 +60,15 @@ def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: 
     cmap : str, default "cividis"
         The diagonal (a document against itself) is drawn in light grey.
     """
+    if max_documents < 2:
+        raise AnalysisError(f"plot_reuse_matrix: max_documents must be 2 or more, got {max_documents}")
     every = sorted(set(documents) if documents is not None else set(data["doc_id"]) | set(data["other_doc_id"]))
     largest = pd.concat([data.groupby("doc_id")["share"].max(), data.groupby("other_doc_id")["share"].max()])
     largest = largest.groupby(level=0).max().reindex(every, fill_value=0)
     docs = sorted(sorted(every, key=lambda d: (-largest[d], d))[:max_documents])
     ax = _axes(ax, (SINGLE_COLUMN_IN, min(SINGLE_COLUMN_IN, 1.3 + 0.32 * len(docs))))
     ax.set_title(_title("Text reuse between documents", data, len(docs), len(every)))
-    if len(docs) < 2:
+    if len(every) < 2:
         return _empty(ax, "one document: nothing to compare it with")
     if data.empty:
         return _empty(ax, f"no {_passages(data)} shared between the {len(docs)} documents")
@@ -110,6 +113,8 @@ def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None, max_documen
     max_documents : int, default 40
         Beyond this, the documents with the largest shares are shown.
     """
+    if max_documents < 1:
+        raise AnalysisError(f"plot_reused_share: max_documents must be 1 or more, got {max_documents}")
     rows = data.sort_values(["share", "doc_id"], ascending=[False, True]).head(max_documents).sort_values("doc_id")
     ax = _axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.17 * len(rows)))
     ax.set_title(_title("Words found in another document", data, len(rows), len(data)))

@@ -410,3 +410,14 @@ def test_cli_reuse_writes_its_tables_and_figures_only(seed_corpus, tmp_path, cap
     assert main(["reuse", "--corpus", str(seed_corpus), "--out", str(out), "--reuse-ngram", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--reuse-ngram must be between 2 and 100" in err
+
+
+def test_plots_reject_too_few_documents_to_draw_and_roles_may_be_one_string(seed_corpus):
+    found = find_reuse(Corpus(seed_corpus))
+    with pytest.raises(AnalysisError, match="max_documents must be 2 or more, got 1"):
+        plot_reuse_matrix(found.reuse_matrix, max_documents=1)
+    with pytest.raises(AnalysisError, match="max_documents must be 1 or more, got 0"):
+        plot_reused_share(found.reused_share, max_documents=0)
+    docs = [doc("a", PASSAGE), doc("b", PASSAGE)]
+    assert len(find_reuse(docs).shared_spans) == 1
+    assert find_reuse(docs, excluded_roles="paragraph").shared_spans.empty  # one role, not its letters
