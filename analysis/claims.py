@@ -607,7 +607,7 @@ _UNITS = {  # spelling -> (unit, kind)
     **{s: ("percent", "percentage") for s in ("%", "percent", "per cent")},
 }
 _PERIODS = {"day": "day", "daily": "day", "week": "week", "weekly": "week", "month": "month", "monthly": "month"}
-_NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + ")"
+_NUM = r"(?:\d+(?:\.\d+)?|(?:" + "|".join(_NUMBER_WORDS) + r")\b)"  # "eight h", never "eighth"
 _UNIT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
 _OPEN_LOW = ("up to", "at most", "less than", "no more than", "under")
 _OPEN_HIGH = ("more than", "over", "at least", "longer than", "greater than")
@@ -896,7 +896,7 @@ def match_gold(claims: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
             key = label.term.lower()
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
-            starts = [m.start() for m in re.finditer(re.escape(key), sentence.lower())]
+            starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(key) + r"(?!\w)", sentence.lower())]
             if occurrence >= len(starts):
                 raise AnalysisError(
                     f"gold: {label.term!r} not found (occurrence {occurrence + 1}) in {doc_id}: {sentence!r}")

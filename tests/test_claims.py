@@ -164,6 +164,10 @@ def test_quantities_ignore_numbers_in_names():
     assert claims.quantities([Document("q", text, "q")]).empty
 
 
+def test_ordinal_number_words_are_not_quantities():
+    assert claims.quantities([Document("q", "On the eighth day it eased. The fifth dose.", "q")]).empty
+
+
 def test_seed_corpus_quantities(seed_corpus):
     table = claims.quantities(Corpus(seed_corpus))
     assert table.columns.tolist() == claims.QUANTITY_COLUMNS
