@@ -84,6 +84,8 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
         return _empty(ax, "no risk or benefit claims")
     doc_labels = short_labels(data.loc[data["by"] == "doc", "group"].unique().tolist())
     right_edge = blended_transform_factory(ax.transAxes, ax.transData)
+    cell = data.groupby(["by", "group", "category", "polarity"])[value].sum()
+    claims_of = data.groupby(["by", "group"])["count"].sum()
     ticks, names, y = [], [], 0.0
     for by, groups, note in panels:
         ax.annotate(_PANEL_TITLES[by] + note, (0, y - 0.2), xycoords=right_edge, xytext=(3, 0),
@@ -91,27 +93,27 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
         ax.text(1.0, y - 0.2, "claims", transform=right_edge, fontsize=5.5, ha="right", va="bottom", color="#444444")
         y += 0.6
         for group in groups:
-            rows_of_group = data[(data["by"] == by) & (data["group"] == group)]
             for category, sign in (("risk", -1), ("benefit", 1)):
                 start = 0.0
                 for polarity in POLARITIES:
-                    width = float(rows_of_group.loc[(rows_of_group["category"] == category)
-                                                    & (rows_of_group["polarity"] == polarity), value].sum())
+                    width = float(cell.get((by, group, category, polarity), 0.0))
                     if width:
                         ax.barh(y, sign * width, left=sign * start, height=0.72, linewidth=0.5,
                                 **polarity_style(category, polarity))
                     start += width
-            ax.text(1.0, y, f"{int(rows_of_group['count'].sum())}", transform=right_edge, fontsize=5.5,
+            ax.text(1.0, y, f"{int(claims_of.get((by, group), 0))}", transform=right_edge, fontsize=5.5,
                     ha="right", va="center")
             ticks.append(y)
-            names.append(f"{doc_labels[group]}" if by == "doc" else group)
+            names.append(doc_labels[group] if by == "doc" else group)
             y += 1
         y += 0.5
     ax.set_yticks(ticks, names)
     ax.set_ylim(y - 0.9, -0.6)
     ax.axvline(0, color="black", linewidth=0.6)
-    totals = data.groupby(["by", "group", "category"])[value].sum()
-    left, right = (float(totals.xs(c, level="category").max()) for c in ("risk", "benefit"))
+    shown = [(by, group) for by, groups, _ in panels for group in groups]
+    totals = cell.groupby(level=["by", "group", "category"]).sum()
+    left, right = (max((float(totals.get((by, group, c), 0.0)) for by, group in shown), default=0.0)
+                   for c in ("risk", "benefit"))
     span = max(left, right)
     ax.set_xlim(-(left + 0.05 * span), right + 0.2 * span)  # room for the counts on the right
     if value == "share":
