@@ -58,6 +58,12 @@ def _corpus_options() -> argparse.ArgumentParser:
     group.add_argument("--extra-stopwords", type=_csv_list, metavar="W1,W2", help="corpus-specific stopwords")
     group.add_argument("--mask-reuse", action=argparse.BooleanOptionalAction, default=None,
                        help="leave passages reused across documents out of term counts and topics (default: off)")
+    group.add_argument("--jobs", type=int, metavar="N",
+                       help="worker processes (default 0: every core); results do not depend on it")
+    group.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
+                       help="reuse the prepared corpus while the corpus and settings are unchanged (default: on)")
+    group.add_argument("--cache-dir", metavar="DIR",
+                       help="cache folder (default: .corpus-analysis-cache beside the output folder)")
     return common
 
 
@@ -177,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     colloc.add_argument("--out", metavar="FILE", help="write the whole table as CSV to FILE")
 
     commands.add_parser("list", help="list the figures with a one-line description")
+    cache = commands.add_parser("cache", parents=[common], help="show or clear the cache of prepared corpora",
+                                description="Show the cache folder and its size, or remove it (it is rebuilt on demand).")
+    cache.add_argument("action", choices=("info", "clear"), help="info: where and how big; clear: remove it")
     commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types")
 
     terms = commands.add_parser("terms", parents=[common], help="tidy term table as CSV",
@@ -193,7 +202,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         for name in ("corpus", "encoding", "text_column", "id_column", "metadata", "include_outline", "phrases",
                      "lemmatize", "extra_stopwords", "formats", "dpi", "unit", "k", "seeds", "engine", "workers", "passes",
                      "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share", "k_grid",
-                     "mask_reuse", "reuse_ngram", "reuse_min_documents", "lexicons")
+                     "mask_reuse", "reuse_ngram", "reuse_min_documents", "lexicons", "jobs", "cache", "cache_dir")
     }
     if getattr(args, "seed", None) is not None:
         overrides.update(seed=args.seed, seeds=1)
@@ -218,6 +227,21 @@ def _cmd_list(args: argparse.Namespace) -> int:
     width = max(len(name) for name in REGISTRY)
     for spec in REGISTRY.values():
         print(f"{spec.name:<{width}}  {spec.description}")
+    return EXIT_OK
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from analysis.prepared import clear_cache
+
+    settings = _settings(args)
+    folder = settings.cache_dir if settings.cache_dir is not None else settings.replace(cache=True).cache_folder
+    if args.action == "clear":
+        freed = clear_cache(folder)
+        print(f"{folder}: removed ({freed / 1e6:,.1f} MB)" if freed else f"{folder}: no cache")
+        return EXIT_OK
+    entries = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if entries else 0
+    print(f"{folder}: {len(entries)} prepared corpora, {size / 1e6:,.1f} MB")
     return EXIT_OK
 
 
@@ -276,7 +300,8 @@ def _cmd_terms(args: argparse.Namespace) -> int:
 def _progress(iterable, description: str):
     from tqdm import tqdm
 
-    return tqdm(iterable, desc=description, file=sys.stderr, unit="fit", dynamic_ncols=True)
+    unit = "doc" if description.startswith("prepare") else "fit"
+    return tqdm(iterable, desc=description, file=sys.stderr, unit=unit, dynamic_ncols=True, delay=2)
 
 
 def _check_out(settings: Settings, *, writing: bool = True) -> None:
@@ -472,7 +497,7 @@ def _cmd_kwic(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings)
-    table = kwic(results.corpus, args.term, results.preprocessor, window=window, sort=args.sort, lemmas=args.lemmas)
+    table = kwic(results.prepared, args.term, results.preprocessor, window=window, sort=args.sort, lemmas=args.lemmas)
     _write_or_print(table, args.out, format_kwic(table))
     print(f"{len(table):,} matches of {args.term!r} in {table['doc_id'].nunique():,} documents", file=sys.stderr)
     return EXIT_OK
@@ -489,7 +514,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings)
-    table = collocates(results.corpus, args.term, results.preprocessor, window=window, min_count=args.min_count)
+    table = collocates(results.prepared, args.term, results.preprocessor, window=window, min_count=args.min_count)
     _write_or_print(table, args.out, table.head(args.top).to_string(
         index=False, float_format=lambda v: f"{v:.2f}") if len(table) else "")
     print(f"{args.term!r}: {table.attrs['node_count']:,} occurrences; {len(table):,} collocates seen at least "
@@ -499,7 +524,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
 
 COMMANDS = {"figures": _cmd_figures, "reuse": _cmd_reuse, "claims": _cmd_claims, "kwic": _cmd_kwic,
             "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
-            "info": _cmd_info, "terms": _cmd_terms}
+            "info": _cmd_info, "terms": _cmd_terms, "cache": _cmd_cache}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -515,8 +540,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
     parser = build_parser()
-    previous = warnings.showwarning
-    warnings.showwarning = _show_warning
+    with warnings.catch_warnings():  # restores showwarning; each run reports its warnings afresh
+        warnings.showwarning = _show_warning
+        return _run(parser, argv)
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -535,5 +564,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename if exc.filename is not None else "file system"
         print(f"{PROG}: error: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
-    finally:
-        warnings.showwarning = previous

@@ -9,31 +9,55 @@ also finds "reduces" and "reduced". The context is the original text.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from analysis.corpus import Document
 from analysis.errors import AnalysisError
-from analysis.tokens import Preprocessor, token_spans, tokenize
+from analysis.pipeline import form_lemmas
+from analysis.prepared import PreparedCorpus
+from analysis.tokens import Preprocessor, tokenize
 
 SORTS = ("doc", "left", "right")
 KWIC_COLUMNS = ["doc_id", "block", "role", "position", "left", "match", "right"]
 COLLOCATE_COLUMNS = ["collocate", "count", "collocate_count", "expected", "pmi", "t_score", "log_likelihood"]
 
 
-def _former(preprocessor: Preprocessor, lemmas: bool):
-    """How tokens are compared: by lemma, or as written (normalised)."""
-    return preprocessor.lemma if lemmas else (lambda token: token)
+class _TokenForms:
+    """Every token of a prepared corpus as an id of its form (or lemma), with the counted blocks."""
 
+    def __init__(self, prepared: PreparedCorpus, preprocessor: Preprocessor, lemmas: bool) -> None:
+        names = form_lemmas(prepared, preprocessor) if lemmas else prepared.forms
+        self.names = list(dict.fromkeys(names))
+        self.ids = {name: i for i, name in enumerate(self.names)}
+        form_id = np.fromiter((self.ids[n] for n in names), dtype=np.int64, count=len(names))
+        self.tokens = form_id[np.asarray(prepared.form)] if len(names) else np.zeros(0, dtype=np.int64)
+        self.block = prepared.token_block
+        self.counted_block = prepared.block_mask(preprocessor.excluded_roles)
+        self.counted = self.counted_block[self.block]
+        self.form = preprocessor.lemma if lemmas else (lambda token: token)
 
-def _query_forms(query: str, form, command: str) -> list[str]:
-    words = [form(w) for w in tokenize(query)]
-    if not words:
-        raise AnalysisError(f"{command}: the query {query!r} has no words to match")
-    return words
+    def query(self, query: str, command: str) -> list[str]:
+        """The query's words as compared (lemmas when asked)."""
+        words = [self.form(w) for w in tokenize(query)]
+        if not words:
+            raise AnalysisError(f"{command}: the query {query!r} has no words to match")
+        return words
+
+    def matches(self, words: list[str]) -> np.ndarray:
+        """Token indexes where ``words`` start, within one counted block."""
+        if any(w not in self.ids for w in words):
+            return np.zeros(0, dtype=np.int64)
+        n = len(words)
+        last = len(self.tokens) - n + 1
+        if last <= 0:
+            return np.zeros(0, dtype=np.int64)
+        hit = self.tokens[:last] == self.ids[words[0]]
+        for k in range(1, n):
+            hit &= self.tokens[k:k + last] == self.ids[words[k]]
+        hit &= self.counted[:last] & (self.block[:last] == self.block[n - 1:n - 1 + last])
+        return np.flatnonzero(hit)
 
 
 def match_starts(forms: list[str], wanted: list[str]) -> list[int]:
@@ -47,14 +71,16 @@ def match_starts(forms: list[str], wanted: list[str]) -> list[int]:
 
 
 def kwic(
-    corpus: Iterable[Document], query: str, preprocessor: Preprocessor, *, window: int = 5,
+    prepared: PreparedCorpus, query: str, preprocessor: Preprocessor, *, window: int = 5,
     sort: str = "doc", lemmas: bool = True,
 ) -> pd.DataFrame:
     """Keyword in context: every occurrence of ``query`` in the counted blocks.
 
+    Only the documents that hold a match are read.
+
     Parameters
     ----------
-    corpus : iterable of Document
+    prepared : PreparedCorpus
     query : str
         A word or a phrase (several words matched in sequence).
     preprocessor : Preprocessor
@@ -79,28 +105,33 @@ def kwic(
         raise AnalysisError(f"--sort must be one of {', '.join(SORTS)}, got {sort!r}")
     if window < 0:
         raise AnalysisError(f"--window must be 0 or more, got {window}")
-    form = _former(preprocessor, lemmas)
-    wanted = _query_forms(query, form, "kwic")
+    tokens = _TokenForms(prepared, preprocessor, lemmas)
+    wanted = tokens.query(query, "kwic")
+    starts = tokens.matches(wanted)
+    n = len(wanted)
+    blocks = prepared.blocks
+    block_offsets, doc_offsets = prepared.block_offsets, prepared.document_offsets
+    docs = blocks["doc"].to_numpy()[tokens.block[starts]] if len(starts) else np.zeros(0, dtype=np.int64)
+    texts = prepared.texts(docs)
+    forms, form = prepared.forms, prepared.form
+    spans: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     rows, keys = [], []
-    for doc in corpus:
-        offset = 0
-        for block in doc.blocks:
-            spans = token_spans(block.text)
-            if block.role in preprocessor.excluded_roles:
-                offset += len(spans)
-                continue
-            forms = [form(t) for t, _, _ in spans]
-            n = len(wanted)
-            for i in match_starts(forms, wanted):
-                start, end = spans[i][1], spans[i + n - 1][2]
-                before = spans[max(0, i - window):i]
-                after = spans[i + n:i + n + window]
-                left = block.text[before[0][1]:start].strip() if before else ""
-                right = block.text[end:after[-1][2]].strip() if after else ""
-                rows.append([doc.doc_id, block.index, block.role, offset + i, " ".join(left.split()),
-                             " ".join(block.text[start:end].split()), " ".join(right.split())])
-                keys.append(([t for t, _, _ in reversed(before)], [t for t, _, _ in after]))
-            offset += len(spans)
+    for i, doc in zip(starts.tolist(), docs.tolist()):
+        b = int(tokens.block[i])
+        first, stop = int(block_offsets[b]), int(block_offsets[b + 1])
+        text = texts[doc]
+        if b not in spans:
+            spans[b] = prepared.spans(b, text)
+        start, end = spans[b]
+        before = range(max(first, i - window), i)
+        after = range(i + n, min(stop, i + n + window))
+        match_start, match_end = int(start[i - first]), int(end[i + n - 1 - first])
+        left = text[start[before[0] - first]:match_start].strip() if before else ""
+        right = text[match_end:end[after[-1] - first]].strip() if after else ""
+        rows.append([blocks.at[b, "doc_id"], int(blocks.at[b, "block"]), blocks.at[b, "role"],
+                     i - int(block_offsets[doc_offsets[doc]]), " ".join(left.split()),
+                     " ".join(text[match_start:match_end].split()), " ".join(right.split())])
+        keys.append(([forms[form[j]] for j in reversed(before)], [forms[form[j]] for j in after]))
     table = pd.DataFrame(rows, columns=KWIC_COLUMNS)
     if sort != "doc" and len(table):
         side = 0 if sort == "left" else 1
@@ -109,17 +140,8 @@ def kwic(
     return table
 
 
-def _counted_blocks(corpus: Iterable[Document], preprocessor: Preprocessor, lemmas: bool):
-    """Token forms of every counted block (lemmas when asked), in corpus order."""
-    form = _former(preprocessor, lemmas)
-    for doc in corpus:
-        for block in doc.blocks:
-            if block.role not in preprocessor.excluded_roles:
-                yield [form(t) for t, _, _ in token_spans(block.text)]
-
-
 def collocates(
-    corpus: Iterable[Document], query: str, preprocessor: Preprocessor, *, window: int = 5, min_count: int = 3,
+    prepared: PreparedCorpus, query: str, preprocessor: Preprocessor, *, window: int = 5, min_count: int = 3,
     lemmas: bool = True, function_words: bool = False,
 ) -> pd.DataFrame:
     """Words that occur near ``query`` more often than chance, with three association measures.
@@ -142,7 +164,7 @@ def collocates(
 
     Parameters
     ----------
-    corpus : iterable of Document
+    prepared : PreparedCorpus
     query : str
     preprocessor : Preprocessor
         Counted blocks, lemmas and the stopword list.
@@ -163,33 +185,36 @@ def collocates(
     """
     if window < 1:
         raise AnalysisError(f"--window must be 1 or more, got {window}")
-    node = _query_forms(query, _former(preprocessor, lemmas), "collocates")
-    near: Counter = Counter()
-    totals: Counter = Counter()
-    node_count = tokens = slots = 0
+    tokens = _TokenForms(prepared, preprocessor, lemmas)
+    node = tokens.query(query, "collocates")
     n = len(node)
-    for forms in _counted_blocks(corpus, preprocessor, lemmas):
-        totals.update(forms)
-        tokens += len(forms)
-        starts = match_starts(forms, node)
-        node_count += len(starts)
-        inside = {j for i in starts for j in range(i, i + n)}
-        context = {j for i in starts for j in range(max(0, i - window), min(len(forms), i + n + window))} - inside
-        near.update(forms[j] for j in context)
-        slots += len(context)
+    starts = tokens.matches(node)
+    counted = np.flatnonzero(tokens.counted)
+    totals = np.bincount(tokens.tokens[counted], minlength=len(tokens.names))
+    # Context positions: within the window and the node's block, each counted once, never the node itself.
+    shifts = np.concatenate([np.arange(-window, 0), np.arange(n, n + window)])
+    around = (starts[:, None] + shifts[None, :]).ravel()
+    inside = (starts[:, None] + np.arange(n)[None, :]).ravel()
+    valid = (around >= 0) & (around < len(tokens.tokens))
+    around = around[valid]
+    same_block = tokens.block[around] == np.repeat(tokens.block[starts], len(shifts))[valid]
+    context = np.setdiff1d(np.unique(around[same_block]), inside)
+    near = np.bincount(tokens.tokens[context], minlength=len(tokens.names))
+    node_count, slots, n_tokens = len(starts), len(context), len(counted)
     rows = []
-    for word, observed in near.items():
-        if observed < min_count or (not function_words and preprocessor.is_function_word(word)) or word in node:
+    for index in np.flatnonzero(near >= min_count).tolist():
+        word, observed = tokens.names[index], int(near[index])
+        if (not function_words and preprocessor.is_function_word(word)) or word in node:
             continue
-        count = totals[word]
-        expected = slots * count / tokens
+        count = int(totals[index])
+        expected = slots * count / n_tokens
         if observed <= expected:
             continue
         rows.append([word, observed, count, expected, math.log2(observed / expected),
-                     (observed - expected) / math.sqrt(observed), _g2(observed, slots, count, tokens)])
+                     (observed - expected) / math.sqrt(observed), _g2(observed, slots, count, n_tokens)])
     table = pd.DataFrame(rows, columns=COLLOCATE_COLUMNS)
     table = table.sort_values(["log_likelihood", "collocate"], ascending=[False, True], ignore_index=True)
-    table.attrs.update(node_count=node_count, tokens=tokens)
+    table.attrs.update(node_count=node_count, tokens=n_tokens)
     return table
 
 
@@ -205,32 +230,11 @@ def _g2(o11: float, row: float, column: float, n: float) -> float:
     return float(2 * np.sum(observed[mask] * np.log(observed[mask] / expected[mask])))
 
 
-def _occurrences(
-    corpus: Iterable[Document], queries: list[str], preprocessor: Preprocessor, lemmas: bool, command: str,
-) -> tuple[dict[str, int], dict[str, dict[str, list[int]]]]:
-    """Counted word tokens per document, and each query's start positions per document."""
-    form = _former(preprocessor, lemmas)
-    wanted = {q: _query_forms(q, form, command) for q in queries}
-    sizes: dict[str, int] = {}
-    hits: dict[str, dict[str, list[int]]] = {q: {} for q in queries}
-    for doc in corpus:
-        offset = 0
-        found: dict[str, list[int]] = {q: [] for q in queries}
-        for forms in _counted_blocks([doc], preprocessor, lemmas):
-            for query, words in wanted.items():
-                found[query].extend(offset + i for i in match_starts(forms, words))
-            offset += len(forms)
-        sizes[doc.doc_id] = offset
-        for query in queries:
-            hits[query][doc.doc_id] = found[query]
-    return sizes, hits
-
-
 POSITION_COLUMNS = ["term", "doc_id", "position", "doc_tokens", "relative_position"]
 
 
 def term_positions(
-    corpus: Iterable[Document], queries: Iterable[str], preprocessor: Preprocessor, *, lemmas: bool = True,
+    prepared: PreparedCorpus, queries: Iterable[str], preprocessor: Preprocessor, *, lemmas: bool = True,
 ) -> pd.DataFrame:
     """Where each query occurs in each document: the data of a dispersion (x-ray) plot.
 
@@ -246,18 +250,28 @@ def term_positions(
         document is listed for every term.
     """
     queries = list(dict.fromkeys(queries))
-    sizes, hits = _occurrences(corpus, queries, preprocessor, lemmas, "dispersion")
+    tokens = _TokenForms(prepared, preprocessor, lemmas)
+    wanted = {q: tokens.query(q, "dispersion") for q in queries}
+    doc_of_token = prepared.blocks["doc"].to_numpy()[tokens.block]
+    sizes = np.bincount(doc_of_token[tokens.counted], minlength=prepared.n_documents)
+    # A token's position among the counted tokens of its document.
+    rank = np.cumsum(tokens.counted) - 1
+    doc_first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    doc_ids = prepared.doc_ids
     rows = []
     for query in queries:
-        for doc_id, size in sizes.items():
-            starts = hits[query][doc_id] or [None]
-            rows.extend([query, doc_id, start, size, None if start is None else start / max(size, 1)]
-                        for start in starts)
+        starts = tokens.matches(wanted[query])
+        by_doc = doc_of_token[starts]
+        positions = rank[starts] - doc_first[by_doc]
+        for doc, size in enumerate(sizes.tolist()):
+            found = positions[by_doc == doc].tolist() or [None]
+            rows.extend([query, doc_ids[doc], start, size, None if start is None else start / max(size, 1)]
+                        for start in found)
     return pd.DataFrame(rows, columns=POSITION_COLUMNS).astype({"position": "Int64", "relative_position": float})
 
 
 def dispersion(
-    corpus: Iterable[Document], queries: Iterable[str], preprocessor: Preprocessor, *, lemmas: bool = True,
+    prepared: PreparedCorpus, queries: Iterable[str], preprocessor: Preprocessor, *, lemmas: bool = True,
 ) -> pd.DataFrame:
     """How evenly each query is spread over the documents.
 
@@ -276,7 +290,7 @@ def dispersion(
         ``term, count, documents, dp, dp_norm, juilland_d`` (NaN for a term
         that never occurs, and D needs two documents or more).
     """
-    return dispersion_measures(term_positions(corpus, queries, preprocessor, lemmas=lemmas))
+    return dispersion_measures(term_positions(prepared, queries, preprocessor, lemmas=lemmas))
 
 
 def dispersion_measures(positions: pd.DataFrame) -> pd.DataFrame:

@@ -139,6 +139,16 @@ class Settings:
         Leave reused passages out of the term counts, phrases and topics (the
         waterfall reports how many words that removed). Concordances and
         the reuse and claims analyses always read the full text.
+    jobs : int
+        Worker processes that prepare the corpus and fit topic runs; 0 (the
+        default) uses every core. Results do not depend on it.
+    cache : bool
+        Keep the prepared corpus and analysis results in ``cache_dir`` and
+        reuse them while the corpus bytes and the settings that made them
+        are unchanged (``--no-cache`` turns it off for one run).
+    cache_dir : Path or None
+        Where the cache lives; ``None``: ``.corpus-analysis-cache`` beside
+        the output folder (it holds a ``.gitignore``, so git ignores it).
     lexicons : Path or None
         A folder of claim lexicon files (``hedges.txt``, ``risk.txt`` ...)
         that replace the shipped ones of the same name; ``None`` uses the
@@ -188,11 +198,28 @@ class Settings:
     reuse_min_documents: int = 2
     mask_reuse: bool = False
     lexicons: Path | None = None
+    jobs: int = 0
+    cache: bool = True
+    cache_dir: Path | None = None
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with ``changes`` validated and applied."""
         return _validated(dataclasses.replace(self, **changes), self.source)
+
+    @property
+    def n_jobs(self) -> int:
+        """``jobs``, with 0 meaning every core this process may use."""
+        from analysis.prepared import default_jobs
+
+        return self.jobs or default_jobs()
+
+    @property
+    def cache_folder(self) -> Path | None:
+        """The cache folder, or None when caching is off."""
+        if not self.cache:
+            return None
+        return self.cache_dir if self.cache_dir is not None else self.out.parent / CACHE_FOLDER
 
     def to_dict(self) -> dict[str, Any]:
         """Settings as plain JSON-compatible values (paths as POSIX strings)."""
@@ -209,7 +236,10 @@ class Settings:
         return out
 
 
-_PATH_KEYS = {"corpus", "out", "metadata", "lexicons"}
+CACHE_FOLDER = ".corpus-analysis-cache"
+# How a run is carried out, not what it computes: left out of manifests.
+RUN_SETTINGS = ("jobs", "cache", "cache_dir")
+_PATH_KEYS = {"corpus", "out", "metadata", "lexicons", "cache_dir"}
 _LIST_KEYS = {"extra_stopwords", "keep_words", "formats", "focus_terms"}
 _CHOICES = {"stopwords": STOPWORD_LISTS, "unit": UNITS, "engine": ENGINES}
 _PRIOR_KEYS = {"alpha", "eta"}
@@ -250,7 +280,7 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     default = Settings.__dataclass_fields__[name].default
     if name in _PATH_KEYS:
         if value is None or value == "":
-            return None if name in ("metadata", "lexicons") else default
+            return None if name in ("metadata", "lexicons", "cache_dir") else default
         if not isinstance(value, (str, os.PathLike)):
             raise AnalysisError(f"{where}: {_label(name, where)} must be a path (a string), got {value!r}")
         path = Path(value).expanduser()
@@ -299,7 +329,7 @@ def _validated(settings: Settings, where: str) -> Settings:
         "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
         "k": (2, 1000), "seeds": (1, 100), "workers": (1, 256), "passes": (1, 10_000), "iterations": (1, 100_000),
         "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6), "window": (1, 50),
-        "reuse_ngram": (2, 100), "reuse_min_documents": (2, 10**9),
+        "reuse_ngram": (2, 100), "reuse_min_documents": (2, 10**9), "jobs": (0, 1024),
     }
     for name, (low, high) in limits.items():
         value = getattr(settings, name)

@@ -28,7 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import __version__
-from analysis.config import Settings
+from analysis.config import RUN_SETTINGS, Settings
 from analysis.errors import AnalysisError
 from analysis.figures import CLAIM_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, get_spec, make_figure
 from analysis.plots import STYLE
@@ -101,7 +101,7 @@ def _relative(path: Path | None, root: Path) -> str | None:
 
 def _portable_settings(settings: Settings, root: Path) -> dict:
     """Settings with paths relative to ``root`` so manifests match across clones."""
-    values = settings.to_dict()
+    values = {k: v for k, v in settings.to_dict().items() if k not in RUN_SETTINGS}
     for key in ("corpus", "out", "metadata", "lexicons"):
         values[key] = _relative(getattr(settings, key), root)
     return values
@@ -167,10 +167,11 @@ def render_figures(
                                if k in REGISTRY and not owned(Path(f"{k}.csv"))}, **manifest_figures}
         manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items()
                              if _is_ours(Path(k)) and not owned(Path(k))}, **manifest_extra}
+    results.prepared.verify()  # a corpus file changed during the run: stop before anything is written
     manifest = {
         "generator": f"corpus-analysis {__version__}",
         "settings": _portable_settings(settings, root),
-        "corpus": {"path": _relative(settings.corpus, root), "files": results.corpus.file_hashes()},
+        "corpus": {"path": _relative(settings.corpus, root), "files": results.prepared.file_hashes},
         "packages": package_versions(),
         "figures": dict(sorted(manifest_figures.items())),
         "files": dict(sorted(manifest_extra.items())),

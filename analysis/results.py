@@ -1,8 +1,9 @@
 """Every analysis of one corpus and one set of settings, computed on demand.
 
 :class:`Results` is what the figure registry, the CLI and the notebooks share:
-the corpus is read and the phrases learned once, term counts and topic
-models are computed the first time something asks for them and then reused.
+the corpus is read once into a prepared corpus (or loaded from the cache),
+and every analysis is computed from it the first time something asks for
+it and then reused.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from analysis import claims, concordance, keyness, reuse, terms, topics
+from analysis import claims, concordance, keyness, pipeline, reuse, terms, topics
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
+from analysis.prepared import PreparedCorpus, prepare
 from analysis.terms import TermCounts
-from analysis.tokens import Preprocessor, excluded_roles, fitted_preprocessor
+from analysis.tokens import Preprocessor, excluded_roles
 
 
 class Results:
@@ -49,52 +51,66 @@ class Results:
 
     @cached_property
     def corpus(self) -> Corpus:
-        """The corpus, streamed from disk on every pass."""
+        """The corpus files (read once, by :attr:`prepared`)."""
         return Corpus.from_settings(self.settings)
+
+    @cached_property
+    def prepared(self) -> PreparedCorpus:
+        """The corpus read, split and tokenized once (:func:`analysis.prepared.prepare`), from the
+        cache when the corpus bytes and reading settings are unchanged. Every analysis reads this
+        snapshot, never the files."""
+        return prepare(self.corpus, cache=self.settings.cache_folder, jobs=self.settings.n_jobs,
+                       progress=self._wrap("prepare corpus"))
 
     @cached_property
     def reuse(self) -> reuse.Reuse:
         """Passages and sentences shared between documents (:func:`analysis.reuse.find_reuse`)."""
-        return reuse.find_reuse(self.corpus, n=self.settings.reuse_ngram,
+        return reuse.find_reuse(self.prepared, n=self.settings.reuse_ngram,
                                 min_documents=self.settings.reuse_min_documents,
                                 excluded_roles=excluded_roles(self.settings))
 
     @cached_property
     def preprocessor(self) -> Preprocessor:
-        """Preprocessing with phrases learned from this corpus; reused passages
-        masked when ``settings.mask_reuse`` is on."""
+        """The per-word rules of the settings: stopwords, lemmas, counted blocks."""
+        return Preprocessor(self.settings)
+
+    @cached_property
+    def term_layer(self) -> pipeline.PreparedTerms:
+        """The preprocessing pipeline's result (:func:`analysis.pipeline.prepared_terms`); reused
+        passages masked when ``settings.mask_reuse`` is on."""
         masks = self.reuse.reused_char_ranges if self.settings.mask_reuse else None
-        return fitted_preprocessor(self.settings, self.corpus, masks=masks)
+        return pipeline.prepared_terms(self.prepared, self.preprocessor, masks=masks, cache=self.settings.cache,
+                                       versions=pipeline.preprocessing_versions(self.preprocessor))
 
     @cached_property
     def terms(self) -> TermCounts:
-        """Term and n-gram counts (:func:`analysis.terms.count_terms`)."""
-        return terms.count_terms(self.corpus, self.preprocessor)
+        """Term and n-gram counts (:class:`analysis.terms.TermCounts`)."""
+        return TermCounts(self.prepared, self.term_layer)
 
     @cached_property
     def units(self) -> topics.TopicUnits:
         """The LDA units (:func:`analysis.topics.collect_units`); may warn about the unit."""
-        return topics.collect_units(self.corpus, self.preprocessor, self.settings)
+        return topics.collect_units(self.prepared, self.term_layer, self.settings)
 
     @cached_property
-    def prepared(self):
+    def topic_input(self):
         """Vocabulary and bags of words of :attr:`units`."""
         return topics.prepare(self.units, self.settings)
 
     @cached_property
     def topics(self) -> topics.TopicResult:
         """The reported topic model with stability over ``settings.seeds`` seeds."""
-        return topics.fit_stable_topics(self.prepared, self.settings, progress=self._wrap(f"topics K={self.settings.k}"))
+        return topics.fit_stable_topics(self.topic_input, self.settings, progress=self._wrap(f"topics K={self.settings.k}"))
 
     @cached_property
     def evidence(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Top passages and KWIC lines per topic (:func:`analysis.topics.topic_evidence`)."""
-        return topics.topic_evidence(self.topics.model, self.corpus)
+        return topics.topic_evidence(self.topics.model, self.prepared)
 
     @cached_property
     def k_selection(self) -> pd.DataFrame:
         """Metrics over ``settings.k_grid`` x seeds (:func:`analysis.topics.select_k`)."""
-        return topics.select_k(self.prepared, self.settings, parse_k_grid(self.settings.k_grid),
+        return topics.select_k(self.topic_input, self.settings, parse_k_grid(self.settings.k_grid),
                                progress=self._wrap(f"select K {self.settings.k_grid}"))
 
     @cached_property
@@ -121,7 +137,7 @@ class Results:
         """Collocates of the first three focus terms, stacked with ``node`` and ``node_count``."""
         frames = []
         for node in self.focus_terms[:3]:
-            table = concordance.collocates(self.corpus, node, self.preprocessor, window=self.settings.window)
+            table = concordance.collocates(self.prepared, node, self.preprocessor, window=self.settings.window)
             frames.append(table.assign(node=node, node_count=table.attrs["node_count"]))
         columns = ["node", "node_count", *concordance.COLLOCATE_COLUMNS]
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
@@ -129,7 +145,7 @@ class Results:
     @cached_property
     def dispersion(self) -> pd.DataFrame:
         """Positions of the focus terms in each document, with Gries's DP and Juilland's D per term."""
-        positions = concordance.term_positions(self.corpus, self.focus_terms, self.preprocessor)
+        positions = concordance.term_positions(self.prepared, self.focus_terms, self.preprocessor)
         measures = concordance.dispersion_measures(positions)
         return positions.merge(measures[["term", "dp", "dp_norm", "juilland_d"]], on="term", how="left")
 
@@ -141,18 +157,18 @@ class Results:
     @cached_property
     def claims(self) -> pd.DataFrame:
         """Risk, benefit and advice claims with polarity, hedges and boosters (:func:`analysis.claims.tag_claims`)."""
-        return claims.tag_claims(self.corpus, self.lexicons, excluded_roles=excluded_roles(self.settings))
+        return claims.tag_claims(self.prepared, self.lexicons, excluded_roles=excluded_roles(self.settings))
 
     @cached_property
     def hedging_density(self) -> pd.DataFrame:
         """Hedges and boosters per 1,000 words of each document (:func:`analysis.claims.hedging_density`)."""
-        words = claims.word_counts(self.corpus, excluded_roles=excluded_roles(self.settings))
+        words = claims.word_counts(self.prepared, excluded_roles=excluded_roles(self.settings))
         return claims.hedging_density(self.claims, words)
 
     def claim_tables(self) -> dict[str, pd.DataFrame]:
         """The claims exports by file name: claims, contradictions, dose and quantity mentions."""
         return {"claims.csv": self.claims, "contradictions.csv": claims.contradictions(self.claims),
-                "quantities.csv": claims.quantities(self.corpus, excluded_roles=excluded_roles(self.settings))}
+                "quantities.csv": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
 
     def reuse_tables(self) -> dict[str, pd.DataFrame]:
         """The reuse exports by file name: passages, their occurrences, near-duplicate sentences."""

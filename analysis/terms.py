@@ -1,8 +1,9 @@
 """Term analytics as tidy, long-format DataFrames.
 
-One streaming pass over the corpus (:func:`count_terms`) collects counts per
-block; every table is derived from those counts. Relative frequencies are per
-1,000 *word tokens*: all word tokens of the counted blocks, stopwords
+Every table is a reduction of one prepared corpus's term layer
+(:class:`analysis.pipeline.PreparedTerms`): the block x term count matrix,
+the counted tokens per block and the n-gram counts. Relative frequencies are
+per 1,000 *word tokens*: all word tokens of the counted blocks, stopwords
 included, as AntConc and Voyant report them, so that removing stopwords does
 not inflate the rate of the remaining terms.
 """
@@ -10,16 +11,16 @@ not inflate the rate of the remaining terms.
 from __future__ import annotations
 
 import math
-import sys
-from collections import Counter
-from dataclasses import dataclass
-from typing import Iterable
+from functools import cached_property
+from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
-from analysis.corpus import Corpus, Document
-from analysis.tokens import Preprocessor, Waterfall, fitted_preprocessor
+from analysis.pipeline import PreparedTerms, derive_terms
+from analysis.prepared import PreparedCorpus
+from analysis.tokens import Preprocessor
 
 BY_COLUMNS = {
     "corpus": [],
@@ -29,11 +30,22 @@ BY_COLUMNS = {
     "paragraph": ["doc_id", "block", "role"],
 }
 BLOCK_COLUMNS = ["doc_id", "block", "role", "section", "section_title", "included", "n_chars", "n_tokens", "n_terms"]
+NGRAM_COLUMNS = ["n", "ngram", "count", "doc_count"]
 
 
-@dataclass(frozen=True)
 class TermCounts:
-    """Everything one pass over the corpus collects.
+    """The term tables of one prepared corpus, made on first use.
+
+    Parameters
+    ----------
+    prepared : PreparedCorpus
+    layer : PreparedTerms
+        Its term layer (:func:`analysis.pipeline.prepared_terms`).
+    max_n : int, default 3
+        Longest n-gram listed (bigrams and trigrams by default). N-grams are
+        counted over the tokens before stopword removal, within sentences of
+        counted blocks, and must start and end with a content word
+        (``quality of life`` counts, ``of the`` does not).
 
     Attributes
     ----------
@@ -46,103 +58,98 @@ class TermCounts:
     counts : DataFrame
         ``doc_id, block, term, count`` for counted blocks.
     ngrams : DataFrame
-        ``n, ngram, count, doc_count`` over the corpus for n = 2..``max_n``
-        (see :func:`count_terms`).
+        ``n, ngram, count, doc_count`` over the corpus for n = 2..``max_n``.
     waterfall : DataFrame
-        Tokens and types after each preprocessing step (see :class:`~analysis.tokens.Waterfall`).
+        Tokens and types after each preprocessing step.
     phrases : DataFrame
         The learned multiword terms with their NPMI score.
     """
 
-    documents: pd.DataFrame
-    blocks: pd.DataFrame
-    counts: pd.DataFrame
-    ngrams: pd.DataFrame
-    waterfall: pd.DataFrame
-    phrases: pd.DataFrame
+    def __init__(self, prepared: PreparedCorpus, layer: PreparedTerms, *, max_n: int = 3) -> None:
+        self.prepared = prepared
+        self.layer = layer
+        self.max_n = max_n
+        self.waterfall = layer.waterfall
+        self.phrases = layer.phrases
+
+    @property
+    def documents(self) -> pd.DataFrame:
+        return self.prepared.documents
 
     @property
     def n_documents(self) -> int:
-        return len(self.documents)
+        return self.prepared.n_documents
+
+    @cached_property
+    def blocks(self) -> pd.DataFrame:
+        blocks = self.prepared.blocks
+        table = blocks[["doc_id", "block", "role", "section", "section_title"]].copy()
+        table["included"] = self.layer.counted
+        table["n_chars"] = blocks["n_chars"].to_numpy()
+        table["n_tokens"] = self.layer.n_tokens
+        table["n_terms"] = self.layer.n_terms
+        return table[BLOCK_COLUMNS]
+
+    @cached_property
+    def counts(self) -> pd.DataFrame:
+        matrix = self.layer.block_term
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        blocks = self.prepared.blocks
+        return pd.DataFrame({
+            "doc_id": blocks["doc_id"].to_numpy()[rows], "block": blocks["block"].to_numpy()[rows],
+            "term": np.asarray(self.layer.terms, dtype=object)[matrix.indices] if len(rows) else np.zeros(0, dtype=object),
+            "count": matrix.data.astype(np.int64),
+        }, columns=["doc_id", "block", "term", "count"])
+
+    def ngram_table(self, n: int | None = None, *, min_count: int = 1) -> pd.DataFrame:
+        """``n, ngram, count, doc_count``, sorted by n and n-gram; pruned by ``min_count`` before
+        the n-grams are spelled out."""
+        words = np.asarray(self.layer.words, dtype=object)
+        parts = []
+        for size, (rows, counts, docs) in sorted(self.layer.ngrams.items()):
+            if size > self.max_n or (n is not None and size != n):
+                continue
+            keep = counts >= min_count
+            text = words[rows[keep, 0]]
+            for k in range(1, size):
+                text = text + " " + words[rows[keep, k]]
+            parts.append(pd.DataFrame({"n": size, "ngram": text, "count": counts[keep], "doc_count": docs[keep]},
+                                      columns=NGRAM_COLUMNS))
+        if not parts:
+            return pd.DataFrame(columns=NGRAM_COLUMNS).astype({"n": int, "ngram": str, "count": int, "doc_count": int})
+        table = pd.concat(parts, ignore_index=True)
+        return table.sort_values(["n", "ngram"], ignore_index=True).astype({"ngram": str})
+
+    @cached_property
+    def ngrams(self) -> pd.DataFrame:
+        return self.ngram_table()
 
 
-def _ngrams(sentences: list[list[str]], n: int, is_edge_word) -> Iterable[str]:
-    """N-grams within sentences whose first and last words are content words."""
-    for sentence in sentences:
-        for i in range(len(sentence) - n + 1):
-            gram = sentence[i : i + n]
-            if not is_edge_word(gram[0]) and not is_edge_word(gram[-1]) and not any(w.isdigit() for w in gram):
-                yield " ".join(gram)
-
-
-def count_terms(corpus: Iterable[Document], preprocessor: Preprocessor, *, max_n: int = 3) -> TermCounts:
-    """Count terms and n-grams in one pass over ``corpus``.
+def count_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *,
+                masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, max_n: int = 3) -> TermCounts:
+    """Run the preprocessing pipeline on ``prepared`` and count its terms (nothing is cached).
 
     Parameters
     ----------
-    corpus : iterable of Document
+    prepared : PreparedCorpus
+        E.g. :func:`analysis.prepared.prepare_documents` of a few texts.
     preprocessor : Preprocessor
-        Fitted (phrases learned) when phrases are on.
+    masks : mapping of str to list of (int, int), optional
+        Character ranges per document id left out of the counts (see
+        :func:`analysis.pipeline.derive_terms`).
     max_n : int, default 3
-        Longest n-gram counted (bigrams and trigrams by default). N-grams are
-        counted over the tokens before stopword removal, within sentences of
-        counted blocks, and must start and end with a content word
-        (``quality of life`` counts, ``of the`` does not).
-
-    Returns
-    -------
-    TermCounts
     """
-    documents = []
-    # Columnar lists (not row dicts or tuples) and interned strings keep memory
-    # near one pointer per cell on large corpora.
-    blocks: dict[str, list] = {column: [] for column in BLOCK_COLUMNS}
-    counts: dict[str, list] = {"doc_id": [], "block": [], "term": [], "count": []}
-    ngram_count: Counter = Counter()
-    ngram_docs: Counter = Counter()
-    waterfall = Waterfall()
-    edge = preprocessor.is_function_word
-    for doc in corpus:
-        documents.append({"doc_id": doc.doc_id, **doc.metadata})
-        doc_ngrams: Counter = Counter()
-        for pb in preprocessor.process(doc, waterfall):
-            b = pb.block
-            for column, value in zip(BLOCK_COLUMNS, (
-                doc.doc_id, b.index, b.role, b.section, b.section_title, pb.included, len(b.text),
-                sum(len(s) for s in pb.sentences), len(pb.terms),
-            )):
-                blocks[column].append(value)
-            for term, count in sorted(Counter(pb.terms).items()):
-                counts["doc_id"].append(doc.doc_id)
-                counts["block"].append(b.index)
-                counts["term"].append(sys.intern(term))
-                counts["count"].append(count)
-            if pb.included:
-                for n in range(2, max_n + 1):
-                    doc_ngrams.update((n, g) for g in _ngrams(pb.sentences, n, edge))
-        ngram_count.update(doc_ngrams)
-        ngram_docs.update(doc_ngrams.keys())
-    ngram_keys = sorted(ngram_count)
-    return TermCounts(
-        documents=pd.DataFrame(documents).fillna(""),
-        blocks=pd.DataFrame(blocks, columns=BLOCK_COLUMNS),
-        counts=pd.DataFrame(counts, columns=["doc_id", "block", "term", "count"]),
-        ngrams=pd.DataFrame({
-            "n": [n for n, _ in ngram_keys], "ngram": [g for _, g in ngram_keys],
-            "count": [ngram_count[k] for k in ngram_keys], "doc_count": [ngram_docs[k] for k in ngram_keys],
-        }, columns=["n", "ngram", "count", "doc_count"]),
-        waterfall=waterfall.to_frame(preprocessor.steps),
-        phrases=preprocessor.phrase_table(),
-    )
+    return TermCounts(prepared, derive_terms(prepared, preprocessor, masks), max_n=max_n)
 
 
 def analyze(settings: Settings) -> TermCounts:
-    """Read the corpus of ``settings``, learn phrases and count terms.
+    """Prepare the corpus of ``settings`` (or load it from the cache) and count its terms.
 
     This is what the CLI and the notebooks call first.
     """
-    corpus = Corpus.from_settings(settings)
-    return count_terms(corpus, fitted_preprocessor(settings, corpus))
+    from analysis.results import Results
+
+    return Results(settings).terms
 
 
 def _token_totals(tc: TermCounts, keys: list[str]) -> pd.DataFrame | int:
@@ -234,8 +241,7 @@ def ngram_frequencies(tc: TermCounts, n: int | None = None, *, min_count: int = 
     DataFrame
         ``n, ngram, count, doc_count, per_1000_tokens, rank`` (rank within n).
     """
-    table = tc.ngrams if n is None else tc.ngrams[tc.ngrams["n"] == n]
-    table = table[table["count"] >= min_count].copy()
+    table = tc.ngram_table(n, min_count=min_count)
     table["per_1000_tokens"] = 1000 * table["count"] / _token_totals(tc, [])
     table = table.sort_values(["n", "count", "ngram"], ascending=[True, False, True])
     table["rank"] = table.groupby("n").cumcount() + 1

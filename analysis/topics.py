@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
-from analysis.corpus import Document
 from analysis.errors import AnalysisError
-from analysis.tokens import Preprocessor
+from analysis.pipeline import PreparedTerms
+from analysis.prepared import PreparedCorpus
 
 UNIT_LEVELS = ("document", "section", "paragraph")
 UNIT_COLUMNS = ["unit_id", "doc_id", "position", "role", "section", "first_block", "last_block", "start", "end", "n_terms"]
@@ -95,28 +95,29 @@ class TopicUnits:
         return describe_units(self.unit, len(self), self.n_documents)
 
 
-def _paragraphs(doc: Document, preprocessor: Preprocessor) -> Iterable[dict]:
-    """The counted blocks of ``doc``, headings joined to the block that follows."""
+def _paragraphs(blocks: pd.DataFrame, layer: PreparedTerms) -> Iterable[dict]:
+    """The counted blocks of one document (rows of ``blocks``), headings joined to the block that follows."""
     pending: list = []
-    for pb in preprocessor.process(doc):
-        if not pb.included:
+    for block in blocks.itertuples():
+        if not layer.counted[block.Index]:
             continue
-        if pb.block.role == "heading":
-            pending.append(pb)
+        block = block._replace(terms=layer.block_terms(block.Index))
+        if block.role == "heading":
+            pending.append(block)
             continue
-        blocks = [*pending, pb]
+        group = [*pending, block]
         pending = []
-        yield _unit_record(doc.doc_id, blocks, pb.block.role)
+        yield _unit_record(group, block.role)
     if pending:
-        yield _unit_record(doc.doc_id, pending, "heading")
+        yield _unit_record(pending, "heading")
 
 
-def _unit_record(doc_id: str, blocks: list, role: str) -> dict:
-    first, last = blocks[0].block, blocks[-1].block
+def _unit_record(blocks: list, role: str) -> dict:
+    first, last = blocks[0], blocks[-1]
     return {
-        "doc_id": doc_id, "role": role, "section": last.section, "first_block": first.index,
-        "last_block": last.index, "start": first.start, "end": last.end,
-        "terms": [t for pb in blocks for t in pb.terms],
+        "doc_id": first.doc_id, "role": role, "section": last.section, "first_block": first.block,
+        "last_block": last.block, "start": first.start, "end": last.end,
+        "terms": [t for b in blocks for t in b.terms],
     }
 
 
@@ -135,16 +136,14 @@ def _merge(records: list[dict], key: Callable[[dict], object]) -> list[dict]:
     return list(merged.values())
 
 
-def collect_units(
-    corpus: Iterable[Document], preprocessor: Preprocessor, settings: Settings
-) -> TopicUnits:
-    """Preprocess ``corpus`` into LDA units at the level ``settings.unit`` asks for.
+def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Settings) -> TopicUnits:
+    """Group the counted terms of ``prepared`` into LDA units at the level ``settings.unit`` asks for.
 
     Parameters
     ----------
-    corpus : iterable of Document
-    preprocessor : Preprocessor
-        Fitted, as for the term counts.
+    prepared : PreparedCorpus
+    layer : PreparedTerms
+        Its term layer, as for the term counts.
     settings : Settings
         Uses ``unit``, ``k`` and ``min_units_per_topic``.
 
@@ -159,7 +158,10 @@ def collect_units(
         fewer than ``min_units_per_topic * k`` documents, or when even the
         chosen level gives fewer units than that.
     """
-    by_doc: list[list[dict]] = [list(_paragraphs(doc, preprocessor)) for doc in corpus]
+    blocks = prepared.blocks.assign(terms=None)
+    offsets = prepared.document_offsets
+    by_doc: list[list[dict]] = [list(_paragraphs(blocks.iloc[offsets[d]:offsets[d + 1]], layer))
+                                for d in range(prepared.n_documents)]
     n_documents = len(by_doc)
     needed = settings.min_units_per_topic * settings.k
     note = ""
@@ -810,7 +812,7 @@ def _term_pattern(term: str) -> re.Pattern:
 
 
 def topic_evidence(
-    model: TopicModel, corpus: Iterable[Document], *, n_passages: int = 3, n_terms: int = 5,
+    model: TopicModel, prepared: PreparedCorpus, *, n_passages: int = 3, n_terms: int = 5,
     excerpt_chars: int = 240, window: int = 40, min_terms: int = 5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The passages that carry each topic, and its top terms in context.
@@ -818,8 +820,8 @@ def topic_evidence(
     Parameters
     ----------
     model : TopicModel
-    corpus : iterable of Document
-        The corpus the model was fitted on (read once, for the passages' text).
+    prepared : PreparedCorpus
+        The corpus the model was fitted on (only the passages' documents are read).
     n_passages : int, default 3
         Passages (units) per topic, by descending P(topic | unit), among
         units with at least ``min_terms`` vocabulary terms.
@@ -848,7 +850,9 @@ def topic_evidence(
         picks[t + 1] = [u for u in order[:n_passages] if weights[u] >= 0]
     wanted = {int(u) for us in picks.values() for u in us}
     needed_docs = set(model.units.iloc[sorted(wanted)]["doc_id"])
-    texts = {doc.doc_id: doc.text for doc in corpus if doc.doc_id in needed_docs}
+    numbers = {doc_id: i for i, doc_id in enumerate(prepared.doc_ids) if doc_id in needed_docs}
+    found = prepared.texts(numbers.values())
+    texts = {doc_id: found[number] for doc_id, number in numbers.items()}
     top_terms = topic_terms(model, n_terms, lam, by="relevance")
     passage_rows, kwic_rows = [], []
     for topic, units in picks.items():

@@ -84,6 +84,18 @@ def seed_results(seed_corpus: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Settings whose cache folder is the default one put it in a temporary folder, not beside the
+    repository's figures/ (a test that checks the default location sets ``cache_dir`` itself)."""
+    import analysis.config
+
+    original = analysis.config.CACHE_FOLDER
+    analysis.config.CACHE_FOLDER = str(tmp_path_factory.mktemp("cache") / "shared")
+    yield
+    analysis.config.CACHE_FOLDER = original
+
+
+@pytest.fixture(scope="session", autouse=True)
 def seed_corpus_untouched(seed_corpus: Path):
     """The whole session must leave the read-only seed corpus exactly as it was."""
     before = tree_snapshot(seed_corpus)

@@ -10,17 +10,18 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.concordance import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, dispersion, format_kwic, kwic, token_spans
+from analysis.concordance import COLLOCATE_COLUMNS, KWIC_COLUMNS, collocates, dispersion, format_kwic, kwic
 from analysis.config import Settings
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
-from analysis.tokens import Preprocessor
+from analysis.prepared import prepare, prepare_documents
+from analysis.tokens import Preprocessor, token_spans
 
 
 @pytest.fixture(scope="module")
 def seed(seed_corpus):
     settings = Settings(corpus=seed_corpus)
-    return Corpus.from_settings(settings), Preprocessor(settings)
+    return prepare(Corpus.from_settings(settings), cache=None), Preprocessor(settings)
 
 
 def _outline_free_lines(path):
@@ -44,7 +45,7 @@ def test_kratom_matches_an_independent_regex_count(seed, seed_corpus, seed_ids):
 
 def test_phrase_query_matches_across_case_and_spacing():
     doc = Document("d", "Chronic  pain is hard.\n\nLiving with chronic\npain daily. Chronic illness.", "d")
-    table = kwic([doc], "chronic pain", Preprocessor(Settings()))
+    table = kwic(prepare_documents([doc]), "chronic pain", Preprocessor(Settings()))
     assert table["match"].tolist() == ["Chronic pain", "chronic pain"]
     assert table["right"].tolist()[0].startswith("is hard")
 
@@ -52,37 +53,37 @@ def test_phrase_query_matches_across_case_and_spacing():
 def test_lemmas_match_other_forms_unless_turned_off():
     doc = Document("d", "Kratom reduces pain. It reduced swelling and keeps reducing it.", "d")
     pre = Preprocessor(Settings())
-    assert kwic([doc], "reduce", pre)["match"].tolist() == ["reduces", "reduced", "reducing"]
-    assert kwic([doc], "reduce", pre, lemmas=False).empty
-    assert kwic([doc], "reduced", pre, lemmas=False)["match"].tolist() == ["reduced"]
+    assert kwic(prepare_documents([doc]), "reduce", pre)["match"].tolist() == ["reduces", "reduced", "reducing"]
+    assert kwic(prepare_documents([doc]), "reduce", pre, lemmas=False).empty
+    assert kwic(prepare_documents([doc]), "reduced", pre, lemmas=False)["match"].tolist() == ["reduced"]
 
 
 def test_window_counts_words_and_stays_in_the_block():
     doc = Document("d", "one two three four KEY five six seven eight\n\nnine ten KEY", "d")
-    table = kwic([doc], "key", Preprocessor(Settings()), window=2)
+    table = kwic(prepare_documents([doc]), "key", Preprocessor(Settings()), window=2)
     assert table[["left", "match", "right"]].values.tolist() == [
         ["three four", "KEY", "five six"], ["nine ten", "KEY", ""],
     ]
     assert table["position"].tolist() == [4, 11]
-    assert kwic([doc], "key", Preprocessor(Settings()), window=0)["left"].tolist() == ["", ""]
+    assert kwic(prepare_documents([doc]), "key", Preprocessor(Settings()), window=0)["left"].tolist() == ["", ""]
 
 
 def test_sort_left_right_and_doc():
     doc = Document("d", "zeta KEY alpha. beta KEY gamma. alpha KEY zeta.", "d")
     pre = Preprocessor(Settings())
-    assert kwic([doc], "key", pre, sort="left", window=1)["left"].str.rstrip(".").tolist() == ["alpha", "beta", "zeta"]
-    assert kwic([doc], "key", pre, sort="right", window=1)["right"].str.rstrip(".").tolist() == ["alpha", "gamma", "zeta"]
-    assert kwic([doc], "key", pre, sort="doc")["position"].tolist() == [1, 4, 7]
+    assert kwic(prepare_documents([doc]), "key", pre, sort="left", window=1)["left"].str.rstrip(".").tolist() == ["alpha", "beta", "zeta"]
+    assert kwic(prepare_documents([doc]), "key", pre, sort="right", window=1)["right"].str.rstrip(".").tolist() == ["alpha", "gamma", "zeta"]
+    assert kwic(prepare_documents([doc]), "key", pre, sort="doc")["position"].tolist() == [1, 4, 7]
 
 
 def test_bad_arguments_are_clear_errors():
     pre = Preprocessor(Settings())
     with pytest.raises(AnalysisError, match="--sort must be one of"):
-        kwic([], "x", pre, sort="middle")
+        kwic(prepare_documents([]), "x", pre, sort="middle")
     with pytest.raises(AnalysisError, match="--window must be 0 or more"):
-        kwic([], "x", pre, window=-1)
+        kwic(prepare_documents([]), "x", pre, window=-1)
     with pytest.raises(AnalysisError, match="no words to match"):
-        kwic([], "?!", pre)
+        kwic(prepare_documents([]), "?!", pre)
 
 
 def test_token_spans_point_into_the_original_text():
@@ -93,7 +94,7 @@ def test_token_spans_point_into_the_original_text():
 
 def test_format_kwic_aligns_the_match():
     doc = Document("doc-1", "short KEY end. a much longer left context KEY here.", "d")
-    lines = format_kwic(kwic([doc], "key", Preprocessor(Settings()))).splitlines()
+    lines = format_kwic(kwic(prepare_documents([doc]), "key", Preprocessor(Settings()))).splitlines()
     assert len(lines) == 2 and len({line.index("[KEY]") for line in lines}) == 1
 
 
@@ -127,7 +128,7 @@ def test_collocates_counts_and_measures_by_hand():
     # node "pain" twice; window 2: {a, b, c, d} and {c, e, f, g}; 20 tokens in all
     text = "x y a b pain c d x y z q r c e pain f g w v u"
     doc = Document("d", text, "d")
-    table = collocates([doc], "pain", Preprocessor(Settings(stopwords="none")), window=2, min_count=1, lemmas=False,
+    table = collocates(prepare_documents([doc]), "pain", Preprocessor(Settings(stopwords="none")), window=2, min_count=1, lemmas=False,
                        function_words=True)
     assert table.attrs == {"node_count": 2, "tokens": 20}
     row = table.set_index("collocate").loc["c"]
@@ -144,7 +145,7 @@ def test_collocates_counts_and_measures_by_hand():
 def test_collocate_context_counts_each_position_once():
     # windows of the two nodes overlap on "m"; the first window is cut by the start of the block
     doc = Document("d", "a pain m pain b\n\nc d e f g h i j k l n o q r s t u v", "d")
-    table = collocates([doc], "pain", Preprocessor(Settings(stopwords="none", phrases=False)), window=2,
+    table = collocates(prepare_documents([doc]), "pain", Preprocessor(Settings(stopwords="none", phrases=False)), window=2,
                        min_count=1, lemmas=False, function_words=True).set_index("collocate")
     # context: a, m, b (m once although it is in both windows); 5 words in the first block
     assert table.loc["m", "count"] == 1 and table.loc["m", "collocate_count"] == 1
@@ -155,7 +156,7 @@ def test_collocate_context_counts_each_position_once():
 
 def test_collocates_leaves_out_words_avoided_near_the_node():
     text = ". ".join(["pain x"] * 3 + ["y y y y y y y y y y"] * 3 + ["pain y"])
-    table = collocates([Document("d", text, "d")], "pain", Preprocessor(Settings(stopwords="none", phrases=False)),
+    table = collocates(prepare_documents([Document("d", text, "d")]), "pain", Preprocessor(Settings(stopwords="none", phrases=False)),
                        window=1, min_count=1, lemmas=False, function_words=True)
     assert table["collocate"].tolist() == ["x"]  # y is near the node once, far less than expected
 
@@ -172,7 +173,7 @@ def test_collocates_on_the_seed_corpus(seed):
 
 def test_collocates_bad_window():
     with pytest.raises(AnalysisError, match="--window must be 1 or more"):
-        collocates([], "x", Preprocessor(Settings()), window=0)
+        collocates(prepare_documents([]), "x", Preprocessor(Settings()), window=0)
 
 
 # -- dispersion --------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_collocates_bad_window():
 def test_dispersion_by_hand():
     docs = [Document("a", "key one two three", "a"), Document("b", "key key four five six seven eight nine", "b"),
             Document("c", "ten eleven twelve thirteen", "c")]
-    table = dispersion(docs, ["key", "absent"], Preprocessor(Settings(stopwords="none"))).set_index("term")
+    table = dispersion(prepare_documents(docs), ["key", "absent"], Preprocessor(Settings(stopwords="none"))).set_index("term")
     sizes = np.array([4, 8, 4]) / 16
     v = np.array([1, 2, 0]) / 3
     assert table.loc["key", "dp"] == pytest.approx(0.5 * np.abs(v - sizes).sum())

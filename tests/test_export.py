@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from analysis import export
-from analysis.config import Settings
+from analysis.config import RUN_SETTINGS, Settings
 from analysis.export import (
     MANIFEST,
     MODEL_STEM,
@@ -148,8 +148,9 @@ def test_manifest(run, seed_corpus, seed_ids):
     assert (root / recorded["corpus"]).resolve() == seed_corpus.resolve()
     assert manifest["corpus"]["path"] == recorded["corpus"]
     assert not Path(recorded["corpus"]).is_absolute()
-    assert set(recorded) == set(settings.to_dict())
-    unchanged = {k: v for k, v in settings.to_dict().items() if k not in ("corpus", "out", "metadata")}
+    # everything that shapes the results; not how the run was carried out (jobs, cache)
+    assert set(recorded) == set(settings.to_dict()) - set(RUN_SETTINGS)
+    unchanged = {k: v for k, v in settings.to_dict().items() if k not in ("corpus", "out", "metadata", *RUN_SETTINGS)}
     assert {k: recorded[k] for k in unchanged} == unchanged  # topic settings included (k, seeds, unit ...)
     # package versions
     assert manifest["packages"] == package_versions()

@@ -11,6 +11,7 @@ import wordfreq
 from matplotlib.axes import Axes
 
 from analysis import concordance, reading_plots
+from analysis.prepared import prepare, prepare_documents
 from analysis.config import Settings
 from analysis.corpus import Document
 from analysis.figures import READING_FIGURES, make_figure
@@ -67,7 +68,7 @@ def test_reference_keyness_leaves_out_function_words(seed_tc):
 def test_reference_keyness_unlisted_word_uses_half_the_smallest_frequency():
     settings = Settings(phrases=False)
     docs = [Document("d", "zzqxv zzqxv zzqxv pain pain pain relief.", "d")]
-    tc = count_terms(docs, Preprocessor(settings))
+    tc = count_terms(prepare_documents(docs), Preprocessor(settings))
     table = reference_keyness(tc).set_index("term")
     floor = min(wordfreq.get_frequency_dict("en", wordlist="large").values()) / 2
     assert table.loc["zzqxv", "reference"] == "unlisted"
@@ -84,7 +85,7 @@ def test_reference_keyness_unknown_language(seed_tc):
 def test_term_positions_and_dispersion_agree():
     docs = [Document("a", "pain relief and pain.\n\nMore pain.", "a"), Document("b", "no such word here", "b")]
     pre = Preprocessor(Settings(phrases=False))
-    positions = concordance.term_positions(docs, ["pain", "relief", "absent"], pre)
+    positions = concordance.term_positions(prepare_documents(docs), ["pain", "relief", "absent"], pre)
     pain = positions[positions["term"] == "pain"]
     assert pain.loc[pain["doc_id"] == "a", "position"].tolist() == [0, 3, 5]
     assert pain.loc[pain["doc_id"] == "a", "doc_tokens"].iloc[0] == 6

@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 
 from analysis import plots
 from analysis.concordance import kwic
+from analysis.prepared import prepare, prepare_documents
 from analysis.config import Settings
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
@@ -287,7 +288,7 @@ def test_seed_tropical_evergreen_tree_is_shared_by_001_and_004(seed_reuse):
 
 def test_seed_positions_agree_with_kwic(seed_reuse, seed_corpus):
     # word positions count every block (the outline too), like kwic's
-    lines = kwic(Corpus(seed_corpus), "tropical evergreen tree", Preprocessor(Settings()), lemmas=False)
+    lines = kwic(prepare(Corpus(seed_corpus), cache=None), "tropical evergreen tree", Preprocessor(Settings()), lemmas=False)
     occurrences = seed_reuse.span_occurrences.merge(seed_reuse.shared_spans[["span_id", "text"]], on="span_id")
     tropical = occurrences[occurrences["text"].str.contains("tropical evergreen")]
     assert sorted(tropical["word_start"] + 2) == sorted(lines["position"])
@@ -368,15 +369,15 @@ def test_masked_words_leave_the_counts_and_are_reported_in_the_waterfall():
     docs = [doc("a", f"Intro words here. {shared.capitalize()}, with garnered notes.\n\n- bullet one\n- bullet two"),
             doc("b", f"Other opening text. {shared.capitalize()}. Closing remarks follow.")]
     found = find_reuse(docs, n=5)
-    pre = Preprocessor(Settings(phrases=False), masks=found.reused_char_ranges)
-    counts = count_terms(docs, pre)
+    counts = count_terms(prepare_documents(docs), Preprocessor(Settings(phrases=False, mask_reuse=True)),
+                         masks=found.reused_char_ranges)
     terms = set(counts.counts["term"])
     assert not {"tropical", "evergreen", "southeast"} & terms and {"intro", "garnered", "closing"} <= terms
     waterfall = counts.waterfall.set_index("step")
     assert waterfall.loc["reused text masked", "tokens_removed"] == 2 * len(shared.split())
     assert "kratom (2)" in waterfall.loc["reused text masked", "top_affected"]
     # the gap ends the sentence: no n-gram joins the words on either side of it
-    plain = count_terms(docs, Preprocessor(Settings(phrases=False)))
+    plain = count_terms(prepare_documents(docs), Preprocessor(Settings(phrases=False)))
     assert "reused text masked" not in set(plain.waterfall["step"])
     assert not any("garnered" in g and "here" in g for g in counts.ngrams["ngram"])
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis import terms
+from analysis.prepared import prepare, prepare_documents
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.tokens import Preprocessor, maintained_stopwords
@@ -213,7 +214,7 @@ def test_ngram_frequencies(seed_corpus, seed_tc):
 
 def test_count_terms_max_n(seed_corpus):
     settings = Settings(corpus=seed_corpus, phrases=False)
-    tc = terms.count_terms(Corpus(seed_corpus), Preprocessor(settings), max_n=2)
+    tc = terms.count_terms(prepare(Corpus(seed_corpus), cache=None), Preprocessor(settings), max_n=2)
     assert set(tc.ngrams["n"]) == {2}
 
 

@@ -1,15 +1,17 @@
-"""Normalisation, tokenisation and the preprocessing pipeline (analysis.tokens)."""
+"""Normalisation, tokenisation and the preprocessing pipeline (analysis.tokens, analysis.pipeline)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from analysis.config import Settings
 from analysis.corpus import Document
+from analysis.pipeline import derive_terms, join_phrases
+from analysis.prepared import prepare_documents
 from analysis.tokens import (
     STEPS,
     Preprocessor,
-    Waterfall,
     is_clitic,
     maintained_stopwords,
     normalize,
@@ -114,42 +116,48 @@ def test_maintained_stopwords():
 
 # -- Preprocessor -------------------------------------------------------------
 
+def _terms(pre: Preprocessor, text: str) -> list[str]:
+    """The counted terms of one text, in order, through the whole pipeline."""
+    layer = derive_terms(prepare_documents([Document("t", text, "t")]), pre)
+    return [layer.terms[i] for i in layer.sequence]
+
+
 def test_clitics_are_removed_by_the_stopword_step():
     pre = Preprocessor(Settings(phrases=False))
-    assert pre.terms("We'll see whether kratom works; don't guess, you're told.") == [
+    assert _terms(pre, "We'll see whether kratom works; don't guess, you're told.") == [
         "kratom", "works", "guess", "told",
     ]
-    assert pre.terms("We\u2019ll check it. They\u2019re sure, I\u2019m not, it\u2019s fine.") == ["check", "sure", "fine"]
+    assert _terms(pre, "We\u2019ll check it. They\u2019re sure, I\u2019m not, it\u2019s fine.") == ["check", "sure", "fine"]
 
 
 def test_preprocessor_drops_numbers_short_tokens_and_keeps_alphanumerics():
     pre = Preprocessor(Settings(phrases=False))
     # 12 and 2 are numbers; "x" is shorter than min_token_length=2; kr8tom stays
-    assert pre.terms("Take 12 doses of kr8tom in 2 weeks, x marks it.") == ["doses", "kr8tom", "weeks", "marks"]
+    assert _terms(pre, "Take 12 doses of kr8tom in 2 weeks, x marks it.") == ["doses", "kr8tom", "weeks", "marks"]
 
 
 def test_keep_numbers_and_extra_stopwords_and_keep_words():
     pre = Preprocessor(Settings(phrases=False, drop_numbers=False, extra_stopwords=("Kratom",), keep_words=("not",)))
     # extra stopwords are normalised (case); keep_words are taken out of the stopword list
-    assert pre.terms("Kratom is not 12 leaves") == ["not", "12", "leaves"]
+    assert _terms(pre, "Kratom is not 12 leaves") == ["not", "12", "leaves"]
     assert "corpus stopwords removed" in pre.steps
 
 
 def test_min_token_length():
     pre = Preprocessor(Settings(phrases=False, min_token_length=5))
-    assert pre.terms("pain relief kratom leaf") == ["relief", "kratom"]
+    assert _terms(pre, "pain relief kratom leaf") == ["relief", "kratom"]
 
 
 def test_stopwords_none_keeps_function_words():
     pre = Preprocessor(Settings(phrases=False, stopwords="none"))
-    assert pre.terms("the kratom and the pain") == ["the", "kratom", "and", "the", "pain"]
+    assert _terms(pre, "the kratom and the pain") == ["the", "kratom", "and", "the", "pain"]
 
 
 def test_lemmatize_setting():
     plain = Preprocessor(Settings(phrases=False))
     lemmas = Preprocessor(Settings(phrases=False, lemmatize=True))
-    assert plain.terms("receptors studies") == ["receptors", "studies"]
-    assert lemmas.terms("receptors studies") == ["receptor", "study"]
+    assert _terms(plain, "receptors studies") == ["receptors", "studies"]
+    assert _terms(lemmas, "receptors studies") == ["receptor", "study"]
     assert "lemmatised" in lemmas.steps and "lemmatised" not in plain.steps
 
 
@@ -158,21 +166,21 @@ def test_steps_follow_settings():
         "tokenized", "outline excluded", "phrases joined", "numbers dropped", "stopwords removed",
         "short tokens dropped",
     )
-    everything = Preprocessor(Settings(lemmatize=True, extra_stopwords=("kratom",)), masks={}).steps
+    everything = Preprocessor(Settings(lemmatize=True, extra_stopwords=("kratom",), mask_reuse=True)).steps
     assert everything == STEPS
 
 
 def test_outline_blocks_are_excluded_unless_include_outline():
     text = "Summary here.\nIntro here.\n- Alpha heading\n- Beta heading\nAlpha heading\nAlpha body.\nBeta heading\nBeta body.\nEnd."
-    doc = Document("d", text, "d")
-    excluded = list(Preprocessor(Settings(phrases=False)).process(doc))
-    included = list(Preprocessor(Settings(phrases=False, include_outline=True)).process(doc))
-    outline = [pb for pb in excluded if pb.block.role == "outline"]
+    prepared = prepare_documents([Document("d", text, "d")])
+    outline = np.flatnonzero(prepared.blocks["role"].to_numpy() == "outline")
+    excluded = derive_terms(prepared, Preprocessor(Settings(phrases=False)))
+    included = derive_terms(prepared, Preprocessor(Settings(phrases=False, include_outline=True)))
     assert len(outline) == 2
-    assert all(not pb.included and pb.terms == [] for pb in outline)
-    assert outline[0].sentences == [["alpha", "heading"]]  # tokens are kept for n_tokens
-    assert [pb.terms for pb in included if pb.block.role == "outline"] == [["alpha", "heading"], ["beta", "heading"]]
-    assert all(pb.included for pb in included)
+    assert not excluded.counted[outline].any() and all(excluded.block_terms(b) == [] for b in outline)
+    assert excluded.n_tokens[outline].tolist() == [2, 2]  # tokens are kept for n_tokens
+    assert [included.block_terms(b) for b in outline] == [["alpha", "heading"], ["beta", "heading"]]
+    assert included.counted.all()
 
 
 @pytest.mark.parametrize(
@@ -186,6 +194,17 @@ def test_is_function_word(token, expected):
 
 # -- phrases ------------------------------------------------------------------
 
+def _join(words: list[str], scores: dict[tuple[str, str], float]) -> list[str]:
+    """join_phrases on one sentence of words given as strings."""
+    vocabulary = sorted(set(words))
+    ids = np.asarray([vocabulary.index(w) for w in words])
+    phrases = {(vocabulary.index(a), vocabulary.index(b)): s for (a, b), s in scores.items()}
+    phrase_ids = {pair: len(vocabulary) + i for i, pair in enumerate(phrases)}
+    names = vocabulary + [f"{vocabulary[a]} {vocabulary[b]}" for a, b in phrases]
+    joined, _ = join_phrases(ids, np.ones(len(ids) - 1, dtype=bool), phrases, phrase_ids)
+    return [names[i] for i in joined]
+
+
 @pytest.mark.parametrize(
     ("scores", "expected"),
     [
@@ -196,26 +215,39 @@ def test_is_function_word(token, expected):
     ],
 )
 def test_join_phrases_overlap_higher_score_wins(scores, expected):
-    pre = Preprocessor(Settings())
-    pre.phrases_ = dict(scores)
-    assert pre.join_phrases(["plant", "mitragyna", "speciosa"]) == expected
+    assert _join(["plant", "mitragyna", "speciosa"], scores) == expected
 
 
 def test_join_phrases_non_overlapping_pairs_and_repeats():
-    pre = Preprocessor(Settings())
-    pre.phrases_ = {("chronic", "pain"): 0.7, ("opioid", "receptors"): 0.8}
     sentence = "chronic pain and opioid receptors chronic pain".split()
-    assert pre.join_phrases(sentence) == ["chronic pain", "and", "opioid receptors", "chronic pain"]
+    assert _join(sentence, {("chronic", "pain"): 0.7, ("opioid", "receptors"): 0.8}) == [
+        "chronic pain", "and", "opioid receptors", "chronic pain"]
     # a chain of three overlapping pairs: the best pair wins, the rest stay single
-    pre.phrases_ = {("a", "b"): 0.6, ("b", "c"): 0.9, ("c", "d"): 0.7}
-    assert pre.join_phrases(["a", "b", "c", "d"]) == ["a", "b c", "d"]
+    assert _join(["a", "b", "c", "d"], {("a", "b"): 0.6, ("b", "c"): 0.9, ("c", "d"): 0.7}) == ["a", "b c", "d"]
 
 
-def test_phrase_terms_pass_through_the_filters():
+def test_phrases_never_join_across_a_sentence_break():
+    pre = Preprocessor(Settings(phrase_min_count=2, phrase_threshold=0.1))
+    # "pain chronic" is adjacent twice, but only across sentence ends: never a phrase
+    assert _terms(pre, "Chronic pain. Chronic pain. Chronic pain.") == ["chronic pain"] * 3
+    assert _terms(pre, "Chronic pain\n\nchronic pain\n\nchronic pain") == ["chronic pain"] * 3
+
+
+def test_phrases_match_gensim_on_the_seed_corpus(seed_corpus, seed_tc):
+    """The array-based phrase learner gives gensim Phrases' pairs and scores, bit for bit."""
+    from gensim.models.phrases import Phrases
+
+    from analysis.corpus import Corpus
+    from analysis.tokens import tokenize_sentences
+
+    sentences = [s for doc in Corpus(seed_corpus) for b in doc.blocks if b.role != "outline"
+                 for s in tokenize_sentences(b.text)]
+    model = Phrases(sentences, min_count=5, threshold=0.6, scoring="npmi", delimiter=" ", connector_words=frozenset())
     pre = Preprocessor(Settings())
-    pre.phrases_ = {("chronic", "pain"): 0.8}
-    assert pre.terms("The chronic pain of the patient.") == ["chronic pain", "patient"]
-    assert list(pre.phrase_table()["phrase"]) == ["chronic pain"]
+    expected = {p: s for p, s in model.export_phrases().items()
+                if not any(pre.is_function_word(w) for w in p.split(" "))}
+    assert dict(zip(seed_tc.phrases["phrase"], seed_tc.phrases["score"])) == expected
+    assert len(expected) == 21
 
 
 def test_seed_phrases_are_learned_and_counted(seed_tc):
@@ -238,30 +270,20 @@ def test_no_learned_phrase_starts_or_ends_with_a_stopword(seed_tc):
         assert not any(w.isdigit() or is_clitic(w) for w in words), phrase
 
 
-def test_phrases_are_learned_from_counted_blocks_only(seed_corpus):
-    from analysis.tokens import fitted_preprocessor
-
-    pre = fitted_preprocessor(Settings(corpus=seed_corpus))
-    assert pre.phrases_ and all(isinstance(s, float) for s in pre.phrases_.values())
-    off = fitted_preprocessor(Settings(corpus=seed_corpus, phrases=False))
-    assert off.phrases_ == {}
-
-
-# -- waterfall ----------------------------------------------------------------
-
 def test_waterfall_records_tokens_types_and_affected():
-    wf = Waterfall()
-    wf.record("tokenized", ["a", "b", "a"])
-    wf.record("stopwords removed", ["b"], ["a", "a"])
-    frame = wf.to_frame(["tokenized", "stopwords removed"])
+    layer = derive_terms(prepare_documents([Document("d", "kratom leaf kratom the the x", "d")]),
+                         Preprocessor(Settings(phrases=False)))
+    frame = layer.waterfall
     assert list(frame.columns) == ["step", "order", "tokens", "types", "tokens_removed", "top_affected"]
-    assert frame["tokens"].tolist() == [3, 1]
-    assert frame["types"].tolist() == [2, 1]
-    assert frame["tokens_removed"].tolist() == [0, 2]
-    assert frame["top_affected"].tolist() == ["", "a (2)"]
+    assert frame["step"].tolist() == ["tokenized", "outline excluded", "numbers dropped", "stopwords removed",
+                                      "short tokens dropped"]
+    assert frame["tokens"].tolist() == [6, 6, 6, 4, 3]
+    assert frame["types"].tolist() == [4, 4, 4, 3, 2]
+    assert frame["tokens_removed"].tolist() == [0, 0, 0, 2, 1]
+    assert frame["top_affected"].tolist() == ["", "", "", "the (2)", "x (1)"]
 
 
 def test_keep_words_are_normalised_like_the_text():
     # "system" is in gensim's stopword list; a capitalised keep word still keeps it
     preprocessor = Preprocessor(Settings(phrases=False, keep_words=("System",)))
-    assert preprocessor.terms("The nervous System responds.") == ["nervous", "system", "responds"]
+    assert _terms(preprocessor, "The nervous System responds.") == ["nervous", "system", "responds"]

@@ -34,7 +34,7 @@ from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.ldavis import ldavis_data, ldavis_html, script_safe_json
 from analysis.results import Results
-from analysis.tokens import fitted_preprocessor, maintained_stopwords
+from analysis.tokens import maintained_stopwords
 from analysis.topics import UNIT_COLUMNS, TopicModel, TopicWarning
 
 # Three disjoint pools of real words, none a stopword (checked below).
@@ -108,7 +108,7 @@ def _main_pool(terms: list[str]) -> tuple[str, int]:
 
 def test_planted_vocabulary_survives_preprocessing(planted_results):
     assert not set(POOL_OF) & maintained_stopwords("gensim")
-    assert sorted(planted_results.prepared.vocabulary) == sorted(POOL_OF)
+    assert sorted(planted_results.topic_input.vocabulary) == sorted(POOL_OF)
 
 
 def test_planted_topics_are_recovered(planted, planted_results):
@@ -170,7 +170,7 @@ def test_same_settings_give_identical_fits(planted):
 
 
 def test_seed_changes_the_fit(seed_k4):
-    prepared, settings = seed_k4.prepared, seed_k4.settings
+    prepared, settings = seed_k4.topic_input, seed_k4.settings
     zero = topics.fit_topics(prepared, settings, seed=0)
     again = topics.fit_topics(prepared, settings, seed=0)
     other = topics.fit_topics(prepared, settings, seed=1)
@@ -294,7 +294,7 @@ def test_topic_ids_table(seed_k4):
 
 
 def test_fit_stable_topics_with_explicit_seeds_and_one_seed(seed_k4):
-    prepared, settings = seed_k4.prepared, seed_k4.settings
+    prepared, settings = seed_k4.topic_input, seed_k4.settings
     seen = []
     result = topics.fit_stable_topics(prepared, settings, seeds=[5, 9, 11], progress=lambda it: seen.append(1) or it)
     assert [run.seed for run in result.runs] == [5, 9, 11] and seen == [1]
@@ -589,15 +589,14 @@ def test_model_load_validates_the_contents(seed_k4, tmp_path, case):
 
 @pytest.fixture(scope="module")
 def seed_pipeline(seed_corpus):
-    settings = Settings(corpus=seed_corpus)
-    corpus = Corpus.from_settings(settings)
-    return settings, corpus, fitted_preprocessor(settings, corpus)
+    results = Results(Settings(corpus=seed_corpus, cache=False))
+    return results.settings, results.prepared, results.term_layer
 
 
-def _collect(corpus, preprocessor, settings):
+def _collect(prepared, layer, settings):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        units = topics.collect_units(corpus, preprocessor, settings)
+        units = topics.collect_units(prepared, layer, settings)
     return units, [w for w in caught if issubclass(w.category, TopicWarning)]
 
 
@@ -640,8 +639,8 @@ def test_units_at_every_level_hold_the_same_terms(seed_pipeline):
     assert per_doc["document"] == per_doc["section"] == per_doc["paragraph"]
     # and they are the counted terms of the term analytics
     counted = {}
-    for doc in corpus:
-        counted[doc.doc_id] = [t for pb in preprocessor.process(doc) if pb.included for t in pb.terms]
+    for block in corpus.blocks.itertuples():
+        counted.setdefault(block.doc_id, []).extend(preprocessor.block_terms(block.Index))
     assert per_doc["document"] == counted
 
 
@@ -663,12 +662,12 @@ def test_auto_unit_falls_back_to_paragraphs_on_the_seed_corpus(seed_pipeline, se
 def test_auto_unit_with_enough_documents(planted):
     root, _ = planted
     settings = _planted_settings(root, unit="auto", min_units_per_topic=5)
-    corpus = Corpus.from_settings(settings)
-    units, caught = _collect(corpus, fitted_preprocessor(settings, corpus), settings)
+    results = Results(settings.replace(cache=False))
+    units, caught = _collect(results.prepared, results.term_layer, settings)
     assert units.unit == "document" and len(units) == N_DOCS and units.note == ""
     assert caught == []
     # ... and falls back when there are too few documents per topic
-    units, caught = _collect(corpus, fitted_preprocessor(settings, corpus), settings.replace(min_units_per_topic=21))
+    units, caught = _collect(results.prepared, results.term_layer, settings.replace(min_units_per_topic=21))
     assert units.unit == "paragraph" and len(units) == N_DOCS * PARAGRAPHS
     assert len(caught) == 1 and "too few" in str(caught[0].message)
 
@@ -692,7 +691,7 @@ def test_doc_topics_roll_up_unit_mixtures(seed_k4):
     assert np.array_equal(long["weight"].to_numpy().reshape(len(model.units), model.k), model.unit_topic)
     assert np.allclose(model.unit_topic.sum(axis=1), 1.0) and np.allclose(model.topic_term.sum(axis=1), 1.0)
     # n_vocab_terms counts the terms kept in the vocabulary
-    bows = seed_k4.prepared.bows
+    bows = seed_k4.topic_input.bows
     assert model.units["n_vocab_terms"].tolist() == [sum(c for _, c in bow) for bow in bows]
     assert (model.units["n_vocab_terms"] <= model.units["n_terms"]).all()
 
@@ -720,7 +719,7 @@ def test_doc_topics_of_a_document_without_vocabulary_terms(planted, tmp_path):
 
 def test_select_k_table(planted_results):
     table = planted_results.k_selection
-    vocabulary = len(planted_results.prepared.vocabulary)
+    vocabulary = len(planted_results.topic_input.vocabulary)
     assert list(table.columns) == ["k", "seed", "metric", "value"]
     assert set(table["metric"]) == {"c_v", "c_npmi", "u_mass", "perplexity", "stability"}
     for metric in ("c_v", "c_npmi", "u_mass", "perplexity"):

@@ -1,0 +1,522 @@
+"""The prepared corpus: read, split and tokenized once, stored, shared by every analysis.
+
+Building is a map over chunks of documents (:func:`prepare_chunk`, pure: the
+same chunk gives the same arrays in any process) followed by an ordered merge
+that appends each chunk to files on disk, so memory does not grow with the
+corpus and the result does not depend on the number of jobs or the chunk
+size. What is stored, in safe formats only (Parquet, ``.npy`` read with
+``allow_pickle=False``, JSON):
+
+- ``documents.parquet``: ``doc_id, source, text, metadata`` (JSON), one row
+  group per chunk: the content snapshot every analysis of a run reads;
+- ``blocks.parquet``: ``doc, block, role, section, section_title, start, end,
+  n_chars`` per block (see :mod:`analysis.structure`);
+- the tokens of every block in corpus order as arrays: ``form`` (id of the
+  normalised word form) and ``sentence_start``; ``block_offsets`` and
+  ``document_offsets`` index them (character spans are recomputed for the
+  few blocks that need them, see :meth:`PreparedCorpus.spans`);
+- ``forms.json``: the word forms, in order of first occurrence.
+
+The folder is named by a key over the corpus files' content hashes and the
+settings that change reading (:data:`READ_SETTINGS`); term-level results
+(:mod:`analysis.termlayer`) live in subfolders keyed by the preprocessing
+settings, so changing a stopword list does not tokenize again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from analysis.corpus import Corpus, Document
+from analysis.errors import AnalysisError
+from analysis.structure import Block, split_blocks
+from analysis.tokens import normalize_token, raw_tokens, straighten, token_spans
+
+FORMAT = "corpus-analysis-prepared/1"
+READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
+CHUNK_DOCUMENTS = 1000
+_CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents do not fill memory
+# Sentences end at sentence punctuation followed by white space; a line break
+# inside a block does not end one (blocks join their lines with spaces).
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;:])\s+")
+_TOKEN_ARRAYS = {"form": np.int32, "sentence_start": np.bool_}
+_BLOCK_SCHEMA = pa.schema([
+    ("doc", pa.int32()), ("block", pa.int32()), ("role", pa.string()), ("section", pa.string()),
+    ("section_title", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("n_chars", pa.int64()),
+])
+_DOCUMENT_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("source", pa.string()), ("text", pa.string()), ("metadata", pa.string()),
+])
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------- the map
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The prepared form of consecutive documents, with chunk-local form ids.
+
+    Attributes
+    ----------
+    blocks : pyarrow.Table
+        Block rows; ``doc`` numbers the documents from 0 within the chunk.
+    forms : list of str
+        The chunk's word forms in order of first occurrence; ``tokens["form"]``
+        indexes it.
+    tokens : dict of str to ndarray
+        ``form, sentence_start``, one entry per token.
+    block_sizes, document_sizes : ndarray
+        Tokens per block, blocks per document.
+    """
+
+    blocks: pa.Table
+    forms: list[str]
+    tokens: dict[str, np.ndarray]
+    block_sizes: np.ndarray
+    document_sizes: np.ndarray
+
+
+def block_sentences(straight: str, block: Block) -> list[list[str]]:
+    """The tokens (as written) of each sentence of ``block``, empty sentences left out.
+
+    ``straight`` is the document text with straight quotes
+    (:func:`analysis.tokens.straighten`). Sentences end at ``.!?;:`` followed
+    by white space, as :func:`analysis.tokens.split_sentences` ends them in
+    the block text.
+    """
+    sentences, position = [], block.start
+    for match in _SENTENCE_BREAK.finditer(straight, block.start, block.end):
+        sentences.append(raw_tokens(straight, position, match.start()))
+        position = match.end()
+    sentences.append(raw_tokens(straight, position, block.end))
+    return [s for s in sentences if s]
+
+
+def prepare_chunk(texts: Sequence[str]) -> Chunk:
+    """Split and tokenize the documents ``texts``: the map step of the build.
+
+    Pure and picklable both ways, so it runs unchanged in a worker process
+    (or on a cluster scheduler's partition). Per-token work is a regular
+    expression and a dictionary look-up; normalisation is done once per
+    distinct token.
+    """
+    tokens: list[str] = []
+    sentence_sizes: list[int] = []
+    block_columns: dict[str, list] = {name: [] for name in _BLOCK_SCHEMA.names}
+    block_sizes, document_sizes = [], []
+    for number, text in enumerate(texts):
+        straight = straighten(text)
+        blocks = split_blocks(text)
+        document_sizes.append(len(blocks))
+        for block in blocks:
+            size = 0
+            for sentence in block_sentences(straight, block):
+                tokens.extend(sentence)
+                sentence_sizes.append(len(sentence))
+                size += len(sentence)
+            block_sizes.append(size)
+            for name, value in zip(_BLOCK_SCHEMA.names, (
+                number, block.index, block.role, block.section, block.section_title, block.start, block.end,
+                len(block.text),
+            )):
+                block_columns[name].append(value)
+    # Ids in order of first occurrence (pandas' hash table, not a Python loop per token).
+    written_ids, written = pd.factorize(np.asarray(tokens, dtype=object))
+    form_of_written, forms = pd.factorize(np.asarray([normalize_token(t) for t in written], dtype=object))
+    sentence_start = np.zeros(len(tokens), dtype=bool)
+    sentence_start[np.cumsum([0, *sentence_sizes[:-1]]) if sentence_sizes else []] = True
+    return Chunk(
+        blocks=pa.table(block_columns, schema=_BLOCK_SCHEMA),
+        forms=list(forms),
+        tokens={"form": form_of_written[written_ids].astype(np.int32), "sentence_start": sentence_start},
+        block_sizes=np.asarray(block_sizes, dtype=np.int64),
+        document_sizes=np.asarray(document_sizes, dtype=np.int64),
+    )
+
+
+def chunked(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Consecutive documents in lists of ``size`` (fewer when their text is very long)."""
+    chunk, characters = [], 0
+    for doc in documents:
+        chunk.append(doc)
+        characters += len(doc.text)
+        if len(chunk) >= size or characters >= _CHUNK_CHARACTERS:
+            yield chunk
+            chunk, characters = [], 0
+    if chunk:
+        yield chunk
+
+
+# ----------------------------------------------------------------- the merge
+
+
+class _Writer:
+    """Appends chunks to the files of a prepared corpus (the merge step)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.forms: dict[str, int] = {}
+        self.documents = pq.ParquetWriter(folder / "documents.parquet", _DOCUMENT_SCHEMA)
+        self.blocks = pq.ParquetWriter(folder / "blocks.parquet", _BLOCK_SCHEMA)
+        self.raw = {name: (folder / f"{name}.raw").open("wb") for name in _TOKEN_ARRAYS}
+        self.block_sizes: list[np.ndarray] = []
+        self.document_sizes: list[np.ndarray] = []
+        self.n_documents = 0
+
+    def add(self, documents: Sequence[Document], chunk: Chunk) -> None:
+        mapping = np.fromiter((self.forms.setdefault(f, len(self.forms)) for f in chunk.forms),
+                              dtype=np.int32, count=len(chunk.forms))
+        tokens = dict(chunk.tokens, form=mapping[chunk.tokens["form"]] if len(mapping) else chunk.tokens["form"])
+        for name, handle in self.raw.items():
+            handle.write(np.ascontiguousarray(tokens[name], dtype=_TOKEN_ARRAYS[name]).tobytes())
+        blocks = chunk.blocks.set_column(0, "doc", pc.add(chunk.blocks["doc"], pa.scalar(self.n_documents, pa.int32())))
+        self.documents.write_table(pa.table({
+            "doc_id": [d.doc_id for d in documents], "source": [d.source for d in documents],
+            "text": [d.text for d in documents],
+            "metadata": [json.dumps(d.metadata, ensure_ascii=False) for d in documents],
+        }, schema=_DOCUMENT_SCHEMA))
+        self.blocks.write_table(blocks)
+        self.block_sizes.append(chunk.block_sizes)
+        self.document_sizes.append(chunk.document_sizes)
+        self.n_documents += len(documents)
+
+    def close(self, metadata: dict) -> None:
+        self.documents.close()
+        self.blocks.close()
+        for name, handle in self.raw.items():
+            handle.close()
+            raw = self.folder / f"{name}.raw"
+            values = np.fromfile(raw, dtype=_TOKEN_ARRAYS[name])
+            np.save(self.folder / f"{name}.npy", values, allow_pickle=False)
+            del values
+            raw.unlink()
+        for name, sizes in (("block_offsets", self.block_sizes), ("document_offsets", self.document_sizes)):
+            counts = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+            np.save(self.folder / f"{name}.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                    allow_pickle=False)
+        (self.folder / "forms.json").write_text(json.dumps(list(self.forms), ensure_ascii=False), encoding="utf-8")
+        (self.folder / "prepared.json").write_text(json.dumps(metadata, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _mapped(pool: ProcessPoolExecutor | None, chunks: Iterator[list[Document]],
+            jobs: int) -> Iterator[tuple[list[Document], Chunk]]:
+    """Each chunk of documents with its ``prepare_chunk``, in order; at most ``2 * jobs`` in flight."""
+    if pool is None:
+        for documents in chunks:
+            yield documents, prepare_chunk([d.text for d in documents])
+        return
+    pending = []
+    for documents in chunks:
+        pending.append((documents, pool.submit(prepare_chunk, [d.text for d in documents])))
+        if len(pending) >= 2 * jobs:
+            documents, future = pending.pop(0)
+            yield documents, future.result()
+    for documents, future in pending:
+        yield documents, future.result()
+
+
+# ----------------------------------------------------------------- cache key
+
+
+def read_key(file_hashes: dict[str, str], options: dict) -> str:
+    """The cache key of a prepared corpus: content hashes, reading settings, format."""
+    payload = json.dumps({"format": FORMAT, "files": file_hashes, "settings": options}, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+
+
+def _read_options(corpus: Corpus) -> dict:
+    return {"text_column": corpus.text_column, "id_column": corpus.id_column, "encoding": corpus.encoding,
+            "metadata": corpus.metadata.name if corpus.metadata is not None else None}
+
+
+def verify_snapshot(corpus: Corpus, file_hashes: dict[str, str]) -> None:
+    """Raise if a corpus file changed since ``file_hashes`` were taken.
+
+    Raises
+    ------
+    AnalysisError
+        Naming the first file that changed, appeared or disappeared.
+    """
+    now = corpus.file_hashes()
+    for name in sorted(set(now) | set(file_hashes)):
+        if now.get(name) != file_hashes.get(name):
+            what = "appeared" if name not in file_hashes else "disappeared" if name not in now else "changed"
+            where = corpus.path / name if corpus.path.is_dir() else corpus.path.parent / name
+            raise AnalysisError(f"{where}: {what} during the run; nothing was written (run again)")
+
+
+# ----------------------------------------------------------------- the prepared corpus
+
+
+class PreparedCorpus:
+    """A prepared corpus on disk: its tables are loaded on first use, its arrays memory-mapped.
+
+    Use :func:`prepare` to build or load one.
+
+    Attributes
+    ----------
+    folder : Path
+    file_hashes : dict
+        SHA-256 of every corpus file read (the content snapshot).
+    source : Corpus or None
+        The corpus it was read from (None for one built from documents).
+    """
+
+    def __init__(self, folder: Path, *, source: Corpus | None = None) -> None:
+        self.folder = folder
+        self.source = source
+        meta = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise AnalysisError(f"{folder}: not a prepared corpus of this version ({FORMAT})")
+        self.file_hashes: dict[str, str] = meta["files"]
+        self.name: str = meta["name"]
+
+    def _array(self, name: str) -> np.ndarray:
+        return np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+
+    # -- documents and blocks
+    @cached_property
+    def documents(self) -> pd.DataFrame:
+        """``doc_id`` and the metadata columns, one row per document, in corpus order."""
+        table = pq.read_table(self.folder / "documents.parquet", columns=["doc_id", "metadata"])
+        ids = table["doc_id"].to_pylist()
+        rows = [{"doc_id": d, **json.loads(m)} for d, m in zip(ids, table["metadata"].to_pylist())]
+        return pd.DataFrame(rows).fillna("") if rows else pd.DataFrame(columns=["doc_id"])
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return self.documents["doc_id"].tolist()
+
+    @property
+    def n_documents(self) -> int:
+        return len(self.documents)
+
+    @cached_property
+    def blocks(self) -> pd.DataFrame:
+        """One row per block: ``doc`` (document number), ``doc_id, block, role, section,
+        section_title, start, end, n_chars, n_raw_tokens``, in corpus order."""
+        table = pq.read_table(self.folder / "blocks.parquet").to_pandas()
+        table.insert(1, "doc_id", np.asarray(self.doc_ids, dtype=object)[table["doc"].to_numpy()]
+                     if len(table) else pd.Series(dtype=object))
+        table["n_raw_tokens"] = np.diff(self.block_offsets)
+        return table
+
+    # -- tokens
+    @cached_property
+    def forms(self) -> list[str]:
+        """Normalised word forms; the ``form`` array indexes this list."""
+        return json.loads((self.folder / "forms.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def form(self) -> np.ndarray:
+        return self._array("form")
+
+    @cached_property
+    def sentence_start(self) -> np.ndarray:
+        return self._array("sentence_start")
+
+    @cached_property
+    def block_offsets(self) -> np.ndarray:
+        """Token index where each block starts (one more entry than blocks)."""
+        return self._array("block_offsets")
+
+    @cached_property
+    def document_offsets(self) -> np.ndarray:
+        """Block index where each document starts (one more entry than documents)."""
+        return self._array("document_offsets")
+
+    @cached_property
+    def token_block(self) -> np.ndarray:
+        """The block (row of :attr:`blocks`) of every token."""
+        return np.repeat(np.arange(len(self.block_offsets) - 1, dtype=np.int64), np.diff(self.block_offsets))
+
+    def spans(self, block: int, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end offsets, in the document ``text``, of the tokens of ``block`` (a row of :attr:`blocks`).
+
+        Not stored: tokenizing one block again is cheaper than keeping two
+        offsets per token of the corpus.
+        """
+        start = int(self.blocks.at[block, "start"])
+        found = token_spans(text[start:int(self.blocks.at[block, "end"])])
+        if len(found) != self.block_offsets[block + 1] - self.block_offsets[block]:
+            raise AnalysisError(f"{self.folder}: the prepared corpus does not match its text; clear the cache")
+        return (np.fromiter((s + start for _, s, _ in found), dtype=np.int64, count=len(found)),
+                np.fromiter((e + start for _, _, e in found), dtype=np.int64, count=len(found)))
+
+    def block_mask(self, excluded_roles: Iterable[str]) -> np.ndarray:
+        """True for the blocks whose role is not in ``excluded_roles`` (the counted blocks)."""
+        return ~self.blocks["role"].isin(tuple(excluded_roles)).to_numpy()
+
+    # -- text
+    def texts(self, documents: Iterable[int]) -> dict[int, str]:
+        """The text of the given documents (numbers), reading only the row groups that hold them."""
+        wanted = sorted(set(int(d) for d in documents))
+        if not wanted:
+            return {}
+        parquet = pq.ParquetFile(self.folder / "documents.parquet")
+        found, first = {}, 0
+        for group in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            inside = [d for d in wanted if first <= d < first + rows]
+            if inside:
+                column = parquet.read_row_group(group, columns=["text"])["text"]
+                found.update((d, column[d - first].as_py()) for d in inside)
+            first += rows
+        return found
+
+    def iter_documents(self) -> Iterator[Document]:
+        """The documents of the snapshot, in corpus order (the files are not read again)."""
+        parquet = pq.ParquetFile(self.folder / "documents.parquet")
+        for batch in parquet.iter_batches(columns=["doc_id", "source", "text", "metadata"]):
+            for doc_id, source, text, metadata in zip(*(batch.column(i).to_pylist() for i in range(4))):
+                yield Document(doc_id, text, source, json.loads(metadata))
+
+    def __iter__(self) -> Iterator[Document]:
+        return self.iter_documents()
+
+    def __len__(self) -> int:
+        return self.n_documents
+
+    def verify(self) -> None:
+        """Raise :class:`AnalysisError` if a corpus file changed since it was read."""
+        if self.source is not None:
+            verify_snapshot(self.source, self.file_hashes)
+
+
+def _build(documents: Iterable[Document], folder: Path, metadata: dict, *, jobs: int, chunk_size: int) -> None:
+    writer = _Writer(folder)
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    try:
+        for texts, chunk in _mapped(pool, chunked(documents, chunk_size), jobs):
+            writer.add(texts, chunk)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    writer.close(metadata)
+
+
+def _install(built: Path, target: Path) -> None:
+    """Move a finished build into place; a concurrent run that finished first wins."""
+    try:
+        os.replace(built, target)
+    except OSError:
+        if not (target / "prepared.json").is_file():
+            raise
+        shutil.rmtree(built, ignore_errors=True)
+
+
+def cache_folder(cache: Path) -> Path:
+    """Create ``cache`` with a ``.gitignore`` so that git never picks it up."""
+    cache.mkdir(parents=True, exist_ok=True)
+    ignore = cache / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# corpus-analysis cache: safe to delete\n*\n", encoding="utf-8")
+    return cache
+
+
+def prepare(
+    corpus: Corpus, *, cache: Path | None, jobs: int = 1, chunk_size: int = CHUNK_DOCUMENTS,
+    progress: Callable[[Iterable[Document]], Iterable[Document]] | None = None,
+) -> PreparedCorpus:
+    """Load the prepared form of ``corpus`` from ``cache``, or build it there.
+
+    Parameters
+    ----------
+    corpus : Corpus
+    cache : Path or None
+        The cache folder; ``None`` builds into a temporary folder that is
+        removed when the process exits.
+    jobs : int, default 1
+        Worker processes for the build.
+    chunk_size : int
+        Documents per chunk. The result does not depend on it or on ``jobs``.
+    progress : callable, optional
+        Wraps the stream of documents read (e.g. a tqdm bar).
+
+    Raises
+    ------
+    AnalysisError
+        For a corpus file that cannot be read, or that changed while it was read.
+    """
+    hashes = corpus.file_hashes()
+    key = read_key(hashes, _read_options(corpus))
+    name = str(corpus.path.name)
+    if cache is not None:
+        target = cache_folder(cache) / key
+        if (target / "prepared.json").is_file():
+            return PreparedCorpus(target, source=corpus)
+        parent = cache
+    else:
+        parent = Path(_session_folder())
+    built = Path(tempfile.mkdtemp(dir=parent, prefix=f".{key}-building-"))
+    built.chmod(0o755)
+    try:
+        documents = progress(corpus) if progress else corpus
+        _build(documents, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
+               jobs=jobs, chunk_size=chunk_size)
+        verify_snapshot(corpus, hashes)
+        if cache is None:
+            return PreparedCorpus(built, source=corpus)
+        _install(built, target)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    return PreparedCorpus(target, source=corpus)
+
+
+def prepare_documents(documents: Iterable[Document], name: str = "documents") -> PreparedCorpus:
+    """A prepared corpus of in-memory documents (tests, notebooks, one text), in a temporary folder."""
+    folder = Path(tempfile.mkdtemp(dir=_session_folder(), prefix="documents-"))
+    _build(documents, folder, {"format": FORMAT, "files": {}, "name": name, "settings": {}},
+           jobs=1, chunk_size=CHUNK_DOCUMENTS)
+    return PreparedCorpus(folder)
+
+
+_SESSION: list[str] = []
+
+
+def _session_folder() -> str:
+    """A temporary folder for uncached prepared corpora, removed when the process exits."""
+    if not _SESSION:
+        import atexit
+
+        folder = tempfile.mkdtemp(prefix="corpus-analysis-")
+        atexit.register(shutil.rmtree, folder, True)
+        _SESSION.append(folder)
+    return _SESSION[0]
+
+
+def clear_cache(cache: Path) -> int:
+    """Remove every prepared corpus in ``cache``; return the bytes freed."""
+    if not cache.is_dir():
+        return 0
+    if not (cache / ".gitignore").is_file() or "corpus-analysis cache" not in (cache / ".gitignore").read_text(
+            encoding="utf-8", errors="replace"):
+        raise AnalysisError(f"{cache}: not a corpus-analysis cache folder; not removed")
+    freed = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
+    shutil.rmtree(cache)
+    return freed
