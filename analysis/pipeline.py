@@ -167,6 +167,10 @@ def npmi(count_a: int, count_b: int, count_ab: int, total: int) -> float:
     return math.log(pab / (pa * pb)) / -math.log(pab)
 
 
+def _pair_keys(words: np.ndarray, starts: np.ndarray, n_words: int) -> np.ndarray:
+    return words[starts].astype(np.int64) * n_words + words[starts + 1]
+
+
 def learn_phrases(words: np.ndarray, pair_ok: np.ndarray, n_words: int, *, min_count: int, threshold: float,
                   is_edge: np.ndarray) -> dict[tuple[int, int], float]:
     """Adjacent word pairs that become multiword terms.
@@ -184,14 +188,20 @@ def learn_phrases(words: np.ndarray, pair_ok: np.ndarray, n_words: int, *, min_c
     """
     counts = np.bincount(words, minlength=n_words)
     first = np.flatnonzero(pair_ok)
-    keys = words[first].astype(np.int64) * n_words + words[first + 1]
-    pairs, pair_counts = np.unique(keys, return_counts=True)
-    frequent = pair_counts >= min_count
+    # Pairs with an edge word can never be phrases, and a pair is seen no more often than its rarer word.
+    frequent = counts >= min_count
+    first = first[~is_edge[words[first]] & ~is_edge[words[first + 1]]
+                  & frequent[words[first]] & frequent[words[first + 1]]]
+    codes, pairs = pd.factorize(_pair_keys(words, first, n_words), sort=True)
+    pair_counts = np.bincount(codes, minlength=len(pairs))
+    pairs, pair_counts = pairs[pair_counts >= min_count], pair_counts[pair_counts >= min_count]
+    # A vectorised score picks the candidates; the exact score (gensim's arithmetic) decides.
+    total = float(len(words))
+    p_ab = pair_counts / total
+    rough = np.log(p_ab / ((counts[pairs // n_words] / total) * (counts[pairs % n_words] / total))) / -np.log(p_ab)
     found = {}
-    for key, count in zip(pairs[frequent].tolist(), pair_counts[frequent].tolist()):
+    for key, count in zip(pairs[rough > threshold - 1e-6].tolist(), pair_counts[rough > threshold - 1e-6].tolist()):
         a, b = divmod(key, n_words)
-        if is_edge[a] or is_edge[b]:
-            continue
         score = npmi(int(counts[a]), int(counts[b]), count, len(words))
         if score > threshold:
             found[(a, b)] = score
@@ -211,23 +221,35 @@ def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: dict[tuple[int
     if not phrases:
         return words, np.arange(len(words))
     n = max(int(words.max(initial=0)) + 1, max(max(p) for p in phrases) + 1)
+    phrase_keys = np.asarray(sorted(a * n + b for a, b in phrases), dtype=np.int64)
+    phrase_scores = np.asarray([phrases[divmod(int(k), n)] for k in phrase_keys])
+    phrase_id = np.asarray([phrase_ids[divmod(int(k), n)] for k in phrase_keys], dtype=np.int64)
+    starts_a_phrase = np.zeros(n, dtype=bool)
+    starts_a_phrase[[a for a, _ in phrases]] = True
     first = np.flatnonzero(pair_ok)
-    keys = words[first].astype(np.int64) * n + words[first + 1]
-    wanted = np.fromiter((a * n + b for a, b in phrases), dtype=np.int64, count=len(phrases))
-    candidates = first[np.isin(keys, wanted)]
-    if not len(candidates):
-        return words, np.arange(len(words))
-    score_of = {a * n + b: s for (a, b), s in phrases.items()}
-    scores = [score_of[int(words[i]) * n + int(words[i + 1])] for i in candidates.tolist()]
+    first = first[starts_a_phrase[words[first]]]
+    keys = _pair_keys(words, first, n)
+    at = np.minimum(np.searchsorted(phrase_keys, keys), len(phrase_keys) - 1)
+    hit = phrase_keys[at] == keys
+    candidates, scores = first[hit], phrase_scores[at[hit]]
+    # A candidate whose neighbours are no candidates is joined as is; overlapping ones are
+    # settled in order of score (then position), the stronger pair first.
+    overlapping = np.zeros(len(candidates), dtype=bool)
+    if len(candidates) > 1:
+        touching = np.diff(candidates) == 1
+        overlapping[1:] |= touching
+        overlapping[:-1] |= touching
     taken = np.zeros(len(words) + 1, dtype=bool)
-    starts = []
-    for _, i in sorted(zip((-s for s in scores), candidates.tolist())):
+    starts = candidates[~overlapping].tolist()
+    for _, i in sorted(zip((-scores[overlapping]).tolist(), candidates[overlapping].tolist())):
         if not taken[i] and not taken[i + 1]:
             taken[i] = taken[i + 1] = True
             starts.append(i)
+    if not starts:
+        return words, np.arange(len(words))
     starts = np.sort(np.asarray(starts, dtype=np.int64))
-    joined = words.astype(np.int64).copy()
-    joined[starts] = [phrase_ids[(int(words[i]), int(words[i + 1]))] for i in starts.tolist()]
+    joined = words.astype(np.int64)
+    joined[starts] = phrase_id[np.searchsorted(phrase_keys, _pair_keys(words, starts, n))]
     keep = np.ones(len(words), dtype=bool)
     keep[starts + 1] = False
     return joined[keep], np.flatnonzero(keep)
@@ -250,14 +272,17 @@ def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray
         keys = np.zeros(len(starts), dtype=np.int64)
         for k in range(n):
             keys = keys * n_words + rows[:, k]
-        _, first, key_index = np.unique(keys, return_index=True, return_inverse=True)
+        codes, uniques = pd.factorize(keys)  # codes numbered in order of first occurrence
+        running = np.maximum.accumulate(codes) if len(codes) else codes
+        first_row = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[:len(codes)])
     else:
-        _, first, key_index = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    key_index = key_index.ravel()
-    counts = np.bincount(key_index)
-    pairs = np.unique(key_index.astype(np.int64) * (int(doc.max(initial=0)) + 1) + doc[starts])
-    doc_counts = np.bincount(pairs // (int(doc.max(initial=0)) + 1), minlength=len(counts))
-    return rows[first], counts.astype(np.int64), doc_counts.astype(np.int64)
+        _, first_row, codes = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        codes, uniques = codes.ravel(), first_row
+    counts = np.bincount(codes, minlength=len(uniques))
+    # Distinct (n-gram, document) pairs give the document counts.
+    pairs = pd.unique(codes.astype(np.int64) * (int(doc.max(initial=0)) + 1) + doc[starts])
+    doc_counts = np.bincount(pairs // (int(doc.max(initial=0)) + 1), minlength=len(uniques))
+    return rows[first_row], counts.astype(np.int64), doc_counts.astype(np.int64)
 
 
 def preprocessing_versions(preprocessor: Preprocessor) -> dict[str, str]:
@@ -376,7 +401,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
 
     raw_tokens = np.diff(prepared.block_offsets)
     n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), raw_tokens).astype(np.int64)
-    doc_of_block = prepared.blocks["doc"].to_numpy(dtype=np.int64)
+    doc_of_block = prepared.block_document
     doc = doc_of_block[block] if len(block) else np.zeros(0, dtype=np.int64)
     ngrams = {n: _count_ngrams(sequence, sentence_start, doc, n, n_words, is_edge, is_digit)
               for n in range(2, MAX_N + 1)}

@@ -350,6 +350,11 @@ class PreparedCorpus:
         return self._array("document_offsets")
 
     @cached_property
+    def block_document(self) -> np.ndarray:
+        """The document (number) of every block."""
+        return np.repeat(np.arange(len(self.document_offsets) - 1, dtype=np.int64), np.diff(self.document_offsets))
+
+    @cached_property
     def token_block(self) -> np.ndarray:
         """The block (row of :attr:`blocks`) of every token."""
         return np.repeat(np.arange(len(self.block_offsets) - 1, dtype=np.int64), np.diff(self.block_offsets))
@@ -367,9 +372,14 @@ class PreparedCorpus:
         return (np.fromiter((s + start for _, s, _ in found), dtype=np.int64, count=len(found)),
                 np.fromiter((e + start for _, _, e in found), dtype=np.int64, count=len(found)))
 
+    @cached_property
+    def roles(self) -> np.ndarray:
+        """The role of every block (read without the rest of the block table)."""
+        return pq.read_table(self.folder / "blocks.parquet", columns=["role"])["role"].to_numpy(zero_copy_only=False)
+
     def block_mask(self, excluded_roles: Iterable[str]) -> np.ndarray:
         """True for the blocks whose role is not in ``excluded_roles`` (the counted blocks)."""
-        return ~self.blocks["role"].isin(tuple(excluded_roles)).to_numpy()
+        return ~np.isin(self.roles, list(excluded_roles)) if excluded_roles else np.ones(len(self.roles), dtype=bool)
 
     # -- text
     def texts(self, documents: Iterable[int]) -> dict[int, str]:

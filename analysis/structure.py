@@ -73,6 +73,12 @@ class _Unit:
 def _units(text: str) -> list[_Unit]:
     """Paragraph candidates: blank-line separated paragraphs when the text has
     blank lines (bullet lists split into one unit per bullet), else lines."""
+    if "\n" not in text:  # one line (sentences, short messages): the common case of large corpora
+        if not text.strip():
+            return []
+        marked = _BULLET.match(text) or _MD_HEADING.match(text)
+        body = marked.group(1) if marked else text.strip()
+        return [_Unit(0, len(text), body, bool(_BULLET.match(text)), bool(_MD_HEADING.match(text)))]
     blank_separated = re.search(r"\n[ \t]*\n", text) is not None
     units: list[_Unit] = []
     pattern = r"(?:[^\n]|\n(?![ \t]*\n))+" if blank_separated else r"[^\n]+"

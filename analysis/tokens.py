@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cached_property
 from analysis.config import Settings
 
 _QUOTES = str.maketrans({
@@ -147,10 +148,14 @@ class Preprocessor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.stopwords = maintained_stopwords(settings.stopwords) - {normalize(w) for w in settings.keep_words}
         self.extra_stopwords = frozenset(normalize(w) for w in settings.extra_stopwords)
         self.excluded_roles = excluded_roles(settings)
         self._lemma_cache: dict[str, str] = {}
+
+    @cached_property
+    def stopwords(self) -> frozenset[str]:
+        """The maintained list less ``keep_words`` (loaded on first use: importing gensim takes a second)."""
+        return maintained_stopwords(self.settings.stopwords) - {normalize(w) for w in self.settings.keep_words}
 
     @property
     def steps(self) -> tuple[str, ...]:
