@@ -239,7 +239,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         freed = clear_cache(folder)
         print(f"{folder}: removed ({freed / 1e6:,.1f} MB)" if freed else f"{folder}: no cache")
         return EXIT_OK
-    entries = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    entries = sorted(p for p in folder.glob("*/prepared.json")) if folder.is_dir() else []
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if entries else 0
     print(f"{folder}: {len(entries)} prepared corpora, {size / 1e6:,.1f} MB")
     return EXIT_OK
@@ -247,9 +247,11 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     from analysis import terms
+    from analysis.results import Results
 
     settings = _settings(args)
-    tc = terms.analyze(settings)
+    results = Results(settings, progress=_progress)
+    tc = results.terms
     summary = terms.corpus_summary(tc)
     total = summary.iloc[-1]
     print(f"corpus: {settings.corpus}")
@@ -260,19 +262,22 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"outline bullets counted: {'yes' if settings.include_outline else 'no'}")
     print()
     print(summary.to_string(index=False))
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
 def _cmd_terms(args: argparse.Namespace) -> int:
     from analysis import terms
     from analysis.export import atomic_write_bytes, csv_bytes
+    from analysis.results import Results
 
     if args.top is not None and args.top < 1:
         raise AnalysisError(f"--top must be a positive whole number, got {args.top}")
     settings = _settings(args)
     if args.out:
         _check_writable(Path(args.out), "--out")
-    tc = terms.analyze(settings)
+    results = Results(settings, progress=_progress)
+    tc = results.terms
     if args.by == "corpus":
         table = terms.term_frequencies(tc, "corpus").merge(terms.document_frequency(tc)[["term", "doc_count"]], on="term")
         table = table[["term", "count", "per_1000_tokens", "doc_count", "rank"]]
@@ -294,6 +299,7 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -317,15 +323,33 @@ def _render_progress(name: str) -> None:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    from analysis.export import MANIFEST, check_figures, render_figures, table_files, topic_tables, write_figures
-    from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, TOPIC_FIGURES, figure_names, get_spec
-    from analysis.results import Results
+    from analysis.corpus import Corpus
+    from analysis.provenance import outputs_current, run_inputs
 
     settings = _settings(args)
-    names = args.only or figure_names()
+    names = args.only or _figure_names()
+    _check_out(settings, writing=not args.check)
+    inputs = run_inputs(settings, Corpus.from_settings(settings).file_hashes(), _figure_names())
+    if not args.only and outputs_current(settings.out, inputs):
+        print(f"{settings.out}: up to date (the corpus, settings, code and package versions are those of its "
+              "manifest, and every file is as recorded); nothing to do")
+        return EXIT_OK
+    return _render_all(args, settings, names, inputs)
+
+
+def _figure_names() -> list[str]:
+    from analysis.figures import figure_names
+
+    return figure_names()
+
+
+def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str) -> int:
+    from analysis.export import MANIFEST, check_figures, render_figures, table_files, topic_tables, write_figures
+    from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, TOPIC_FIGURES, get_spec
+    from analysis.results import Results
+
     for name in names:
         get_spec(name)
-    _check_out(settings, writing=not args.check)
     results = Results(settings, progress=_progress)
     results.terms  # read the corpus now: its errors come before any progress output
 
@@ -339,8 +363,10 @@ def _cmd_figures(args: argparse.Namespace) -> int:
             found.update(table_files(results.claim_tables()))
         return found
 
+    store = _render_store(settings, inputs)
     files = render_figures(names, results, progress=_render_progress,
-                           previous=settings.out / MANIFEST if args.only else None, extras=extras)
+                           previous=settings.out / MANIFEST if args.only else None, extras=extras,
+                           inputs=inputs, store=store)
     if args.check:
         result = check_figures(files, settings.out, complete=not args.only)
         for line in result.stale:
@@ -349,11 +375,33 @@ def _cmd_figures(args: argparse.Namespace) -> int:
             print(f"note: {len(result.uncompared)} image files were made with other package versions and were not "
                   "compared byte for byte (their data CSVs were)")
         print(f"{settings.out}: {'stale' if result.stale else 'up to date'}")
+        print(results.timer.summary(), file=sys.stderr)
         return EXIT_STALE if result.stale else EXIT_OK
     changed = write_figures(files, settings.out, prune=not args.only)
+    if store is not None:
+        _prune_render_stores(store)
     print(f"{settings.out}: {len(files)} files for {len(names)} figures; {len(changed)} written or removed, "
           f"the rest unchanged")
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
+
+
+def _render_store(settings: Settings, inputs: str) -> Path | None:
+    """Where this run's rendered figures are kept until it completes (None: not kept)."""
+    cache = settings.cache_folder
+    if cache is None:
+        return None
+    from analysis.prepared import cache_folder
+
+    return cache_folder(cache) / "renders" / inputs[:24]
+
+
+def _prune_render_stores(keep: Path) -> None:
+    """A finished run's renders are in the output folder now: drop every kept render."""
+    import shutil
+
+    for folder in keep.parent.iterdir():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _print_topics(results) -> None:
@@ -393,6 +441,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     changed = write_figures(files, settings.out, prune=topic_owned)
     _print_topics(results)
     print(f"{settings.out}: {len(files)} files; {len(changed)} written, the rest unchanged")
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -419,6 +468,7 @@ def _cmd_select_k(args: argparse.Namespace) -> int:
     print(f"median over {settings.seeds} seeds, K in {settings.k_grid} ({len(parse_k_grid(settings.k_grid))} values):")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"{settings.out}: {len(files)} files; {len(changed)} written, the rest unchanged")
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -451,6 +501,7 @@ def _cmd_reuse(args: argparse.Namespace) -> int:
     for row in found.shared_spans.head(5).itertuples():
         print(f"  [{row.n_documents} docs, {row.n_words} words] {row.text}")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -471,6 +522,7 @@ def _cmd_claims(args: argparse.Namespace) -> int:
         print(claims.groupby(["category", "polarity"]).size().unstack(fill_value=0).to_string())
     print(f"{len(contradictions):,} contradictions; {len(quantities):,} dose and quantity mentions")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -496,10 +548,12 @@ def _cmd_kwic(args: argparse.Namespace) -> int:
     window = _window(args, settings)
     if args.out:
         _check_writable(Path(args.out), "--out")
-    results = Results(settings)
-    table = kwic(results.prepared, args.term, results.preprocessor, window=window, sort=args.sort, lemmas=args.lemmas)
+    results = Results(settings, progress=_progress)
+    with results.timer.stage("kwic"):
+        table = kwic(results.prepared, args.term, results.preprocessor, window=window, sort=args.sort, lemmas=args.lemmas)
     _write_or_print(table, args.out, format_kwic(table))
     print(f"{len(table):,} matches of {args.term!r} in {table['doc_id'].nunique():,} documents", file=sys.stderr)
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 
@@ -513,12 +567,14 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
         raise AnalysisError("--min-count and --top must be 1 or more")
     if args.out:
         _check_writable(Path(args.out), "--out")
-    results = Results(settings)
-    table = collocates(results.prepared, args.term, results.preprocessor, window=window, min_count=args.min_count)
+    results = Results(settings, progress=_progress)
+    with results.timer.stage("collocates"):
+        table = collocates(results.prepared, args.term, results.preprocessor, window=window, min_count=args.min_count)
     _write_or_print(table, args.out, table.head(args.top).to_string(
         index=False, float_format=lambda v: f"{v:.2f}") if len(table) else "")
     print(f"{args.term!r}: {table.attrs['node_count']:,} occurrences; {len(table):,} collocates seen at least "
           f"{args.min_count} times within \u00b1{window} words", file=sys.stderr)
+    print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
 

@@ -14,12 +14,10 @@ import hashlib
 import io
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -28,15 +26,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import __version__
-from analysis.config import RUN_SETTINGS, Settings
 from analysis.errors import AnalysisError
 from analysis.figures import CLAIM_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, get_spec, make_figure
 from analysis.plots import STYLE
+from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative
 from analysis.results import Results
 
-MANIFEST = "manifest.json"
 SVG_HASH_SALT = "corpus-analysis"
-PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma", "tomotopy", "wordfreq")
 TOPIC_TABLES = ("topic_terms.csv", "doc_topics.csv", "topic_ids.csv", "topic_passages.csv", "topic_kwic.csv",
                 "unit_topics.csv")
 MODEL_STEM = "topic-model"
@@ -82,29 +78,35 @@ def sha256(data: bytes) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape the output, and the Python version."""
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = __version__ if name == "corpus-analysis" else "not installed"
+    found = installed_versions()
     if "tomotopy" in sys.modules:  # its SIMD build can change results; record the one used
         found["tomotopy"] += f" ({sys.modules['tomotopy'].isa})"
     return found
 
 
-def _relative(path: Path | None, root: Path) -> str | None:
-    if path is None:
-        return None
-    return Path(os.path.relpath(Path(path).resolve(), root.resolve())).as_posix()
+class _RenderStore:
+    """Rendered figures of one run's inputs kept in the cache, so an interrupted run resumes."""
 
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
 
-def _portable_settings(settings: Settings, root: Path) -> dict:
-    """Settings with paths relative to ``root`` so manifests match across clones."""
-    values = {k: v for k, v in settings.to_dict().items() if k not in RUN_SETTINGS}
-    for key in ("corpus", "out", "metadata", "lexicons"):
-        values[key] = _relative(getattr(settings, key), root)
-    return values
+    def load(self, name: str) -> dict[str, bytes] | None:
+        if self.folder is None:
+            return None
+        try:
+            listed = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
+            found = {fname: (self.folder / fname).read_bytes() for fname in listed}
+        except (OSError, ValueError):
+            return None
+        return found if all(sha256(data) == listed[fname] for fname, data in found.items()) else None
+
+    def save(self, name: str, files: dict[str, bytes]) -> None:
+        if self.folder is None:
+            return
+        for fname, data in files.items():
+            atomic_write_bytes(self.folder / fname, data)
+        listing = {fname: sha256(data) for fname, data in files.items()}
+        atomic_write_bytes(self.folder / f"{name}.json", json.dumps(listing).encode("utf-8"))
 
 
 def render_figures(
@@ -114,6 +116,8 @@ def render_figures(
     previous: Path | None = None,
     extras: Callable[[], dict[str, bytes]] | None = None,
     replaces: Callable[[Path], bool] | None = None,
+    inputs: str | None = None,
+    store: Path | None = None,
 ) -> dict[str, bytes]:
     """Every output file of a run, in memory: ``{file name: bytes}``, manifest included.
 
@@ -134,27 +138,44 @@ def render_figures(
     replaces : callable, optional
         With ``previous``: earlier manifest entries of files for which this
         returns True are dropped unless produced again (this run owns them).
+    inputs : str, optional
+        The digest of a complete run's inputs (:func:`analysis.provenance.run_inputs`),
+        recorded in the manifest so that an unchanged run can be skipped; with
+        ``previous``, kept only if the earlier manifest has the same digest.
+    store : Path, optional
+        A cache folder for this run's inputs: figures rendered there by an
+        interrupted run are taken from it instead of being made again.
     """
     settings = results.settings
     root = settings.out.resolve().parent
+    cached = _RenderStore(store)
     files: dict[str, bytes] = {}
     manifest_figures = {}
     for name in names:
         if progress:
             progress(name)
-        fig, data = make_figure(name, results)
-        try:
-            produced = {f"{name}.csv": csv_bytes(data)}
-            for fmt in settings.formats:
-                produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, settings.dpi)
-        finally:
-            plt.close(fig)
+        produced = cached.load(name)
+        if produced is None:
+            with results.timer.stage("figures"):
+                fig, data = make_figure(name, results)
+                try:
+                    produced = {f"{name}.csv": csv_bytes(data)}
+                    for fmt in settings.formats:
+                        produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, settings.dpi)
+                finally:
+                    plt.close(fig)
+            cached.save(name, produced)
         files.update(produced)
         manifest_figures[name] = {
             "description": get_spec(name).description,
             "files": {fname: sha256(data) for fname, data in sorted(produced.items())},
         }
-    extra_files = extras() if extras else {}
+    extra_files: dict[str, bytes] = {}
+    if extras:
+        extra_files = cached.load("tables")
+        if extra_files is None:
+            extra_files = extras()
+            cached.save("tables", extra_files)
     files.update(extra_files)
     manifest_extra = {name: sha256(data) for name, data in extra_files.items()}
     if previous is not None and previous.is_file():
@@ -167,11 +188,14 @@ def render_figures(
                                if k in REGISTRY and not owned(Path(f"{k}.csv"))}, **manifest_figures}
         manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items()
                              if _is_ours(Path(k)) and not owned(Path(k))}, **manifest_extra}
+        if earlier.get("inputs") != inputs:  # the folder no longer holds one run of these inputs
+            inputs = None
     results.prepared.verify()  # a corpus file changed during the run: stop before anything is written
     manifest = {
         "generator": f"corpus-analysis {__version__}",
-        "settings": _portable_settings(settings, root),
-        "corpus": {"path": _relative(settings.corpus, root), "files": results.prepared.file_hashes},
+        "inputs": inputs,
+        "settings": portable_settings(settings, root),
+        "corpus": {"path": relative(settings.corpus, root), "files": results.prepared.file_hashes},
         "packages": package_versions(),
         "figures": dict(sorted(manifest_figures.items())),
         "files": dict(sorted(manifest_extra.items())),
@@ -309,6 +333,7 @@ def check_figures(files: dict[str, bytes], out: Path, *, complete: bool = True) 
     except (json.JSONDecodeError, UnicodeDecodeError):
         return Staleness([MANIFEST + " (unreadable)"], [])
     fresh = json.loads(files[MANIFEST])
+    # "inputs" is not compared: a changed digest (of the code, say) with identical files is not stale.
     same_packages = committed.get("packages") == fresh["packages"]
     for key in ("settings", "corpus", "generator"):
         if committed.get(key) != fresh[key]:

@@ -8,6 +8,7 @@ it and then reused.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 from typing import Callable, Iterable
 
@@ -17,8 +18,20 @@ from analysis import claims, concordance, keyness, pipeline, reuse, terms, topic
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
 from analysis.prepared import PreparedCorpus, prepare
+from analysis.progress import StageTimer
 from analysis.terms import TermCounts
 from analysis.tokens import Preprocessor, excluded_roles
+
+
+def _stage(name: str):
+    """Time a method as stage ``name`` of :attr:`Results.timer`."""
+    def decorate(method):
+        @functools.wraps(method)
+        def timed(self):
+            with self.timer.stage(name):
+                return method(self)
+        return timed
+    return decorate
 
 
 class Results:
@@ -43,6 +56,7 @@ class Results:
     def __init__(self, settings: Settings, *, progress: Callable[[Iterable, str], Iterable] | None = None) -> None:
         self.settings = settings
         self.progress = progress
+        self.timer = StageTimer()
 
     def _wrap(self, description: str) -> Callable[[Iterable], Iterable] | None:
         if self.progress is None:
@@ -55,6 +69,7 @@ class Results:
         return Corpus.from_settings(self.settings)
 
     @cached_property
+    @_stage("prepare")
     def prepared(self) -> PreparedCorpus:
         """The corpus read, split and tokenized once (:func:`analysis.prepared.prepare`), from the
         cache when the corpus bytes and reading settings are unchanged. Every analysis reads this
@@ -63,6 +78,7 @@ class Results:
                        progress=self._wrap("prepare corpus"))
 
     @cached_property
+    @_stage("reuse")
     def reuse(self) -> reuse.Reuse:
         """Passages and sentences shared between documents (:func:`analysis.reuse.find_reuse`)."""
         return reuse.find_reuse(self.prepared, n=self.settings.reuse_ngram,
@@ -75,6 +91,7 @@ class Results:
         return Preprocessor(self.settings)
 
     @cached_property
+    @_stage("terms")
     def term_layer(self) -> pipeline.PreparedTerms:
         """The preprocessing pipeline's result (:func:`analysis.pipeline.prepared_terms`); reused
         passages masked when ``settings.mask_reuse`` is on."""
@@ -88,26 +105,31 @@ class Results:
         return TermCounts(self.prepared, self.term_layer)
 
     @cached_property
+    @_stage("topics")
     def units(self) -> topics.TopicUnits:
         """The LDA units (:func:`analysis.topics.collect_units`); may warn about the unit."""
         return topics.collect_units(self.prepared, self.term_layer, self.settings)
 
     @cached_property
+    @_stage("topics")
     def topic_input(self):
         """Vocabulary and bags of words of :attr:`units`."""
         return topics.prepare(self.units, self.settings)
 
     @cached_property
+    @_stage("topics")
     def topics(self) -> topics.TopicResult:
         """The reported topic model with stability over ``settings.seeds`` seeds."""
         return topics.fit_stable_topics(self.topic_input, self.settings, progress=self._wrap(f"topics K={self.settings.k}"))
 
     @cached_property
+    @_stage("topics")
     def evidence(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Top passages and KWIC lines per topic (:func:`analysis.topics.topic_evidence`)."""
         return topics.topic_evidence(self.topics.model, self.prepared)
 
     @cached_property
+    @_stage("k-selection")
     def k_selection(self) -> pd.DataFrame:
         """Metrics over ``settings.k_grid`` x seeds (:func:`analysis.topics.select_k`)."""
         return topics.select_k(self.topic_input, self.settings, parse_k_grid(self.settings.k_grid),
@@ -122,17 +144,20 @@ class Results:
         return terms.term_frequencies(self.terms, "corpus").nsmallest(6, "rank")["term"].tolist()
 
     @cached_property
+    @_stage("close reading")
     def keyness(self) -> pd.DataFrame:
         """Each document against the rest (:func:`analysis.keyness.keyness`)."""
         return keyness.keyness(self.terms)
 
     @cached_property
+    @_stage("close reading")
     def reference_keyness(self) -> pd.DataFrame:
         """The corpus against wordfreq's general-language list (:func:`analysis.keyness.reference_keyness`)."""
         return keyness.reference_keyness(self.terms, language=self.settings.language,
                                          is_function_word=self.preprocessor.is_function_word)
 
     @cached_property
+    @_stage("close reading")
     def collocates(self) -> pd.DataFrame:
         """Collocates of the first three focus terms, stacked with ``node`` and ``node_count``."""
         frames = []
@@ -143,6 +168,7 @@ class Results:
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
     @cached_property
+    @_stage("close reading")
     def dispersion(self) -> pd.DataFrame:
         """Positions of the focus terms in each document, with Gries's DP and Juilland's D per term."""
         positions = concordance.term_positions(self.prepared, self.focus_terms, self.preprocessor)
@@ -155,16 +181,19 @@ class Results:
         return claims.load_lexicons(self.settings.lexicons)
 
     @cached_property
+    @_stage("claims")
     def claims(self) -> pd.DataFrame:
         """Risk, benefit and advice claims with polarity, hedges and boosters (:func:`analysis.claims.tag_claims`)."""
         return claims.tag_claims(self.prepared, self.lexicons, excluded_roles=excluded_roles(self.settings))
 
     @cached_property
+    @_stage("claims")
     def hedging_density(self) -> pd.DataFrame:
         """Hedges and boosters per 1,000 words of each document (:func:`analysis.claims.hedging_density`)."""
         words = claims.word_counts(self.prepared, excluded_roles=excluded_roles(self.settings))
         return claims.hedging_density(self.claims, words)
 
+    @_stage("claims")
     def claim_tables(self) -> dict[str, pd.DataFrame]:
         """The claims exports by file name: claims, contradictions, dose and quantity mentions."""
         return {"claims.csv": self.claims, "contradictions.csv": claims.contradictions(self.claims),

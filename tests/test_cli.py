@@ -201,7 +201,7 @@ def test_figures_twice_changes_no_byte(figures_run, capsys, snapshot):
     before = snapshot(out)
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     assert run(argv) == 0
-    assert "0 written or removed" in capsys.readouterr().out
+    assert "up to date" in capsys.readouterr().out  # nothing changed: nothing is recomputed
     assert snapshot(out) == before
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == mtimes
 

@@ -134,7 +134,7 @@ def test_topic_tables_and_model_are_those_of_the_results(run, tmp_path):
 def test_manifest(run, seed_corpus, seed_ids):
     settings, _, first, _, _ = run
     manifest = json.loads(first[MANIFEST])
-    assert set(manifest) == {"generator", "settings", "corpus", "packages", "figures", "files"}
+    assert set(manifest) == {"generator", "inputs", "settings", "corpus", "packages", "figures", "files"}
     assert manifest["generator"].startswith("corpus-analysis ")
     # corpus file hashes, computed here from the files
     assert manifest["corpus"]["files"] == {
