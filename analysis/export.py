@@ -15,7 +15,6 @@ import io
 import json
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,11 @@ from matplotlib.figure import Figure
 from analysis import __version__
 from analysis.errors import AnalysisError
 from analysis.figures import CLAIM_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, get_spec, make_figure
+from analysis.parallel import map_in_processes
 from analysis.plots import STYLE
 from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative
 from analysis.results import Results
+from analysis.topics import import_tomotopy
 
 SVG_HASH_SALT = "corpus-analysis"
 TOPIC_TABLES = ("topic_terms.csv", "doc_topics.csv", "topic_ids.csv", "topic_passages.csv", "topic_kwic.csv",
@@ -79,8 +80,10 @@ def sha256(data: bytes) -> str:
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape the output, and the Python version."""
     found = installed_versions()
-    if "tomotopy" in sys.modules:  # its SIMD build can change results; record the one used
-        found["tomotopy"] += f" ({sys.modules['tomotopy'].isa})"
+    try:  # its SIMD build can change results; record the one fits use (they may run in workers)
+        found["tomotopy"] += f" ({import_tomotopy().isa})"
+    except ImportError:
+        pass
     return found
 
 
@@ -107,6 +110,18 @@ class _RenderStore:
             atomic_write_bytes(self.folder / fname, data)
         listing = {fname: sha256(data) for fname, data in files.items()}
         atomic_write_bytes(self.folder / f"{name}.json", json.dumps(listing).encode("utf-8"))
+
+
+def _render(name: str, results: Results) -> dict[str, bytes]:
+    """One figure's files: its data as CSV and the figure in every format."""
+    fig, data = make_figure(name, results)
+    try:
+        produced = {f"{name}.csv": csv_bytes(data)}
+        for fmt in results.settings.formats:
+            produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, results.settings.dpi)
+    finally:
+        plt.close(fig)
+    return produced
 
 
 def render_figures(
@@ -151,24 +166,29 @@ def render_figures(
     cached = _RenderStore(store)
     files: dict[str, bytes] = {}
     manifest_figures = {}
-    for name in names:
-        if progress:
-            progress(name)
-        produced = cached.load(name)
-        if produced is None:
-            with results.timer.stage("figures"):
-                fig, data = make_figure(name, results)
-                try:
-                    produced = {f"{name}.csv": csv_bytes(data)}
-                    for fmt in settings.formats:
-                        produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, settings.dpi)
-                finally:
-                    plt.close(fig)
+    names = list(names)
+    rendered = {name: cached.load(name) for name in names}
+    pending = [name for name in names if rendered[name] is None]
+    with results.timer.stage("figures"):
+        if settings.n_jobs > 1 and len(pending) > 1:
+            for name in pending:  # the analyses run here once, before the drawing workers fork
+                get_spec(name).data(results)
+
+        def ticks(items):
+            for name in items:
+                if progress:
+                    progress(name)
+                yield name
+
+        for name, produced in zip(pending, map_in_processes(lambda name: _render(name, results), pending,
+                                                            jobs=settings.n_jobs, progress=ticks)):
             cached.save(name, produced)
-        files.update(produced)
+            rendered[name] = produced
+    for name in names:
+        files.update(rendered[name])
         manifest_figures[name] = {
             "description": get_spec(name).description,
-            "files": {fname: sha256(data) for fname, data in sorted(produced.items())},
+            "files": {fname: sha256(data) for fname, data in sorted(rendered[name].items())},
         }
     extra_files: dict[str, bytes] = {}
     if extras:

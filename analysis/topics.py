@@ -34,6 +34,7 @@ import pandas as pd
 
 from analysis.config import Settings
 from analysis.errors import AnalysisError
+from analysis.parallel import map_in_processes
 from analysis.pipeline import PreparedTerms
 from analysis.prepared import PreparedCorpus
 
@@ -270,16 +271,21 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit
     return _Fit(model.get_topics().astype(np.float64), infer(bows), infer)
 
 
-def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit:
-    """Collapsed Gibbs sampling (tomotopy).
+def import_tomotopy():
+    """tomotopy, its AVX2 build (unless ``TOMOTOPY_ISA`` is set).
 
-    tomotopy guarantees a seed reproduces a run only with one worker, and its
-    results can differ between its SSE2 and AVX builds; the AVX2 build is
-    chosen (unless ``TOMOTOPY_ISA`` is set) so machines with AVX2 or AVX-512
-    agree.
+    Its results can differ between its SSE2 and AVX builds; the AVX2 build is
+    chosen so that machines with AVX2 or AVX-512 agree.
     """
     os.environ.setdefault("TOMOTOPY_ISA", "avx2")
-    import tomotopy as tp
+    import tomotopy
+
+    return tomotopy
+
+
+def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> _Fit:
+    """Collapsed Gibbs sampling (tomotopy); a seed reproduces a run only with one worker."""
+    tp = import_tomotopy()
 
     alpha = 0.1 if settings.alpha in ("symmetric", "asymmetric", "auto") else float(settings.alpha)
     eta = 0.01 if settings.eta in ("symmetric", "asymmetric", "auto") else float(settings.eta)
@@ -616,14 +622,16 @@ def fit_stable_topics(
     ----------
     prepared : result of :func:`prepare`
     settings : Settings
+        The fits run in ``settings.n_jobs`` processes, each with one thread
+        and its own seed: the runs are those of a serial fit.
     seeds : sequence of int, optional
         Default ``settings.seed, settings.seed + 1, ...`` (``settings.seeds`` of them).
     progress : callable, optional
         Wraps the iterable of seeds (e.g. ``tqdm``).
     """
     seeds = list(seeds) if seeds is not None else [settings.seed + i for i in range(settings.seeds)]
-    iterator = progress(seeds) if progress else seeds
-    runs = [fit_topics(prepared, settings, seed=seed) for seed in iterator]
+    runs = list(map_in_processes(lambda seed: fit_topics(prepared, settings, seed=seed), seeds,
+                                 jobs=settings.n_jobs, progress=progress))
     return stabilize(runs, settings)
 
 
@@ -983,19 +991,25 @@ def select_k(
         prepared.vocabulary, [prepared.bows[i] for i in train], prepared.dictionary,
     )
     test_bows = [prepared.bows[i] for i in test]
-    jobs = [(k, seed) for k in k_grid for seed in seeds]
-    rows: list[list] = []
-    runs: dict[int, list[TopicModel]] = {}
-    for k, seed in (progress(jobs) if progress else jobs):
+    for k in k_grid:
         if k > len(prepared.vocabulary):
             raise AnalysisError(f"K={k} exceeds the vocabulary of {len(prepared.vocabulary)} terms")
+
+    def score(run: tuple[int, int]) -> tuple[TopicModel, list[list]]:
+        k, seed = run
         fit = _ENGINES[settings.engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
         model = _model_from_fit(fit, train_prepared, seed, settings, k)
-        runs.setdefault(k, []).append(model)
         top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
-        for measure in ("c_v", "c_npmi", "u_mass"):
-            rows.append([k, seed, measure, coherence(top, prepared, measure)])
-        rows.append([k, seed, "perplexity", heldout_perplexity(fit, _normalized(fit.topic_term), test_bows)])
+        scores = [[k, seed, measure, coherence(top, prepared, measure)] for measure in ("c_v", "c_npmi", "u_mass")]
+        scores.append([k, seed, "perplexity", heldout_perplexity(fit, _normalized(fit.topic_term), test_bows)])
+        return model, scores
+
+    grid = [(k, seed) for k in k_grid for seed in seeds]
+    rows: list[list] = []
+    runs: dict[int, list[TopicModel]] = {}
+    for model, scores in map_in_processes(score, grid, jobs=settings.n_jobs, progress=progress):
+        runs.setdefault(model.k, []).append(model)
+        rows.extend(scores)
     for k, models in runs.items():
         reference = models[_medoid(models)]
         for model in models:

@@ -11,7 +11,8 @@ from analysis.cli import main
 from analysis.figures import figure_names
 
 MAKE_FIGURE = analysis.export.make_figure
-FAST = ["--formats", "png", "--dpi", "40", "--seeds", "1", "--iterations", "30", "--k", "3"]
+# One job, so that the figures are drawn in this process, where the tests count them.
+FAST = ["--formats", "png", "--dpi", "40", "--seeds", "1", "--iterations", "30", "--k", "3", "--jobs", "1"]
 
 
 THEMES = ("kratom leaf tea powder capsule dose", "pain relief chronic ache muscle joint",
@@ -110,6 +111,28 @@ def test_an_interrupted_run_resumes(corpus, tmp_path, monkeypatch, capsys):
         if path.name != "manifest.json":  # which names the output folder
             assert (out / path.name).read_bytes() == path.read_bytes(), path.name
     assert not any((tmp_path / "cache" / "renders").iterdir())  # kept renders are dropped once written
+
+
+def test_an_interrupted_parallel_run_keeps_what_its_workers_drew(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "figures"
+    names = figure_names()
+
+    def interrupt_at_the_fourth(name, results):
+        if name == names[3]:
+            raise KeyboardInterrupt
+        return MAKE_FIGURE(name, results)
+
+    monkeypatch.setattr(analysis.export, "make_figure", interrupt_at_the_fourth)
+    assert main([*_argv(corpus, out), "--jobs", "2"]) == 130
+    kept = {p.stem for store in (tmp_path / "cache" / "renders").iterdir() for p in store.glob("*.json")}
+    assert set(names[:3]) <= kept and names[3] not in kept
+    monkeypatch.setattr(analysis.export, "make_figure", MAKE_FIGURE)
+    assert main([*_argv(corpus, out), "--jobs", "2"]) == 0
+    serial = tmp_path / "serial"
+    assert main([*_argv(corpus, serial), "--no-cache"]) == 0
+    for path in serial.iterdir():
+        if path.name != "manifest.json":
+            assert (out / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_a_partial_run_keeps_the_digest_only_when_inputs_are_unchanged(corpus, done, monkeypatch, capsys):

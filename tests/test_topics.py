@@ -187,14 +187,15 @@ def _topics_argv(seed_corpus: Path, out: Path, config: Path) -> list[str]:
 
 def test_topics_command_is_byte_reproducible_across_runs_and_processes(seed_corpus, no_config_cwd, capsys):
     """Same-named output folders at the same depth, so even the manifest must match; the
-    second run is a separate process with another hash seed."""
+    second run is a separate process with another hash seed, and fits its seeds in two
+    worker processes where the first fits them one after the other."""
     config = no_config_cwd / "render.toml"
     config.write_text('formats = ["png", "svg", "pdf"]\ndpi = 40\n', encoding="utf-8")
     a, b = no_config_cwd / "a" / "topics", no_config_cwd / "b" / "topics"
-    assert main(_topics_argv(seed_corpus, a, config)) == 0
+    assert main([*_topics_argv(seed_corpus, a, config), "--jobs", "1"]) == 0
     capsys.readouterr()
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    done = subprocess.run([sys.executable, "-m", "analysis", *_topics_argv(seed_corpus, b, config)],
+    done = subprocess.run([sys.executable, "-m", "analysis", *_topics_argv(seed_corpus, b, config), "--jobs", "2"],
                           cwd=no_config_cwd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     files_a = {p.name: p.read_bytes() for p in a.iterdir()}
@@ -202,6 +203,18 @@ def test_topics_command_is_byte_reproducible_across_runs_and_processes(seed_corp
     assert {n.rsplit(".", 1)[1] for n in files_a} == {"png", "svg", "pdf", "csv", "json", "npz", "html"}
     assert set(files_a) == set(files_b)
     assert sorted(name for name in files_a if files_a[name] != files_b[name]) == []
+
+
+def test_k_selection_does_not_depend_on_jobs(seed_k4):
+    prepared, settings = seed_k4.topic_input, seed_k4.settings.replace(seeds=2)
+    serial = topics.select_k(prepared, settings.replace(jobs=1), [2, 3])
+    parallel = topics.select_k(prepared, settings.replace(jobs=2), [2, 3])
+    pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
+    one = topics.fit_stable_topics(prepared, settings.replace(jobs=1))
+    two = topics.fit_stable_topics(prepared, settings.replace(jobs=2))
+    assert [run.seed for run in one.runs] == [run.seed for run in two.runs]
+    assert all(np.array_equal(a.topic_term, b.topic_term) and np.array_equal(a.unit_topic, b.unit_topic)
+               for a, b in zip(one.runs, two.runs))
 
 
 # -- 3. alignment and topic ids -----------------------------------------------------------------
