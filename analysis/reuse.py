@@ -19,10 +19,10 @@ than ``n`` words has none). A shingle is *shared* when it occurs in at least
 a shingle, so text repeated within a single document only is not reuse.
 
 **Passages (``span_occurrences``).** For a document A and another document B,
-a passage of A shared with B is a longest run of words of A in which every
-shingle also occurs in B (shingles starting at consecutive words, so the run
-was copied in one piece; two shingles that merely overlap usually come from
-two places of B and are two passages). A passage that A shares with several
+a passage of A shared with B is a longest run of words that A and B both hold
+in one piece: the shingles starting at consecutive words of A occur at
+consecutive words of B (one diagonal of the A x B match; two shingles that
+occur in B only at different places are two passages). A passage that A shares with several
 documents at exactly the same boundaries is one occurrence, and
 ``shared_with`` lists those documents. Passages shared with different
 documents may overlap: in the seed corpus, article 001 shares "kratom, a
@@ -31,13 +31,11 @@ with 004 and "has garnered attention in the realm of natural pain management
 due to its" with 003.
 
 **Spans (``shared_spans``).** Occurrences grouped by their normalised words:
-one row per distinct passage, with the documents that hold it or share it.
-The text is usually the same in all of them. Where B holds the words of A's
-passage only in pieces (it repeats a stretch of ``n - 1`` words with two
-different continuations), or only inside a longer passage whose boundaries
-differ, B is among ``documents`` but has no entry in ``positions``: in the
-seed corpus 001's "supplement derived from the leaves of Mitragyna
-speciosa" lies inside a 9-word passage of 003.
+one row per distinct passage, with the documents that hold it or share it;
+every one of them holds its words in one piece. The text is usually the same
+in all of them. Where B holds A's passage only inside a longer passage whose
+boundaries differ, B is among ``documents`` but has no entry in
+``positions``.
 
 **Coverage** (``reused_share``, ``reuse_matrix``, ``reused_char_ranges``):
 a word is reused when it lies in any shared passage, so passages are merged
@@ -186,25 +184,35 @@ class _ShingleHasher:
 class _ShingleDocuments:
     """The shingles found in at least ``min_documents`` documents, and where.
 
-    ``keys`` is sorted; the documents (numbered in corpus order) holding
-    ``keys[i]`` are ``documents[offsets[i]:offsets[i + 1]]``, in order.
+    ``keys`` is sorted; the occurrences of ``keys[i]`` are
+    ``documents[offsets[i]:offsets[i + 1]]`` (numbered in corpus order) at the
+    word positions ``positions[offsets[i]:offsets[i + 1]]``, ordered by
+    document and position; ``n_documents[i]`` counts the distinct documents.
     """
 
     keys: np.ndarray
     offsets: np.ndarray
     documents: np.ndarray
+    positions: np.ndarray
+    n_documents: np.ndarray
 
     @classmethod
-    def count(cls, keys_by_document: list[np.ndarray], min_documents: int) -> "_ShingleDocuments":
-        """Build from each document's distinct shingle keys (document ``i`` at index ``i``)."""
+    def count(cls, keys_by_document: list[np.ndarray], positions_by_document: list[np.ndarray],
+              min_documents: int) -> "_ShingleDocuments":
+        """Build from each document's shingle keys and their word positions (document ``i`` at index ``i``)."""
         keys = np.concatenate([_NO_KEYS, *keys_by_document])
+        positions = np.concatenate([np.zeros(0, dtype=np.int64), *positions_by_document])
         documents = np.repeat(np.arange(len(keys_by_document)), [len(k) for k in keys_by_document])
-        order = np.lexsort((documents, keys))
-        keys, documents = keys[order], documents[order]
-        unique, counts = np.unique(keys, return_counts=True)
-        kept = counts >= min_documents
+        order = np.lexsort((positions, documents, keys))
+        keys, documents, positions = keys[order], documents[order], positions[order]
+        unique, starts, counts = np.unique(keys, return_index=True, return_counts=True)
+        first_of_document = np.ones(len(keys), dtype=bool)
+        first_of_document[1:] = (keys[1:] != keys[:-1]) | (documents[1:] != documents[:-1])
+        n_documents = np.add.reduceat(first_of_document, starts) if len(keys) else np.zeros(0, dtype=np.int64)
+        kept = n_documents >= min_documents
         offsets = np.concatenate([[0], np.cumsum(counts[kept])])
-        return cls(unique[kept], offsets, documents[np.repeat(kept, counts)])
+        rows = np.repeat(kept, counts)
+        return cls(unique[kept], offsets, documents[rows], positions[rows], n_documents[kept])
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Index of each key in :attr:`keys`, or -1 where the key is not shared."""
@@ -215,14 +223,15 @@ class _ShingleDocuments:
 
     def document_counts(self, index: np.ndarray) -> np.ndarray:
         """Number of documents holding each shingle ``self.keys[index]``."""
-        return self.offsets[index + 1] - self.offsets[index]
+        return self.n_documents[index]
 
-    def occurrences(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every (position in ``index``, document) pair: which documents hold each shingle."""
-        counts = self.document_counts(index)
-        position = np.repeat(np.arange(len(index)), counts)
+    def occurrences(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every occurrence of each shingle ``self.keys[index]``: (position in ``index``, document, word position)."""
+        counts = self.offsets[index + 1] - self.offsets[index]
+        which = np.repeat(np.arange(len(index)), counts)
         within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        return position, self.documents[self.offsets[index][position] + within]
+        rows = self.offsets[index][which] + within
+        return which, self.documents[rows], self.positions[rows]
 
 
 @dataclass(frozen=True)
@@ -289,34 +298,36 @@ class _Reader:
         return found
 
 
-def _pair_runs(keys: np.ndarray, shared: _ShingleDocuments, document: int,
+def _pair_runs(words: _BlockWords, shared: _ShingleDocuments, document: int,
                n: int) -> list[tuple[int, int, tuple[int, ...]]]:
     """Maximal passages of one block shared with each other document.
 
-    Returns ``(start, end, documents)`` in block word positions, sorted. For
-    each of ``documents`` (never ``document`` itself), the shingles starting
-    at every word of ``start:end - n + 1`` occur in it, and neither the
-    shingle before nor the one after does.
+    Returns ``(start, end, documents)`` in block word positions, sorted. Each
+    of ``documents`` (never ``document`` itself) holds the words
+    ``start:end`` in one piece: the shingles at ``start, start + 1, ...`` occur
+    there at consecutive positions too (the same diagonal), and the run can
+    be extended neither way.
     """
-    index = shared.find(keys)
+    index = shared.find(words.keys)
     starts = np.flatnonzero(index >= 0)
-    which, partners = shared.occurrences(index[starts])
+    which, partners, places = shared.occurrences(index[starts])
     starts = starts[which]
     other = partners != document
-    starts, partners = starts[other], partners[other]
+    starts, partners, places = starts[other], partners[other], places[other]
     if not len(starts):
         return []
-    order = np.lexsort((starts, partners))
-    starts, partners = starts[order], partners[order]
-    # a new passage where the partner changes or a shingle start is skipped
+    diagonals = places - (words.offset + starts)
+    order = np.lexsort((starts, diagonals, partners))
+    starts, partners, diagonals = starts[order], partners[order], diagonals[order]
+    # a new passage where the partner or the diagonal changes, or a shingle start is skipped
     new = np.ones(len(starts), dtype=bool)
-    new[1:] = (partners[1:] != partners[:-1]) | (starts[1:] - starts[:-1] > 1)
+    new[1:] = (partners[1:] != partners[:-1]) | (diagonals[1:] != diagonals[:-1]) | (starts[1:] - starts[:-1] > 1)
     firsts = np.flatnonzero(new)
     lasts = np.concatenate([firsts[1:], [len(starts)]]) - 1
-    by_bounds: dict[tuple[int, int], list[int]] = defaultdict(list)
+    by_bounds: dict[tuple[int, int], set[int]] = defaultdict(set)
     for first, last in zip(firsts, lasts):
-        by_bounds[int(starts[first]), int(starts[last]) + n].append(int(partners[first]))
-    return [(start, end, tuple(docs)) for (start, end), docs in sorted(by_bounds.items())]
+        by_bounds[int(starts[first]), int(starts[last]) + n].add(int(partners[first]))
+    return [(start, end, tuple(sorted(docs))) for (start, end), docs in sorted(by_bounds.items())]
 
 
 def _union(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -364,7 +375,7 @@ class _PassageCollector:
         reused = 0
         char_ranges = []
         for words in blocks:
-            runs = _pair_runs(words.keys, self.shared, document, self.n)
+            runs = _pair_runs(words, self.shared, document, self.n)
             by_partner = defaultdict(list)
             for start, end, partners in runs:
                 for partner in partners:
@@ -566,15 +577,20 @@ def find_reuse(
     reader = _Reader(options)
     doc_ids: list[str] = []
     span_keys: list[np.ndarray] = []
+    span_positions: list[np.ndarray] = []
     sentence_keys: list[np.ndarray] = []
     for doc in corpus:
         blocks = reader.blocks(doc)
         doc_ids.append(doc.doc_id)
-        span_keys.append(np.unique(np.concatenate([_NO_KEYS, *(words.keys for words in blocks)])))
+        span_keys.append(np.concatenate([_NO_KEYS, *(words.keys for words in blocks)]))
+        span_positions.append(np.concatenate([np.zeros(0, dtype=np.int64),
+                                              *(words.offset + np.arange(len(words.keys)) for words in blocks)]))
         sentence_keys.append(np.unique(np.concatenate([_NO_KEYS, *(s.keys for s in reader.sentences(blocks))])))
-    passages = _PassageCollector(_ShingleDocuments.count(span_keys, min_documents), doc_ids, n)
-    sentences = _SentenceMatcher(_ShingleDocuments.count(sentence_keys, 2), doc_ids, sentence_threshold)
-    del span_keys, sentence_keys
+    passages = _PassageCollector(_ShingleDocuments.count(span_keys, span_positions, min_documents), doc_ids, n)
+    sentences = _SentenceMatcher(
+        _ShingleDocuments.count(sentence_keys, [np.zeros(len(k), dtype=np.int64) for k in sentence_keys], 2),
+        doc_ids, sentence_threshold)
+    del span_keys, span_positions, sentence_keys
     second = []
     for document, doc in enumerate(corpus):
         second.append(doc.doc_id)
