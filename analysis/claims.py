@@ -91,6 +91,8 @@ import pandas as pd
 
 from analysis.corpus import Document
 from analysis.errors import AnalysisError
+from analysis.parallel import map_in_processes
+from analysis.prepared import chunked
 from analysis.structure import ROLES
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT, normalize, split_sentences, token_spans, tokenize
 
@@ -166,6 +168,7 @@ class Lexicons:
     negation_suffixes: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     _by_first_word: dict = field(init=False, repr=False, compare=False)
+    _candidates: dict = field(init=False, repr=False, compare=False)  # (list, token) -> entries
 
     def __post_init__(self) -> None:
         # Per list: entries by the lookup key of their first word, and entries starting with a wildcard.
@@ -181,12 +184,17 @@ class Lexicons:
                     keyed.setdefault(_lookup_key(first), []).append(entry)
             index[name] = (keyed, wildcards)
         object.__setattr__(self, "_by_first_word", index)
+        object.__setattr__(self, "_candidates", {})
 
     def candidates(self, name: str, token: str) -> list[Entry]:
-        """Entries of list ``name`` whose first word may match ``token``."""
-        keyed, wildcards = self._by_first_word[name]
-        keys = {token, _lookup_key(token)}
-        return [e for key in sorted(keys) for e in keyed.get(key, ())] + wildcards
+        """Entries of list ``name`` whose first word may match ``token`` (worked out once per token)."""
+        found = self._candidates.get((name, token))
+        if found is None:
+            keyed, wildcards = self._by_first_word[name]
+            keys = {token, _lookup_key(token)}
+            found = [e for key in sorted(keys) for e in keyed.get(key, ())] + wildcards
+            self._candidates[(name, token)] = found
+        return found
 
     def sizes(self) -> pd.DataFrame:
         """Entries per list: ``list, file, terms, stop_phrases, source``."""
@@ -513,6 +521,9 @@ def _sentence_rows(text: str, lexicons: Lexicons) -> list[list]:
 
 
 # -- tagging ------------------------------------------------------------------
+_TAG_CHUNK = 500  # documents per task of the parallel tagger
+
+
 def _sentences(corpus: Iterable[Document], excluded_roles: Iterable[str]):
     """``(doc, block, sentence_index, sentence)`` of every counted sentence, in reading order."""
     excluded = set(excluded_roles)
@@ -526,7 +537,7 @@ def _sentences(corpus: Iterable[Document], excluded_roles: Iterable[str]):
 
 def tag_claims(
     corpus: Iterable[Document], lexicons: Lexicons | None = None, *,
-    excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT,
+    excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT, jobs: int = 1,
 ) -> pd.DataFrame:
     """Every risk, benefit and advice claim and every hedge and booster, sentence by sentence.
 
@@ -537,6 +548,8 @@ def tag_claims(
         :func:`load_lexicons` (default: the shipped lists).
     excluded_roles : iterable of str, default ("outline",)
         Block roles left out (the outline repeats the headings).
+    jobs : int, default 1
+        Worker processes tagging chunks of documents; the table is the same for any number.
 
     Returns
     -------
@@ -564,11 +577,14 @@ def tag_claims(
 [1, 'booster', 'clearly', 'asserted', ''], [1, 'risk', 'addiction', 'negated', 'not']]
     """
     lexicons = lexicons if lexicons is not None else _shipped_lexicons()
-    rows = [
-        [doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
-        for doc, block, index, sentence in _sentences(corpus, excluded_roles)
-        for row in _sentence_rows(sentence, lexicons)
-    ]
+
+    def tag(documents: list[Document]) -> list[list]:
+        return [[doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
+                for doc, block, index, sentence in _sentences(documents, excluded_roles)
+                for row in _sentence_rows(sentence, lexicons)]
+
+    chunks = list(chunked(corpus, _TAG_CHUNK))
+    rows = [row for part in map_in_processes(tag, chunks, jobs=jobs) for row in part]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype(
         {"block": int, "sentence_index": int, "char_start": int})
 

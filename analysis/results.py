@@ -184,7 +184,8 @@ class Results:
     @_stage("claims")
     def claims(self) -> pd.DataFrame:
         """Risk, benefit and advice claims with polarity, hedges and boosters (:func:`analysis.claims.tag_claims`)."""
-        return claims.tag_claims(self.prepared, self.lexicons, excluded_roles=excluded_roles(self.settings))
+        return claims.tag_claims(self.prepared, self.lexicons, excluded_roles=excluded_roles(self.settings),
+                                 jobs=self.settings.n_jobs)
 
     @cached_property
     @_stage("claims")

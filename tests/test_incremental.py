@@ -37,6 +37,15 @@ def _argv(corpus, out, *extra):
             "--cache-dir", str(out.parent / "cache"), *FAST, *extra]
 
 
+def _interrupted_at(stop: str):
+    """make_figure, but Ctrl-C when it comes to the figure ``stop``."""
+    def drawing(name, results):
+        if name == stop:
+            raise KeyboardInterrupt
+        return MAKE_FIGURE(name, results)
+    return drawing
+
+
 def _count_renders(monkeypatch):
     calls = []
 
@@ -92,13 +101,7 @@ def test_a_change_of_inputs_or_outputs_runs_again(corpus, done, monkeypatch, cap
 def test_an_interrupted_run_resumes(corpus, tmp_path, monkeypatch, capsys):
     out = tmp_path / "figures"
     names = figure_names()
-
-    def interrupt_at_the_fourth(name, results):
-        if name == names[3]:
-            raise KeyboardInterrupt
-        return MAKE_FIGURE(name, results)
-
-    monkeypatch.setattr(analysis.export, "make_figure", interrupt_at_the_fourth)
+    monkeypatch.setattr(analysis.export, "make_figure", _interrupted_at(names[3]))
     assert main(_argv(corpus, out)) == 130
     assert not out.exists()  # the output folder is all or nothing
     calls = _count_renders(monkeypatch)
@@ -116,13 +119,7 @@ def test_an_interrupted_run_resumes(corpus, tmp_path, monkeypatch, capsys):
 def test_an_interrupted_parallel_run_keeps_what_its_workers_drew(corpus, tmp_path, monkeypatch):
     out = tmp_path / "figures"
     names = figure_names()
-
-    def interrupt_at_the_fourth(name, results):
-        if name == names[3]:
-            raise KeyboardInterrupt
-        return MAKE_FIGURE(name, results)
-
-    monkeypatch.setattr(analysis.export, "make_figure", interrupt_at_the_fourth)
+    monkeypatch.setattr(analysis.export, "make_figure", _interrupted_at(names[3]))
     assert main([*_argv(corpus, out), "--jobs", "2"]) == 130
     kept = {p.stem for store in (tmp_path / "cache" / "renders").iterdir() for p in store.glob("*.json")}
     assert set(names[:3]) <= kept and names[3] not in kept

@@ -215,7 +215,9 @@ def _jaccard_pairs(docs: list[Document], threshold: float) -> set:
             if a[0] != b[0] and len(a[3] & b[3]) / len(a[3] | b[3]) >= threshold}
 
 
-def test_sentence_index_finds_exactly_the_pairs_all_pairs_comparison_finds():
+def test_sentence_matcher_reports_only_true_pairs_and_nearly_all_of_them():
+    """Every reported pair is at least as similar as the threshold (checked exactly); of the pairs an
+    all-pairs comparison finds, MinHash LSH misses few."""
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(25)]
     templates = [[rng.choice(vocabulary) for _ in range(rng.randint(5, 14))] for _ in range(12)]
@@ -234,7 +236,39 @@ def test_sentence_index_finds_exactly_the_pairs_all_pairs_comparison_finds():
                  for r in table.itertuples()}  # each line is a block and a sentence
         expected = _jaccard_pairs(docs, threshold)
         assert len(table) == len(found) and expected  # the case is not trivial
-        assert found == expected
+        assert found <= expected
+        assert len(found) >= 0.95 * len(expected)
+
+
+def planted_recall(seed: int = 11, copies_per_level: int = 60) -> dict[float, float]:
+    """Recall of the sentence matcher on planted near-duplicates, by Jaccard similarity.
+
+    Each original is a sentence of 30 distinct words drawn from 20,000 (unrelated originals share
+    almost nothing); its edited copy, in another document, replaces words with new ones so that the
+    word sets have the given Jaccard similarity.
+    """
+    rng = random.Random(seed)
+    levels = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    docs, planted, fresh = [], {}, iter(range(10**6, 2 * 10**6))
+    for level in levels:
+        replaced = round(30 * (1 - level) / (1 + level))
+        for copy in range(copies_per_level):
+            words = rng.sample(range(20_000), 30)
+            edited = words[:30 - replaced] + [next(fresh) for _ in range(replaced)]
+            rng.shuffle(edited)
+            a, b = f"{level}-{copy}-a", f"{level}-{copy}-b"
+            docs += [doc(a, " ".join(f"w{w}" for w in words) + "."), doc(b, " ".join(f"w{w}" for w in edited) + ".")]
+            planted[(a, b)] = level
+    table = find_reuse(docs, sentence_threshold=0.5).near_duplicate_sentences
+    found = set(zip(table["doc_a"], table["doc_b"]))
+    return {level: sum((pair in found) for pair, lv in planted.items() if lv == level) / copies_per_level
+            for level in levels}
+
+
+def test_planted_near_duplicates_are_found():
+    recall = planted_recall()
+    assert recall[0.5] >= 0.95
+    assert all(recall[level] == 1.0 for level in (0.7, 0.8, 0.9, 0.95))
 
 
 # ------------------------------------------------------ checks and options
