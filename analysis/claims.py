@@ -777,6 +777,72 @@ def contradictions(claims: pd.DataFrame, *, categories: Iterable[str] = ("risk",
     return table
 
 
+SUMMARY_COLUMNS = ["category", "term", "scope", "doc_id_a", "doc_id_b", "pairs", "negated_a", "other_a",
+                   "negated_b", "other_b"]
+
+
+def contradiction_summary(claims: pd.DataFrame, *, categories: Iterable[str] = ("risk",)) -> pd.DataFrame:
+    """:func:`contradictions` counted per term and pair of documents, without listing the sentence pairs.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        :func:`tag_claims`.
+    categories : iterable of str, default ("risk",)
+
+    Returns
+    -------
+    DataFrame
+        ``category, term, scope, doc_id_a, doc_id_b, pairs, negated_a, other_a, negated_b, other_b``:
+        ``pairs`` opposed statements (one negated, one asserted or hedged) about ``term``, within one
+        document (``doc_id_a == doc_id_b``) or across two (``doc_id_a`` first in document order);
+        ``negated_*`` and ``other_*`` count each document's statements about the term. Most pairs
+        first. Its rows add up to the rows of :func:`contradictions`, but its size grows with the
+        documents that disagree, not with the sentences.
+
+    Examples
+    --------
+    >>> docs = [Document("a", "Kratom is not addictive. Kratom may cause addiction.", "a"),
+    ...         Document("b", "Addiction is a real concern. Addiction happens.", "b")]
+    >>> contradiction_summary(tag_claims(docs))[["term", "scope", "doc_id_a", "doc_id_b", "pairs"]].values.tolist()
+    [['addiction', 'across', 'a', 'b', 2], ['addiction', 'within', 'a', 'a', 1]]
+    """
+    statements = (
+        claims[claims["category"].isin(list(categories))]
+        .drop_duplicates(["category", "term", "doc_id", "block", "sentence_index", "polarity"])
+        .assign(negated=lambda t: t["polarity"] == "negated")
+    )
+    per_doc = (statements.groupby(["category", "term", "doc_id"], sort=True)["negated"]
+               .agg(negated="sum", total="count").reset_index())
+    per_doc["other"] = per_doc["total"] - per_doc["negated"]
+    within = per_doc[(per_doc["negated"] > 0) & (per_doc["other"] > 0)].assign(
+        scope="within", doc_id_a=lambda t: t["doc_id"], doc_id_b=lambda t: t["doc_id"],
+        pairs=lambda t: t["negated"] * t["other"], negated_a=lambda t: t["negated"], other_a=lambda t: t["other"],
+        negated_b=lambda t: t["negated"], other_b=lambda t: t["other"])
+    # Across: each document with a negated statement against each other document with another one.
+    deniers = per_doc[per_doc["negated"] > 0]
+    asserters = per_doc[per_doc["other"] > 0]
+    across = deniers.merge(asserters, on=["category", "term"], suffixes=("_n", "_o"))
+    across = across[across["doc_id_n"] != across["doc_id_o"]]
+    first = across["doc_id_n"] < across["doc_id_o"]
+    across = pd.DataFrame({
+        "category": across["category"], "term": across["term"],
+        "doc_id_a": across["doc_id_n"].where(first, across["doc_id_o"]),
+        "doc_id_b": across["doc_id_o"].where(first, across["doc_id_n"]),
+        "pairs": across["negated_n"] * across["other_o"],
+    }).groupby(["category", "term", "doc_id_a", "doc_id_b"], sort=True)["pairs"].sum().reset_index()
+    counts = per_doc.set_index(["category", "term", "doc_id"])[["negated", "other"]]
+    for side in "ab":
+        found = counts.reindex(pd.MultiIndex.from_frame(across[["category", "term", f"doc_id_{side}"]]))
+        across[f"negated_{side}"] = found["negated"].to_numpy()
+        across[f"other_{side}"] = found["other"].to_numpy()
+    table = pd.concat([within.assign(), across.assign(scope="across")], ignore_index=True)
+    table = table.reindex(columns=SUMMARY_COLUMNS)
+    table = table.sort_values(["pairs", "category", "term", "scope", "doc_id_a", "doc_id_b"],
+                              ascending=[False, True, True, True, True, True], ignore_index=True)
+    return table.astype({c: int for c in ("pairs", "negated_a", "other_a", "negated_b", "other_b")})
+
+
 # -- summaries ----------------------------------------------------------------
 def framing(claims: pd.DataFrame, by: str = "doc") -> pd.DataFrame:
     """Risk and benefit claims by polarity, per document or per block role.

@@ -79,6 +79,8 @@ def _claims_options() -> argparse.ArgumentParser:
     common, group = _option_group("health claims (override the config file)")
     group.add_argument("--lexicons", metavar="DIR",
                        help="folder of lexicon files (hedges.txt, risk.txt ...) replacing the shipped ones")
+    group.add_argument("--contradiction-pairs", action=argparse.BooleanOptionalAction, default=None,
+                       help="also write every pair of contradicting sentences (contradiction_pairs.csv)")
     return common
 
 
@@ -159,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "claims", parents=[common, claims, output], help="health claims: risks, benefits, hedging, doses, contradictions",
         description="Tag each sentence's risk, benefit and advice claims with their polarity (asserted, negated, "
                     "hedged), hedges and boosters from editable lexicons; extract doses and durations; list "
-                    "contradictions; write claims.csv, contradictions.csv, quantities.csv and the claims figures.")
+                    "contradictions (per term and document pair; --contradiction-pairs lists the sentence pairs); write "
+                    "claims.csv, contradictions.csv, quantities.csv and the claims figures.")
 
     kwic = commands.add_parser("kwic", parents=[common], help="keyword in context: every occurrence of a word or phrase",
                                description="Concordance of TERM (a word or a phrase) in the counted blocks, matched on "
@@ -202,7 +205,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         for name in ("corpus", "encoding", "text_column", "id_column", "metadata", "include_outline", "phrases",
                      "lemmatize", "extra_stopwords", "formats", "dpi", "unit", "k", "seeds", "engine", "workers", "passes",
                      "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share", "k_grid",
-                     "mask_reuse", "reuse_ngram", "reuse_min_documents", "lexicons", "jobs", "cache", "cache_dir")
+                     "mask_reuse", "reuse_ngram", "reuse_min_documents", "lexicons", "contradiction_pairs", "jobs", "cache", "cache_dir")
     }
     if getattr(args, "seed", None) is not None:
         overrides.update(seed=args.seed, seeds=1)
@@ -520,7 +523,8 @@ def _cmd_claims(args: argparse.Namespace) -> int:
           f"{results.hedging_density['doc_id'].nunique():,} documents" + (":" if len(claims) else ""))
     if len(claims):
         print(claims.groupby(["category", "polarity"]).size().unstack(fill_value=0).to_string())
-    print(f"{len(contradictions):,} contradictions; {len(quantities):,} dose and quantity mentions")
+    print(f"{contradictions['pairs'].sum():,} contradicting statement pairs in {len(contradictions):,} term and "
+          f"document pairs; {len(quantities):,} dose and quantity mentions")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK

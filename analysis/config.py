@@ -139,6 +139,9 @@ class Settings:
         Leave reused passages out of the term counts, phrases and topics (the
         waterfall reports how many words that removed). Concordances and
         the reuse and claims analyses always read the full text.
+    contradiction_pairs : bool
+        Also write every pair of contradicting sentences (``contradiction_pairs.csv``);
+        ``contradictions.csv`` counts them per term and pair of documents.
     jobs : int
         Worker processes that prepare the corpus and fit topic runs; 0 (the
         default) uses every core. Results do not depend on it.
@@ -198,6 +201,7 @@ class Settings:
     reuse_min_documents: int = 2
     mask_reuse: bool = False
     lexicons: Path | None = None
+    contradiction_pairs: bool = False
     jobs: int = 0
     cache: bool = True
     cache_dir: Path | None = None

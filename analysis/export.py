@@ -39,7 +39,7 @@ TOPIC_TABLES = ("topic_terms.csv", "doc_topics.csv", "topic_ids.csv", "topic_pas
 MODEL_STEM = "topic-model"
 HTML_VIEW = "topics.html"
 REUSE_TABLES = ("reuse_spans.csv", "reuse_occurrences.csv", "near_duplicate_sentences.csv")
-CLAIM_TABLES = ("claims.csv", "contradictions.csv", "quantities.csv")
+CLAIM_TABLES = ("claims.csv", "contradictions.csv", "contradiction_pairs.csv", "quantities.csv")
 _SAVE_METADATA = {
     "png": {"Software": None},
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},

@@ -196,9 +196,13 @@ class Results:
 
     @_stage("claims")
     def claim_tables(self) -> dict[str, pd.DataFrame]:
-        """The claims exports by file name: claims, contradictions, dose and quantity mentions."""
-        return {"claims.csv": self.claims, "contradictions.csv": claims.contradictions(self.claims),
-                "quantities.csv": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
+        """The claims exports by file name: claims, contradictions (counted per term and document pair;
+        the sentence pairs too with ``settings.contradiction_pairs``), dose and quantity mentions."""
+        tables = {"claims.csv": self.claims, "contradictions.csv": claims.contradiction_summary(self.claims),
+                  "quantities.csv": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
+        if self.settings.contradiction_pairs:
+            tables["contradiction_pairs.csv"] = claims.contradictions(self.claims)
+        return tables
 
     def reuse_tables(self) -> dict[str, pd.DataFrame]:
         """The reuse exports by file name: passages, their occurrences, near-duplicate sentences."""

@@ -81,10 +81,12 @@ print(layer.block_term.shape, layer.block_term.nnz)
 """
 
 
-def measure(command: list[str], env: dict | None = None) -> dict[str, float]:
-    """Wall time, CPU seconds (process and children) and peak tree RSS of one run of ``command``."""
+def measure(command: list[str], capture: bool = False) -> dict:
+    """Wall time, CPU seconds (process and children) and peak tree RSS of one run of ``command``
+    (and its standard output, with ``capture``)."""
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: progress bars must not fill a pipe and block
     start = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    process = psutil.Popen(command, stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=errors)
     peak = 0
     stop = threading.Event()
 
@@ -100,13 +102,15 @@ def measure(command: list[str], env: dict | None = None) -> dict[str, float]:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    stdout = process.stdout.read().decode() if capture else ""  # drained before waiting, so it cannot block
     _, status, usage = os.wait4(process.pid, 0)
     stop.set()
     sampler.join()
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{command}: failed\n{process.stderr.read().decode()}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": peak / 1e6}
+        errors.seek(0)
+        raise SystemExit(f"{command}: failed\n{errors.read().decode()}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": peak / 1e6, "stdout": stdout}
 
 
 def median_run(command: list[str], repeat: int, before=None) -> dict[str, float]:
@@ -115,7 +119,7 @@ def median_run(command: list[str], repeat: int, before=None) -> dict[str, float]
         if before:
             before()
         runs.append(measure(command))
-    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    return {key: statistics.median(r[key] for r in runs) for key in ("wall", "cpu", "rss_mb")}
 
 
 def main() -> None:

@@ -202,6 +202,23 @@ def test_contradictions_within_and_across():
     assert len(pairs) == len(table)
 
 
+def test_contradiction_summary_counts_the_sentence_pairs():
+    docs = [
+        Document("a", "Kratom is not addictive. Kratom may cause addiction. Nausea is common.", "a"),
+        Document("b", "Addictive properties are a real concern. Kratom causes no nausea. Addiction hurts.", "b"),
+        Document("c", "Kratom relieves pain without dependency. Dependence is a risk. No addiction here.", "c"),
+    ]
+    tagged = claims.tag_claims(docs)
+    pairs = claims.contradictions(tagged)
+    summary = claims.contradiction_summary(tagged)
+    counted = pairs.groupby(["category", "term", "scope", "doc_id_a", "doc_id_b"]).size()
+    assert summary.set_index(["category", "term", "scope", "doc_id_a", "doc_id_b"])["pairs"].sort_index().to_dict() \
+        == counted.sort_index().to_dict()
+    assert summary["pairs"].is_monotonic_decreasing
+    row = summary[(summary["term"] == "addiction") & (summary["doc_id_a"] == "a") & (summary["doc_id_b"] == "c")]
+    assert row[["negated_a", "other_a", "negated_b", "other_b"]].values.tolist() == [[1, 1, 1, 0]]
+
+
 def test_no_contradiction_without_opposite_polarity():
     docs = [Document("a", "Kratom may cause nausea.", "a"), Document("b", "Kratom causes nausea.", "b")]
     table = claims.contradictions(claims.tag_claims(docs))
@@ -362,16 +379,22 @@ def test_cli_claims_writes_tables_and_figures(seed_corpus, tmp_path, capsys, wri
     out = tmp_path / "out"
     assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--formats", "png"]) == 0
     printed = capsys.readouterr().out
-    assert "7 contradictions; 7 dose and quantity mentions" in printed
+    assert "7 contradicting statement pairs in 4 term and document pairs; 7 dose and quantity mentions" in printed
     names = {p.name for p in out.iterdir()}
     assert names == {*CLAIM_TABLES, "manifest.json", "claim-framing.png", "claim-framing.csv",
-                     "hedging-density.png", "hedging-density.csv"}
+                     "hedging-density.png", "hedging-density.csv"} - {"contradiction_pairs.csv"}
     table = pd.read_csv(out / "claims.csv", dtype={"doc_id": str})
     assert list(table.columns[:2]) == ["doc_id", "block"]
     assert {"doc_id", "block_role", "sentence", "category", "term", "polarity"} <= set(table.columns)
     assert set(table["polarity"]) == {"asserted", "hedged", "negated"}
     contradictions = pd.read_csv(out / "contradictions.csv")
-    assert len(contradictions) == 7 and set(contradictions["scope"]) == {"within", "across"}
+    assert len(contradictions) == 4 and contradictions["pairs"].sum() == 7
+    assert set(contradictions["scope"]) == {"within", "across"}
+    # the sentence pairs on request
+    assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--formats", "png",
+                 "--contradiction-pairs"]) == 0
+    capsys.readouterr()
+    assert len(pd.read_csv(out / "contradiction_pairs.csv")) == 7
 
     # an edited lexicon folder replaces the shipped list of the same name
     lexicons = tmp_path / "lexicons"

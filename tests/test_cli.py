@@ -189,8 +189,8 @@ def test_figures_writes_png_csv_and_manifest(figures_run):
     out, _ = figures_run
     expected = {f"{name}.{ext}" for name in REGISTRY for ext in ("png", "csv")} | {"manifest.json"}
     # the topic tables (with unit_topics.csv: the seed corpus is fitted on paragraphs), the model,
-    # and the reuse and claims tables
-    expected |= set(TOPIC_TABLES) | MODEL_FILES | set(REUSE_TABLES) | set(CLAIM_TABLES)
+    # and the reuse and claims tables (the contradicting sentence pairs only when asked for)
+    expected |= set(TOPIC_TABLES) | MODEL_FILES | set(REUSE_TABLES) | set(CLAIM_TABLES) - {"contradiction_pairs.csv"}
     assert {p.name for p in out.iterdir()} == expected
     assert all(p.stat().st_size > 0 for p in out.iterdir())
     assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]
