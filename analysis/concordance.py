@@ -111,7 +111,8 @@ def kwic(
     n = len(wanted)
     blocks = prepared.blocks
     block_offsets, doc_offsets = prepared.block_offsets, prepared.document_offsets
-    docs = blocks["doc"].to_numpy()[tokens.block[starts]] if len(starts) else np.zeros(0, dtype=np.int64)
+    docs = prepared.block_document[tokens.block[starts]] if len(starts) else np.zeros(0, dtype=np.int64)
+    doc_ids, block_index, roles = prepared.doc_ids, blocks["block"].to_numpy(), blocks["role"].to_numpy()
     texts = prepared.texts(docs)
     forms, form = prepared.forms, prepared.form
     spans: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -128,7 +129,7 @@ def kwic(
         match_start, match_end = int(start[i - first]), int(end[i + n - 1 - first])
         left = text[start[before[0] - first]:match_start].strip() if before else ""
         right = text[match_end:end[after[-1] - first]].strip() if after else ""
-        rows.append([blocks.at[b, "doc_id"], int(blocks.at[b, "block"]), blocks.at[b, "role"],
+        rows.append([doc_ids[doc], int(block_index[b]), roles[b],
                      i - int(block_offsets[doc_offsets[doc]]), " ".join(left.split()),
                      " ".join(text[match_start:match_end].split()), " ".join(right.split())])
         keys.append(([forms[form[j]] for j in reversed(before)], [forms[form[j]] for j in after]))
@@ -252,7 +253,7 @@ def term_positions(
     queries = list(dict.fromkeys(queries))
     tokens = _TokenForms(prepared, preprocessor, lemmas)
     wanted = {q: tokens.query(q, "dispersion") for q in queries}
-    doc_of_token = prepared.blocks["doc"].to_numpy()[tokens.block]
+    doc_of_token = prepared.block_document[tokens.block]
     sizes = np.bincount(doc_of_token[tokens.counted], minlength=prepared.n_documents)
     # A token's position among the counted tokens of its document.
     rank = np.cumsum(tokens.counted) - 1

@@ -307,13 +307,14 @@ class PreparedCorpus:
         rows = [{"doc_id": d, **json.loads(m)} for d, m in zip(ids, table["metadata"].to_pylist())]
         return pd.DataFrame(rows).fillna("") if rows else pd.DataFrame(columns=["doc_id"])
 
-    @property
+    @cached_property
     def doc_ids(self) -> list[str]:
-        return self.documents["doc_id"].tolist()
+        """Document ids in corpus order (read without the metadata)."""
+        return pq.read_table(self.folder / "documents.parquet", columns=["doc_id"])["doc_id"].to_pylist()
 
     @property
     def n_documents(self) -> int:
-        return len(self.documents)
+        return len(self.document_offsets) - 1
 
     @cached_property
     def blocks(self) -> pd.DataFrame:
@@ -359,14 +360,19 @@ class PreparedCorpus:
         """The block (row of :attr:`blocks`) of every token."""
         return np.repeat(np.arange(len(self.block_offsets) - 1, dtype=np.int64), np.diff(self.block_offsets))
 
+    @cached_property
+    def block_bounds(self) -> np.ndarray:
+        """Start and end character offset of every block in its document (blocks x 2)."""
+        return self.blocks[["start", "end"]].to_numpy()
+
     def spans(self, block: int, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Start and end offsets, in the document ``text``, of the tokens of ``block`` (a row of :attr:`blocks`).
 
         Not stored: tokenizing one block again is cheaper than keeping two
         offsets per token of the corpus.
         """
-        start = int(self.blocks.at[block, "start"])
-        found = token_spans(text[start:int(self.blocks.at[block, "end"])])
+        start, end = (int(v) for v in self.block_bounds[block])
+        found = token_spans(text[start:end])
         if len(found) != self.block_offsets[block + 1] - self.block_offsets[block]:
             raise AnalysisError(f"{self.folder}: the prepared corpus does not match its text; clear the cache")
         return (np.fromiter((s + start for _, s, _ in found), dtype=np.int64, count=len(found)),
