@@ -21,6 +21,7 @@ from analysis.errors import AnalysisError
 PROG = "corpus-analysis"
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 TERMS_BY = ("corpus", "doc", "role", "section", "paragraph")
+INFO_DOCUMENTS = 30  # info prints a row per document up to this many
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", parents=[common], help="show or clear the cache of prepared corpora",
                                 description="Show the cache folder and its size, or remove it (it is rebuilt on demand).")
     cache.add_argument("action", choices=("info", "clear"), help="info: where and how big; clear: remove it")
-    commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types")
+    info = commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types",
+                               description=f"Corpus totals, and a row per document for corpora of up to "
+                                           f"{INFO_DOCUMENTS} documents (--out writes the table for any corpus).")
+    info.add_argument("--out", metavar="FILE", help="write the per-document table as CSV to FILE")
 
     terms = commands.add_parser("terms", parents=[common], help="tidy term table as CSV",
                                 description="Term frequencies as CSV. --by doc gives columns doc_id,term,count.")
@@ -250,9 +254,12 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     from analysis import terms
+    from analysis.export import atomic_write_bytes, csv_bytes
     from analysis.results import Results
 
     settings = _settings(args)
+    if args.out:
+        _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
     tc = results.terms
     summary = terms.corpus_summary(tc)
@@ -263,8 +270,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"word tokens (counted blocks): {int(total['tokens']):,}")
     print(f"terms after preprocessing: {int(total['terms']):,} tokens, {int(total['types']):,} types")
     print(f"outline bullets counted: {'yes' if settings.include_outline else 'no'}")
-    print()
-    print(summary.to_string(index=False))
+    documents = summary.iloc[:-1]
+    if args.out:
+        atomic_write_bytes(Path(args.out), csv_bytes(summary))
+        print(f"wrote the table of {len(documents):,} documents to {args.out}", file=sys.stderr)
+    elif len(documents) <= INFO_DOCUMENTS:
+        print()
+        print(summary.to_string(index=False))
+    else:
+        tokens = documents["tokens"]
+        print(f"word tokens per document: median {tokens.median():,.0f}, min {tokens.min():,}, max {tokens.max():,} "
+              f"(the table of all {len(documents):,} documents: --out FILE)")
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 

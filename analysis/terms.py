@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from analysis.config import Settings
 from analysis.pipeline import PreparedTerms, derive_terms
@@ -89,6 +90,16 @@ class TermCounts:
         table["n_tokens"] = self.layer.n_tokens
         table["n_terms"] = self.layer.n_terms
         return table[BLOCK_COLUMNS]
+
+    @cached_property
+    def document_term(self) -> sp.csr_matrix:
+        """Documents x terms counts (the block x term matrix summed per document)."""
+        documents = self.prepared.block_document
+        to_document = sp.csr_matrix((np.ones(len(documents)), (documents, np.arange(len(documents)))),
+                                    shape=(self.prepared.n_documents, len(documents)))
+        matrix = (to_document @ self.layer.block_term).tocsr()
+        matrix.eliminate_zeros()
+        return matrix
 
     @cached_property
     def counts(self) -> pd.DataFrame:
@@ -290,12 +301,13 @@ def corpus_summary(tc: TermCounts) -> pd.DataFrame:
     """
     roles = tc.blocks.pivot_table(index="doc_id", columns="role", values="block", aggfunc="count", fill_value=0)
     counted = tc.blocks[tc.blocks["included"]].groupby("doc_id")[["n_tokens", "n_terms"]].sum()
-    types = tc.counts.groupby("doc_id")["term"].nunique().rename("types")
+    by_document = tc.document_term
+    types = pd.Series(np.diff(by_document.indptr), index=tc.prepared.doc_ids, name="types")
     table = roles.join(counted).join(types).fillna(0).astype(int)
     table.insert(0, "blocks", roles.sum(axis=1))
     table = table.rename(columns={"n_tokens": "tokens", "n_terms": "terms"})
     total = table.sum()
-    total["types"] = tc.counts["term"].nunique()
+    total["types"] = int(np.count_nonzero(np.asarray(by_document.sum(axis=0)).ravel()))
     table.loc["(corpus)"] = total
     table.columns.name = None
     return table.reset_index()

@@ -688,3 +688,18 @@ def test_interrupt_while_moving_files_into_place_rolls_back(seed_corpus, tmp_pat
     assert "Traceback" not in capsys.readouterr().err
     assert snapshot(out) == before
     assert not [p for p in out.parent.iterdir() if "-staging-" in p.name]
+
+
+def test_info_prints_a_row_per_document_only_for_small_corpora(tmp_path, capsys):
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for i in range(40):
+        (corpus / f"{i:02d}.txt").write_text("Kratom eases pain. " * (i + 1), encoding="utf-8")
+    assert run(["info", "--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache")]) == 0
+    out = capsys.readouterr().out
+    assert "documents: 40" in out and "word tokens per document: median 62, min 3, max 120" in out
+    assert "00 " not in out  # no line per document
+    table = tmp_path / "info.csv"
+    assert run(["info", "--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache"), "--out", str(table)]) == 0
+    written = pd.read_csv(table, dtype={"doc_id": str})
+    assert len(written) == 41 and written["doc_id"].iloc[-1] == "(corpus)" and written["tokens"].iloc[0] == 3
