@@ -60,16 +60,6 @@ class _TokenForms:
         return np.flatnonzero(hit)
 
 
-def match_starts(forms: list[str], wanted: list[str]) -> list[int]:
-    """Indexes where the word sequence ``wanted`` starts in ``forms``.
-
-    >>> match_starts(["chronic", "pain", "and", "chronic", "pain"], ["chronic", "pain"])
-    [0, 3]
-    """
-    n = len(wanted)
-    return [i for i in range(len(forms) - n + 1) if forms[i:i + n] == wanted]
-
-
 def kwic(
     prepared: PreparedCorpus, query: str, preprocessor: Preprocessor, *, window: int = 5,
     sort: str = "doc", lemmas: bool = True,

@@ -191,8 +191,11 @@ def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
     if by not in BY_COLUMNS:
         raise ValueError(f"by must be one of {', '.join(BY_COLUMNS)}, got {by!r}")
     keys = BY_COLUMNS[by]
-    counts = tc.counts.merge(tc.blocks[["doc_id", "block", "role", "section"]], on=["doc_id", "block"])
-    grouped = counts.groupby(keys + ["term"], sort=True, observed=True)["count"].sum().reset_index()
+    if keys:
+        counts = tc.counts.merge(tc.blocks[["doc_id", "block", "role", "section"]], on=["doc_id", "block"])
+        grouped = counts.groupby(keys + ["term"], sort=True, observed=True)["count"].sum().reset_index()
+    else:  # the corpus: column sums of the block x term matrix (terms are sorted)
+        grouped = _term_totals(tc, tc.layer.block_term)
     totals = _token_totals(tc, keys)
     if keys:
         grouped = grouped.merge(totals, on=keys)
@@ -204,10 +207,18 @@ def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
     return grouped.reset_index(drop=True)[keys + ["term", "count", "tokens", "per_1000_tokens", "rank"]]
 
 
+def _term_totals(tc: TermCounts, matrix: sp.csr_matrix) -> pd.DataFrame:
+    """``term, count`` of the terms that occur, from the column sums of ``matrix``, in term order."""
+    totals = np.asarray(matrix.sum(axis=0)).ravel().astype(np.int64)
+    present = np.flatnonzero(totals)
+    return pd.DataFrame({"term": np.asarray(tc.layer.terms, dtype=object)[present], "count": totals[present]})
+
+
 def document_frequency(tc: TermCounts) -> pd.DataFrame:
     """``term, doc_count, doc_share, count``: in how many documents each term occurs."""
-    by_doc = tc.counts.groupby(["term", "doc_id"], sort=True)["count"].sum().reset_index()
-    table = by_doc.groupby("term", sort=True).agg(doc_count=("doc_id", "nunique"), count=("count", "sum")).reset_index()
+    table = _term_totals(tc, tc.document_term)
+    occurs = np.diff(tc.document_term.tocsc().indptr)
+    table.insert(1, "doc_count", occurs[occurs > 0].astype(np.int64))
     table["doc_share"] = table["doc_count"] / tc.n_documents
     table = table.sort_values(["doc_count", "count", "term"], ascending=[False, False, True])
     return table.reset_index(drop=True)[["term", "doc_count", "doc_share", "count"]]
