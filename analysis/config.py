@@ -25,6 +25,14 @@ ENGINES = ("gensim", "tomotopy")
 PRIOR_NAMES = ("symmetric", "asymmetric", "auto")
 
 
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of an analysis run, with its default.
@@ -214,8 +222,6 @@ class Settings:
     @property
     def n_jobs(self) -> int:
         """``jobs``, with 0 meaning every core this process may use."""
-        from analysis.prepared import default_jobs
-
         return self.jobs or default_jobs()
 
     @property

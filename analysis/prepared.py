@@ -65,14 +65,6 @@ _DOCUMENT_SCHEMA = pa.schema([
 ])
 
 
-def default_jobs() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 # ----------------------------------------------------------------- the map
 
 

@@ -225,3 +225,11 @@ class Results:
         if model.unit != "document":
             out["unit_topics.csv"] = topics.unit_topics(model)
         return out
+
+
+def analyze(settings: Settings) -> TermCounts:
+    """Prepare the corpus of ``settings`` (or load it from the cache) and count its terms.
+
+    This is what the CLI and the notebooks call first; :class:`Results` holds every other analysis.
+    """
+    return Results(settings).terms

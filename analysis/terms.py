@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from analysis.config import Settings
 from analysis.pipeline import PreparedTerms, derive_terms
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor
@@ -151,16 +150,6 @@ def count_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *,
     max_n : int, default 3
     """
     return TermCounts(prepared, derive_terms(prepared, preprocessor, masks), max_n=max_n)
-
-
-def analyze(settings: Settings) -> TermCounts:
-    """Prepare the corpus of ``settings`` (or load it from the cache) and count its terms.
-
-    This is what the CLI and the notebooks call first.
-    """
-    from analysis.results import Results
-
-    return Results(settings).terms
 
 
 def _token_totals(tc: TermCounts, keys: list[str]) -> pd.DataFrame | int:

@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 
 from analysis import terms  # noqa: E402
 from analysis.config import Settings  # noqa: E402
-from analysis.results import Results  # noqa: E402
+from analysis.results import Results, analyze  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"
@@ -60,13 +60,13 @@ def seed_settings(seed_corpus: Path) -> Settings:
 @pytest.fixture(scope="session")
 def seed_tc(seed_settings: Settings) -> terms.TermCounts:
     """TermCounts of the seed corpus with default settings."""
-    return terms.analyze(seed_settings)
+    return analyze(seed_settings)
 
 
 @pytest.fixture(scope="session")
 def seed_tc_nophrases(seed_corpus: Path) -> terms.TermCounts:
     """TermCounts of the seed corpus with phrases off."""
-    return terms.analyze(Settings(corpus=seed_corpus, phrases=False))
+    return analyze(Settings(corpus=seed_corpus, phrases=False))
 
 
 @pytest.fixture(scope="session")

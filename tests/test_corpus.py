@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.results import analyze
 from analysis.config import Settings
 from analysis.corpus import Corpus, CorpusWarning, blocks_table, decode_bytes, normalize_newlines
 from analysis.errors import AnalysisError
-from analysis.terms import analyze
 
 
 def _ids(corpus) -> list[str]:

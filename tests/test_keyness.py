@@ -7,6 +7,7 @@ import math
 import pytest
 
 from analysis import terms
+from analysis.results import analyze
 from analysis.config import Settings
 from analysis.keyness import KEYNESS_COLUMNS, keyness
 
@@ -57,7 +58,7 @@ def test_min_count_and_single_document(tmp_path):
     folder = tmp_path / "one"
     folder.mkdir()
     (folder / "a.txt").write_text("apple banana apple cherry apple", encoding="utf-8")
-    assert keyness(terms.analyze(Settings(corpus=folder, phrases=False))).empty  # no rest to compare with
+    assert keyness(analyze(Settings(corpus=folder, phrases=False))).empty  # no rest to compare with
     (folder / "b.txt").write_text("banana banana cherry date", encoding="utf-8")
-    table = keyness(terms.analyze(Settings(corpus=folder, phrases=False)), min_count=3)
+    table = keyness(analyze(Settings(corpus=folder, phrases=False)), min_count=3)
     assert set(table["term"]) == {"apple", "banana"}

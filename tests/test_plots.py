@@ -13,7 +13,7 @@ from analysis import plots, terms, topic_plots
 from analysis.config import Settings
 from analysis.errors import AnalysisError
 from analysis.figures import CLAIM_FIGURES, READING_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, figure_names, get_spec, make_figure
-from analysis.results import Results
+from analysis.results import Results, analyze
 
 # plot function and the function that makes its data from TermCounts
 PLOTS = {
@@ -101,7 +101,7 @@ def test_empty_messages(seed_tc, seed_corpus, tmp_path):
     one = tmp_path / "one"
     one.mkdir()
     (one / "doc.txt").write_bytes((seed_corpus / "000_2b6ec66f88ad0ee6.txt").read_bytes())
-    table = terms.tfidf(terms.analyze(Settings(corpus=one, phrases=False)))
+    table = terms.tfidf(analyze(Settings(corpus=one, phrases=False)))
     assert len(table) > 0 and (table["tfidf"] == 0).all()
     ax = plots.plot_distinctive_terms(table)
     assert any("no distinctive terms" in t.get_text() for t in ax.texts)

@@ -13,6 +13,7 @@ import pytest
 
 from analysis import terms
 from analysis.prepared import prepare, prepare_documents
+from analysis.results import analyze
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.tokens import Preprocessor, maintained_stopwords
@@ -65,7 +66,7 @@ def test_kratom_counts_with_phrases(seed_tc):
 
 
 def test_include_outline_adds_the_outline_occurrences(seed_corpus):
-    tc = terms.analyze(Settings(corpus=seed_corpus, phrases=False, include_outline=True))
+    tc = analyze(Settings(corpus=seed_corpus, phrases=False, include_outline=True))
     in_outline = {doc_id: _regex_count(KRATOM, _seed_lines(seed_corpus, doc_id, outline=True)) for doc_id in KRATOM_BY_HAND}
     assert sum(in_outline.values()) > 0
     assert _kratom_counts(tc) == {d: KRATOM_BY_HAND[d] + in_outline[d] for d in KRATOM_BY_HAND}
@@ -237,7 +238,7 @@ def test_rank_frequency_with_a_document_called_corpus(tmp_path):
     folder.mkdir()
     (folder / "corpus.txt").write_text("kratom leaf tea kratom\n", encoding="utf-8")
     (folder / "other.txt").write_text("pain relief kratom\n", encoding="utf-8")
-    tc = terms.analyze(Settings(corpus=folder, phrases=False))
+    tc = analyze(Settings(corpus=folder, phrases=False))
     table = terms.rank_frequency(tc)
     assert len(table) == 5 + 3 + 3  # corpus-wide terms, then each document's
     for scope, group in table.groupby(["scope", "doc_id"]):
@@ -270,8 +271,8 @@ def test_waterfall(seed_tc):
 
 
 def test_waterfall_with_lemmas_and_corpus_stopwords(seed_corpus):
-    plain = terms.analyze(Settings(corpus=seed_corpus, lemmatize=True))
-    tc = terms.analyze(Settings(corpus=seed_corpus, lemmatize=True, extra_stopwords=("Kratom",)))
+    plain = analyze(Settings(corpus=seed_corpus, lemmatize=True))
+    tc = analyze(Settings(corpus=seed_corpus, lemmatize=True, extra_stopwords=("Kratom",)))
     wf = tc.waterfall.set_index("step")
     assert list(wf.index) == ["tokenized", "outline excluded", "lemmatised", "phrases joined", "numbers dropped",
                               "stopwords removed", "short tokens dropped", "corpus stopwords removed"]
@@ -343,7 +344,7 @@ def lee_csv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def lee_tc(lee_csv):
-    return terms.analyze(Settings(corpus=lee_csv))
+    return analyze(Settings(corpus=lee_csv))
 
 
 def test_lee_corpus_runs_with_fallback_structure(lee_csv, lee_tc):
