@@ -836,7 +836,7 @@ def contradiction_summary(claims: pd.DataFrame, *, categories: Iterable[str] = (
         found = counts.reindex(pd.MultiIndex.from_frame(across[["category", "term", f"doc_id_{side}"]]))
         across[f"negated_{side}"] = found["negated"].to_numpy()
         across[f"other_{side}"] = found["other"].to_numpy()
-    table = pd.concat([within.assign(), across.assign(scope="across")], ignore_index=True)
+    table = pd.concat([within, across.assign(scope="across")], ignore_index=True)
     table = table.reindex(columns=SUMMARY_COLUMNS)
     table = table.sort_values(["pairs", "category", "term", "scope", "doc_id_a", "doc_id_b"],
                               ascending=[False, True, True, True, True, True], ignore_index=True)

@@ -348,12 +348,13 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     settings = _settings(args)
     names = args.only or _figure_names()
     _check_out(settings, writing=not args.check)
-    inputs = run_inputs(settings, Corpus.from_settings(settings).file_hashes(), _figure_names())
+    corpus = Corpus.from_settings(settings)
+    inputs = run_inputs(settings, corpus.snapshot[0], _figure_names())
     if not args.only and outputs_current(settings.out, inputs):
         print(f"{settings.out}: up to date (the corpus, settings, code and package versions are those of its "
               "manifest, and every file is as recorded); nothing to do")
         return EXIT_OK
-    return _render_all(args, settings, names, inputs)
+    return _render_all(args, settings, names, inputs, corpus)
 
 
 def _figure_names() -> list[str]:
@@ -362,14 +363,14 @@ def _figure_names() -> list[str]:
     return figure_names()
 
 
-def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str) -> int:
+def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str, corpus) -> int:
     from analysis.export import MANIFEST, check_figures, render_figures, table_files, topic_tables, write_figures
     from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, TOPIC_FIGURES, get_spec
     from analysis.results import Results
 
     for name in names:
         get_spec(name)
-    results = Results(settings, progress=_progress)
+    results = Results(settings, progress=_progress, corpus=corpus)
     results.terms  # read the corpus now: its errors come before any progress output
 
     def extras() -> dict[str, bytes]:

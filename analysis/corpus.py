@@ -14,6 +14,7 @@ import itertools
 import json
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -221,21 +222,37 @@ class Corpus:
             found.append(self.metadata)
         return found
 
+    def _key(self, path: Path) -> str:
+        root = self.path if self.path.is_dir() else self.path.parent
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
     def file_hashes(self) -> dict[str, str]:
         """SHA-256 of every corpus file, keyed by path relative to the corpus."""
-        root = self.path if self.path.is_dir() else self.path.parent
         hashes = {}
         for path in self.files():
             digest = hashlib.sha256()
             with path.open("rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
-            try:
-                key = path.relative_to(root).as_posix()
-            except ValueError:
-                key = path.as_posix()
-            hashes[key] = digest.hexdigest()
+            hashes[self._key(path)] = digest.hexdigest()
         return hashes
+
+    def file_stats(self) -> dict[str, tuple[int, int]]:
+        """Size and modification time (ns) of every corpus file, keyed like :meth:`file_hashes`."""
+        return {self._key(path): (path.stat().st_size, path.stat().st_mtime_ns) for path in self.files()}
+
+    @cached_property
+    def snapshot(self) -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
+        """``(hashes, stats)`` of the files, taken once per Corpus object: the run's content snapshot.
+
+        The stats are taken first, so a file changed while it is hashed no longer matches them
+        (:func:`analysis.prepared.verify_snapshot`).
+        """
+        stats = self.file_stats()
+        return self.file_hashes(), stats
 
     # -- reading -------------------------------------------------------------
     def __iter__(self) -> Iterator[Document]:

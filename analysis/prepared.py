@@ -245,18 +245,21 @@ def _read_options(corpus: Corpus) -> dict:
             "metadata": corpus.metadata.name if corpus.metadata is not None else None}
 
 
-def verify_snapshot(corpus: Corpus, file_hashes: dict[str, str]) -> None:
-    """Raise if a corpus file changed since ``file_hashes`` were taken.
+def verify_snapshot(corpus: Corpus) -> None:
+    """Raise if a corpus file changed since the corpus's snapshot was taken.
+
+    Sizes and modification times are compared (the files are not read
+    again): an edit, even one that restores the bytes, counts as a change.
 
     Raises
     ------
     AnalysisError
         Naming the first file that changed, appeared or disappeared.
     """
-    now = corpus.file_hashes()
-    for name in sorted(set(now) | set(file_hashes)):
-        if now.get(name) != file_hashes.get(name):
-            what = "appeared" if name not in file_hashes else "disappeared" if name not in now else "changed"
+    before, now = corpus.snapshot[1], corpus.file_stats()
+    for name in sorted(set(now) | set(before)):
+        if now.get(name) != before.get(name):
+            what = "appeared" if name not in before else "disappeared" if name not in now else "changed"
             where = corpus.path / name if corpus.path.is_dir() else corpus.path.parent / name
             raise AnalysisError(f"{where}: {what} during the run; nothing was written (run again)")
 
@@ -412,7 +415,7 @@ class PreparedCorpus:
     def verify(self) -> None:
         """Raise :class:`AnalysisError` if a corpus file changed since it was read."""
         if self.source is not None:
-            verify_snapshot(self.source, self.file_hashes)
+            verify_snapshot(self.source)
 
 
 def _build(documents: Iterable[Document], folder: Path, metadata: dict, *, jobs: int, chunk_size: int) -> None:
@@ -470,7 +473,7 @@ def prepare(
     AnalysisError
         For a corpus file that cannot be read, or that changed while it was read.
     """
-    hashes = corpus.file_hashes()
+    hashes = corpus.snapshot[0]
     key = read_key(hashes, _read_options(corpus))
     name = str(corpus.path.name)
     if cache is not None:
@@ -486,7 +489,7 @@ def prepare(
         documents = progress(corpus) if progress else corpus
         _build(documents, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
                jobs=jobs, chunk_size=chunk_size)
-        verify_snapshot(corpus, hashes)
+        verify_snapshot(corpus)
         if cache is None:
             return PreparedCorpus(built, source=corpus)
         _install(built, target)

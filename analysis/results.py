@@ -53,10 +53,13 @@ class Results:
     True
     """
 
-    def __init__(self, settings: Settings, *, progress: Callable[[Iterable, str], Iterable] | None = None) -> None:
+    def __init__(self, settings: Settings, *, progress: Callable[[Iterable, str], Iterable] | None = None,
+                 corpus: Corpus | None = None) -> None:
         self.settings = settings
         self.progress = progress
         self.timer = StageTimer()
+        if corpus is not None:  # already read (and its snapshot taken) by the caller
+            self.corpus = corpus
 
     def _wrap(self, description: str) -> Callable[[Iterable], Iterable] | None:
         if self.progress is None:
@@ -65,7 +68,7 @@ class Results:
 
     @cached_property
     def corpus(self) -> Corpus:
-        """The corpus files (read once, by :attr:`prepared`)."""
+        """The corpus files (hashed once per run, read once by :attr:`prepared`)."""
         return Corpus.from_settings(self.settings)
 
     @cached_property

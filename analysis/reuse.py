@@ -574,9 +574,8 @@ class _SentenceMatcher:
             return _table([], SENTENCE_COLUMNS, ints=("block_a", "block_b"), floats=("similarity",))
         # Sentences with the same set are matched once; their copies are paired afterwards.
         digests = [hashlib.blake2b(k.tobytes(), digest_size=16).digest() for k in keys]
-        group, representatives = pd.factorize(pd.Series(digests, dtype=object))
-        first = np.full(len(representatives), len(keys), dtype=np.int64)
-        np.minimum.at(first, group, np.arange(len(keys)))
+        group, _ = pd.factorize(pd.Series(digests, dtype=object))
+        _, first = np.unique(group, return_index=True)
         unique_keys = [keys[i] for i in first]
         candidates = _lsh_candidates(_minhash_signatures(unique_keys), self.threshold)
         similar: dict[int, list[tuple[int, float]]] = defaultdict(list)

@@ -5,8 +5,8 @@ The pipeline itself runs on a prepared corpus's arrays
 (:mod:`analysis.pipeline`); its steps, in the order the waterfall reports
 them (:data:`STEPS`):
 
-1. ``tokenized``: Unicode NFKC, curly quotes and apostrophes straightened,
-   lowercased; word tokens keep internal hyphens, apostrophes and digits
+1. ``tokenized``: curly quotes and apostrophes straightened, words found,
+   each word NFKC-normalised and lowercased; word tokens keep internal hyphens, apostrophes and digits
    (``7-hydroxymitragynine``, ``kr8tom``); a possessive ``'s`` is removed.
 2. ``outline excluded``: tokens of blocks left out of counts (the outline
    bullets, unless ``include_outline``).
@@ -59,12 +59,13 @@ def strip_possessive(token: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Word tokens of ``text``: normalised, possessives removed.
+    """Word tokens of ``text``: normalised, possessives removed; the same tokens the prepared
+    corpus counts (quotes straightened, the word pattern, then NFKC and lowercase per token).
 
     >>> tokenize("Kratom\u2019s 7-hydroxymitragynine, kr8tom and anti-inflammatory effects.")
     ['kratom', '7-hydroxymitragynine', 'kr8tom', 'and', 'anti-inflammatory', 'effects']
     """
-    return [strip_possessive(t) for t in _TOKEN.findall(normalize(text))]
+    return [normalize_token(t) for t in raw_tokens(straighten(text))]
 
 
 def straighten(text: str) -> str:

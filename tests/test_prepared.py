@@ -219,3 +219,17 @@ def test_no_cache_leaves_no_cache_folder(seed_corpus, tmp_path):
     cache = tmp_path / "cache"
     assert main(["terms", "--corpus", str(seed_corpus), "--cache-dir", str(cache), "--no-cache", "--top", "1"]) == 0
     assert not cache.exists()
+
+
+def test_a_figures_run_hashes_the_corpus_once(tmp_path, monkeypatch):
+    from analysis.corpus import Corpus as CorpusClass
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kratom eases pain.", encoding="utf-8")
+    calls = []
+    original = CorpusClass.file_hashes
+    monkeypatch.setattr(CorpusClass, "file_hashes", lambda self: calls.append(1) or original(self))
+    assert main(["figures", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "--only", "top-terms",
+                 "--formats", "png", "--dpi", "40", "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert len(calls) == 1  # later checks compare sizes and modification times
