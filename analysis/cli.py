@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from analysis import __version__
-from analysis.config import FORMATS, Settings, load_settings
+from analysis.config import SETTINGS, Settings, load_settings
 from analysis.errors import AnalysisError
 
 PROG = "corpus-analysis"
@@ -36,90 +36,72 @@ def _csv_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _option_group(title: str):
-    """A parent parser holding one titled group of options, and the group."""
+def _number(kind: type, what: str) -> Callable[[str], object]:
+    """An argparse type that says what it wanted: ``--k: must be a whole number, got 'x'``."""
+    def convert(value: str):
+        try:
+            return kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {value!r}") from None
+    return convert
+
+
+def _shown(default: object) -> str:
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if isinstance(default, tuple):
+        return ",".join(default) if default else "none"
+    return "see --help of the setting" if default is None else str(default)
+
+
+def _add_setting(group, name: str, flag: str | None = None, **changes) -> None:
+    """Add the option of setting ``name`` to ``group``, from its declaration (:func:`analysis.config.setting`)."""
+    declared = SETTINGS[name]
+    meta, default = declared.metadata, declared.default
+    shown = "" if default is None else f" (default {_shown(default)})"
+    options = {"dest": name, "help": meta["help"] + shown, "default": None}
+    if isinstance(default, bool):
+        options["action"] = argparse.BooleanOptionalAction
+    else:
+        options["metavar"] = meta["metavar"]
+        if isinstance(default, tuple):
+            options["type"] = _csv_list
+        elif isinstance(default, int):
+            options["type"] = _number(int, "a whole number")
+        elif isinstance(default, float):
+            options["type"] = _number(float, "a number")
+        elif meta["choices"]:
+            options.update(choices=meta["choices"], metavar=None)
+    options.update(changes)
+    group.add_argument(flag or f"--{name.replace('_', '-')}", **options)
+
+
+def _setting_options(title: str, family: str, *, skip: Sequence[str] = (),
+                     flags: dict[str, str] | None = None) -> tuple[argparse.ArgumentParser, argparse._ArgumentGroup]:
+    """A parent parser with one option per setting of ``family`` (``corpus``, ``topics`` ...)."""
     common = argparse.ArgumentParser(add_help=False)
-    return common, common.add_argument_group(title)
+    group = common.add_argument_group(title)
+    for name, declared in SETTINGS.items():
+        if declared.metadata["group"] == family and declared.metadata["cli"] and name not in skip:
+            _add_setting(group, name, (flags or {}).get(name))
+    return common, group
 
 
 def _corpus_options() -> argparse.ArgumentParser:
-    common, group = _option_group("corpus and preprocessing (override the config file)")
+    common, group = _setting_options("corpus and preprocessing (override the config file)", "corpus")
     group.add_argument("--config", metavar="FILE", help="TOML settings file (default: nearest pyproject.toml with [tool.analysis])")
-    group.add_argument("--corpus", metavar="PATH", help="folder of .txt/.md files, or a .csv/.jsonl/.parquet file")
-    group.add_argument("--encoding", help="text encoding of the corpus files (default utf-8, strict)")
-    group.add_argument("--text-column", metavar="NAME", help="text column of a CSV/JSONL/Parquet corpus")
-    group.add_argument("--id-column", metavar="NAME", help="id column of a CSV/JSONL/Parquet corpus")
-    group.add_argument("--metadata", metavar="CSV", help="metadata table joined on the document id")
-    group.add_argument("--include-outline", action=argparse.BooleanOptionalAction, default=None,
-                       help="count outline bullets (they repeat the headings; default: not counted)")
-    group.add_argument("--phrases", action=argparse.BooleanOptionalAction, default=None,
-                       help="join multiword terms such as 'chronic pain' (default: on)")
-    group.add_argument("--lemmatize", action=argparse.BooleanOptionalAction, default=None,
-                       help="count dictionary lemmas instead of word forms (default: off)")
-    group.add_argument("--extra-stopwords", type=_csv_list, metavar="W1,W2", help="corpus-specific stopwords")
-    group.add_argument("--mask-reuse", action=argparse.BooleanOptionalAction, default=None,
-                       help="leave passages reused across documents out of term counts and topics (default: off)")
-    group.add_argument("--jobs", type=int, metavar="N",
-                       help="worker processes (default 0: every core); results do not depend on it")
-    group.add_argument("--cache", action=argparse.BooleanOptionalAction, default=None,
-                       help="reuse the prepared corpus while the corpus and settings are unchanged (default: on)")
-    group.add_argument("--cache-dir", metavar="DIR",
-                       help="cache folder (default: .corpus-analysis-cache beside the output folder)")
+    for name in (n for n, f in SETTINGS.items() if f.metadata["group"] == "run"):
+        _add_setting(group, name)
     return common
 
 
-def _reuse_options() -> argparse.ArgumentParser:
-    common, group = _option_group("text reuse (override the config file)")
-    group.add_argument("--reuse-ngram", type=int, metavar="N", help="shortest shared passage, in words (default 8)")
-    group.add_argument("--reuse-min-documents", type=int, metavar="N",
-                       help="documents a passage must occur in to count as reused (default 2)")
-    return common
-
-
-def _claims_options() -> argparse.ArgumentParser:
-    common, group = _option_group("health claims (override the config file)")
-    group.add_argument("--lexicons", metavar="DIR",
-                       help="folder of lexicon files (hedges.txt, risk.txt ...) replacing the shipped ones")
-    group.add_argument("--contradiction-pairs", action=argparse.BooleanOptionalAction, default=None,
-                       help="also write every pair of contradicting sentences (contradiction_pairs.csv)")
-    return common
-
-
-def _k_value(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"K must be a whole number, got {value!r}") from None
-
-
-def _topic_options(*, k_option: bool) -> argparse.ArgumentParser:
-    common, group = _option_group("topic model (override the config file)")
-    group.add_argument("--unit", choices=("auto", "document", "section", "paragraph"),
-                       help="what LDA treats as a document (default auto: documents if there are enough, else paragraphs)")
-    if k_option:
-        group.add_argument("--k", type=_k_value, metavar="K", help="number of topics")
+def _topic_options(*, select_k: bool) -> argparse.ArgumentParser:
+    flags = {"k_grid": "--k", "k": "--chosen-k"} if select_k else {}
+    common, group = _setting_options("topic model (override the config file)", "topics", skip=("seed", "seeds"),
+                                     flags=flags)
     seeds = group.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, metavar="N", help="runs with seeds seed..seed+N-1 (default 5)")
-    seeds.add_argument("--seed", type=int, metavar="S", help="one run with seed S")
-    group.add_argument("--engine", choices=("gensim", "tomotopy"), help="LDA engine")
-    group.add_argument("--workers", type=int, metavar="N", help="tomotopy threads (default 1; only 1 reproduces a run exactly)")
-    group.add_argument("--passes", type=int, metavar="N", help="gensim passes over the corpus")
-    group.add_argument("--iterations", type=int, metavar="N", help="gensim inference iterations / tomotopy Gibbs sweeps")
-    group.add_argument("--alpha", metavar="A", help="topic prior: a number, symmetric, asymmetric or auto")
-    group.add_argument("--eta", metavar="E", help="term prior: a number, symmetric or auto")
-    group.add_argument("--no-below", type=int, metavar="N", help="drop terms in fewer than N units")
-    group.add_argument("--no-above", type=float, metavar="F", help="drop terms in more than this share of units")
-    group.add_argument("--keep-n", type=int, metavar="N", help="keep at most N most frequent terms")
-    group.add_argument("--remove-top-share", type=float, metavar="F",
-                       help="then drop this share of the vocabulary, most frequent first (default 0.0005)")
-    return common
-
-
-def _output_options() -> argparse.ArgumentParser:
-    common, group = _option_group("output")
-    group.add_argument("--out", metavar="DIR", help="output folder (default: figures/)")
-    group.add_argument("--formats", type=_csv_list, metavar="png,svg,pdf", help=f"formats among {', '.join(FORMATS)}")
-    group.add_argument("--dpi", type=int, metavar="N", help="PNG resolution (default 300)")
+    _add_setting(seeds, "seeds")
+    _add_setting(seeds, "seed")
     return common
 
 
@@ -130,10 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     common = _corpus_options()
 
-    topic = _topic_options(k_option=True)
-    output = _output_options()
-    reuse, claims = _reuse_options(), _claims_options()
-    figures = commands.add_parser("figures", parents=[common, topic, reuse, claims, output], help="regenerate every figure, its data (CSV) and the manifest",
+    topic = _topic_options(select_k=False)
+    output = _setting_options("output", "output")[0]
+    reading = _setting_options("close reading (override the config file)", "reading")[0]
+    reuse = _setting_options("text reuse (override the config file)", "reuse")[0]
+    claims = _setting_options("health claims (override the config file)", "claims")[0]
+    figures = commands.add_parser("figures", parents=[common, topic, reading, reuse, claims, output], help="regenerate every figure, its data (CSV) and the manifest",
                                   description="Write each registered figure as PNG/SVG/PDF with its data as CSV and one manifest.json.")
     figures.add_argument("--only", type=_csv_list, metavar="NAME[,NAME]", help="only these figures (see 'list')")
     figures.add_argument("--check", action="store_true",
@@ -145,13 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "write topic_terms.csv, doc_topics.csv, topic_ids.csv, evidence tables, the topic figures "
                     "and the model (JSON + NPZ).")
     topics.add_argument("--html", action="store_true", help="also write topics.html (pyLDAvis, works offline)")
-    select = commands.add_parser(
-        "select-k", parents=[common, _topic_options(k_option=False), output], help="compare K values: coherence, perplexity, stability",
+    commands.add_parser(
+        "select-k", parents=[common, _topic_options(select_k=True), output], help="compare K values: coherence, perplexity, stability",
         description="Fit every K of the grid with every seed; write the k-selection figure (c_v, NPMI, u_mass, "
                     "held-out perplexity, stability) and the stability figure of the configured K.")
-    select.add_argument("--k", dest="k_grid", metavar="GRID", help="K values: 2..12 or 4,6,8 (default from config)")
-    select.add_argument("--chosen-k", dest="k", type=_k_value, metavar="K",
-                        help="K whose stability figure is drawn (default: the configured k)")
 
     commands.add_parser(
         "reuse", parents=[common, reuse, output], help="passages and sentences shared between documents",
@@ -169,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Concordance of TERM (a word or a phrase) in the counted blocks, matched on "
                                            "normalised tokens and, by default, lemmas; context from the original text.")
     kwic.add_argument("term", metavar="TERM", help="a word or a phrase, e.g. 'chronic pain'")
-    kwic.add_argument("--window", type=int, metavar="N", help="words of context on each side (default: setting 'window', 5)")
+    _add_setting(kwic, "window")
     kwic.add_argument("--sort", choices=("doc", "left", "right"), default="doc",
                       help="order: by document, or by the words left or right of the match (default doc)")
     kwic.add_argument("--no-lemmas", dest="lemmas", action="store_false", help="match the word form only")
@@ -180,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Collocates of TERM within a window: co-occurrence count, PMI, t-score and log-likelihood (G2), "
                     "strongest G2 first.")
     colloc.add_argument("term", metavar="TERM", help="a word or a phrase, e.g. 'withdrawal'")
-    colloc.add_argument("--window", type=int, metavar="N", help="words on each side (default: setting 'window', 5)")
+    _add_setting(colloc, "window")
     colloc.add_argument("--min-count", type=int, default=3, metavar="N",
                         help="leave out collocates seen fewer than N times near TERM (default 3)")
     colloc.add_argument("--top", type=int, default=20, metavar="N", help="rows printed (default 20; --out writes all)")
@@ -204,17 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        name: getattr(args, name, None)
-        for name in ("corpus", "encoding", "text_column", "id_column", "metadata", "include_outline", "phrases",
-                     "lemmatize", "extra_stopwords", "formats", "dpi", "unit", "k", "seeds", "engine", "workers", "passes",
-                     "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share", "k_grid",
-                     "mask_reuse", "reuse_ngram", "reuse_min_documents", "lexicons", "contradiction_pairs", "jobs", "cache", "cache_dir")
-    }
+    overrides = {name: getattr(args, name, None) for name in SETTINGS if name != "out"}
     if getattr(args, "seed", None) is not None:
-        overrides.update(seed=args.seed, seeds=1)
+        overrides["seeds"] = 1
     if args.command in ("figures", "topics", "select-k", "reuse", "claims"):
-        overrides["out"] = args.out
+        overrides["out"] = args.out  # the other commands' --out is a file, not the output folder
     return load_settings(args.config, **overrides)
 
 
@@ -238,7 +213,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from analysis.prepared import clear_cache
+    from analysis.prepared import cache_summary, clear_cache
 
     settings = _settings(args)
     folder = settings.cache_dir if settings.cache_dir is not None else settings.replace(cache=True).cache_folder
@@ -246,9 +221,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         freed = clear_cache(folder)
         print(f"{folder}: removed ({freed / 1e6:,.1f} MB)" if freed else f"{folder}: no cache")
         return EXIT_OK
-    entries = sorted(p for p in folder.glob("*/prepared.json")) if folder.is_dir() else []
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if entries else 0
-    print(f"{folder}: {len(entries)} prepared corpora, {size / 1e6:,.1f} MB")
+    entries, size = cache_summary(folder)
+    print(f"{folder}: {entries} prepared corpora, {size / 1e6:,.1f} MB")
     return EXIT_OK
 
 
@@ -364,7 +338,8 @@ def _figure_names() -> list[str]:
 
 
 def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str, corpus) -> int:
-    from analysis.export import MANIFEST, check_figures, render_figures, table_files, topic_tables, write_figures
+    from analysis.export import (MANIFEST, check_figures, model_files, render_figures, table_files, topic_tables,
+                                 write_figures)
     from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, TOPIC_FIGURES, get_spec
     from analysis.results import Results
 
@@ -376,7 +351,7 @@ def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], 
     def extras() -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         if any(name in TOPIC_FIGURES for name in names):
-            found.update({**topic_tables(results), **results.topics.model.to_files()})
+            found.update({**topic_tables(results), **model_files(results)})
         if any(name in REUSE_FIGURES for name in names):
             found.update(table_files(results.reuse_tables()))
         if any(name in CLAIM_FIGURES for name in names):
@@ -439,7 +414,8 @@ def _print_topics(results) -> None:
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
-    from analysis.export import HTML_VIEW, MANIFEST, render_figures, topic_owned, topic_tables, write_figures
+    from analysis.export import (HTML_VIEW, MANIFEST, model_files, render_figures, topic_owned, topic_tables,
+                                 write_figures)
     from analysis.figures import TOPIC_FIGURES
     from analysis.ldavis import ldavis_html
     from analysis.results import Results
@@ -450,7 +426,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     results.units  # read the corpus now: its errors come before any progress output
 
     def extras() -> dict[str, bytes]:
-        found = {**topic_tables(results), **results.topics.model.to_files()}
+        found = {**topic_tables(results), **model_files(results)}
         if args.html:
             found[HTML_VIEW] = ldavis_html(results.topics.model).encode("utf-8")
         return found
@@ -535,7 +511,7 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     results = Results(settings, progress=_progress)
     tables = results.claim_tables()  # reads the corpus and lexicons: their errors come first
     changed, written = _write_group(settings, results, CLAIM_FIGURES, lambda: tables, claims_owned)
-    claims, contradictions, quantities = (tables[name] for name in ("claims.csv", "contradictions.csv", "quantities.csv"))
+    claims, contradictions, quantities = (tables[name] for name in ("claims", "contradictions", "quantities"))
     print(f"{len(claims):,} tagged mentions in {claims['doc_id'].nunique():,} of "
           f"{results.hedging_density['doc_id'].nunique():,} documents" + (":" if len(claims) else ""))
     if len(claims):
@@ -545,11 +521,6 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
-
-
-def _window(args: argparse.Namespace, settings: Settings) -> int:
-    """``--window``, or the setting; kwic and collocates check the range."""
-    return settings.window if args.window is None else args.window
 
 
 def _write_or_print(table, out: str | None, printed: str) -> None:
@@ -566,12 +537,11 @@ def _cmd_kwic(args: argparse.Namespace) -> int:
     from analysis.results import Results
 
     settings = _settings(args)
-    window = _window(args, settings)
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
     with results.timer.stage("kwic"):
-        table = kwic(results.prepared, args.term, results.preprocessor, window=window, sort=args.sort, lemmas=args.lemmas)
+        table = kwic(results.prepared, args.term, results.preprocessor, window=settings.window, sort=args.sort, lemmas=args.lemmas)
     _write_or_print(table, args.out, format_kwic(table))
     print(f"{len(table):,} matches of {args.term!r} in {table['doc_id'].nunique():,} documents", file=sys.stderr)
     print(results.timer.summary(), file=sys.stderr)
@@ -583,18 +553,17 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
     from analysis.results import Results
 
     settings = _settings(args)
-    window = _window(args, settings)
     if args.min_count < 1 or args.top < 1:
         raise AnalysisError("--min-count and --top must be 1 or more")
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
     with results.timer.stage("collocates"):
-        table = collocates(results.prepared, args.term, results.preprocessor, window=window, min_count=args.min_count)
+        table = collocates(results.prepared, args.term, results.preprocessor, window=settings.window, min_count=args.min_count)
     _write_or_print(table, args.out, table.head(args.top).to_string(
         index=False, float_format=lambda v: f"{v:.2f}") if len(table) else "")
     print(f"{args.term!r}: {table.attrs['node_count']:,} occurrences; {len(table):,} collocates seen at least "
-          f"{args.min_count} times within \u00b1{window} words", file=sys.stderr)
+          f"{args.min_count} times within \u00b1{settings.window} words", file=sys.stderr)
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 

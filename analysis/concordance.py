@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.errors import AnalysisError
 from analysis.pipeline import form_lemmas
 from analysis.prepared import PreparedCorpus
+from analysis.stats import g2_contingency
 from analysis.tokens import Preprocessor, tokenize
 
 SORTS = ("doc", "left", "right")
@@ -202,23 +203,11 @@ def collocates(
         if observed <= expected:
             continue
         rows.append([word, observed, count, expected, math.log2(observed / expected),
-                     (observed - expected) / math.sqrt(observed), _g2(observed, slots, count, n_tokens)])
+                     (observed - expected) / math.sqrt(observed), float(g2_contingency(observed, slots, count, n_tokens))])
     table = pd.DataFrame(rows, columns=COLLOCATE_COLUMNS)
     table = table.sort_values(["log_likelihood", "collocate"], ascending=[False, True], ignore_index=True)
     table.attrs.update(node_count=node_count, tokens=n_tokens)
     return table
-
-
-def _g2(o11: float, row: float, column: float, n: float) -> float:
-    """Log-likelihood G2 of a 2 x 2 table given its top-left cell and margins.
-
-    >>> round(_g2(10, 100, 100, 10000), 3)
-    29.748
-    """
-    observed = np.array([o11, row - o11, column - o11, n - row - column + o11], dtype=float)
-    expected = np.array([row * column, row * (n - column), (n - row) * column, (n - row) * (n - column)]) / n
-    mask = observed > 0
-    return float(2 * np.sum(observed[mask] * np.log(observed[mask] / expected[mask])))
 
 
 POSITION_COLUMNS = ["term", "doc_id", "position", "doc_tokens", "relative_position"]

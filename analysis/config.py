@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import textwrap
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,9 +21,6 @@ from typing import Any, Mapping
 from analysis.errors import AnalysisError
 
 FORMATS = ("png", "svg", "pdf")
-STOPWORD_LISTS = ("gensim", "none")
-UNITS = ("auto", "document", "section", "paragraph")
-ENGINES = ("gensim", "tomotopy")
 PRIOR_NAMES = ("symmetric", "asymmetric", "auto")
 
 
@@ -33,186 +32,142 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def setting(default: Any, help: str, *, group: str, doc: str = "", metavar: str | None = None,
+            choices: tuple[str, ...] | None = None, bounds: tuple[float, float] | None = None, cli: bool = True):
+    """Declare one setting: its default, a one-line ``help`` (the CLI's), longer ``doc``, and its checks.
+
+    The type is the field's annotation. ``group`` names the family of options
+    the CLI shows it under (``corpus``, ``run``, ``topics``, ``reading``,
+    ``reuse``, ``claims``, ``output``); ``choices`` and ``bounds`` (inclusive)
+    are checked by :func:`settings_from_mapping` and by the CLI; ``cli=False``
+    keeps a setting out of the command line (it is set in the config file).
+    """
+    return field(default=default, metadata={"help": help, "doc": doc, "group": group, "metavar": metavar,
+                                             "choices": choices, "bounds": bounds, "cli": cli})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every setting of an analysis run, with its default.
+    """Every setting of an analysis run, with its default (see :data:`SETTINGS` and the generated list below)."""
 
-    Parameters
-    ----------
-    corpus : Path
-        A folder of ``.txt``/``.md`` files, or a ``.csv``, ``.jsonl`` (optionally
-        ``.gz``) or ``.parquet`` file.
-    out : Path
-        Folder the ``figures`` command writes to.
-    text_column, id_column : str
-        Columns (or JSON fields) holding the text and the document id in table
-        formats. When ``id_column`` is missing, ids are row numbers.
-    encoding : str
-        Encoding of text files; strict decoding, a UTF-8 BOM is dropped.
-    metadata : Path or None
-        A CSV joined on the document id. ``None`` uses ``<corpus>/metadata.csv``
-        when the corpus is a folder that has one.
-    include_outline : bool
-        Whether outline bullets (which repeat the section headings verbatim)
-        count in term analytics. Off by default so headings are counted once.
-    language : str
-        ISO 639-1 code used by the lemmatiser.
-    stopwords : {"gensim", "none"}
-        The maintained stopword list removed from term counts.
-    extra_stopwords : list of str
-        Corpus-specific stopwords, removed after the maintained list.
-    keep_words : list of str
-        Words taken out of the stopword list (kept in counts).
-    min_token_length : int
-        Tokens shorter than this many characters are dropped.
-    drop_numbers : bool
-        Drop tokens made only of digits (``12``, ``2``); ``kr8tom`` stays.
-    lemmatize : bool
-        Replace words by their dictionary lemma (simplemma).
-    phrases : bool
-        Join frequent collocations into multiword terms (gensim ``Phrases``).
-    phrase_min_count : int
-        Minimum corpus count of a pair to become a phrase.
-    phrase_threshold : float
-        Normalised PMI threshold (-1..1) of gensim's ``npmi`` scorer.
-    top_n : int
-        Number of terms shown in ranked figures.
-    formats : tuple of str
-        Figure formats written by ``figures``.
-    dpi : int
-        Resolution of PNG output.
-    seed : int
-        Recorded in every manifest; used by every randomised step. With
-        ``seeds`` > 1, topic runs use seeds ``seed, seed + 1, ...``.
-    unit : {"auto", "document", "section", "paragraph"}
-        What LDA treats as a document. ``auto`` fits on documents when there
-        are at least ``min_units_per_topic`` of them per topic, and on
-        paragraphs otherwise (the five seed articles are far too few for LDA).
-        Results are always also rolled up to documents.
-    min_units_per_topic : int
-        The smallest number of units per topic ``auto`` accepts without
-        falling back to paragraphs.
-    k : int
-        Number of topics.
-    seeds : int
-        Runs with different seeds fitted by ``topics`` and per K by
-        ``select-k``; the run most similar to the others is reported and
-        topic stability is measured across all of them.
-    k_grid : str
-        The K values ``select-k`` compares: ``"2..12"`` or ``"4,6,8"``.
-    engine : {"tomotopy", "gensim"}
-        ``tomotopy`` (default): collapsed Gibbs sampling; on 20 Newsgroups it
-        recovers the newsgroups far better than gensim (see the README's
-        benchmark). ``gensim``: online variational Bayes (``LdaModel``, one
-        process). Both reproduce a run from its seed; gensim's
-        ``LdaMulticore`` is not used because it does not.
-    workers : int
-        tomotopy threads. tomotopy reproduces a run from its seed only with
-        one worker (the default); more are faster but not reproducible.
-        gensim always uses one process.
-    passes, iterations : int
-        tomotopy: ``iterations`` Gibbs sweeps over the corpus (``passes`` is
-        not used). gensim: ``passes`` over the corpus and at most
-        ``iterations`` inference iterations per unit.
-    alpha, eta : str
-        Dirichlet priors on topics per unit and terms per topic: a number, or
-        for gensim one of ``symmetric``, ``asymmetric``, ``auto``
-        (learned). ``auto`` for tomotopy means its default with
-        hyperparameter optimisation.
-    no_below, no_above, keep_n : int, float, int
-        Vocabulary pruning before LDA: drop terms in fewer than ``no_below``
-        units or in more than the share ``no_above`` of units, then keep the
-        ``keep_n`` most frequent.
-    remove_top_share : float
-        Then also drop the most frequent remaining terms (by token count, as
-        tomotopy's and MALLET's ``rm_top``), this share of the vocabulary:
-        0.0005 drops 18 of the 36,537 terms of 20 Newsgroups (``writes``,
-        ``article``, ``people`` ...) and none of the seed corpus's 243.
-    relevance_lambda : float
-        The lambda of Sievert and Shirley's (2014) relevance used to rank and
-        label topic terms: 1 ranks by probability in the topic, 0 by lift.
-    focus_terms : list of str
-        Words or phrases the close-reading figures follow: collocates of the
-        first three, dispersion of all. Empty: the corpus's six most
-        frequent terms.
-    window : int
-        Words on each side counted as context by collocates and KWIC.
-    reuse_ngram : int
-        Text reuse: the shortest shared passage, in words (word n-gram
-        shingles of this length shared by documents are merged into passages).
-    reuse_min_documents : int
-        Documents a passage must occur in to count as reused; raise it to
-        keep only boilerplate common to many documents.
-    mask_reuse : bool
-        Leave reused passages out of the term counts, phrases and topics (the
-        waterfall reports how many words that removed). Concordances and
-        the reuse and claims analyses always read the full text.
-    contradiction_pairs : bool
-        Also write every pair of contradicting sentences (``contradiction_pairs.csv``);
-        ``contradictions.csv`` counts them per term and pair of documents.
-    jobs : int
-        Worker processes that prepare the corpus and fit topic runs; 0 (the
-        default) uses every core. Results do not depend on it.
-    cache : bool
-        Keep the prepared corpus and analysis results in ``cache_dir`` and
-        reuse them while the corpus bytes and the settings that made them
-        are unchanged (``--no-cache`` turns it off for one run).
-    cache_dir : Path or None
-        Where the cache lives; ``None``: ``.corpus-analysis-cache`` beside
-        the output folder (it holds a ``.gitignore``, so git ignores it).
-    lexicons : Path or None
-        A folder of claim lexicon files (``hedges.txt``, ``risk.txt`` ...)
-        that replace the shipped ones of the same name; ``None`` uses the
-        shipped lexicons (``analysis/data/lexicons``).
-    """
-
-    corpus: Path = Path("corpus")
-    out: Path = Path("figures")
-    text_column: str = "text"
-    id_column: str = "id"
-    encoding: str = "utf-8"
-    metadata: Path | None = None
-    include_outline: bool = False
-    language: str = "en"
-    stopwords: str = "gensim"
-    extra_stopwords: tuple[str, ...] = ()
-    keep_words: tuple[str, ...] = ()
-    min_token_length: int = 2
-    drop_numbers: bool = True
-    lemmatize: bool = False
-    phrases: bool = True
-    phrase_min_count: int = 5
-    phrase_threshold: float = 0.6
-    top_n: int = 20
-    formats: tuple[str, ...] = FORMATS
-    dpi: int = 300
-    seed: int = 0
-    unit: str = "auto"
-    min_units_per_topic: int = 10
-    k: int = 6
-    seeds: int = 5
-    k_grid: str = "2..10"
-    engine: str = "tomotopy"
-    workers: int = 1
-    passes: int = 20
-    iterations: int = 500
-    alpha: str = "auto"
-    eta: str = "auto"
-    no_below: int = 3
-    no_above: float = 0.5
-    keep_n: int = 100_000
-    remove_top_share: float = 0.0005
-    relevance_lambda: float = 0.6
-    focus_terms: tuple[str, ...] = ()
-    window: int = 5
-    reuse_ngram: int = 8
-    reuse_min_documents: int = 2
-    mask_reuse: bool = False
-    lexicons: Path | None = None
-    contradiction_pairs: bool = False
-    jobs: int = 0
-    cache: bool = True
-    cache_dir: Path | None = None
+    # -- the corpus and how it is read
+    corpus: Path = setting(Path("corpus"), "folder of .txt/.md files, or a .csv/.jsonl(.gz)/.parquet file",
+                           group="corpus", metavar="PATH")
+    text_column: str = setting("text", "text column of a CSV/JSONL/Parquet corpus", group="corpus", metavar="NAME")
+    id_column: str = setting("id", "id column of a CSV/JSONL/Parquet corpus", group="corpus", metavar="NAME",
+                             doc="When the column is missing, ids are row numbers.")
+    encoding: str = setting("utf-8", "text encoding of the corpus files", group="corpus",
+                            doc="Strict decoding; a UTF-8 byte order mark is dropped.")
+    metadata: Path | None = setting(None, "metadata table (CSV) joined on the document id", group="corpus",
+                                    metavar="CSV", doc="None uses ``<corpus>/metadata.csv`` when the corpus is a "
+                                    "folder that has one.")
+    # -- preprocessing
+    include_outline: bool = setting(False, "count outline bullets", group="corpus",
+                                    doc="Outline bullets repeat the section headings verbatim; off by default so "
+                                        "headings are counted once.")
+    language: str = setting("en", "ISO 639-1 code of the corpus language (the lemmatiser's)", group="corpus",
+                            metavar="CODE")
+    stopwords: str = setting("gensim", "the maintained stopword list removed from term counts", group="corpus",
+                             choices=("gensim", "none"))
+    extra_stopwords: tuple[str, ...] = setting((), "corpus-specific stopwords, removed after the maintained list",
+                                               group="corpus", metavar="W1,W2")
+    keep_words: tuple[str, ...] = setting((), "words taken out of the stopword list (kept in counts)",
+                                          group="corpus", metavar="W1,W2")
+    min_token_length: int = setting(2, "tokens shorter than this many characters are dropped", group="corpus",
+                                    metavar="N", bounds=(1, 100))
+    drop_numbers: bool = setting(True, "drop tokens made only of digits", group="corpus",
+                                 doc="``12`` and ``2`` are dropped; ``kr8tom`` stays.")
+    lemmatize: bool = setting(False, "count dictionary lemmas (simplemma) instead of word forms", group="corpus")
+    phrases: bool = setting(True, "join frequent collocations into multiword terms such as 'chronic pain'",
+                            group="corpus", doc="Learned with gensim ``Phrases``' npmi scorer.")
+    phrase_min_count: int = setting(5, "minimum corpus count of a pair to become a phrase", group="corpus",
+                                    metavar="N", bounds=(1, 10**9))
+    phrase_threshold: float = setting(0.6, "normalised PMI threshold (-1..1) of a phrase", group="corpus",
+                                      metavar="F")
+    mask_reuse: bool = setting(False, "leave passages reused across documents out of term counts and topics",
+                               group="corpus", doc="The waterfall reports how many words that removed. "
+                               "Concordances and the reuse and claims analyses always read the full text.")
+    # -- how a run is carried out (left out of manifests)
+    jobs: int = setting(0, "worker processes (0: every core); results do not depend on it", group="run",
+                        metavar="N", bounds=(0, 1024),
+                        doc="They prepare the corpus, tag claims, fit topic runs and draw figures.")
+    cache: bool = setting(True, "reuse the prepared corpus while the corpus and settings are unchanged", group="run",
+                          doc="Kept in ``cache_dir``; any change of corpus bytes or of a setting that made it "
+                              "makes a new one.")
+    cache_dir: Path | None = setting(None, "cache folder", group="run", metavar="DIR",
+                                     doc="None: ``.corpus-analysis-cache`` beside the output folder (it holds a "
+                                         "``.gitignore``, so git ignores it).")
+    # -- topic model
+    seed: int = setting(0, "seed of every randomised step; --seed S alone fits one topic run with seed S", group="topics",
+                        metavar="S", bounds=(0, 2**32 - 1),
+                        doc="Recorded in every manifest. With ``seeds`` > 1, topic runs use seeds ``seed, seed + 1, "
+                            "...``.")
+    unit: str = setting("auto", "what LDA treats as a document", group="topics",
+                        choices=("auto", "document", "section", "paragraph"),
+                        doc="``auto`` fits on documents when there are at least ``min_units_per_topic`` of them per "
+                            "topic, and on paragraphs otherwise (the five seed articles are far too few for LDA). "
+                            "Results are always also rolled up to documents.")
+    min_units_per_topic: int = setting(10, "the fewest units per topic 'auto' accepts before falling back to "
+                                           "paragraphs", group="topics", metavar="N", bounds=(1, 10**6))
+    k: int = setting(6, "number of topics", group="topics", metavar="K", bounds=(2, 1000))
+    seeds: int = setting(5, "topic runs with seeds seed..seed+N-1; the medoid run is reported", group="topics",
+                         metavar="N", bounds=(1, 100),
+                         doc="Fitted by ``topics`` and per K by ``select-k``; topic stability is measured across "
+                             "all of them.")
+    k_grid: str = setting("2..10", "the K values select-k compares: 2..12 or 4,6,8", group="topics", metavar="GRID")
+    engine: str = setting("tomotopy", "LDA engine", group="topics", choices=("tomotopy", "gensim"),
+                          doc="``tomotopy``: collapsed Gibbs sampling; on 20 Newsgroups it recovers the newsgroups "
+                              "far better than gensim (see the README's benchmark). ``gensim``: online variational "
+                              "Bayes (``LdaModel``, one process). Both reproduce a run from its seed.")
+    workers: int = setting(1, "tomotopy threads (only 1 reproduces a run exactly)", group="topics", metavar="N",
+                           bounds=(1, 256))
+    passes: int = setting(20, "gensim passes over the corpus", group="topics", metavar="N", bounds=(1, 10_000),
+                          doc="Not used by tomotopy.")
+    iterations: int = setting(500, "tomotopy Gibbs sweeps / gensim inference iterations per unit", group="topics",
+                              metavar="N", bounds=(1, 100_000))
+    alpha: str = setting("auto", "topic prior: a number, symmetric, asymmetric or auto", group="topics",
+                         metavar="A", doc="``auto`` is learned (gensim) or tomotopy's default with hyperparameter "
+                                          "optimisation.")
+    eta: str = setting("auto", "term prior: a number, symmetric or auto", group="topics", metavar="E")
+    no_below: int = setting(3, "drop terms in fewer than N units", group="topics", metavar="N", bounds=(1, 10**9))
+    no_above: float = setting(0.5, "drop terms in more than this share of units", group="topics", metavar="F")
+    keep_n: int = setting(100_000, "then keep at most N most frequent terms", group="topics", metavar="N",
+                          bounds=(1, 10**9))
+    remove_top_share: float = setting(0.0005, "then drop this share of the vocabulary, most frequent first",
+                                      group="topics", metavar="F",
+                                      doc="As tomotopy's and MALLET's ``rm_top``: 0.0005 drops 18 of the 36,537 terms "
+                                          "of 20 Newsgroups (``writes``, ``article``, ``people`` ...) and none of the "
+                                          "seed corpus's 243.")
+    relevance_lambda: float = setting(0.6, "lambda of the relevance that ranks and labels topic terms",
+                                      group="topics", metavar="F",
+                                      doc="Sievert and Shirley (2014): 1 ranks by probability in the topic, 0 by "
+                                          "lift.")
+    # -- close reading
+    top_n: int = setting(20, "terms shown in ranked figures", group="reading", metavar="N", bounds=(1, 500))
+    focus_terms: tuple[str, ...] = setting((), "words or phrases the close-reading figures follow", group="reading",
+                                           metavar="T1,T2", doc="Collocates of the first three, dispersion of all. "
+                                           "Empty: the corpus's six most frequent terms.")
+    window: int = setting(5, "words on each side counted as context by collocates and KWIC", group="reading",
+                          metavar="N", bounds=(1, 50))
+    # -- text reuse
+    reuse_ngram: int = setting(8, "shortest shared passage, in words", group="reuse", metavar="N", bounds=(2, 100),
+                               doc="Word n-gram shingles of this length shared by documents are merged into "
+                                   "passages.")
+    reuse_min_documents: int = setting(2, "documents a passage must occur in to count as reused", group="reuse",
+                                       metavar="N", bounds=(2, 10**9),
+                                       doc="Raise it to keep only boilerplate common to many documents.")
+    # -- health claims
+    lexicons: Path | None = setting(None, "folder of lexicon files (hedges.txt, risk.txt ...) replacing the shipped "
+                                          "ones", group="claims", metavar="DIR",
+                                    doc="None uses the shipped lexicons (``analysis/data/lexicons``).")
+    contradiction_pairs: bool = setting(False, "also write every pair of contradicting sentences "
+                                               "(contradiction_pairs.csv)", group="claims",
+                                        doc="``contradictions.csv`` counts them per term and pair of documents.")
+    # -- output
+    out: Path = setting(Path("figures"), "output folder", group="output", metavar="DIR")
+    formats: tuple[str, ...] = setting(FORMATS, "figure formats", group="output", metavar="png,svg,pdf",
+                                       choices=FORMATS)
+    dpi: int = setting(300, "PNG resolution", group="output", metavar="N", bounds=(30, 2400))
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":
@@ -247,11 +202,43 @@ class Settings:
 
 
 CACHE_FOLDER = ".corpus-analysis-cache"
+SETTINGS = {f.name: f for f in fields(Settings) if f.name != "source"}
+"""Every setting's declaration (a dataclass field; see :func:`setting`), by name."""
 # How a run is carried out, not what it computes: left out of manifests.
-RUN_SETTINGS = ("jobs", "cache", "cache_dir")
-_PATH_KEYS = {"corpus", "out", "metadata", "lexicons", "cache_dir"}
-_LIST_KEYS = {"extra_stopwords", "keep_words", "formats", "focus_terms"}
-_CHOICES = {"stopwords": STOPWORD_LISTS, "unit": UNITS, "engine": ENGINES}
+RUN_SETTINGS = tuple(name for name, f in SETTINGS.items() if f.metadata["group"] == "run")
+_TYPES = typing.get_type_hints(Settings)
+_PATH_KEYS = {name for name in SETTINGS if "Path" in str(_TYPES[name])}
+_OPTIONAL_KEYS = {name for name in SETTINGS if SETTINGS[name].default is None}
+_LIST_KEYS = {name for name in SETTINGS if typing.get_origin(_TYPES[name]) is tuple}
+_BOUNDS = {name: f.metadata["bounds"] for name, f in SETTINGS.items() if f.metadata["bounds"]}
+
+
+def _type_name(name: str) -> str:
+    choices = SETTINGS[name].metadata["choices"]
+    if name in _LIST_KEYS:
+        return "list of str" + (f" among {', '.join(choices)}" if choices else "")
+    if choices:
+        return "{" + ", ".join(repr(c) for c in choices) + "}"
+    if name in _PATH_KEYS:
+        return "path or None" if name in _OPTIONAL_KEYS else "path"
+    return _TYPES[name].__name__
+
+
+def _settings_doc() -> str:
+    """The numpydoc of :class:`Settings`, written from the declarations."""
+    lines = ["Every setting of an analysis run, with its default (declared once, with :func:`setting`).", "",
+             "Parameters", "----------"]
+    for name, declared in SETTINGS.items():
+        default = declared.default
+        shown = str(default) if isinstance(default, Path) else list(default) if isinstance(default, tuple) else default
+        lines.append(f"{name} : {_type_name(name)}, default {shown!r}")
+        text = declared.metadata["help"][0].upper() + declared.metadata["help"][1:] + "."
+        lines.extend(textwrap.wrap(" ".join(filter(None, (text, declared.metadata["doc"]))), 76,
+                                   initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines) + "\n"
+
+
+Settings.__doc__ = _settings_doc()
 _PRIOR_KEYS = {"alpha", "eta"}
 
 
@@ -290,7 +277,7 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     default = Settings.__dataclass_fields__[name].default
     if name in _PATH_KEYS:
         if value is None or value == "":
-            return None if name in ("metadata", "lexicons", "cache_dir") else default
+            return None if name in _OPTIONAL_KEYS else default
         if not isinstance(value, (str, os.PathLike)):
             raise AnalysisError(f"{where}: {_label(name, where)} must be a path (a string), got {value!r}")
         path = Path(value).expanduser()
@@ -324,8 +311,9 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
 
 def _validated(settings: Settings, where: str) -> Settings:
     """Check ranges and choices; raise one clear error for the first problem."""
-    for name, choices in _CHOICES.items():
-        if getattr(settings, name) not in choices:
+    for name, declared in SETTINGS.items():
+        choices = declared.metadata["choices"]
+        if choices and name not in _LIST_KEYS and getattr(settings, name) not in choices:
             raise AnalysisError(
                 f"{where}: {_label(name, where)} must be one of {', '.join(choices)}, "
                 f"got {getattr(settings, name)!r}"
@@ -335,13 +323,7 @@ def _validated(settings: Settings, where: str) -> Settings:
         raise AnalysisError(
             f"{where}: {_label('formats', where)} takes a non-empty list of {', '.join(FORMATS)}, got {list(settings.formats)!r}"
         )
-    limits = {
-        "dpi": (30, 2400), "top_n": (1, 500), "min_token_length": (1, 100), "phrase_min_count": (1, 10**9),
-        "k": (2, 1000), "seeds": (1, 100), "workers": (1, 256), "passes": (1, 10_000), "iterations": (1, 100_000),
-        "no_below": (1, 10**9), "keep_n": (1, 10**9), "min_units_per_topic": (1, 10**6), "window": (1, 50),
-        "reuse_ngram": (2, 100), "reuse_min_documents": (2, 10**9), "jobs": (0, 1024),
-    }
-    for name, (low, high) in limits.items():
+    for name, (low, high) in _BOUNDS.items():
         value = getattr(settings, name)
         if not low <= value <= high:
             raise AnalysisError(f"{where}: {_label(name, where)} must be between {low} and {high}, got {value}")

@@ -18,28 +18,44 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.figure import Figure
 
 from analysis import __version__
 from analysis.errors import AnalysisError
-from analysis.figures import CLAIM_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, get_spec, make_figure
 from analysis.parallel import map_in_processes
-from analysis.plots import STYLE
 from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative
 from analysis.results import Results
 from analysis.topics import import_tomotopy
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 SVG_HASH_SALT = "corpus-analysis"
-TOPIC_TABLES = ("topic_terms.csv", "doc_topics.csv", "topic_ids.csv", "topic_passages.csv", "topic_kwic.csv",
-                "unit_topics.csv")
+# Every output file name is spelled here: the tables of each command (the analyses name the tables, this
+# module their files), the topic model, the HTML view and the manifest (MANIFEST, from provenance).
+
+
+def _figures():
+    """The figure registry, imported on first use: commands that write only tables start without matplotlib."""
+    from analysis import figures
+
+    return figures
+
+
+def table_file(name: str) -> str:
+    """The file a table is written to: ``topic_terms`` -> ``topic_terms.csv``."""
+    return f"{name}.csv"
+
+
+TOPIC_TABLES = tuple(map(table_file, ("topic_terms", "doc_topics", "topic_ids", "topic_passages", "topic_kwic",
+                                      "unit_topics")))
+REUSE_TABLES = tuple(map(table_file, ("reuse_spans", "reuse_occurrences", "near_duplicate_sentences")))
+CLAIM_TABLES = tuple(map(table_file, ("claims", "contradictions", "contradiction_pairs", "quantities")))
 MODEL_STEM = "topic-model"
+MODEL_FILES = (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz")
 HTML_VIEW = "topics.html"
-REUSE_TABLES = ("reuse_spans.csv", "reuse_occurrences.csv", "near_duplicate_sentences.csv")
-CLAIM_TABLES = ("claims.csv", "contradictions.csv", "contradiction_pairs.csv", "quantities.csv")
 _SAVE_METADATA = {
     "png": {"Software": None},
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
@@ -63,6 +79,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def figure_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
     """Render ``fig`` to ``fmt`` (png, svg, pdf) with reproducible metadata."""
     buffer = io.BytesIO()
+    import matplotlib.pyplot as plt
+
+    from analysis.plots import STYLE
+
     with plt.rc_context({**STYLE, "svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
     return buffer.getvalue()
@@ -114,9 +134,11 @@ class _RenderStore:
 
 def _render(name: str, results: Results) -> dict[str, bytes]:
     """One figure's files: its data as CSV and the figure in every format."""
-    fig, data = make_figure(name, results)
+    import matplotlib.pyplot as plt
+
+    fig, data = _figures().make_figure(name, results)
     try:
-        produced = {f"{name}.csv": csv_bytes(data)}
+        produced = {table_file(name): csv_bytes(data)}
         for fmt in results.settings.formats:
             produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, results.settings.dpi)
     finally:
@@ -172,7 +194,7 @@ def render_figures(
     with results.timer.stage("figures"):
         if settings.n_jobs > 1 and len(pending) > 1:
             for name in pending:  # the analyses run here once, before the drawing workers fork
-                get_spec(name).data(results)
+                _figures().get_spec(name).data(results)
 
         def ticks(items):
             for name in items:
@@ -187,7 +209,7 @@ def render_figures(
     for name in names:
         files.update(rendered[name])
         manifest_figures[name] = {
-            "description": get_spec(name).description,
+            "description": _figures().get_spec(name).description,
             "files": {fname: sha256(data) for fname, data in sorted(rendered[name].items())},
         }
     extra_files: dict[str, bytes] = {}
@@ -205,7 +227,7 @@ def render_figures(
             earlier = {}
         owned = replaces or (lambda path: False)
         manifest_figures = {**{k: v for k, v in earlier.get("figures", {}).items()
-                               if k in REGISTRY and not owned(Path(f"{k}.csv"))}, **manifest_figures}
+                               if k in _figures().REGISTRY and not owned(Path(f"{k}.csv"))}, **manifest_figures}
         manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items()
                              if _is_ours(Path(k)) and not owned(Path(k))}, **manifest_extra}
         if earlier.get("inputs") != inputs:  # the folder no longer holds one run of these inputs
@@ -225,8 +247,8 @@ def render_figures(
 
 
 def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """Tidy tables as CSV bytes, by file name."""
-    return {name: csv_bytes(table) for name, table in tables.items()}
+    """Tidy tables (by name) as CSV bytes, by file name."""
+    return {table_file(name): csv_bytes(table) for name, table in tables.items()}
 
 
 def topic_tables(results: Results) -> dict[str, bytes]:
@@ -234,23 +256,32 @@ def topic_tables(results: Results) -> dict[str, bytes]:
     return table_files(results.tables())
 
 
-def owned_by(figures: Iterable[str], files: Iterable[str]) -> Callable[[Path], bool]:
-    """A predicate for the files one command owns: these figures (every format) and these files."""
-    stems, names = frozenset(figures), frozenset(files)
-    return lambda path: path.name.split(".")[0] in stems or path.name in names
+def model_files(results: Results) -> dict[str, bytes]:
+    """The reported topic model as ``topic-model.json`` and ``topic-model.npz``."""
+    return results.topics.model.to_files(MODEL_STEM)
+
+
+def owned_by(family: str, files: Iterable[str], *, but: Iterable[str] = ()) -> Callable[[Path], bool]:
+    """A predicate for the files one command owns: the figures of ``family`` (every format) and ``files``."""
+    names, left_out = frozenset(files), frozenset(but)
+
+    def owned(path: Path) -> bool:
+        stem = path.name.split(".")[0]
+        return path.name in names or (stem in getattr(_figures(), family) and stem not in left_out)
+
+    return owned
 
 
 # What the topics, reuse and claims commands replace: their figures and tables (topics: not k-selection).
-topic_owned = owned_by([name for name in TOPIC_FIGURES if name != "k-selection"],
-                       (HTML_VIEW, *TOPIC_TABLES, f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
-reuse_owned = owned_by(REUSE_FIGURES, REUSE_TABLES)
-claims_owned = owned_by(CLAIM_FIGURES, CLAIM_TABLES)
+topic_owned = owned_by("TOPIC_FIGURES", (HTML_VIEW, *TOPIC_TABLES, *MODEL_FILES), but=("k-selection",))
+reuse_owned = owned_by("REUSE_FIGURES", REUSE_TABLES)
+claims_owned = owned_by("CLAIM_FIGURES", CLAIM_TABLES)
 
 
 def _is_ours(path: Path) -> bool:
     """Files a run writes: registered figure stems, tables, model, HTML view, manifest."""
-    return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES)
-            or path.name.split(".")[0] in REGISTRY or path.name in (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"))
+    return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES, *MODEL_FILES)
+            or path.name.split(".")[0] in _figures().REGISTRY)
 
 
 def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[[Path], bool] = False) -> list[Path]:

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-import numpy as np
-
-from analysis import claim_plots, claims, plots, reading_plots, reuse_plots, terms, topic_plots, topics
+from analysis import claims, plots, terms, topics
 from analysis.errors import AnalysisError
 from analysis.results import Results
 
@@ -117,7 +116,7 @@ def _stability_data(r: Results) -> pd.DataFrame:
 
 
 def _draw_stability(d: pd.DataFrame, r: Results):
-    return topic_plots.plot_topic_stability(d, subtitle=r.topics.model.subtitle())
+    return plots.plot_topic_stability(d, subtitle=r.topics.model.subtitle())
 
 
 REGISTRY: dict[str, FigureSpec] = {
@@ -164,75 +163,75 @@ REGISTRY: dict[str, FigureSpec] = {
             "collocates",
             "Strongest collocates (log-likelihood within the window) of the first three focus terms.",
             lambda r: r.collocates,
-            lambda d, r: reading_plots.plot_collocates(d, window=r.settings.window),
+            lambda d, r: plots.plot_collocates(d, window=r.settings.window),
         ),
         FigureSpec(
             "keyness",
             "Small multiples: each document's positive and negative keywords against the rest of the corpus (G2).",
             lambda r: r.keyness,
-            lambda d, r: reading_plots.plot_keyness(d),
+            lambda d, r: plots.plot_keyness(d),
         ),
         FigureSpec(
             "keyness-reference",
             "The corpus's keywords against general English (wordfreq), by log ratio, ranked by G2.",
             lambda r: r.reference_keyness,
-            lambda d, r: reading_plots.plot_reference_keyness(d),
+            lambda d, r: plots.plot_reference_keyness(d),
         ),
         FigureSpec(
             "dispersion",
             "X-ray plot: where each focus term occurs along each document, with Gries's DP.",
             lambda r: r.dispersion,
-            lambda d, r: reading_plots.plot_dispersion(d),
+            lambda d, r: plots.plot_dispersion(d),
         ),
         FigureSpec(
             "reuse-matrix",
             "Document x document: the share of each document's words found in passages shared with another.",
             lambda r: r.reuse.reuse_matrix,
-            lambda d, r: reuse_plots.plot_reuse_matrix(d, documents=r.reuse.reused_share["doc_id"]),
+            lambda d, r: plots.plot_reuse_matrix(d, documents=r.reuse.reused_share["doc_id"]),
         ),
         FigureSpec(
             "reused-share",
             "The share of each document's words that appear in passages shared with other documents.",
             lambda r: r.reuse.reused_share,
-            lambda d, r: reuse_plots.plot_reused_share(d),
+            lambda d, r: plots.plot_reused_share(d),
         ),
         FigureSpec(
             "claim-framing",
             "Risk vs benefit claims, asserted, hedged or negated, per article and per section role.",
             lambda r: pd.concat([claims.framing(r.claims, "doc"), claims.framing(r.claims, "role")],
                                 ignore_index=True),
-            lambda d, r: claim_plots.plot_claim_framing(d),
+            lambda d, r: plots.plot_claim_framing(d),
         ),
         FigureSpec(
             "hedging-density",
             "Hedges and boosters per 1,000 words of each article (lexicons after Hyland 2005).",
             lambda r: r.hedging_density,
-            lambda d, r: claim_plots.plot_hedging_density(d),
+            lambda d, r: plots.plot_hedging_density(d),
         ),
         FigureSpec(
             "topic-terms",
             "Small multiples: each LDA topic's top terms by relevance (estimated topic tokens over corpus tokens).",
             _topic_terms_data,
-            lambda d, r: topic_plots.plot_topic_terms(d, lam=r.settings.relevance_lambda,
+            lambda d, r: plots.plot_topic_terms(d, lam=r.settings.relevance_lambda,
                                                       subtitle=r.topics.model.subtitle()),
         ),
         FigureSpec(
             "topic-heatmap",
             "Topic shares of each unit (paragraphs in reading order) or document: where the topics sit.",
             _topic_heatmap_data,
-            lambda d, r: topic_plots.plot_topic_heatmap(d, subtitle=_heatmap_subtitle(r)),
+            lambda d, r: plots.plot_topic_heatmap(d, subtitle=_heatmap_subtitle(r)),
         ),
         FigureSpec(
             "topic-prevalence",
             "Stacked topic shares per document and per section role (summary, intro, body, conclusion).",
             _prevalence_data,
-            lambda d, r: topic_plots.plot_topic_prevalence(d, subtitle=r.topics.model.subtitle()),
+            lambda d, r: plots.plot_topic_prevalence(d, subtitle=r.topics.model.subtitle()),
         ),
         FigureSpec(
             "intertopic-map",
             "Topics placed by Jensen-Shannon distance (classical scaling), sized by prevalence, labelled.",
             lambda r: topics.intertopic_map(r.topics.model),
-            lambda d, r: topic_plots.plot_intertopic_map(d, subtitle=r.topics.model.subtitle()),
+            lambda d, r: plots.plot_intertopic_map(d, subtitle=r.topics.model.subtitle()),
         ),
         FigureSpec(
             "topic-stability",
@@ -244,7 +243,7 @@ REGISTRY: dict[str, FigureSpec] = {
             "k-selection",
             "c_v, NPMI and u_mass coherence, held-out perplexity and stability against K, over seeds.",
             lambda r: r.k_selection,
-            lambda d, r: topic_plots.plot_k_selection(d, chosen_k=r.settings.k,
+            lambda d, r: plots.plot_k_selection(d, chosen_k=r.settings.k,
                                                       subtitle=f"fitted on {r.units.describe()}; 20% held out for perplexity\n"
                                                                "line: median over seeds; band: min\u2013max"),
         ),

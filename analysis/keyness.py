@@ -19,7 +19,6 @@ mean much.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Callable
 
@@ -27,25 +26,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.stats import chi2_p_value, g2_expected, log_likelihood, log_ratio
 from analysis.terms import TermCounts, term_frequencies
 
 KEYNESS_COLUMNS = ["doc_id", "term", "count", "count_rest", "per_1000_tokens", "per_1000_tokens_rest",
                    "log_likelihood", "p_value", "log_ratio", "direction", "significant"]
-
-
-def g2(a: np.ndarray, b: np.ndarray, c: float, d: np.ndarray | float) -> np.ndarray:
-    """Dunning's log-likelihood G2 for counts ``a`` of ``c`` tokens against ``b`` of ``d``.
-
-    >>> round(float(g2(np.array([10.0]), np.array([5.0]), 1000.0, 4000.0)[0]), 4)
-    15.3248
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    e1 = c * (a + b) / (c + d)
-    e2 = d * (a + b) / (c + d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(a > 0, a * np.log(a / e1), 0.0)
-        t2 = np.where(b > 0, b * np.log(b / e2), 0.0)
-    return 2 * (t1 + t2)
 
 
 def keyness(tc: TermCounts, *, alpha: float = 0.05, min_count: int = 3) -> pd.DataFrame:
@@ -79,12 +64,10 @@ def keyness(tc: TermCounts, *, alpha: float = 0.05, min_count: int = 3) -> pd.Da
         c, d = float(size), corpus_tokens - float(size)
         if d <= 0:
             continue
-        ll = g2(a, b, c, d)
-        p = np.array([math.erfc(math.sqrt(max(v, 0.0) / 2)) for v in ll])
-        ratio = np.log2((np.maximum(a, 0.5) / c) / (np.maximum(b, 0.5) / d))
+        ll = log_likelihood(a, b, c, d)
+        p = chi2_p_value(ll)
+        ratio = log_ratio(a, c, b, d)
         overused = a / c >= b / d
-        # A zero replaced by 0.5 can reverse the sign for rare terms: the data cannot tell, report 0.
-        ratio = np.where(overused, np.maximum(ratio, 0.0), np.minimum(ratio, 0.0))
         frames.append(pd.DataFrame({
             "doc_id": doc_id, "term": np.asarray(tested), "count": a.astype(int), "count_rest": b.astype(int),
             "per_1000_tokens": 1000 * a / c, "per_1000_tokens_rest": 1000 * b / d, "log_likelihood": ll,
@@ -205,9 +188,8 @@ Tested are the corpus's words seen ``min_count`` times or more and, for
     reference, sources = _reference_frequencies(tested, listed, language, wordlist)
     a = np.array([words[w] for w in tested], dtype=float)
     expected = tokens * reference
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ll = 2 * (np.where(a > 0, a * np.log(a / expected), 0.0) - (a - expected))
-    p = np.array([math.erfc(math.sqrt(max(v, 0.0) / 2)) for v in ll])
+    ll = g2_expected(a, expected)
+    p = chi2_p_value(ll)
     ratio = np.log2((np.maximum(a, 0.5) / tokens) / reference)
     table = pd.DataFrame({
         "term": tested, "count": a.astype(int), "per_1000_tokens": 1000 * a / tokens,

@@ -55,6 +55,7 @@ _CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents
 # Sentences end at sentence punctuation followed by white space; a line break
 # inside a block does not end one (blocks join their lines with spaces).
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;:])\s+")
+_METADATA_FILE = "prepared.json"
 _TOKEN_ARRAYS = {"form": np.int32, "sentence_start": np.bool_}
 _BLOCK_SCHEMA = pa.schema([
     ("doc", pa.int32()), ("block", pa.int32()), ("role", pa.string()), ("section", pa.string()),
@@ -211,7 +212,7 @@ class _Writer:
             np.save(self.folder / f"{name}.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
                     allow_pickle=False)
         (self.folder / "forms.json").write_text(json.dumps(list(self.forms), ensure_ascii=False), encoding="utf-8")
-        (self.folder / "prepared.json").write_text(json.dumps(metadata, indent=2, sort_keys=True), encoding="utf-8")
+        (self.folder / _METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def _mapped(pool: ProcessPoolExecutor | None, chunks: Iterator[list[Document]],
@@ -284,7 +285,7 @@ class PreparedCorpus:
     def __init__(self, folder: Path, *, source: Corpus | None = None) -> None:
         self.folder = folder
         self.source = source
-        meta = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
+        meta = json.loads((folder / _METADATA_FILE).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise AnalysisError(f"{folder}: not a prepared corpus of this version ({FORMAT})")
         self.file_hashes: dict[str, str] = meta["files"]
@@ -435,7 +436,7 @@ def _install(built: Path, target: Path) -> None:
     try:
         os.replace(built, target)
     except OSError:
-        if not (target / "prepared.json").is_file():
+        if not (target / _METADATA_FILE).is_file():
             raise
         shutil.rmtree(built, ignore_errors=True)
 
@@ -478,7 +479,7 @@ def prepare(
     name = str(corpus.path.name)
     if cache is not None:
         target = cache_folder(cache) / key
-        if (target / "prepared.json").is_file():
+        if (target / _METADATA_FILE).is_file():
             return PreparedCorpus(target, source=corpus)
         parent = cache
     else:
@@ -519,6 +520,14 @@ def _session_folder() -> str:
         atexit.register(shutil.rmtree, folder, True)
         _SESSION.append(folder)
     return _SESSION[0]
+
+
+def cache_summary(cache: Path) -> tuple[int, int]:
+    """How many prepared corpora ``cache`` holds, and its size in bytes."""
+    if not cache.is_dir():
+        return 0, 0
+    return (sum(1 for _ in cache.glob(f"*/{_METADATA_FILE}")),
+            sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()))
 
 
 def clear_cache(cache: Path) -> int:

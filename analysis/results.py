@@ -199,34 +199,34 @@ class Results:
 
     @_stage("claims")
     def claim_tables(self) -> dict[str, pd.DataFrame]:
-        """The claims exports by file name: claims, contradictions (counted per term and document pair;
+        """The claims tables by name: claims, contradictions (counted per term and document pair;
         the sentence pairs too with ``settings.contradiction_pairs``), dose and quantity mentions."""
-        tables = {"claims.csv": self.claims, "contradictions.csv": claims.contradiction_summary(self.claims),
-                  "quantities.csv": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
+        tables = {"claims": self.claims, "contradictions": claims.contradiction_summary(self.claims),
+                  "quantities": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
         if self.settings.contradiction_pairs:
-            tables["contradiction_pairs.csv"] = claims.contradictions(self.claims)
+            tables["contradiction_pairs"] = claims.contradictions(self.claims)
         return tables
 
     def reuse_tables(self) -> dict[str, pd.DataFrame]:
-        """The reuse exports by file name: passages, their occurrences, near-duplicate sentences."""
+        """The reuse tables by name: passages, their occurrences, near-duplicate sentences."""
         found = self.reuse
-        return {"reuse_spans.csv": found.shared_spans, "reuse_occurrences.csv": found.span_occurrences,
-                "near_duplicate_sentences.csv": found.near_duplicate_sentences}
+        return {"reuse_spans": found.shared_spans, "reuse_occurrences": found.span_occurrences,
+                "near_duplicate_sentences": found.near_duplicate_sentences}
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tidy topic exports by file name (``topic_terms.csv`` ...)."""
+        """The tidy topic tables by name (``topic_terms`` ...); :mod:`analysis.export` names their files."""
         model = self.topics.model
         passages, kwic = self.evidence
         out = {
-            "topic_terms.csv": topics.topic_terms(model, lam=self.settings.relevance_lambda)[
+            "topic_terms": topics.topic_terms(model, lam=self.settings.relevance_lambda)[
                 ["topic", "label", "term", "weight", "relevance", "rank"]],
-            "doc_topics.csv": topics.doc_topics(model),
-            "topic_ids.csv": topics.topic_ids_table(self.topics),
-            "topic_passages.csv": passages,
-            "topic_kwic.csv": kwic,
+            "doc_topics": topics.doc_topics(model),
+            "topic_ids": topics.topic_ids_table(self.topics),
+            "topic_passages": passages,
+            "topic_kwic": kwic,
         }
         if model.unit != "document":
-            out["unit_topics.csv"] = topics.unit_topics(model)
+            out["unit_topics"] = topics.unit_topics(model)
         return out
 
 

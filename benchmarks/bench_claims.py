@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import claims_gold
 import pandas as pd
 
 from analysis import claims
@@ -45,14 +46,14 @@ def main(argv: list[str] | None = None) -> int:
 
     gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
     tagged = claims.tag_claims(Corpus(ROOT / "corpus"))
-    matches = claims.match_gold(tagged, gold)
+    matches = claims_gold.match_gold(tagged, gold)
     labelled = gold.groupby("split")["sentence"].nunique()
     mentions = gold[gold["category"] != "none"].groupby("split").size()
     print(f"gold: {len(gold[gold['category'] != 'none'])} labelled mentions in {gold['sentence'].nunique()} sentences "
           f"({', '.join(f'{s}: {mentions[s]} in {labelled[s]}' for s in labelled.index)})\n")
 
-    scores = claims.gold_scores(matches)
-    polarity = claims.polarity_scores(matches)
+    scores = claims_gold.gold_scores(matches)
+    polarity = claims_gold.polarity_scores(matches)
     for split in ("dev", "test", "all"):
         print(f"== {split} ==")
         print("detection (term spans, per category):")

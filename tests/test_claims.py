@@ -1,4 +1,4 @@
-"""Tests for analysis.claims and analysis.claim_plots: negation and scope rules, quantities,
+"""Tests for analysis.claims and analysis.plots.claims: negation and scope rules, quantities,
 contradictions, lexicon loading, summaries, plots, and the scores on the hand-labelled seed sentences."""
 
 from __future__ import annotations
@@ -6,15 +6,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import claims_gold
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
 from analysis import claims, plots
-from analysis.claim_plots import plot_claim_framing, plot_hedging_density
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
+from analysis.plots import plot_claim_framing, plot_hedging_density
 from analysis.tokens import split_sentences
 
 GOLD = Path(__file__).resolve().parent / "data" / "claims_gold.csv"
@@ -238,7 +239,7 @@ def test_shipped_lexicons_have_entries_and_sources():
     assert (sizes["terms"] > 0).all()
     assert set(sizes["source"]) == {"shipped"}
     for file in claims.LEXICON_FILES.values():
-        header = (Path(claims.__file__).parent / "data" / "lexicons" / file).read_text(encoding="utf-8")
+        header = (Path(claims.__file__).parents[1] / "data" / "lexicons" / file).read_text(encoding="utf-8")
         assert "# Source:" in header and "# Format:" in header, file
 
 
@@ -301,7 +302,7 @@ def test_hedging_density(seed_corpus, seed_claims):
 
 # -- evaluation on the hand-labelled seed sentences -------------------------------------------
 def test_gold_set_covers_the_corpus(seed_corpus, gold):
-    assert gold.columns.tolist() == claims.GOLD_COLUMNS
+    assert gold.columns.tolist() == claims_gold.GOLD_COLUMNS
     mentions = gold[gold["category"] != "none"]
     assert len(mentions) >= 120
     assert set(mentions["category"]) == set(claims.CATEGORIES)
@@ -318,12 +319,12 @@ def test_gold_set_covers_the_corpus(seed_corpus, gold):
 def test_gold_scores_do_not_regress(seed_claims, gold):
     """Measured when written: micro-F1 0.953 (dev 0.966, test 0.940), polarity accuracy 0.927,
     end-to-end risk/benefit F1 0.862. A drop of more than 0.015 fails."""
-    matches = claims.match_gold(seed_claims, gold)
-    scores = claims.gold_scores(matches).set_index(["split", "category"])
+    matches = claims_gold.match_gold(seed_claims, gold)
+    scores = claims_gold.gold_scores(matches).set_index(["split", "category"])
     assert scores.loc[("all", "all"), "f1"] >= 0.938
     assert scores.loc[("dev", "all"), "f1"] >= 0.951
     assert scores.loc[("test", "all"), "f1"] >= 0.925
-    polarity = claims.polarity_scores(matches).set_index(["split", "polarity"])
+    polarity = claims_gold.polarity_scores(matches).set_index(["split", "polarity"])
     assert polarity.loc[("all", "all"), "f1"] >= 0.912
     claimed = matches[matches["category"].isin(["risk", "benefit"])]
     right = ((claimed["status"] == "tp") & (claimed["gold_polarity"] == claimed["tagged_polarity"])).sum()
@@ -335,7 +336,7 @@ def test_gold_scores_do_not_regress(seed_claims, gold):
 def test_match_gold_reports_a_missing_term(seed_claims, gold):
     broken = gold.head(3).assign(term="no such words", category="risk")
     with pytest.raises(AnalysisError, match="'no such words' not found"):
-        claims.match_gold(seed_claims, broken)
+        claims_gold.match_gold(seed_claims, broken)
 
 
 # -- plots ------------------------------------------------------------------------------------

@@ -252,7 +252,7 @@ def _assert_nothing_written(out: Path) -> None:
     ("extra", "fragment"),
     [
         (["--dpi", "0"], "--dpi must be between 30 and 2400, got 0"),
-        (["--dpi", "abc"], "invalid int value: 'abc'"),
+        (["--dpi", "abc"], "--dpi: must be a whole number, got 'abc'"),
         (["--dpi", "-5"], "--dpi"),
         (["--only", "nope"], "unknown figure 'nope'"),
         (["--only", "top-terms,nope"], "unknown figure 'nope'"),
@@ -511,7 +511,7 @@ def test_topics_default_pruning_at_document_level_is_a_clear_error(seed_corpus, 
         (["--seed", "7", "--seeds", "2"], "not allowed with argument"),
         (["--unit", "sentence"], "invalid choice: 'sentence'"),
         (["--k", "1"], "--k must be between 2 and 1000, got 1"),
-        (["--k", "x"], "K must be a whole number"),
+        (["--k", "x"], "--k: must be a whole number"),
         (["--no-above", "0"], "--no-above must lie in (0, 1]"),
         (["--no-above", "1.5"], "--no-above"),
         (["--seeds", "0"], "--seeds must be between 1 and 100"),
@@ -629,9 +629,9 @@ def _interrupt(*args, **kwargs):
 @pytest.mark.parametrize(
     ("command", "patched"),
     [
-        (["topics", "--k", "3", "--seeds", "2", "--html"], "fit_topics"),
-        (["select-k", "--k", "2..3", "--seeds", "2"], "select_k"),
-        (["figures"], "fit_topics"),
+        (["topics", "--k", "3", "--seeds", "2", "--html"], "analysis.topics.stability.fit_topics"),
+        (["select-k", "--k", "2..3", "--seeds", "2"], "analysis.topics.select_k"),
+        (["figures"], "analysis.topics.stability.fit_topics"),
     ],
     ids=["topics", "select-k", "figures"],
 )
@@ -646,7 +646,7 @@ def test_interrupted_run_exits_130_and_changes_nothing(
     before = snapshot(out)
     capsys.readouterr()
 
-    monkeypatch.setattr(analysis.topics, patched, _interrupt)
+    monkeypatch.setattr(patched, _interrupt)
     assert run([*command, *common]) == 130
     captured = capsys.readouterr()
     assert captured.err.count("corpus-analysis: interrupted; nothing partial was written") == 1
@@ -656,7 +656,7 @@ def test_interrupted_run_exits_130_and_changes_nothing(
 
 
 def test_interrupt_message_starts_its_own_line(seed_corpus, tmp_path, capsys, monkeypatch, fast_topics):
-    monkeypatch.setattr(analysis.topics, "fit_topics", _interrupt)
+    monkeypatch.setattr("analysis.topics.stability.fit_topics", _interrupt)
     out = tmp_path / "out"
     assert run(["topics", "--corpus", str(seed_corpus), "--out", str(out), *fast_topics]) == 130
     err = capsys.readouterr().err
@@ -703,3 +703,28 @@ def test_info_prints_a_row_per_document_only_for_small_corpora(tmp_path, capsys)
     assert run(["info", "--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache"), "--out", str(table)]) == 0
     written = pd.read_csv(table, dtype={"doc_id": str})
     assert len(written) == 41 and written["doc_id"].iloc[-1] == "(corpus)" and written["tokens"].iloc[0] == 3
+
+
+def test_every_setting_has_an_option_generated_from_its_declaration(seed_corpus):
+    from analysis.cli import _settings, build_parser
+    from analysis.config import SETTINGS
+
+    parser = build_parser()
+    figures = parser._subparsers._group_actions[0].choices["figures"]
+    options = {action.dest: action for action in figures._actions}
+    for name, declared in SETTINGS.items():
+        assert name in options, name
+        action = options[name]
+        assert action.help.startswith(declared.metadata["help"]), name
+        if declared.metadata["choices"] and not isinstance(declared.default, tuple):
+            assert tuple(action.choices) == declared.metadata["choices"], name
+    args = parser.parse_args(["figures", "--corpus", str(seed_corpus), "--min-token-length", "3", "--no-phrases",
+                              "--focus-terms", "kratom,pain", "--stopwords", "none", "--top-n", "7"])
+    settings = _settings(args)
+    assert (settings.min_token_length, settings.phrases, settings.focus_terms, settings.stopwords, settings.top_n) == (
+        3, False, ("kratom", "pain"), "none", 7)
+
+
+def test_a_setting_out_of_its_declared_bounds_is_named(capsys):
+    assert run(["terms", "--min-token-length", "0"]) == 2
+    assert "--min-token-length must be between 1 and 100, got 0" in _single_error_line(capsys.readouterr().err)

@@ -110,7 +110,7 @@ def test_cli_kwic(seed_corpus, tmp_path, capsys):
     capsys.readouterr()
     assert main(["kwic", "pain", "--corpus", str(seed_corpus), "--window", "-2"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--window must be 0 or more" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and "--window must be between 1 and 50, got -2" in err and "Traceback" not in err
 
 
 # -- collocates --------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from analysis.config import RUN_SETTINGS, Settings
 from analysis.export import (
     MANIFEST,
     MODEL_STEM,
+    model_files,
+    table_file,
     TOPIC_TABLES,
     atomic_write_bytes,
     check_figures,
@@ -37,7 +39,7 @@ def _sha(data: bytes) -> str:
 
 def _extras(results):
     """What ``corpus-analysis figures`` hands to render_figures: topic tables and the model."""
-    return lambda: {**topic_tables(results), **results.topics.model.to_files()}
+    return lambda: {**topic_tables(results), **model_files(results)}
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,7 @@ def test_csv_files_are_the_data_drawn(run):
 def test_topic_tables_and_model_are_those_of_the_results(run, tmp_path):
     _, results, first, _, _ = run
     for name, table in results.tables().items():
-        assert first[name] == csv_bytes(table), name
+        assert first[table_file(name)] == csv_bytes(table), name
     # the model files load back into the reported model
     for name in MODEL_FILES:
         (tmp_path / name).write_bytes(first[name])

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-import numpy as np
-
-from analysis import plots, terms, topic_plots
+from analysis import plots, terms
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.figures import CLAIM_FIGURES, READING_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, figure_names, get_spec, make_figure
+from analysis.figures import (
+    CLAIM_FIGURES,
+    READING_FIGURES,
+    REGISTRY,
+    REUSE_FIGURES,
+    TOPIC_FIGURES,
+    figure_names,
+    get_spec,
+    make_figure,
+)
 from analysis.results import Results, analyze
 
 # plot function and the function that makes its data from TermCounts
@@ -245,11 +253,11 @@ def test_k_selection_draw_returns_axes_array(seed_results):
 def _topic_plot_data(results):
     """Each topic plot function with the data the registry gives it."""
     return {
-        topic_plots.plot_topic_terms: get_spec("topic-terms").data(results),
-        topic_plots.plot_topic_heatmap: get_spec("topic-heatmap").data(results),
-        topic_plots.plot_topic_prevalence: get_spec("topic-prevalence").data(results),
-        topic_plots.plot_intertopic_map: get_spec("intertopic-map").data(results),
-        topic_plots.plot_topic_stability: get_spec("topic-stability").data(results),
+        plots.plot_topic_terms: get_spec("topic-terms").data(results),
+        plots.plot_topic_heatmap: get_spec("topic-heatmap").data(results),
+        plots.plot_topic_prevalence: get_spec("topic-prevalence").data(results),
+        plots.plot_intertopic_map: get_spec("intertopic-map").data(results),
+        plots.plot_topic_stability: get_spec("topic-stability").data(results),
     }
 
 
@@ -268,7 +276,7 @@ def test_topic_plots_draw_on_the_given_axes_and_handle_empty_data(seed_results):
 
 
 def test_topic_colors_are_consistent_and_distinct():
-    assert topic_plots.topic_colors(6) == topic_plots.topic_colors(8)[:6]
-    assert len(set(topic_plots.topic_colors(8))) == 8
-    many = topic_plots.topic_colors(20)
+    assert plots.topic_colors(6) == plots.topic_colors(8)[:6]
+    assert len(set(plots.topic_colors(8))) == 8
+    many = plots.topic_colors(20)
     assert len(many) == 20 and len({tuple(c) for c in many}) == 20

@@ -10,12 +10,12 @@ import pytest
 import wordfreq
 from matplotlib.axes import Axes
 
-from analysis import concordance, reading_plots
-from analysis.prepared import prepare, prepare_documents
+from analysis import concordance, plots
 from analysis.config import Settings
 from analysis.corpus import Document
 from analysis.figures import READING_FIGURES, make_figure
 from analysis.keyness import REFERENCE_COLUMNS, reference_keyness
+from analysis.prepared import prepare_documents
 from analysis.results import Results
 from analysis.terms import count_terms
 from analysis.tokens import Preprocessor
@@ -124,10 +124,10 @@ def test_make_reading_figure(reading_results, name):
 
 def _reading_tables(results):
     return {
-        reading_plots.plot_collocates: results.collocates,
-        reading_plots.plot_keyness: results.keyness,
-        reading_plots.plot_reference_keyness: results.reference_keyness,
-        reading_plots.plot_dispersion: results.dispersion,
+        plots.plot_collocates: results.collocates,
+        plots.plot_keyness: results.keyness,
+        plots.plot_reference_keyness: results.reference_keyness,
+        plots.plot_dispersion: results.dispersion,
     }
 
 
@@ -141,17 +141,17 @@ def test_reading_plots_draw_on_the_given_axes_and_handle_empty_data(reading_resu
 
 
 def test_keyness_plot_signs_and_fades_bars(reading_results):
-    ax = reading_plots.plot_keyness(reading_results.keyness, n_positive=2, n_negative=1, max_documents=2)
+    ax = plots.plot_keyness(reading_results.keyness, n_positive=2, n_negative=1, max_documents=2)
     widths = [p.get_width() for p in ax.patches if p.get_height() == pytest.approx(0.7)]
     assert len(widths) == 6 and sum(w < 0 for w in widths) == 2
     assert "first 2 of 5 documents" in ax.get_title() + ax.get_title(loc="left")
     alphas = {round(p.get_facecolor()[3], 2) for p in ax.patches if p.get_height() == pytest.approx(0.7)}
-    assert alphas == {1.0, reading_plots.NOT_SIGNIFICANT_ALPHA}
+    assert alphas == {1.0, plots.NOT_SIGNIFICANT_ALPHA}
 
 
 def test_dispersion_plot_ticks_every_occurrence(reading_results):
     data = reading_results.dispersion
-    ax = reading_plots.plot_dispersion(data)
+    ax = plots.plot_dispersion(data)
     ticks = sum(len(c.get_segments()) for c in ax.collections)
     assert ticks == data["position"].notna().sum()
     assert len(ax.get_yticks()) == 3 * 5

@@ -1,4 +1,4 @@
-"""Text reuse (analysis.reuse) and its plots (analysis.reuse_plots)."""
+"""Text reuse (analysis.reuse) and its plots (analysis.plots.reuse)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,19 @@ from matplotlib.axes import Axes
 
 from analysis import plots
 from analysis.concordance import kwic
-from analysis.prepared import prepare, prepare_documents
 from analysis.config import Settings
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
-from analysis.reuse import (MATRIX_COLUMNS, OCCURRENCE_COLUMNS, SENTENCE_COLUMNS, SHARE_COLUMNS, SPAN_COLUMNS,
-                            find_reuse)
-from analysis.reuse_plots import plot_reuse_matrix, plot_reused_share
+from analysis.plots import plot_reuse_matrix, plot_reused_share
+from analysis.prepared import prepare, prepare_documents
+from analysis.reuse import (
+    MATRIX_COLUMNS,
+    OCCURRENCE_COLUMNS,
+    SENTENCE_COLUMNS,
+    SHARE_COLUMNS,
+    SPAN_COLUMNS,
+    find_reuse,
+)
 from analysis.tokens import Preprocessor, tokenize
 
 PASSAGE = "Kratom, a Tropical evergreen tree native to Southeast Asia, has garnered attention"  # 12 words

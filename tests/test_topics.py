@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import jensenshannon
 
-from analysis import topics
+from analysis import stats, topics
 from analysis.cli import main
 from analysis.config import Settings
 from analysis.corpus import Corpus
@@ -166,7 +166,7 @@ def test_same_settings_give_identical_fits(planted):
     pd.testing.assert_frame_equal(a.topic_ids, b.topic_ids)
     pd.testing.assert_frame_equal(a.stability, b.stability)
     pd.testing.assert_frame_equal(first.k_selection, second.k_selection)
-    assert a.model.to_files() == b.model.to_files()
+    assert a.model.to_files("topic-model") == b.model.to_files("topic-model")
 
 
 def test_seed_changes_the_fit(seed_k4):
@@ -223,18 +223,18 @@ def test_js_similarity_properties():
     rng = np.random.default_rng(1)
     p = rng.dirichlet(np.ones(12), 4)
     q = rng.dirichlet(np.ones(12), 3)
-    s = topics.js_similarity(p, q)
+    s = stats.js_similarity(p, q)
     assert s.shape == (4, 3)
-    assert np.allclose(s, topics.js_similarity(q, p).T)
-    assert np.allclose(np.diag(topics.js_similarity(p, p)), 1.0)
+    assert np.allclose(s, stats.js_similarity(q, p).T)
+    assert np.allclose(np.diag(stats.js_similarity(p, p)), 1.0)
     assert ((s >= 0) & (s <= 1)).all() and (s < 1).all()
     # 1 - Jensen-Shannon distance in bits, as scipy computes it
     expected = np.array([[1 - jensenshannon(a, b, base=2) for b in q] for a in p])
     assert np.allclose(s, expected)
     # disjoint supports: as far apart as it gets
     left, right = np.array([[0.5, 0.5, 0, 0]]), np.array([[0, 0, 0.2, 0.8]])
-    assert topics.js_similarity(left, right)[0, 0] == pytest.approx(0.0, abs=1e-12)
-    assert topics.js_similarity(left, left)[0, 0] == pytest.approx(1.0, abs=1e-12)
+    assert stats.js_similarity(left, right)[0, 0] == pytest.approx(0.0, abs=1e-12)
+    assert stats.js_similarity(left, left)[0, 0] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_align_topics_recovers_a_permutation():
@@ -261,7 +261,7 @@ def test_align_topics_maximises_total_similarity_not_greedy():
     reference = np.array([[0.03, 0.92, 0.05, 0.0], [0.21, 0.02, 0.05, 0.71], [0.32, 0.02, 0.55, 0.11]])
     other = np.array([[0.8, 0.0, 0.16, 0.04], [0.62, 0.01, 0.37, 0.0], [0.35, 0.04, 0.29, 0.32]])
     reference, other = reference / reference.sum(axis=1, keepdims=True), other / other.sum(axis=1, keepdims=True)
-    s = topics.js_similarity(reference, other)
+    s = stats.js_similarity(reference, other)
     # taking the most similar pair first (2-2) and so on would give (1, 0, 2); the best total is (0, 2, 1)
     best = max(itertools.permutations(range(3)), key=lambda perm: sum(s[i, j] for i, j in enumerate(perm)))
     assert best == (0, 2, 1) and np.unravel_index(np.argmax(s), s.shape) == (2, 2)
@@ -291,11 +291,11 @@ def test_topic_ids_table(seed_k4):
         run = runs[row.seed]
         # the run's topic with this native id really has this similarity to the reported topic
         row_of_native = int(np.flatnonzero(run.native_ids == row.native_id)[0])
-        s = topics.js_similarity(model.topic_term[[row.topic - 1]], run.topic_term[[row_of_native]])[0, 0]
+        s = stats.js_similarity(model.topic_term[[row.topic - 1]], run.topic_term[[row_of_native]])[0, 0]
         assert s == pytest.approx(row.similarity)
     # each run's mapping is the best one-to-one assignment (brute force over K! matchings)
     for run in result.runs:
-        s = topics.js_similarity(model.topic_term, run.topic_term)
+        s = stats.js_similarity(model.topic_term, run.topic_term)
         best = max(sum(s[i, j] for i, j in enumerate(p)) for p in itertools.permutations(range(k)))
         mapped = ids[ids["seed"] == run.seed]["similarity"].sum()
         assert mapped == pytest.approx(best)
@@ -326,7 +326,7 @@ def test_reported_run_is_the_medoid(seed_k4):
     k = result.model.k
 
     def best_mean(a, b):
-        s = topics.js_similarity(a.topic_term, b.topic_term)
+        s = stats.js_similarity(a.topic_term, b.topic_term)
         return max(np.mean([s[i, j] for i, j in enumerate(p)]) for p in itertools.permutations(range(k)))
 
     totals = [sum(best_mean(a, b) for b in result.runs if b is not a) for a in result.runs]
@@ -503,9 +503,9 @@ def _write(files: dict[str, bytes], folder: Path) -> Path:
 
 def test_model_files_round_trip(seed_k4, tmp_path):
     model = seed_k4.topics.model
-    files = model.to_files()
+    files = model.to_files("topic-model")
     assert set(files) == {"topic-model.json", "topic-model.npz"}
-    assert model.to_files() == files  # the same bytes every time
+    assert model.to_files("topic-model") == files  # the same bytes every time
     _write(files, tmp_path)
     for path in (tmp_path / "topic-model.json", tmp_path / "topic-model.npz"):
         loaded = TopicModel.load(path)
@@ -516,7 +516,7 @@ def test_model_files_round_trip(seed_k4, tmp_path):
         pd.testing.assert_frame_equal(loaded.units, model.units)
         assert (loaded.seed, loaded.unit, loaded.note, loaded.n_documents, loaded.settings) == (
             model.seed, model.unit, model.note, model.n_documents, model.settings)
-        assert loaded.to_files() == files
+        assert loaded.to_files("topic-model") == files
     # the archive holds plain arrays only, with fixed timestamps
     with zipfile.ZipFile(io.BytesIO(files["topic-model.npz"])) as archive:
         assert sorted(archive.namelist()) == ["native_ids.npy", "term_counts.npy", "topic_term.npy", "unit_topic.npy"]
@@ -537,7 +537,7 @@ class _Payload:
 def test_model_load_refuses_pickles(seed_k4, tmp_path):
     model = seed_k4.topics.model
     folder = tmp_path / "evil"
-    _write(model.to_files(), folder)
+    _write(model.to_files("topic-model"), folder)
     marker = tmp_path / "pickle-was-executed"
     evil = np.empty(1, dtype=object)
     evil[0] = _Payload(marker)
@@ -553,7 +553,7 @@ def test_model_load_refuses_pickles(seed_k4, tmp_path):
 
 
 def test_model_load_errors(seed_k4, tmp_path):
-    files = seed_k4.topics.model.to_files()
+    files = seed_k4.topics.model.to_files("topic-model")
     meta = json.loads(files["topic-model.json"])
     cases = {
         "wrong format": json.dumps({**meta, "format": "something-else/1"}).encode(),
@@ -587,7 +587,7 @@ def test_model_load_errors(seed_k4, tmp_path):
 @pytest.mark.parametrize("case", ["missing units", "mismatched pair"])
 def test_model_load_validates_the_contents(seed_k4, tmp_path, case):
     model = seed_k4.topics.model
-    files = model.to_files()
+    files = model.to_files("topic-model")
     meta = json.loads(files["topic-model.json"])
     if case == "missing units":
         del meta["units"]
@@ -759,7 +759,7 @@ def test_select_k_prefers_the_planted_k(planted_results):
 def test_heldout_perplexity_of_a_known_model():
     # a "model" that predicts every word uniformly has perplexity V
     v = 7
-    fit = topics._Fit(np.full((2, v), 1.0 / v), np.full((1, 2), 0.5), lambda bows: np.full((len(bows), 2), 0.5))
+    fit = topics.Fit(np.full((2, v), 1.0 / v), np.full((1, 2), 0.5), lambda bows: np.full((len(bows), 2), 0.5))
     bows = [[(0, 3), (4, 2)], [(1, 1), (6, 5)], [(2, 1)]]  # the last has one token: skipped
     assert topics.heldout_perplexity(fit, fit.topic_term, bows) == pytest.approx(v)
     assert math.isnan(topics.heldout_perplexity(fit, fit.topic_term, [[(2, 1)]]))

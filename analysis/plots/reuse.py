@@ -16,7 +16,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from analysis.errors import AnalysisError
-from analysis.plots import BAR_COLOR, SINGLE_COLUMN_IN, _axes, _empty, short_labels
+from analysis.plots.base import (
+    BAR_COLOR,
+    SINGLE_COLUMN_IN,
+    empty_message,
+    new_axes,
+    short_labels,
+)
 
 MAX_ANNOTATED_DOCUMENTS = 12  # the matrix prints its values up to this many documents
 _DIAGONAL = "#e6e6e6"
@@ -66,12 +72,12 @@ def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: 
     largest = pd.concat([data.groupby("doc_id")["share"].max(), data.groupby("other_doc_id")["share"].max()])
     largest = largest.groupby(level=0).max().reindex(every, fill_value=0)
     docs = sorted(sorted(every, key=lambda d: (-largest[d], d))[:max_documents])
-    ax = _axes(ax, (SINGLE_COLUMN_IN, min(SINGLE_COLUMN_IN, 1.3 + 0.32 * len(docs))))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, min(SINGLE_COLUMN_IN, 1.3 + 0.32 * len(docs))))
     ax.set_title(_title("Text reuse between documents", data, len(docs), len(every)))
     if len(every) < 2:
-        return _empty(ax, "one document: nothing to compare it with")
+        return empty_message(ax, "one document: nothing to compare it with")
     if data.empty:
-        return _empty(ax, f"no {_passages(data)} shared between the {len(docs)} documents")
+        return empty_message(ax, f"no {_passages(data)} shared between the {len(docs)} documents")
     percent = data.pivot(index="doc_id", columns="other_doc_id", values="share").reindex(
         index=docs, columns=docs).fillna(0).to_numpy() * 100
     np.fill_diagonal(percent, np.nan)
@@ -116,10 +122,10 @@ def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None, max_documen
     if max_documents < 1:
         raise AnalysisError(f"plot_reused_share: max_documents must be 1 or more, got {max_documents}")
     rows = data.sort_values(["share", "doc_id"], ascending=[False, True]).head(max_documents).sort_values("doc_id")
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.17 * len(rows)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.17 * len(rows)))
     ax.set_title(_title("Words found in another document", data, len(rows), len(data)))
     if len(data) < 2:
-        return _empty(ax, "one document: nothing to compare it with")
+        return empty_message(ax, "one document: nothing to compare it with")
     y = np.arange(len(rows))
     percent = rows["share"].to_numpy() * 100
     ax.barh(y, percent, color=BAR_COLOR, height=0.7)

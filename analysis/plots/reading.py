@@ -1,6 +1,6 @@
 """Close-reading figures: collocates, keyness and dispersion (x-ray) plots.
 
-Same contract as :mod:`analysis.plots`: ``plot_*(data, *, ax=None, ...) -> Axes``,
+Same contract as :mod:`analysis.plots.base`: ``plot_*(data, *, ax=None, ...) -> Axes``,
 drawing the tidy tables of :mod:`analysis.concordance` and
 :mod:`analysis.keyness`; nothing here saves or shows a figure.
 """
@@ -13,7 +13,15 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch
 
-from analysis.plots import BAR_COLOR, OKABE_ITO, SINGLE_COLUMN_IN, _axes, _empty, bar_panels, short_labels
+from analysis.plots.base import (
+    BAR_COLOR,
+    OKABE_ITO,
+    SINGLE_COLUMN_IN,
+    bar_panels,
+    empty_message,
+    new_axes,
+    short_labels,
+)
 
 POSITIVE = OKABE_ITO["blue"]
 NEGATIVE = OKABE_ITO["vermillion"]
@@ -47,9 +55,9 @@ def plot_collocates(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 10, 
     """
     nodes = list(dict.fromkeys(data["node"])) if len(data) else []
     shown = {node: data[data["node"] == node].head(n) for node in nodes}
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.7 + sum(0.14 * len(t) + 0.3 for t in shown.values())))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.7 + sum(0.14 * len(t) + 0.3 for t in shown.values())))
     if data.empty:
-        return _empty(ax, "no collocates seen often enough")
+        return empty_message(ax, "no collocates seen often enough")
     panels = []
     for node, rows in shown.items():
         header = f"{node} ({int(rows['node_count'].iloc[0])} occurrences)"
@@ -82,9 +90,9 @@ def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int 
     docs = sorted(data["doc_id"].unique()) if len(data) else []
     drawn = docs[:max_documents]
     per_doc = n_positive + n_negative
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + len(drawn) * (0.14 * per_doc + 0.3)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + len(drawn) * (0.14 * per_doc + 0.3)))
     if data.empty:
-        return _empty(ax, "no keywords (a single document, or too few terms)")
+        return empty_message(ax, "no keywords (a single document, or too few terms)")
     labels = short_labels(docs)
     panels = []
     for doc_id in drawn:
@@ -123,9 +131,9 @@ def plot_reference_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_posi
     """
     positive = data[data["direction"] == "positive"].head(n_positive)
     negative = data[data["direction"] == "negative"].head(n_negative)
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.1 + 0.14 * (len(positive) + len(negative)) + 0.6))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.1 + 0.14 * (len(positive) + len(negative)) + 0.6))
     if data.empty:
-        return _empty(ax, "no words to compare")
+        return empty_message(ax, "no words to compare")
     panels = []
     for header, rows in (("used more than in the reference", positive), ("used less", negative)):
         if len(rows):
@@ -158,9 +166,9 @@ def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents
     terms = list(dict.fromkeys(data["term"])) if len(data) else []
     docs = sorted(data["doc_id"].unique()) if len(data) else []
     drawn = docs[:max_documents]
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.8 + len(terms) * (0.12 * len(drawn) + 0.3)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.8 + len(terms) * (0.12 * len(drawn) + 0.3)))
     if data.empty:
-        return _empty(ax, "no terms chosen")
+        return empty_message(ax, "no terms chosen")
     labels = short_labels(docs)
     y, ticks, names = 0.0, [], []
     for term in terms:

@@ -13,7 +13,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from analysis.plots import OKABE_ITO, SINGLE_COLUMN_IN, _axes, _empty, bar_panels, short_labels
+from analysis.plots.base import (
+    OKABE_ITO,
+    SINGLE_COLUMN_IN,
+    bar_panels,
+    empty_message,
+    new_axes,
+    short_labels,
+)
 
 _TOPIC_PALETTE = [OKABE_ITO[c] for c in (
     "blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow", "grey")]
@@ -57,9 +64,9 @@ def plot_topic_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int | Non
     k = int(data["topic"].max()) if not data.empty else 0
     n = n or (6 if k <= 8 else 4 if k <= 14 else 3)
     top = data[data["rank"] <= n]
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + k * (0.12 * n + 0.28)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + k * (0.12 * n + 0.28)))
     if top.empty:
-        return _empty(ax, "no topics")
+        return empty_message(ax, "no topics")
     colors = topic_colors(k)
     panels = []
     for topic, rows in top.groupby("topic", sort=True):
@@ -84,10 +91,10 @@ def plot_topic_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: 
         :mod:`analysis.figures`); ``row`` orders the rows.
     """
     if data.empty:
-        return _empty(_axes(ax, (SINGLE_COLUMN_IN, 2)), "no units")
+        return empty_message(new_axes(ax, (SINGLE_COLUMN_IN, 2)), "no units")
     matrix = data.pivot_table(index="row", columns="topic", values="weight").sort_index()
     rows = data.drop_duplicates("row").set_index("row").loc[matrix.index]
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 2.4 + 0.09 * len(matrix)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 2.4 + 0.09 * len(matrix)))
     image = ax.imshow(matrix.to_numpy(), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     labels = data.drop_duplicates("topic").set_index("topic")["label"]
     ax.set_xticks(range(matrix.shape[1]), [f"T{t} {labels[t]}" for t in matrix.columns], rotation=90)
@@ -117,9 +124,9 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     """
     groups = list(dict.fromkeys(zip(data["group_by"], data["group"])))
     k = int(data["topic"].max()) if not data.empty else 0
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.2 * len(groups) + 0.11 * k))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.2 * len(groups) + 0.11 * k))
     if data.empty:
-        return _empty(ax, "no topics")
+        return empty_message(ax, "no topics")
     colors = topic_colors(k)
     doc_labels = short_labels([g for by, g in groups if by == "document"])
     positions, names, y = [], [], 0.0
@@ -162,9 +169,9 @@ def plot_intertopic_map(data: pd.DataFrame, *, ax: Axes | None = None, subtitle:
     data : DataFrame
         :func:`analysis.topics.intertopic_map`.
     """
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 3.3 + 0.11 * len(data)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 3.3 + 0.11 * len(data)))
     if data.empty:
-        return _empty(ax, "no topics")
+        return empty_message(ax, "no topics")
     colors = topic_colors(len(data))
     area = 1800 * data["prevalence"].to_numpy()
     ax.scatter(data["x"], data["y"], s=area, c=[colors[t - 1] for t in data["topic"]], alpha=0.5,
@@ -198,9 +205,9 @@ def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle
         :attr:`analysis.topics.TopicResult.stability` (``topic, label, seed, similarity``).
     """
     topics = data.drop_duplicates("topic").sort_values("topic")
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.36 * max(len(topics), 1)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.36 * max(len(topics), 1)))
     if data.empty:
-        return _empty(ax, "one seed only: fit with seeds > 1 to measure stability")
+        return empty_message(ax, "one seed only: fit with seeds > 1 to measure stability")
     colors = topic_colors(int(topics["topic"].max()))
     for y, (topic, label) in enumerate(zip(topics["topic"], topics["label"])):
         values = data.loc[data["topic"] == topic, "similarity"].to_numpy()

@@ -17,7 +17,13 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from analysis.claims import MARKER_CATEGORIES, POLARITIES
-from analysis.plots import OKABE_ITO, SINGLE_COLUMN_IN, _axes, _empty, short_labels
+from analysis.plots.base import (
+    OKABE_ITO,
+    SINGLE_COLUMN_IN,
+    empty_message,
+    new_axes,
+    short_labels,
+)
 
 CATEGORY_COLORS = {"risk": OKABE_ITO["vermillion"], "benefit": OKABE_ITO["blue"]}
 MARKER_COLORS = {"hedge": OKABE_ITO["sky blue"], "booster": OKABE_ITO["orange"]}
@@ -79,9 +85,9 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
               if (data["by"] == by).any()]
     panels = [(by, *_capped(groups, max_groups)) for by, groups in panels]
     rows = sum(len(groups) for _, groups, _ in panels)
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.19 * rows + 0.3 * len(panels)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.19 * rows + 0.3 * len(panels)))
     if data.empty or data["count"].sum() == 0:
-        return _empty(ax, "no risk or benefit claims")
+        return empty_message(ax, "no risk or benefit claims")
     doc_labels = short_labels(data.loc[data["by"] == "doc", "group"].unique().tolist())
     right_edge = blended_transform_factory(ax.transAxes, ax.transData)
     cell = data.groupby(["by", "group", "category", "polarity"])[value].sum()
@@ -151,9 +157,9 @@ def plot_hedging_density(data: pd.DataFrame, *, ax: Axes | None = None, max_docu
     """
     docs = sorted(data["doc_id"].unique())
     shown, note = _capped(docs, max_documents)
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.3 * (len(shown) + 1)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.3 * (len(shown) + 1)))
     if data.empty or data["words"].sum() == 0:
-        return _empty(ax, "no words counted")
+        return empty_message(ax, "no words counted")
     totals = data.groupby("marker")[["count", "words"]].sum()
     labels = short_labels(shown)
     rows = [(labels[d], data[data["doc_id"] == d].set_index("marker")) for d in shown]

@@ -1,110 +1,24 @@
-"""Plot functions: ``plot_*(data, *, ax=None, ...) -> Axes``.
-
-Each function takes a tidy table from :mod:`analysis.terms`, draws on ``ax``
-(a new figure only when none is given) and returns the Axes. Nothing here
-saves or shows a figure. Sizes and fonts are chosen for a journal's single
-column (3.5 in); colours are the Okabe-Ito palette and cividis, both safe for
-colour-blind readers.
-"""
+"""Term figures: top terms, distinctive terms, heatmap, document structure, rank-frequency, preprocessing."""
 
 from __future__ import annotations
 
-from typing import Sequence
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
 
-SINGLE_COLUMN_IN = 3.5
-
-# Okabe & Ito (2008), "Color Universal Design".
-OKABE_ITO = {
-    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "grey": "#999999", "black": "#000000",
-}
-ROLE_COLORS = {
-    "summary": OKABE_ITO["orange"],
-    "intro": OKABE_ITO["sky blue"],
-    "outline": OKABE_ITO["grey"],
-    "heading": OKABE_ITO["black"],
-    "body": OKABE_ITO["blue"],
-    "conclusion": OKABE_ITO["vermillion"],
-    "paragraph": OKABE_ITO["bluish green"],
-}
-BAR_COLOR = OKABE_ITO["blue"]
-LINE_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow")]
-
-STYLE = {
-    "font.size": 7,
-    "axes.titlesize": 7.5,
-    "axes.labelsize": 7,
-    "xtick.labelsize": 6.5,
-    "ytick.labelsize": 6.5,
-    "legend.fontsize": 6.5,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.titlelocation": "left",
-    "figure.dpi": 150,
-}
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
-
-
-def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
-    """Shortest unique prefixes of ``ids`` (at least ``min_length`` characters),
-    with an ellipsis where an id was cut.
-
-    >>> short_labels(["000_2b6e", "001_6c88"])
-    {'000_2b6e': '000…', '001_6c88': '001…'}
-    """
-    ids = list(dict.fromkeys(ids))
-    labels = {}
-    for doc_id in ids:
-        length = min(min_length, len(doc_id))
-        while length < len(doc_id) and any(o != doc_id and o.startswith(doc_id[:length]) for o in ids):
-            length += 1
-        labels[doc_id] = doc_id if length >= len(doc_id) else doc_id[:length] + "\u2026"
-    return labels
-
-
-def _empty(ax: Axes, message: str) -> Axes:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=OKABE_ITO["grey"])
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
-
-
-def bar_panels(ax: Axes, panels, *, gap: float = 1.3) -> None:
-    """Stack labelled groups of horizontal bars in one Axes: small multiples
-    on a shared x axis.
-
-    Parameters
-    ----------
-    ax : Axes
-    panels : iterable of (header, labels, layers)
-        ``layers`` is a list of ``(values, color, height)`` drawn in order
-        (a wide grey background bar, then a narrow coloured one, say).
-    gap : float
-        Space between panels, in bar rows.
-    """
-    y, ticks, names = 0.0, [], []
-    for header, labels, layers in panels:
-        ax.text(0, y - 0.15, header, fontsize=6.5, fontweight="bold", va="bottom", transform=ax.get_yaxis_transform())
-        ys = y + 0.55 + np.arange(len(labels))
-        for values, color, height in layers:
-            ax.barh(ys, values, color=color, height=height)
-        ticks.extend(ys)
-        names.extend(labels)
-        y = ys[-1] + gap
-    ax.set_yticks(ticks, names)
-    ax.set_ylim(y - 0.6, -0.9)
+from analysis.plots.base import (
+    BAR_COLOR,
+    LINE_COLORS,
+    OKABE_ITO,
+    ROLE_COLORS,
+    SINGLE_COLUMN_IN,
+    bar_panels,
+    empty_message,
+    new_axes,
+    short_labels,
+)
 
 
 def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, value: str = "per_1000_tokens") -> Axes:
@@ -119,9 +33,9 @@ def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, v
     value : {"per_1000_tokens", "count"}
     """
     top = data.nsmallest(n, "rank")
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.6 + 0.14 * len(top)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.6 + 0.14 * len(top)))
     if top.empty:
-        return _empty(ax, "no terms")
+        return empty_message(ax, "no terms")
     y = np.arange(len(top))
     ax.barh(y, top[value], color=BAR_COLOR, height=0.7)
     ax.set_yticks(y, top["term"])
@@ -147,9 +61,9 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
     """
     top = data[(data["rank"] <= n) & (data["tfidf"] > 0)]
     docs = sorted(top["doc_id"].unique())
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.5 + len(docs) * (0.15 * n + 0.25)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.5 + len(docs) * (0.15 * n + 0.25)))
     if top.empty:
-        return _empty(ax, "no distinctive terms\n(every term occurs in every document)")
+        return empty_message(ax, "no distinctive terms\n(every term occurs in every document)")
     labels = short_labels(docs)
     panels = []
     for i, doc_id in enumerate(docs):
@@ -179,9 +93,9 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
         data.pivot_table(index="term", columns="doc_id", values=value, fill_value=0).reindex(index=order, columns=docs, fill_value=0)
         for value in ("per_1000_tokens", "count")
     )
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
     if rate.empty:
-        return _empty(ax, "no terms")
+        return empty_message(ax, "no terms")
     # A square-root colour scale keeps the rarer terms visible next to a dominant one.
     image = ax.imshow(rate.to_numpy(), aspect="auto", cmap=cmap, norm=PowerNorm(0.5, vmin=0))
     labels = short_labels(docs)
@@ -213,7 +127,7 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None) -> Ax
         :func:`analysis.terms.block_overview`.
     """
     docs = sorted(data["doc_id"].unique())
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.28 * len(docs)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.28 * len(docs)))
     labels = short_labels(docs)
     for y, doc_id in enumerate(docs):
         rows = data[data["doc_id"] == doc_id]
@@ -249,7 +163,7 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
         Documents drawn individually; more documents are left out of the plot
         (they stay in the data).
     """
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 2.6))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 2.6))
     docs = sorted(data.loc[data["scope"] == "document", "doc_id"].unique())
     labels = short_labels(docs)
     if len(docs) <= max_documents:
@@ -279,7 +193,7 @@ def plot_preprocessing_waterfall(data: pd.DataFrame, *, ax: Axes | None = None) 
     data : DataFrame
         :attr:`analysis.terms.TermCounts.waterfall`.
     """
-    ax = _axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.5 * len(data)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.5 * len(data)))
     y = np.arange(len(data)) * 1.4
     ax.barh(y - 0.2, data["tokens"], height=0.4, color=BAR_COLOR, label="tokens")
     ax.barh(y + 0.2, data["types"], height=0.4, color=OKABE_ITO["orange"], label="types (distinct)")

@@ -1,0 +1,99 @@
+"""The shared style and helpers of every plot: sizes, palettes, label shortening, panels."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+SINGLE_COLUMN_IN = 3.5
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "grey": "#999999", "black": "#000000",
+}
+ROLE_COLORS = {
+    "summary": OKABE_ITO["orange"],
+    "intro": OKABE_ITO["sky blue"],
+    "outline": OKABE_ITO["grey"],
+    "heading": OKABE_ITO["black"],
+    "body": OKABE_ITO["blue"],
+    "conclusion": OKABE_ITO["vermillion"],
+    "paragraph": OKABE_ITO["bluish green"],
+}
+BAR_COLOR = OKABE_ITO["blue"]
+LINE_COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow")]
+
+STYLE = {
+    "font.size": 7,
+    "axes.titlesize": 7.5,
+    "axes.labelsize": 7,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "legend.fontsize": 6.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlelocation": "left",
+    "figure.dpi": 150,
+}
+
+
+def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
+    """Shortest unique prefixes of ``ids`` (at least ``min_length`` characters),
+    with an ellipsis where an id was cut.
+
+    >>> short_labels(["000_2b6e", "001_6c88"])
+    {'000_2b6e': '000…', '001_6c88': '001…'}
+    """
+    ids = list(dict.fromkeys(ids))
+    labels = {}
+    for doc_id in ids:
+        length = min(min_length, len(doc_id))
+        while length < len(doc_id) and any(o != doc_id and o.startswith(doc_id[:length]) for o in ids):
+            length += 1
+        labels[doc_id] = doc_id if length >= len(doc_id) else doc_id[:length] + "\u2026"
+    return labels
+
+
+def empty_message(ax: Axes, message: str) -> Axes:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=OKABE_ITO["grey"])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def bar_panels(ax: Axes, panels, *, gap: float = 1.3) -> None:
+    """Stack labelled groups of horizontal bars in one Axes: small multiples
+    on a shared x axis.
+
+    Parameters
+    ----------
+    ax : Axes
+    panels : iterable of (header, labels, layers)
+        ``layers`` is a list of ``(values, color, height)`` drawn in order
+        (a wide grey background bar, then a narrow coloured one, say).
+    gap : float
+        Space between panels, in bar rows.
+    """
+    y, ticks, names = 0.0, [], []
+    for header, labels, layers in panels:
+        ax.text(0, y - 0.15, header, fontsize=6.5, fontweight="bold", va="bottom", transform=ax.get_yaxis_transform())
+        ys = y + 0.55 + np.arange(len(labels))
+        for values, color, height in layers:
+            ax.barh(ys, values, color=color, height=height)
+        ticks.extend(ys)
+        names.extend(labels)
+        y = ys[-1] + gap
+    ax.set_yticks(ticks, names)
+    ax.set_ylim(y - 0.6, -0.9)
+
+

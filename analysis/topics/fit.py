@@ -1,0 +1,200 @@
+"""Fitting one LDA model: vocabulary, bag-of-words, the gensim and tomotopy engines."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import Settings
+from analysis.errors import AnalysisError
+from analysis.topics.model import TopicModel, normalized
+from analysis.topics.units import TopicUnits
+
+
+def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
+    """gensim ``Dictionary`` of ``texts`` pruned by ``no_below``, ``no_above`` and ``keep_n``.
+
+    Raises
+    ------
+    AnalysisError
+        When pruning leaves fewer terms than topics.
+    """
+    from gensim.corpora import Dictionary
+
+    dictionary = Dictionary(texts)
+    dictionary.filter_extremes(no_below=settings.no_below, no_above=settings.no_above, keep_n=settings.keep_n)
+    n_top = int(settings.remove_top_share * len(dictionary))
+    if n_top:
+        ranked = sorted(dictionary.cfs, key=lambda i: (-dictionary.cfs[i], dictionary[i]))
+        dictionary.filter_tokens(bad_ids=ranked[:n_top])
+    if len(dictionary) < settings.k:
+        raise AnalysisError(
+            f"{settings.corpus}: only {len(dictionary)} terms are left after pruning (no_below={settings.no_below}, "
+            f"no_above={settings.no_above}, remove_top_share={settings.remove_top_share}) for K={settings.k} topics; "
+            "lower no_below or remove_top_share, or raise no_above"
+        )
+    return dictionary
+
+
+def _gensim_prior(value: str):
+    """A gensim prior: a name gensim knows, or a float."""
+    return value if value in ("symmetric", "asymmetric", "auto") else float(value)
+
+
+@dataclass
+class Fit:
+    """What an engine returns: arrays in the engine's native topic order."""
+
+    topic_term: np.ndarray
+    unit_topic: np.ndarray
+    infer: Callable[[list[list[tuple[int, int]]]], np.ndarray]
+
+
+def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
+    from gensim.models import LdaModel
+
+    model = LdaModel(
+        corpus=bows, id2word=dictionary, num_topics=k, random_state=seed,
+        passes=settings.passes, iterations=settings.iterations, chunksize=max(len(bows), 1),
+        alpha=_gensim_prior(settings.alpha), eta=_gensim_prior(settings.eta),
+        eval_every=None, update_every=1,
+    )
+
+    def infer(new_bows):
+        if not new_bows:
+            return np.zeros((0, k))
+        gamma, _ = model.inference(new_bows)
+        return gamma / gamma.sum(axis=1, keepdims=True)
+
+    return Fit(model.get_topics().astype(np.float64), infer(bows), infer)
+
+
+def import_tomotopy():
+    """tomotopy, its AVX2 build (unless ``TOMOTOPY_ISA`` is set).
+
+    Its results can differ between its SSE2 and AVX builds; the AVX2 build is
+    chosen so that machines with AVX2 or AVX-512 agree.
+    """
+    os.environ.setdefault("TOMOTOPY_ISA", "avx2")
+    import tomotopy
+
+    return tomotopy
+
+
+def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
+    """Collapsed Gibbs sampling (tomotopy); a seed reproduces a run only with one worker."""
+    tp = import_tomotopy()
+
+    alpha = 0.1 if settings.alpha in ("symmetric", "asymmetric", "auto") else float(settings.alpha)
+    eta = 0.01 if settings.eta in ("symmetric", "asymmetric", "auto") else float(settings.eta)
+    model = tp.LDAModel(k=k, alpha=alpha, eta=eta, seed=seed)
+    if settings.alpha != "auto":
+        model.optim_interval = 0
+    words_of = [[dictionary[i] for i, c in bow for _ in range(c)] for bow in bows]
+    kept = [d for d, words in enumerate(words_of) if words]
+    for d in kept:
+        model.add_doc(words_of[d])
+    scheme = tp.ParallelScheme.NONE if settings.workers == 1 else tp.ParallelScheme.DEFAULT
+    model.train(settings.iterations, workers=settings.workers, parallel=scheme)
+    columns = np.array([dictionary.token2id[w] for w in model.used_vocabs])
+    topic_term = np.full((k, len(dictionary)), 1e-12)
+    for t in range(k):
+        topic_term[t, columns] = model.get_topic_word_dist(t)
+
+    known = set(model.used_vocabs)
+
+    def infer(new_bows):
+        theta = np.full((len(new_bows), k), 1.0 / k)
+        docs, rows = [], []
+        for row, bow in enumerate(new_bows):
+            words = [dictionary[i] for i, c in bow for _ in range(c) if dictionary[i] in known]
+            if words:
+                docs.append(model.make_doc(words))
+                rows.append(row)
+        if docs:
+            inferred, _ = model.infer(docs, iterations=100, workers=1, parallel=tp.ParallelScheme.NONE, together=False)
+            theta[rows] = np.array(inferred, dtype=np.float64)
+        return theta
+
+    unit_topic = np.full((len(bows), k), 1.0 / k)
+    unit_topic[kept] = np.array([doc.get_topic_dist() for doc in model.docs], dtype=np.float64)
+    return Fit(topic_term, unit_topic, infer)
+
+
+ENGINES = {"gensim": _fit_gensim, "tomotopy": _fit_tomotopy}
+
+
+def topic_settings(settings: Settings) -> dict:
+    keys = ("engine", "unit", "k", "workers", "passes", "iterations", "alpha", "eta", "no_below", "no_above", "keep_n", "remove_top_share",
+            "phrases", "lemmatize", "relevance_lambda", "min_units_per_topic")
+    return {key: getattr(settings, key) for key in keys}
+
+
+@dataclass
+class TopicInput:
+    units: TopicUnits
+    vocabulary: list[str]
+    bows: list[list[tuple[int, int]]]
+    dictionary: object
+
+    @cached_property
+    def unit_table(self) -> pd.DataFrame:
+        """The units with ``n_vocab_terms``, their tokens left after pruning."""
+        table = self.units.table.copy()
+        table["n_vocab_terms"] = [sum(c for _, c in bow) for bow in self.bows]
+        return table
+
+    @cached_property
+    def term_counts(self) -> np.ndarray:
+        """Tokens of each vocabulary term over all units."""
+        counts = np.zeros(len(self.vocabulary))
+        for bow in self.bows:
+            for i, c in bow:
+                counts[i] += c
+        return counts
+
+
+def prepare(units: TopicUnits, settings: Settings) -> TopicInput:
+    """Vocabulary and bag-of-words of ``units`` (shared by every seed and K)."""
+    dictionary = build_vocabulary(units.texts, settings)
+    bows = [dictionary.doc2bow(text) for text in units.texts]
+    vocabulary = [dictionary[i] for i in range(len(dictionary))]
+    return TopicInput(units, vocabulary, bows, dictionary)
+
+
+def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings, k: int) -> TopicModel:
+    units = prepared.unit_table
+    topic_term, unit_topic = normalized(fit.topic_term), normalized(fit.unit_topic)
+    weights = units["n_vocab_terms"].to_numpy(dtype=np.float64) @ unit_topic
+    order = np.array(sorted(range(k), key=lambda i: (-round(float(weights[i]), 9), i)))
+    return TopicModel(
+        topic_term=topic_term[order], unit_topic=unit_topic[:, order], vocabulary=prepared.vocabulary,
+        term_counts=prepared.term_counts, units=units, native_ids=order, seed=seed, settings={**topic_settings(settings), "k": k},
+        unit=prepared.units.unit, note=prepared.units.note, n_documents=prepared.units.n_documents,
+    )
+
+
+def fit_topics(prepared: TopicInput, settings: Settings, *, seed: int | None = None, k: int | None = None) -> TopicModel:
+    """Fit one LDA model; topics ordered by prevalence (id 1 = most prevalent).
+
+    Parameters
+    ----------
+    prepared : result of :func:`prepare`
+    settings : Settings
+        Engine, priors, passes, iterations.
+    seed : int, optional
+        Default ``settings.seed``.
+    k : int, optional
+        Default ``settings.k``.
+    """
+    seed = settings.seed if seed is None else seed
+    k = settings.k if k is None else k
+    fit = ENGINES[settings.engine](prepared.bows, prepared.dictionary, k, seed, settings)
+    return model_from_fit(fit, prepared, seed, settings, k)
+
+

@@ -1,0 +1,125 @@
+"""Choosing K: coherence, held-out perplexity and stability over a K x seed grid."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import Settings
+from analysis.errors import AnalysisError
+from analysis.parallel import map_in_processes
+from analysis.topics.fit import ENGINES, Fit, TopicInput, model_from_fit
+from analysis.topics.model import TopicModel, normalized
+from analysis.topics.stability import align_topics, medoid
+from analysis.topics.units import TopicUnits
+
+
+def _split(n: int, seed: int, held_out: float) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * held_out))) if n >= 5 else 0
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def heldout_perplexity(fit: Fit, topic_term: np.ndarray, bows: list[list[tuple[int, int]]]) -> float:
+    """Per-word perplexity of held-out units by document completion.
+
+    Each held-out unit's tokens are split alternately into two halves; the
+    topic mixture is inferred from the first half and the second half is
+    scored: ``exp(-sum log P(w) / N)`` with ``P(w) = sum_k theta_k phi_kw``.
+    Lower is better. Units with fewer than two tokens are skipped.
+    """
+    observed, scored = [], []
+    for bow in bows:
+        tokens = [i for i, c in bow for _ in range(c)]
+        if len(tokens) < 2:
+            continue
+        first = np.bincount(tokens[0::2], minlength=topic_term.shape[1])
+        observed.append([(int(i), int(c)) for i, c in enumerate(first) if c])
+        scored.append(tokens[1::2])
+    if not scored:
+        return float("nan")
+    theta = fit.infer(observed)
+    log_likelihood = sum(float(np.log(theta[d] @ topic_term[:, words]).sum()) for d, words in enumerate(scored))
+    return math.exp(-log_likelihood / sum(len(w) for w in scored))
+
+
+METRICS = {
+    "c_v": "coherence c_v (higher is better)",
+    "c_npmi": "coherence NPMI (higher is better)",
+    "u_mass": "coherence u_mass (higher is better)",
+    "perplexity": "held-out per-word perplexity (lower is better)",
+    "stability": "mean matched topic similarity to the medoid run of the same K (higher is better)",
+}
+
+
+def coherence(model_terms: list[list[str]], prepared: TopicInput, measure: str) -> float:
+    """Mean coherence of topics given as top-term lists (gensim ``CoherenceModel``)."""
+    from gensim.models.coherencemodel import CoherenceModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cm = CoherenceModel(topics=model_terms, texts=prepared.units.texts, dictionary=prepared.dictionary,
+                            coherence=measure, topn=len(model_terms[0]), processes=1)
+        values = np.array(cm.get_coherence_per_topic(), dtype=np.float64)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def select_k(
+    prepared: TopicInput, settings: Settings, k_grid: Sequence[int], *, seeds: Sequence[int] | None = None,
+    held_out: float = 0.2, top_n: int = 10, progress: Callable[[Iterable], Iterable] | None = None,
+) -> pd.DataFrame:
+    """Fit every K of ``k_grid`` with every seed and score each run.
+
+    Models are fitted on the units not held out (one split, from
+    ``settings.seed``, shared by all runs). Coherence (c_v, c_npmi, u_mass)
+    is computed from each topic's top ``top_n`` terms over all units;
+    perplexity on the held-out units (:func:`heldout_perplexity`);
+    stability as the mean matched similarity of a run's topics to those of
+    the medoid run of the same K.
+
+    Returns
+    -------
+    DataFrame
+        ``k, seed, metric, value`` (metrics as in :data:`METRICS`).
+    """
+    seeds = list(seeds) if seeds is not None else [settings.seed + i for i in range(settings.seeds)]
+    train, test = _split(len(prepared.bows), settings.seed, held_out)
+    train_prepared = TopicInput(
+        TopicUnits(prepared.units.table.iloc[train].reset_index(drop=True), [prepared.units.texts[i] for i in train],
+                   prepared.units.unit, prepared.units.note, prepared.units.n_documents),
+        prepared.vocabulary, [prepared.bows[i] for i in train], prepared.dictionary,
+    )
+    test_bows = [prepared.bows[i] for i in test]
+    for k in k_grid:
+        if k > len(prepared.vocabulary):
+            raise AnalysisError(f"K={k} exceeds the vocabulary of {len(prepared.vocabulary)} terms")
+
+    def score(run: tuple[int, int]) -> tuple[TopicModel, list[list]]:
+        k, seed = run
+        fit = ENGINES[settings.engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
+        model = model_from_fit(fit, train_prepared, seed, settings, k)
+        top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
+        scores = [[k, seed, measure, coherence(top, prepared, measure)] for measure in ("c_v", "c_npmi", "u_mass")]
+        scores.append([k, seed, "perplexity", heldout_perplexity(fit, normalized(fit.topic_term), test_bows)])
+        return model, scores
+
+    grid = [(k, seed) for k in k_grid for seed in seeds]
+    rows: list[list] = []
+    runs: dict[int, list[TopicModel]] = {}
+    for model, scores in map_in_processes(score, grid, jobs=settings.n_jobs, progress=progress):
+        runs.setdefault(model.k, []).append(model)
+        rows.extend(scores)
+    for k, models in runs.items():
+        reference = models[medoid(models)]
+        for model in models:
+            if model is reference:
+                continue
+            rows.append([k, model.seed, "stability", float(align_topics(reference.topic_term, model.topic_term)[1].mean())])
+    table = pd.DataFrame(rows, columns=["k", "seed", "metric", "value"])
+    order = {m: i for i, m in enumerate(METRICS)}
+    return table.sort_values(["metric", "k", "seed"], key=lambda s: s.map(order) if s.name == "metric" else s,
+                             ignore_index=True)

@@ -1,0 +1,289 @@
+"""Tidy views of a fitted model: topic terms, mixtures, prevalence, the intertopic map, evidence."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.prepared import PreparedCorpus
+from analysis.stats import js_similarity
+from analysis.topics.model import TopicModel, TopicResult
+
+
+def term_relevance(model: TopicModel, lam: float = 0.6) -> pd.DataFrame:
+    """Every topic-term pair with its weight, lift and relevance.
+
+    Relevance (Sievert & Shirley 2014) is
+    ``lam * log P(w|k) + (1 - lam) * log(P(w|k) / P(w))``.
+
+    Returns
+    -------
+    DataFrame
+        ``topic, term, weight, lift, relevance, term_count, topic_count``;
+        ``topic_count`` is the estimated number of the term's tokens assigned
+        to the topic.
+    """
+    p_w = model.term_counts / model.term_counts.sum()
+    phi = model.topic_term
+    with np.errstate(divide="ignore"):
+        log_phi = np.log(phi)
+        lift = phi / p_w
+        relevance = lam * log_phi + (1 - lam) * np.log(lift)
+    # Tokens of each term given to each topic: P(k|w) * count(w), P(k|w) by Bayes.
+    joint = phi * model.prevalence[:, None]
+    topic_count = joint / joint.sum(axis=0, keepdims=True) * model.term_counts
+    k, v = phi.shape
+    return pd.DataFrame({
+        "topic": np.repeat(np.arange(1, k + 1), v),
+        "term": np.tile(np.array(model.vocabulary, dtype=object), k),
+        "weight": phi.ravel(), "lift": lift.ravel(), "relevance": relevance.ravel(),
+        "term_count": np.tile(model.term_counts, k), "topic_count": topic_count.ravel(),
+    })
+
+
+def topic_terms(model: TopicModel, n: int = 30, lam: float = 0.6, by: str = "weight") -> pd.DataFrame:
+    """Top ``n`` terms of each topic.
+
+    Parameters
+    ----------
+    model : TopicModel
+    n : int, default 30
+    lam : float, default 0.6
+        Lambda of the relevance column.
+    by : {"weight", "relevance"}
+        What ``rank`` orders by.
+
+    Returns
+    -------
+    DataFrame
+        ``topic, label, term, weight, relevance, lift, term_count, topic_count, rank``.
+    """
+    table = term_relevance(model, lam)
+    table = table.sort_values(["topic", by, "term"], ascending=[True, False, True], kind="mergesort")
+    table["rank"] = table.groupby("topic").cumcount() + 1
+    table = table[table["rank"] <= n].reset_index(drop=True)
+    table.insert(1, "label", table["topic"].map(topic_labels(model, lam)))
+    return table[["topic", "label", "term", "weight", "relevance", "lift", "term_count", "topic_count", "rank"]]
+
+
+def topic_labels(model: TopicModel, lam: float = 0.6, n_terms: int = 3) -> dict[int, str]:
+    """Short automatic labels: the topic's top terms by relevance at ``lam``."""
+    table = term_relevance(model, lam)
+    table = table.sort_values(["topic", "relevance", "term"], ascending=[True, False, True], kind="mergesort")
+    top = table.groupby("topic").head(n_terms).groupby("topic")["term"].apply(list)
+    return {int(topic): " \u00b7 ".join(terms) for topic, terms in top.items()}
+
+
+def unit_topics(model: TopicModel) -> pd.DataFrame:
+    """P(topic | unit) in long form: ``unit_id, doc_id, position, role, topic, weight``."""
+    k = model.k
+    units = model.units
+    return pd.DataFrame({
+        "unit_id": np.repeat(units["unit_id"].to_numpy(), k),
+        "doc_id": np.repeat(units["doc_id"].to_numpy(), k),
+        "position": np.repeat(units["position"].to_numpy(), k),
+        "role": np.repeat(units["role"].to_numpy(), k),
+        "topic": np.tile(np.arange(1, k + 1), len(units)),
+        "weight": model.unit_topic.ravel(),
+    })
+
+
+def _rolled_up(model: TopicModel, key: str) -> pd.DataFrame:
+    """Topic shares of the tokens of each group of units (weights sum to 1 per group).
+
+    A group without vocabulary tokens (every term pruned) gets the plain mean
+    of its units' mixtures instead.
+    """
+    table = unit_topics(model)
+    table["tokens"] = np.repeat(model.units["n_vocab_terms"].to_numpy(dtype=np.float64), model.k) * table["weight"]
+    grouped = table.groupby([key, "topic"], sort=False).agg(tokens=("tokens", "sum"), mean=("weight", "mean")).reset_index()
+    totals = grouped.groupby(key, sort=False)["tokens"].transform("sum")
+    grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), grouped["mean"])
+    return grouped.drop(columns="mean")
+
+
+def doc_topics(model: TopicModel) -> pd.DataFrame:
+    """Topic mixture of each document: ``doc_id, topic, weight``.
+
+    At unit ``document`` the weights are P(topic | document); at finer units
+    they are the share of the document's (vocabulary) tokens expected in each
+    topic, i.e. the token-weighted mean of its units' mixtures.
+    """
+    grouped = _rolled_up(model, "doc_id")
+    return grouped[["doc_id", "topic", "weight"]].sort_values(["doc_id", "topic"], ignore_index=True)
+
+
+ROLE_ORDER = ("summary", "intro", "body", "conclusion", "paragraph", "heading")
+
+
+def topic_prevalence(model: TopicModel, by: str = "document") -> pd.DataFrame:
+    """Topic prevalence per document or per block role.
+
+    Parameters
+    ----------
+    model : TopicModel
+    by : {"document", "role"}
+        ``role`` needs units finer than documents.
+
+    Returns
+    -------
+    DataFrame
+        ``group_by, group, topic, label, tokens, weight`` (weights sum to 1 per group).
+    """
+    if by not in ("document", "role"):
+        raise ValueError(f"by must be 'document' or 'role', got {by!r}")
+    if by == "role" and model.unit == "document":
+        raise AnalysisError("topic prevalence by role needs units finer than documents (unit = section or paragraph)")
+    key = "doc_id" if by == "document" else "role"
+    grouped = _rolled_up(model, key).rename(columns={key: "group"})
+    if by == "role":
+        rank = {r: i for i, r in enumerate(ROLE_ORDER)}
+        grouped = grouped.sort_values(["group", "topic"], key=lambda s: s.map(rank) if s.name == "group" else s)
+    else:
+        grouped = grouped.sort_values(["group", "topic"])
+    grouped.insert(0, "group_by", by)
+    grouped["label"] = grouped["topic"].map(topic_labels(model, model.settings["relevance_lambda"]))
+    return grouped[["group_by", "group", "topic", "label", "tokens", "weight"]].reset_index(drop=True)
+
+
+def intertopic_coordinates(topic_term) -> np.ndarray:
+    """2-D coordinates of topics: classical scaling (PCoA) of their
+    Jensen-Shannon distances, axis signs fixed so the map is reproducible.
+
+    pyLDAvis's default scales the JS *divergence*; the distance (its square
+    root) is a metric, so the map is a faithful embedding. The HTML view is
+    given these coordinates too, so both maps are the same.
+    """
+    topic_term = np.asarray(topic_term, dtype=np.float64)
+    distance = 1.0 - js_similarity(topic_term, topic_term)
+    np.fill_diagonal(distance, 0.0)
+    k = len(topic_term)
+    centering = np.eye(k) - np.ones((k, k)) / k
+    b = -0.5 * centering @ (distance**2) @ centering
+    values, vectors = np.linalg.eigh(b)
+    order = np.argsort(values)[::-1][:2]
+    coords = np.zeros((k, 2))
+    coords[:, :len(order)] = vectors[:, order] * np.sqrt(np.clip(values[order], 0, None))
+    for j in range(2):
+        if coords[np.argmax(np.abs(coords[:, j])), j] < 0:
+            coords[:, j] *= -1
+    return coords
+
+
+def intertopic_map(model: TopicModel) -> pd.DataFrame:
+    """Topics on the intertopic distance map (:func:`intertopic_coordinates`).
+
+    Returns
+    -------
+    DataFrame
+        ``topic, label, x, y, prevalence``.
+    """
+    coords = intertopic_coordinates(model.topic_term)
+    labels = topic_labels(model, model.settings["relevance_lambda"])
+    return pd.DataFrame({
+        "topic": model.topic_ids, "label": [labels[t] for t in model.topic_ids],
+        "x": coords[:, 0], "y": coords[:, 1], "prevalence": model.prevalence,
+    })
+
+
+def _term_pattern(term: str) -> re.Pattern:
+    words = [re.escape(w) for w in re.split(r"\s+", term.strip())]
+    return re.compile(r"(?<![\w-])" + r"[\s\u2010-\u2015-]+".join(words) + r"(?:'s|s)?(?![\w-])", re.IGNORECASE)
+
+
+def topic_evidence(
+    model: TopicModel, prepared: PreparedCorpus, *, n_passages: int = 3, n_terms: int = 5,
+    excerpt_chars: int = 240, window: int = 40, min_terms: int = 5,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The passages that carry each topic, and its top terms in context.
+
+    Parameters
+    ----------
+    model : TopicModel
+    prepared : PreparedCorpus
+        The corpus the model was fitted on (only the passages' documents are read).
+    n_passages : int, default 3
+        Passages (units) per topic, by descending P(topic | unit), among
+        units with at least ``min_terms`` vocabulary terms.
+    n_terms : int, default 5
+        Top terms by relevance whose occurrences are shown in context.
+    excerpt_chars : int, default 240
+    window : int, default 40
+        Characters of context either side of a keyword.
+    min_terms : int, default 5
+
+    Returns
+    -------
+    passages : DataFrame
+        ``topic, label, rank, doc_id, unit_id, role, weight, excerpt``.
+    kwic : DataFrame
+        ``topic, term, doc_id, unit_id, left, match, right`` (the raw text;
+        a lemmatised term matches only its own word form).
+    """
+    lam = model.settings["relevance_lambda"]
+    labels = topic_labels(model, lam)
+    eligible = model.units["n_vocab_terms"].to_numpy() >= min(min_terms, int(model.units["n_vocab_terms"].max()))
+    picks: dict[int, list[int]] = {}
+    for t in range(model.k):
+        weights = np.where(eligible, model.unit_topic[:, t], -1.0)
+        order = sorted(range(len(weights)), key=lambda u: (-round(float(weights[u]), 9), u))
+        picks[t + 1] = [u for u in order[:n_passages] if weights[u] >= 0]
+    wanted = {int(u) for us in picks.values() for u in us}
+    needed_docs = set(model.units.iloc[sorted(wanted)]["doc_id"])
+    numbers = {doc_id: i for i, doc_id in enumerate(prepared.doc_ids) if doc_id in needed_docs}
+    found = prepared.texts(numbers.values())
+    texts = {doc_id: found[number] for doc_id, number in numbers.items()}
+    top_terms = topic_terms(model, n_terms, lam, by="relevance")
+    passage_rows, kwic_rows = [], []
+    for topic, units in picks.items():
+        terms = top_terms.loc[top_terms["topic"] == topic, "term"].tolist()
+        for rank, u in enumerate(units, start=1):
+            row = model.units.iloc[u]
+            text = texts.get(row["doc_id"], "")[int(row["start"]):int(row["end"])]
+            flat = " ".join(text.split())
+            excerpt = flat if len(flat) <= excerpt_chars else flat[: excerpt_chars - 1].rsplit(" ", 1)[0] + "\u2026"
+            passage_rows.append([topic, labels[topic], rank, row["doc_id"], row["unit_id"], row["role"],
+                                 float(model.unit_topic[u, topic - 1]), excerpt])
+            for term in terms:
+                for m in _term_pattern(term).finditer(flat):
+                    kwic_rows.append([topic, term, row["doc_id"], row["unit_id"],
+                                      flat[max(0, m.start() - window):m.start()], m.group(0),
+                                      flat[m.end():m.end() + window]])
+    passages = pd.DataFrame(passage_rows, columns=["topic", "label", "rank", "doc_id", "unit_id", "role", "weight", "excerpt"])
+    kwic = pd.DataFrame(kwic_rows, columns=["topic", "term", "doc_id", "unit_id", "left", "match", "right"])
+    return passages, kwic
+
+
+def topic_summary(result: TopicResult) -> pd.DataFrame:
+    """One row per topic of the reported model.
+
+    Returns
+    -------
+    DataFrame
+        ``topic, label, prevalence, stability_median, stability_min,
+        native_id`` (stability columns are NaN with a single seed).
+    """
+    model = result.model
+    labels = topic_labels(model, model.settings["relevance_lambda"])
+    stats = result.stability.groupby("topic")["similarity"].agg(["median", "min"])
+    return pd.DataFrame({
+        "topic": model.topic_ids,
+        "label": [labels[t] for t in model.topic_ids],
+        "prevalence": model.prevalence,
+        "stability_median": [float(stats["median"].get(t, np.nan)) for t in model.topic_ids],
+        "stability_min": [float(stats["min"].get(t, np.nan)) for t in model.topic_ids],
+        "native_id": model.native_ids.astype(int),
+    })
+
+
+def topic_ids_table(result: TopicResult) -> pd.DataFrame:
+    """The mapping from each run's native topic ids to the canonical ids, with labels."""
+    labels = topic_labels(result.model, result.model.settings["relevance_lambda"])
+    table = result.topic_ids.copy()
+    table.insert(3, "label", table["topic"].map(labels))
+    return table
+
+
