@@ -9,6 +9,7 @@ also finds "reduces" and "reduced". The context is the original text.
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Iterable
 
 import numpy as np
@@ -26,39 +27,71 @@ COLLOCATE_COLUMNS = ["collocate", "count", "collocate_count", "expected", "pmi",
 
 
 class _TokenForms:
-    """Every token of a prepared corpus as an id of its form (or lemma), with the counted blocks."""
+    """Every token of a prepared corpus as an id of its form (or lemma), with the counted blocks.
+
+    Matching a query reads only the form array; the per-token arrays that
+    collocates and dispersion need are built on first use.
+    """
 
     def __init__(self, prepared: PreparedCorpus, preprocessor: Preprocessor, lemmas: bool) -> None:
-        names = form_lemmas(prepared, preprocessor) if lemmas else prepared.forms
-        self.names = list(dict.fromkeys(names))
-        self.ids = {name: i for i, name in enumerate(self.names)}
-        form_id = np.fromiter((self.ids[n] for n in names), dtype=np.int64, count=len(names))
-        self.tokens = form_id[np.asarray(prepared.form)] if len(names) else np.zeros(0, dtype=np.int64)
-        self.block = prepared.token_block
+        self.prepared = prepared
+        self.preprocessor = preprocessor
+        self.lemmas = lemmas
+        self.name_of_form = form_lemmas(prepared, preprocessor) if lemmas else prepared.forms
         self.counted_block = prepared.block_mask(preprocessor.excluded_roles)
-        self.counted = self.counted_block[self.block]
-        self.form = preprocessor.lemma if lemmas else (lambda token: token)
+
+    @cached_property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(self.name_of_form))
+
+    @cached_property
+    def _name_array(self) -> np.ndarray:
+        return np.asarray(self.name_of_form, dtype=object)
+
+    @cached_property
+    def tokens(self) -> np.ndarray:
+        """The name id of every token."""
+        ids = {name: i for i, name in enumerate(self.names)}
+        form_id = np.fromiter((ids[n] for n in self.name_of_form), dtype=np.int64, count=len(self.name_of_form))
+        return form_id[np.asarray(self.prepared.form)] if len(form_id) else np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def block(self) -> np.ndarray:
+        return self.prepared.token_block
+
+    @cached_property
+    def counted(self) -> np.ndarray:
+        return self.counted_block[self.block]
 
     def query(self, query: str, command: str) -> list[str]:
-        """The query's words as compared (lemmas when asked)."""
-        words = [self.form(w) for w in tokenize(query)]
+        """The query's words as compared (lemmas when asked; a corpus form's lemma is looked up, not recomputed)."""
+        words = tokenize(query)
         if not words:
             raise AnalysisError(f"{command}: the query {query!r} has no words to match")
-        return words
+        return [self._lemma(w) for w in words] if self.lemmas else words
+
+    def _lemma(self, word: str) -> str:
+        found = np.flatnonzero(np.asarray(self.prepared.forms, dtype=object) == word)
+        return self.name_of_form[found[0]] if len(found) else self.preprocessor.lemma(word)
 
     def matches(self, words: list[str]) -> np.ndarray:
         """Token indexes where ``words`` start, within one counted block."""
-        if any(w not in self.ids for w in words):
-            return np.zeros(0, dtype=np.int64)
+        form = np.asarray(self.prepared.form)
         n = len(words)
-        last = len(self.tokens) - n + 1
-        if last <= 0:
+        last = len(form) - n + 1
+        ids = [np.flatnonzero(self._name_array == w) for w in words]
+        if last <= 0 or any(len(i) == 0 for i in ids):
             return np.zeros(0, dtype=np.int64)
-        hit = self.tokens[:last] == self.ids[words[0]]
+        hit = np.flatnonzero(np.isin(form[:last], ids[0]))
         for k in range(1, n):
-            hit &= self.tokens[k:k + last] == self.ids[words[k]]
-        hit &= self.counted[:last] & (self.block[:last] == self.block[n - 1:n - 1 + last])
-        return np.flatnonzero(hit)
+            hit = hit[np.isin(form[hit + k], ids[k])]
+        block = self.block_of(hit)
+        same_block = hit + n <= self.prepared.block_offsets[block + 1]
+        return hit[self.counted_block[block] & same_block].astype(np.int64)
+
+    def block_of(self, positions: np.ndarray) -> np.ndarray:
+        """The block of each token position (without the per-token block array)."""
+        return np.searchsorted(self.prepared.block_offsets, positions, side="right") - 1
 
 
 def kwic(
@@ -102,14 +135,14 @@ def kwic(
     n = len(wanted)
     blocks = prepared.blocks
     block_offsets, doc_offsets = prepared.block_offsets, prepared.document_offsets
-    docs = prepared.block_document[tokens.block[starts]] if len(starts) else np.zeros(0, dtype=np.int64)
+    block_of_start = tokens.block_of(starts)
+    docs = prepared.block_document[block_of_start] if len(starts) else np.zeros(0, dtype=np.int64)
     doc_ids, block_index, roles = prepared.doc_ids, blocks["block"].to_numpy(), blocks["role"].to_numpy()
     texts = prepared.texts(docs)
     forms, form = prepared.forms, prepared.form
     spans: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     rows, keys = [], []
-    for i, doc in zip(starts.tolist(), docs.tolist()):
-        b = int(tokens.block[i])
+    for i, doc, b in zip(starts.tolist(), docs.tolist(), block_of_start.tolist()):
         first, stop = int(block_offsets[b]), int(block_offsets[b + 1])
         text = texts[doc]
         if b not in spans:

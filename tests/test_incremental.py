@@ -7,10 +7,11 @@ import json
 import pytest
 
 import analysis.export
+import analysis.figures
 from analysis.cli import main
 from analysis.figures import figure_names
 
-MAKE_FIGURE = analysis.export.make_figure
+MAKE_FIGURE = analysis.figures.make_figure
 # One job, so that the figures are drawn in this process, where the tests count them.
 FAST = ["--formats", "png", "--dpi", "40", "--seeds", "1", "--iterations", "30", "--k", "3", "--jobs", "1"]
 
@@ -53,7 +54,7 @@ def _count_renders(monkeypatch):
         calls.append(name)
         return MAKE_FIGURE(name, results)
 
-    monkeypatch.setattr(analysis.export, "make_figure", counting)
+    monkeypatch.setattr(analysis.figures, "make_figure", counting)
     return calls
 
 
@@ -101,7 +102,7 @@ def test_a_change_of_inputs_or_outputs_runs_again(corpus, done, monkeypatch, cap
 def test_an_interrupted_run_resumes(corpus, tmp_path, monkeypatch, capsys):
     out = tmp_path / "figures"
     names = figure_names()
-    monkeypatch.setattr(analysis.export, "make_figure", _interrupted_at(names[3]))
+    monkeypatch.setattr(analysis.figures, "make_figure", _interrupted_at(names[3]))
     assert main(_argv(corpus, out)) == 130
     assert not out.exists()  # the output folder is all or nothing
     calls = _count_renders(monkeypatch)
@@ -119,11 +120,11 @@ def test_an_interrupted_run_resumes(corpus, tmp_path, monkeypatch, capsys):
 def test_an_interrupted_parallel_run_keeps_what_its_workers_drew(corpus, tmp_path, monkeypatch):
     out = tmp_path / "figures"
     names = figure_names()
-    monkeypatch.setattr(analysis.export, "make_figure", _interrupted_at(names[3]))
+    monkeypatch.setattr(analysis.figures, "make_figure", _interrupted_at(names[3]))
     assert main([*_argv(corpus, out), "--jobs", "2"]) == 130
     kept = {p.stem for store in (tmp_path / "cache" / "renders").iterdir() for p in store.glob("*.json")}
     assert set(names[:3]) <= kept and names[3] not in kept
-    monkeypatch.setattr(analysis.export, "make_figure", MAKE_FIGURE)
+    monkeypatch.setattr(analysis.figures, "make_figure", MAKE_FIGURE)
     assert main([*_argv(corpus, out), "--jobs", "2"]) == 0
     serial = tmp_path / "serial"
     assert main([*_argv(corpus, serial), "--no-cache"]) == 0

@@ -167,20 +167,20 @@ def test_a_file_changed_while_it_is_prepared_stops_the_run(tmp_path, monkeypatch
 
 
 def test_a_file_changed_during_figures_writes_nothing(tmp_path, monkeypatch, capsys):
-    import analysis.export
+    import analysis.figures
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name in "abc":
         (corpus / f"{name}.txt").write_text(f"Document {name} about kratom and pain.", encoding="utf-8")
     out = tmp_path / "figures"
-    original = analysis.export.make_figure
+    original = analysis.figures.make_figure
 
     def edit_then_draw(name, results):
         (corpus / "c.txt").write_text("Edited after the corpus was prepared.", encoding="utf-8")
         return original(name, results)
 
-    monkeypatch.setattr(analysis.export, "make_figure", edit_then_draw)
+    monkeypatch.setattr(analysis.figures, "make_figure", edit_then_draw)
     code = main(["figures", "--corpus", str(corpus), "--out", str(out), "--only", "top-terms", "--formats", "png",
                  "--dpi", "50"])
     err = capsys.readouterr().err
