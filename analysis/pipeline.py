@@ -35,7 +35,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analysis.prepared import PreparedCorpus
-from analysis.tokens import Preprocessor, is_clitic
+from analysis.tokens import Preprocessor, word_flags
 
 TERM_SETTINGS = ("include_outline", "language", "stopwords", "extra_stopwords", "keep_words", "min_token_length",
                  "drop_numbers", "lemmatize", "phrases", "phrase_min_count", "phrase_threshold", "mask_reuse")
@@ -359,8 +359,8 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
         words = forms
         sequence = form[index]
     n_words = len(words)
-    is_edge = np.asarray([preprocessor.is_function_word(w) for w in words], dtype=bool)
-    is_digit = np.asarray([w.isdigit() for w in words], dtype=bool)
+    is_edge = preprocessor.function_word_mask(words)
+    is_digit = np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words)
     pair_ok = ~sentence_start[1:] if len(sequence) else np.zeros(0, dtype=bool)
 
     phrase_list: list[tuple[int, int]] = []
@@ -376,19 +376,21 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
         waterfall.record("phrases joined", joined, names, joined[joined >= n_words])
     joined_block = block[first_word]
 
+    flags = word_flags(names, preprocessor.stopwords)
     steps = [
-        ("numbers dropped", [settings.drop_numbers and t.isdigit() for t in names]),
-        ("stopwords removed", [t in preprocessor.stopwords or is_clitic(t) for t in names]),
-        ("short tokens dropped", [len(t) < settings.min_token_length for t in names]),
+        ("numbers dropped", flags["digit"] & settings.drop_numbers),
+        ("stopwords removed", flags["stopword"] | flags["clitic"]),
+        ("short tokens dropped", flags["length"] < settings.min_token_length),
     ]
     if preprocessor.extra_stopwords:
-        steps.append(("corpus stopwords removed", [t in preprocessor.extra_stopwords for t in names]))
+        steps.append(("corpus stopwords removed", np.fromiter(map(preprocessor.extra_stopwords.__contains__, names),
+                                                              dtype=bool, count=len(names))))
     for step, drop in steps:
-        dropped = np.asarray(drop, dtype=bool)[joined]
+        dropped = drop[joined]
         waterfall.record(step, joined[~dropped], names, joined[dropped])
         joined, joined_block = joined[~dropped], joined_block[~dropped]
 
-    present = np.unique(joined)
+    present = np.flatnonzero(np.bincount(joined, minlength=len(names)))
     term_names = sorted(names[i] for i in present.tolist())
     term_of = np.full(len(names), -1, dtype=np.int64)
     rank = {t: i for i, t in enumerate(term_names)}

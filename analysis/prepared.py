@@ -26,6 +26,7 @@ settings, so changing a stopword list does not tokenize again.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -45,8 +46,8 @@ import pyarrow.parquet as pq
 
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
-from analysis.structure import Block, split_blocks
-from analysis.tokens import normalize_token, raw_tokens, straighten, token_spans
+from analysis.structure import split_blocks
+from analysis.tokens import TOKEN_PATTERN, normalize_token, straighten, token_spans
 
 FORMAT = "corpus-analysis-prepared/1"
 READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
@@ -54,7 +55,8 @@ CHUNK_DOCUMENTS = 1000
 _CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents do not fill memory
 # Sentences end at sentence punctuation followed by white space; a line break
 # inside a block does not end one (blocks join their lines with spaces).
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?;:])\s+")
+# A word token (the group; the pattern of analysis.tokens) or a sentence break (no group: findall gives "").
+_TOKEN_OR_BREAK = re.compile(r"(" + TOKEN_PATTERN + r")|(?<=[.!?;:])\s+")
 _METADATA_FILE = "prepared.json"
 _TOKEN_ARRAYS = {"form": np.int32, "sentence_start": np.bool_}
 _BLOCK_SCHEMA = pa.schema([
@@ -93,32 +95,16 @@ class Chunk:
     document_sizes: np.ndarray
 
 
-def block_sentences(straight: str, block: Block) -> list[list[str]]:
-    """The tokens (as written) of each sentence of ``block``, empty sentences left out.
-
-    ``straight`` is the document text with straight quotes
-    (:func:`analysis.tokens.straighten`). Sentences end at ``.!?;:`` followed
-    by white space, as :func:`analysis.tokens.split_sentences` ends them in
-    the block text.
-    """
-    sentences, position = [], block.start
-    for match in _SENTENCE_BREAK.finditer(straight, block.start, block.end):
-        sentences.append(raw_tokens(straight, position, match.start()))
-        position = match.end()
-    sentences.append(raw_tokens(straight, position, block.end))
-    return [s for s in sentences if s]
-
-
 def prepare_chunk(texts: Sequence[str]) -> Chunk:
     """Split and tokenize the documents ``texts``: the map step of the build.
 
     Pure and picklable both ways, so it runs unchanged in a worker process
-    (or on a cluster scheduler's partition). Per-token work is a regular
-    expression and a dictionary look-up; normalisation is done once per
-    distinct token.
+    (or on a cluster scheduler's partition). Each block is scanned once by a
+    pattern that finds its word tokens and its sentence breaks (``.!?;:``
+    followed by white space, as :func:`analysis.tokens.split_sentences` ends
+    them); normalisation is done once per distinct token.
     """
-    tokens: list[str] = []
-    sentence_sizes: list[int] = []
+    items: list[str] = []  # the tokens as written, "" at each sentence break and block start
     block_columns: dict[str, list] = {name: [] for name in _BLOCK_SCHEMA.names}
     block_sizes, document_sizes = [], []
     for number, text in enumerate(texts):
@@ -126,26 +112,30 @@ def prepare_chunk(texts: Sequence[str]) -> Chunk:
         blocks = split_blocks(text)
         document_sizes.append(len(blocks))
         for block in blocks:
-            size = 0
-            for sentence in block_sentences(straight, block):
-                tokens.extend(sentence)
-                sentence_sizes.append(len(sentence))
-                size += len(sentence)
-            block_sizes.append(size)
-            for name, value in zip(_BLOCK_SCHEMA.names, (
-                number, block.index, block.role, block.section, block.section_title, block.start, block.end,
-                len(block.text),
-            )):
-                block_columns[name].append(value)
-    # Ids in order of first occurrence (pandas' hash table, not a Python loop per token).
-    written_ids, written = pd.factorize(np.asarray(tokens, dtype=object))
-    form_of_written, forms = pd.factorize(np.asarray([normalize_token(t) for t in written], dtype=object))
-    sentence_start = np.zeros(len(tokens), dtype=bool)
-    sentence_start[np.cumsum([0, *sentence_sizes[:-1]]) if sentence_sizes else []] = True
+            found = _TOKEN_OR_BREAK.findall(straight, block.start, block.end)
+            items.append("")
+            items.extend(found)
+            block_sizes.append(len(found) - found.count(""))
+            block_columns["doc"].append(number)
+            block_columns["block"].append(block.index)
+            block_columns["role"].append(block.role)
+            block_columns["section"].append(block.section)
+            block_columns["section_title"].append(block.section_title)
+            block_columns["start"].append(block.start)
+            block_columns["end"].append(block.end)
+            block_columns["n_chars"].append(len(block.text))
+    # Ids in order of first occurrence (pandas' hash table, not a Python loop per token). Every block
+    # starts with the marker "", so it is written form 0; it maps to no form.
+    item_ids, written = pd.factorize(np.asarray(items, dtype=object))
+    is_token = item_ids > 0
+    sentence = np.cumsum(~is_token)[is_token]  # a sentence number per token (a new block starts one too)
+    sentence_start = np.ones(len(sentence), dtype=bool)
+    sentence_start[1:] = sentence[1:] != sentence[:-1]
+    form_of_written, forms = pd.factorize(np.asarray([normalize_token(t) for t in written[1:]], dtype=object))
     return Chunk(
         blocks=pa.table(block_columns, schema=_BLOCK_SCHEMA),
         forms=list(forms),
-        tokens={"form": form_of_written[written_ids].astype(np.int32), "sentence_start": sentence_start},
+        tokens={"form": form_of_written[item_ids[is_token] - 1].astype(np.int32), "sentence_start": sentence_start},
         block_sizes=np.asarray(block_sizes, dtype=np.int64),
         document_sizes=np.asarray(document_sizes, dtype=np.int64),
     )
@@ -181,8 +171,12 @@ class _Writer:
         self.n_documents = 0
 
     def add(self, documents: Sequence[Document], chunk: Chunk) -> None:
-        mapping = np.fromiter((self.forms.setdefault(f, len(self.forms)) for f in chunk.forms),
-                              dtype=np.int32, count=len(chunk.forms))
+        # The chunk's forms are distinct: look them all up at C speed, then number the new ones in order.
+        mapping = np.fromiter(map(self.forms.get, chunk.forms, itertools.repeat(-1)), dtype=np.int32,
+                              count=len(chunk.forms))
+        new = np.flatnonzero(mapping < 0)
+        mapping[new] = np.arange(len(self.forms), len(self.forms) + len(new), dtype=np.int32)
+        self.forms.update(zip(map(chunk.forms.__getitem__, new.tolist()), mapping[new].tolist()))
         tokens = dict(chunk.tokens, form=mapping[chunk.tokens["form"]] if len(mapping) else chunk.tokens["form"])
         for name, handle in self.raw.items():
             handle.write(np.ascontiguousarray(tokens[name], dtype=_TOKEN_ARRAYS[name]).tobytes())

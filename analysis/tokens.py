@@ -21,9 +21,14 @@ them (:data:`STEPS`):
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 from functools import cached_property
+from typing import Sequence
+
+import numpy as np
 from analysis.config import Settings
 
 _QUOTES = str.maketrans({
@@ -32,7 +37,8 @@ _QUOTES = str.maketrans({
     "\u2010": "-", "\u2011": "-",
 })
 _QUOTE_CHARACTERS = re.compile("[" + re.escape("".join(map(chr, _QUOTES))) + "]")
-_TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
+TOKEN_PATTERN = r"[^\W_]+(?:['-][^\W_]+)*"
+_TOKEN = re.compile(TOKEN_PATTERN)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CLITIC = re.compile(r"^[a-z]+'(?:ll|re|ve|d|m|t)$|n't$")
 
@@ -78,6 +84,7 @@ def raw_tokens(straight: str, start: int = 0, end: int | None = None) -> list[st
     return _TOKEN.findall(straight, start, len(straight) if end is None else end)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def normalize_token(raw: str) -> str:
     """A token as written, normalised: NFKC, lowercase, possessive removed.
 
@@ -121,6 +128,28 @@ def maintained_stopwords(name: str) -> frozenset[str]:
 def is_clitic(token: str) -> bool:
     """Contractions such as ``we'll``, ``you're``, ``don't``: function words."""
     return bool(_CLITIC.search(token))
+
+
+def word_flags(words: Sequence[str], stopwords: frozenset[str]) -> dict[str, np.ndarray]:
+    """Per word: ``digit``, ``stopword``, ``clitic`` (as :func:`is_clitic`) and ``length``, as arrays.
+
+    The vectorised form of the per-token tests, for whole vocabularies: each
+    test is a C-level ``map`` over the words.
+
+    >>> {k: v.tolist() for k, v in word_flags(["12", "the", "don't", "kratom"], frozenset({"the"})).items()}
+    {'digit': [True, False, False, False], 'stopword': [False, True, False, False], 'clitic': [False, False, True, False], 'length': [2, 3, 5, 6]}
+    """
+    n = len(words)
+    has_apostrophe = np.fromiter(map(str.__contains__, words, itertools.repeat("'")), dtype=bool, count=n)
+    clitic = np.zeros(n, dtype=bool)
+    candidates = np.flatnonzero(has_apostrophe)  # every clitic has an apostrophe
+    clitic[candidates] = [is_clitic(words[i]) for i in candidates.tolist()]
+    return {
+        "digit": np.fromiter(map(str.isdigit, words), dtype=bool, count=n),
+        "stopword": np.fromiter(map(stopwords.__contains__, words), dtype=bool, count=n),
+        "clitic": clitic,
+        "length": np.fromiter(map(len, words), dtype=np.int64, count=n),
+    }
 
 
 STEPS = (
@@ -181,6 +210,11 @@ class Preprocessor:
             lemma = simplemma.lemmatize(token, lang=self.settings.language).lower()
             self._lemma_cache[token] = lemma
         return lemma
+
+    def function_word_mask(self, words: Sequence[str]) -> np.ndarray:
+        """:meth:`is_function_word` of every word, as a boolean array."""
+        flags = word_flags(words, self.stopwords)
+        return flags["stopword"] | flags["digit"] | flags["clitic"] | (flags["length"] < self.settings.min_token_length)
 
     def is_function_word(self, token: str) -> bool:
         """Stopwords, clitics, numbers and too-short tokens: never the edge of a term or n-gram."""
