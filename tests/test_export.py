@@ -11,21 +11,9 @@ import pytest
 
 from analysis import export
 from analysis.config import RUN_SETTINGS, Settings
-from analysis.export import (
-    MANIFEST,
-    MODEL_STEM,
-    model_files,
-    table_file,
-    TOPIC_TABLES,
-    atomic_write_bytes,
-    check_figures,
-    csv_bytes,
-    figure_bytes,
-    package_versions,
-    render_figures,
-    topic_tables,
-    write_figures,
-)
+from analysis.export import (MANIFEST, MODEL_STEM, model_files, table_file, TOPIC_TABLES, atomic_write_bytes,
+                             check_figures, csv_bytes, figure_bytes, package_versions, render_figures, topic_tables,
+                             write_figures)
 from analysis.figures import REGISTRY, make_figure
 from analysis.topics import TopicModel
 

@@ -11,16 +11,8 @@ from matplotlib.figure import Figure
 from analysis import plots, terms
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.figures import (
-    CLAIM_FIGURES,
-    READING_FIGURES,
-    REGISTRY,
-    REUSE_FIGURES,
-    TOPIC_FIGURES,
-    figure_names,
-    get_spec,
-    make_figure,
-)
+from analysis.figures import (CLAIM_FIGURES, READING_FIGURES, REGISTRY, REUSE_FIGURES, TOPIC_FIGURES, figure_names,
+                              get_spec, make_figure)
 from analysis.results import Results, analyze
 
 # plot function and the function that makes its data from TermCounts

@@ -19,14 +19,7 @@ from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
 from analysis.plots import plot_reuse_matrix, plot_reused_share
 from analysis.prepared import prepare, prepare_documents
-from analysis.reuse import (
-    MATRIX_COLUMNS,
-    OCCURRENCE_COLUMNS,
-    SENTENCE_COLUMNS,
-    SHARE_COLUMNS,
-    SPAN_COLUMNS,
-    find_reuse,
-)
+from analysis.reuse import MATRIX_COLUMNS, OCCURRENCE_COLUMNS, SENTENCE_COLUMNS, SHARE_COLUMNS, SPAN_COLUMNS, find_reuse
 from analysis.tokens import Preprocessor, tokenize
 
 PASSAGE = "Kratom, a Tropical evergreen tree native to Southeast Asia, has garnered attention"  # 12 words

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis import terms
-from analysis.prepared import prepare, prepare_documents
+from analysis.prepared import prepare
 from analysis.results import analyze
 from analysis.config import Settings
 from analysis.corpus import Corpus

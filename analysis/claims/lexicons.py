@@ -12,10 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.tokens import (
-    normalize,
-    tokenize,
-)
+from analysis.tokens import normalize, tokenize
 
 CLAIM_CATEGORIES = ("risk", "benefit", "advice")
 MARKER_CATEGORIES = ("hedge", "booster")

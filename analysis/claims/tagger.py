@@ -85,24 +85,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.claims.lexicons import (
-    CATEGORIES,
-    CLAIM_CATEGORIES,
-    CUE_LISTS,
-    MARKER_CATEGORIES,
-    Lexicons,
-    shipped_lexicons,
-    word_matches,
-)
+from analysis.claims.lexicons import (CATEGORIES, CLAIM_CATEGORIES, CUE_LISTS, MARKER_CATEGORIES, Lexicons,
+                                      shipped_lexicons, word_matches)
 from analysis.corpus import Document
 from analysis.parallel import map_in_processes
 from analysis.prepared import chunked
-from analysis.tokens import (
-    EXCLUDED_ROLES_DEFAULT,
-    normalize,
-    split_sentences,
-    token_spans,
-)
+from analysis.tokens import EXCLUDED_ROLES_DEFAULT, normalize, split_sentences, token_spans
 
 CLAIM_COLUMNS = ["doc_id", "block", "block_role", "section", "sentence_index", "sentence", "category", "term",
                  "matched", "char_start", "polarity", "cue"]

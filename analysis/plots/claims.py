@@ -17,13 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from analysis.claims import MARKER_CATEGORIES, POLARITIES
-from analysis.plots.base import (
-    OKABE_ITO,
-    SINGLE_COLUMN_IN,
-    empty_message,
-    new_axes,
-    short_labels,
-)
+from analysis.plots.base import OKABE_ITO, SINGLE_COLUMN_IN, empty_message, new_axes, short_labels
 
 CATEGORY_COLORS = {"risk": OKABE_ITO["vermillion"], "benefit": OKABE_ITO["blue"]}
 MARKER_COLORS = {"hedge": OKABE_ITO["sky blue"], "booster": OKABE_ITO["orange"]}

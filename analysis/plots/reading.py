@@ -13,15 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch
 
-from analysis.plots.base import (
-    BAR_COLOR,
-    OKABE_ITO,
-    SINGLE_COLUMN_IN,
-    bar_panels,
-    empty_message,
-    new_axes,
-    short_labels,
-)
+from analysis.plots.base import (BAR_COLOR, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes,
+                                 short_labels)
 
 POSITIVE = OKABE_ITO["blue"]
 NEGATIVE = OKABE_ITO["vermillion"]

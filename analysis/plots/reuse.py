@@ -16,13 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from analysis.errors import AnalysisError
-from analysis.plots.base import (
-    BAR_COLOR,
-    SINGLE_COLUMN_IN,
-    empty_message,
-    new_axes,
-    short_labels,
-)
+from analysis.plots.base import BAR_COLOR, SINGLE_COLUMN_IN, empty_message, new_axes, short_labels
 
 MAX_ANNOTATED_DOCUMENTS = 12  # the matrix prints its values up to this many documents
 _DIAGONAL = "#e6e6e6"

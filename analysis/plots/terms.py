@@ -8,17 +8,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
 
-from analysis.plots.base import (
-    BAR_COLOR,
-    LINE_COLORS,
-    OKABE_ITO,
-    ROLE_COLORS,
-    SINGLE_COLUMN_IN,
-    bar_panels,
-    empty_message,
-    new_axes,
-    short_labels,
-)
+from analysis.plots.base import (BAR_COLOR, LINE_COLORS, OKABE_ITO, ROLE_COLORS, SINGLE_COLUMN_IN, bar_panels,
+                                 empty_message, new_axes, short_labels)
 
 
 def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, value: str = "per_1000_tokens") -> Axes:

@@ -13,14 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from analysis.plots.base import (
-    OKABE_ITO,
-    SINGLE_COLUMN_IN,
-    bar_panels,
-    empty_message,
-    new_axes,
-    short_labels,
-)
+from analysis.plots.base import OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes, short_labels
 
 _TOPIC_PALETTE = [OKABE_ITO[c] for c in (
     "blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow", "grey")]
