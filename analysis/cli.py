@@ -492,8 +492,15 @@ def _cmd_reuse(args: argparse.Namespace) -> int:
     print(f"{len(found.shared_spans):,} passages of {settings.reuse_ngram}+ words shared by "
           f"{settings.reuse_min_documents}+ documents; {len(found.near_duplicate_sentences):,} near-duplicate "
           "sentence pairs")
-    for row in found.reused_share.itertuples():
-        print(f"  {row.doc_id}: {row.share:6.1%} of {row.words:,} words reused")
+    shares = found.reused_share
+    if len(shares) <= INFO_DOCUMENTS:
+        for row in shares.itertuples():
+            print(f"  {row.doc_id}: {row.share:6.1%} of {row.words:,} words reused")
+    else:
+        reusing = int((shares["share"] > 0).sum())
+        print(f"  {reusing:,} of {len(shares):,} documents reuse words; share of words reused per document: "
+              f"median {shares['share'].median():.1%}, max {shares['share'].max():.1%} (every document: "
+              f"reused-share.csv)")
     for row in found.shared_spans.head(5).itertuples():
         print(f"  [{row.n_documents} docs, {row.n_words} words] {row.text}")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")

@@ -90,7 +90,9 @@ def figure_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
 
 def csv_bytes(data: pd.DataFrame) -> bytes:
     """A DataFrame as UTF-8 CSV with ``\\n`` line endings and full float precision."""
-    return data.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+    buffer = io.BytesIO()  # written as bytes: no second copy of a large table as one str
+    data.to_csv(buffer, index=False, lineterminator="\n", float_format="%.10g", encoding="utf-8")
+    return buffer.getvalue()
 
 
 def sha256(data: bytes) -> str:

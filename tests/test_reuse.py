@@ -482,3 +482,18 @@ def test_passages_follow_one_diagonal():
     spans = find_reuse([a, b], n=5).shared_spans
     assert sorted(spans["n_words"]) == [5, 5]
     assert set(spans["documents"]) == {"a;b"}
+
+
+def test_cli_reuse_summarises_a_large_corpus_instead_of_a_line_per_document(tmp_path, capsys):
+    from analysis.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(40):
+        shared = PASSAGE if i % 2 else ""
+        (corpus / f"d{i:02}.txt").write_text(f"{filler(f'w{i}', 30)}. {shared}", encoding="utf-8")
+    assert main(["reuse", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "--formats", "png",
+                 "--dpi", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "d03" not in printed and printed.count("\n") < 15
+    assert " of 40 documents reuse words; share of words reused per document: median" in printed
