@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -502,7 +503,7 @@ def _cmd_reuse(args: argparse.Namespace) -> int:
               f"median {shares['share'].median():.1%}, max {shares['share'].max():.1%} (every document: "
               f"reused-share.csv)")
     for row in found.shared_spans.head(5).itertuples():
-        print(f"  [{row.n_documents} docs, {row.n_words} words] {row.text}")
+        print(f"  [{row.n_documents} docs, {row.n_words} words] {textwrap.shorten(row.text, 100, placeholder=' ...')}")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK

@@ -72,7 +72,8 @@ def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: 
         return empty_message(ax, "one document: nothing to compare it with")
     if data.empty:
         return empty_message(ax, f"no {_passages(data)} shared between the {len(docs)} documents")
-    percent = data.pivot(index="doc_id", columns="other_doc_id", values="share").reindex(
+    shown = data[data["doc_id"].isin(docs) & data["other_doc_id"].isin(docs)]  # never pivot the whole corpus
+    percent = shown.pivot(index="doc_id", columns="other_doc_id", values="share").reindex(
         index=docs, columns=docs).fillna(0).to_numpy() * 100
     np.fill_diagonal(percent, np.nan)
     colormap = matplotlib.colormaps[cmap].with_extremes(bad=_DIAGONAL)
