@@ -270,7 +270,7 @@ class Corpus:
                 continue
             count += 1
             extra = metadata.get(doc.doc_id)
-            yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra} if extra else doc.metadata)
+            yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra}) if extra else doc
         if count == 0:
             raise AnalysisError(f"{self.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
         if self.metadata is not None:
@@ -283,8 +283,9 @@ class Corpus:
         suffix = _table_suffix(self.path)
         rows = {".csv": self._csv_rows, ".jsonl": self._jsonl_rows, ".jsonl.gz": self._jsonl_rows,
                 ".parquet": self._parquet_rows}[suffix]()
+        where = str(self.path)
         for number, row in enumerate(rows, start=1):
-            yield self._row_document(row, number)
+            yield self._row_document(row, number, where)
 
     def _read_folder(self) -> Iterator[Document]:
         files = self.files()
@@ -297,8 +298,8 @@ class Corpus:
             text = decode_bytes(path.read_bytes(), self.encoding, str(path))
             yield Document(doc_id, text, str(path), {"folder": folder})
 
-    def _row_document(self, row: dict[str, Any], number: int) -> Document:
-        source = f"{self.path}: row {number}"
+    def _row_document(self, row: dict[str, Any], number: int, where: str) -> Document:
+        source = f"{where}: row {number}"
         if self.text_column not in row:
             raise AnalysisError(
                 f"{self.path}: no text column '{self.text_column}' (found: {', '.join(map(str, row)) or 'none'}); "

@@ -58,7 +58,8 @@ _CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents
 # A word token (the group; the pattern of analysis.tokens) or a sentence break (no group: findall gives "").
 _TOKEN_OR_BREAK = re.compile(r"(" + TOKEN_PATTERN + r")|(?<=[.!?;:])\s+")
 _METADATA_FILE = "prepared.json"
-_RAW_ARRAYS = {"written": np.int32, "sentence_start": np.bool_}  # as the chunks arrive; "written" becomes "form"
+_JSON_MEMO = 10_000  # distinct metadata records whose JSON the merge keeps
+_TOKEN_ARRAYS = {"form": np.int32, "sentence_start": np.bool_}
 _BLOCK_SCHEMA = pa.schema([
     ("doc", pa.int32()), ("block", pa.int32()), ("role", pa.string()), ("section", pa.string()),
     ("section_title", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("n_chars", pa.int64()),
@@ -73,24 +74,23 @@ _DOCUMENT_SCHEMA = pa.schema([
 
 @dataclass(frozen=True)
 class Chunk:
-    """The prepared form of consecutive documents, with chunk-local ids of the tokens as written.
+    """The prepared form of consecutive documents, with chunk-local form ids.
 
     Attributes
     ----------
     blocks : pyarrow.Table
         Block rows; ``doc`` numbers the documents from 0 within the chunk.
-    written : list of str
-        The chunk's distinct tokens as written, in order of first occurrence;
-        ``tokens["written"]`` indexes it. The merge normalises them once for
-        the whole corpus.
+    forms : list of str
+        The chunk's word forms in order of first occurrence; ``tokens["form"]``
+        indexes it.
     tokens : dict of str to ndarray
-        ``written, sentence_start``, one entry per token.
+        ``form, sentence_start``, one entry per token.
     block_sizes, document_sizes : ndarray
         Tokens per block, blocks per document.
     """
 
     blocks: pa.Table
-    written: list[str]
+    forms: list[str]
     tokens: dict[str, np.ndarray]
     block_sizes: np.ndarray
     document_sizes: np.ndarray
@@ -103,7 +103,7 @@ def prepare_chunk(texts: Sequence[str]) -> Chunk:
     (or on a cluster scheduler's partition). Each block is scanned once by a
     pattern that finds its word tokens and its sentence breaks (``.!?;:``
     followed by white space, as :func:`analysis.tokens.split_sentences` ends
-    them).
+    them); normalisation is done once per distinct token.
     """
     items: list[str] = []  # the tokens as written, "" at each sentence break and block start
     block_columns: dict[str, list] = {name: [] for name in _BLOCK_SCHEMA.names}
@@ -132,10 +132,11 @@ def prepare_chunk(texts: Sequence[str]) -> Chunk:
     sentence = np.cumsum(~is_token)[is_token]  # a sentence number per token (a new block starts one too)
     sentence_start = np.ones(len(sentence), dtype=bool)
     sentence_start[1:] = sentence[1:] != sentence[:-1]
+    form_of_written, forms = pd.factorize(np.asarray([normalize_token(t) for t in written[1:]], dtype=object))
     return Chunk(
         blocks=pa.table(block_columns, schema=_BLOCK_SCHEMA),
-        written=written[1:].tolist(),
-        tokens={"written": (item_ids[is_token] - 1).astype(np.int32), "sentence_start": sentence_start},
+        forms=list(forms),
+        tokens={"form": form_of_written[item_ids[is_token] - 1].astype(np.int32), "sentence_start": sentence_start},
         block_sizes=np.asarray(block_sizes, dtype=np.int64),
         document_sizes=np.asarray(document_sizes, dtype=np.int64),
     )
@@ -162,46 +163,56 @@ class _Writer:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.written: dict[str, int] = {}  # every token as written, numbered in order of first occurrence
+        self.forms: dict[str, int] = {}
         self.documents = pq.ParquetWriter(folder / "documents.parquet", _DOCUMENT_SCHEMA)
         self.blocks = pq.ParquetWriter(folder / "blocks.parquet", _BLOCK_SCHEMA)
-        self.raw = {name: (folder / f"{name}.raw").open("wb") for name in _RAW_ARRAYS}
+        self.raw = {name: (folder / f"{name}.raw").open("wb") for name in _TOKEN_ARRAYS}
         self.block_sizes: list[np.ndarray] = []
         self.document_sizes: list[np.ndarray] = []
         self.n_documents = 0
+        self._json: dict[tuple, str] = {}
 
     def add(self, documents: Sequence[Document], chunk: Chunk) -> None:
-        # The chunk's tokens are distinct: look them all up at C speed, then number the new ones in order.
-        mapping = np.fromiter(map(self.written.get, chunk.written, itertools.repeat(-1)), dtype=np.int32,
-                              count=len(chunk.written))
+        # The chunk's forms are distinct: look them all up at C speed, then number the new ones in order.
+        mapping = np.fromiter(map(self.forms.get, chunk.forms, itertools.repeat(-1)), dtype=np.int32,
+                              count=len(chunk.forms))
         new = np.flatnonzero(mapping < 0)
-        mapping[new] = np.arange(len(self.written), len(self.written) + len(new), dtype=np.int32)
-        self.written.update(zip(map(chunk.written.__getitem__, new.tolist()), mapping[new].tolist()))
-        tokens = dict(chunk.tokens, written=mapping[chunk.tokens["written"]] if len(mapping) else chunk.tokens["written"])
+        mapping[new] = np.arange(len(self.forms), len(self.forms) + len(new), dtype=np.int32)
+        self.forms.update(zip(map(chunk.forms.__getitem__, new.tolist()), mapping[new].tolist()))
+        tokens = dict(chunk.tokens, form=mapping[chunk.tokens["form"]] if len(mapping) else chunk.tokens["form"])
         for name, handle in self.raw.items():
-            handle.write(np.ascontiguousarray(tokens[name], dtype=_RAW_ARRAYS[name]).tobytes())
+            handle.write(np.ascontiguousarray(tokens[name], dtype=_TOKEN_ARRAYS[name]).tobytes())
         blocks = chunk.blocks.set_column(0, "doc", pc.add(chunk.blocks["doc"], pa.scalar(self.n_documents, pa.int32())))
         self.documents.write_table(pa.table({
             "doc_id": [d.doc_id for d in documents], "source": [d.source for d in documents],
             "text": [d.text for d in documents],
-            "metadata": [json.dumps(d.metadata, ensure_ascii=False) for d in documents],
+            "metadata": [self._metadata_json(d.metadata) for d in documents],
         }, schema=_DOCUMENT_SCHEMA))
         self.blocks.write_table(blocks)
         self.block_sizes.append(chunk.block_sizes)
         self.document_sizes.append(chunk.document_sizes)
         self.n_documents += len(documents)
 
+    def _metadata_json(self, metadata: dict) -> str:
+        """``metadata`` as JSON, memoised: corpora repeat a few labels (a folder, a category) many times."""
+        try:
+            key = tuple(metadata.items())
+            cached = self._json.get(key)
+        except TypeError:  # a list or dict value: not hashable
+            return json.dumps(metadata, ensure_ascii=False)
+        if cached is None:
+            if len(self._json) >= _JSON_MEMO:  # labels unique to each document: keep memory bounded
+                self._json.clear()
+            cached = self._json[key] = json.dumps(metadata, ensure_ascii=False)
+        return cached
+
     def close(self, metadata: dict) -> None:
         self.documents.close()
         self.blocks.close()
-        # Normalised once per distinct token of the corpus; forms stay in order of first occurrence.
-        form_of_written, forms = pd.factorize(np.asarray(list(map(normalize_token, self.written)), dtype=object))
         for name, handle in self.raw.items():
             handle.close()
             raw = self.folder / f"{name}.raw"
-            values = np.fromfile(raw, dtype=_RAW_ARRAYS[name])
-            if name == "written":
-                name, values = "form", form_of_written.astype(np.int32)[values]
+            values = np.fromfile(raw, dtype=_TOKEN_ARRAYS[name])
             np.save(self.folder / f"{name}.npy", values, allow_pickle=False)
             del values
             raw.unlink()
@@ -209,7 +220,7 @@ class _Writer:
             counts = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
             np.save(self.folder / f"{name}.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
                     allow_pickle=False)
-        (self.folder / "forms.json").write_text(json.dumps(forms.tolist(), ensure_ascii=False), encoding="utf-8")
+        (self.folder / "forms.json").write_text(json.dumps(list(self.forms), ensure_ascii=False), encoding="utf-8")
         (self.folder / _METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True), encoding="utf-8")
 
 
