@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from analysis.parallel import map_in_processes
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor, word_flags
 
@@ -324,11 +323,46 @@ def reuse_mask(prepared: PreparedCorpus, ranges: Mapping[str, Sequence[tuple[int
     return masked
 
 
-def _join_and_filter(sequence: np.ndarray, pair_ok: np.ndarray, block: np.ndarray, words: Sequence[str],
-                     is_edge: np.ndarray, preprocessor: Preprocessor, waterfall: _Waterfall, n_blocks: int):
-    """Phrases learned and joined, the filters applied (recorded in ``waterfall``), the terms counted per block."""
+def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
+                 masks: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> PreparedTerms:
+    """Run the preprocessing pipeline on ``prepared`` (see the module notes)."""
     settings = preprocessor.settings
+    forms = prepared.forms
+    form = np.asarray(prepared.form, dtype=np.int64)
+    token_block = prepared.token_block
+    n_blocks = len(prepared.block_offsets) - 1
+    waterfall = _Waterfall()
+    waterfall.record("tokenized", form, forms)
+    counted_block = prepared.block_mask(preprocessor.excluded_roles)
+    counted = counted_block[token_block]
+    waterfall.record("outline excluded", form[counted], forms, form[~counted])
+    kept = counted
+    if masks is not None:
+        masked = reuse_mask(prepared, masks) & counted
+        kept = counted & ~masked
+        waterfall.record("reused text masked", form[kept], forms, form[masked])
+    index = np.flatnonzero(kept)
+    block = token_block[index]
+    # A sentence starts at a sentence break, at a block's start, or after masked words.
+    sentence_start = (np.asarray(prepared.sentence_start)[index]
+                      | (np.diff(index, prepend=-2) > 1) | (np.diff(block, prepend=-1) != 0))
+
+    if settings.lemmatize:
+        lemmas = form_lemmas(prepared, preprocessor)
+        words = list(dict.fromkeys(lemmas))
+        position = {w: i for i, w in enumerate(words)}
+        word_of_form = np.asarray([position[w] for w in lemmas], dtype=np.int64)
+        sequence = word_of_form[form[index]]
+        changed = np.asarray([w != f for w, f in zip(lemmas, forms)], dtype=bool)
+        waterfall.record("lemmatised", sequence, words, sequence[changed[form[index]]])
+    else:
+        words = forms
+        sequence = form[index]
     n_words = len(words)
+    is_edge = preprocessor.function_word_mask(words)
+    is_digit = np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words)
+    pair_ok = ~sentence_start[1:] if len(sequence) else np.zeros(0, dtype=bool)
+
     phrase_list: list[tuple[int, int]] = []
     phrases: dict[tuple[int, int], float] = {}
     if settings.phrases and len(sequence):
@@ -367,68 +401,15 @@ def _join_and_filter(sequence: np.ndarray, pair_ok: np.ndarray, block: np.ndarra
     block_term.sum_duplicates()
     term_offsets = np.concatenate([[0], np.cumsum(np.bincount(joined_block, minlength=n_blocks))]).astype(np.int64)
 
+    raw_tokens = np.diff(prepared.block_offsets)
+    n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), raw_tokens).astype(np.int64)
+    doc_of_block = prepared.block_document
+    doc = doc_of_block[block] if len(block) else np.zeros(0, dtype=np.int64)
+    ngrams = {n: _count_ngrams(sequence, sentence_start, doc, n, n_words, is_edge, is_digit)
+              for n in range(2, MAX_N + 1)}
     phrase_table = pd.DataFrame(
         sorted(((f"{words[a]} {words[b]}", phrases[(a, b)]) for a, b in phrase_list), key=lambda kv: (-kv[1], kv[0])),
         columns=["phrase", "score"]).astype({"phrase": str, "score": float})
-    return term_names, term_sequence, term_offsets, block_term, phrase_table, waterfall
-
-
-def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
-                 masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, *, jobs: int = 1) -> PreparedTerms:
-    """Run the preprocessing pipeline on ``prepared`` (see the module notes).
-
-    With ``jobs`` > 1 the n-grams are counted in worker processes while the
-    phrases, filters and counts are derived; the result is the same.
-    """
-    settings = preprocessor.settings
-    forms = prepared.forms
-    form = np.asarray(prepared.form, dtype=np.int64)
-    token_block = prepared.token_block
-    n_blocks = len(prepared.block_offsets) - 1
-    waterfall = _Waterfall()
-    waterfall.record("tokenized", form, forms)
-    counted_block = prepared.block_mask(preprocessor.excluded_roles)
-    counted = counted_block[token_block]
-    waterfall.record("outline excluded", form[counted], forms, form[~counted])
-    kept = counted
-    if masks is not None:
-        masked = reuse_mask(prepared, masks) & counted
-        kept = counted & ~masked
-        waterfall.record("reused text masked", form[kept], forms, form[masked])
-    index = np.flatnonzero(kept)
-    block = token_block[index]
-    # A sentence starts at a sentence break, at a block's start, or after masked words.
-    sentence_start = (np.asarray(prepared.sentence_start)[index]
-                      | (np.diff(index, prepend=-2) > 1) | (np.diff(block, prepend=-1) != 0))
-
-    if settings.lemmatize:
-        lemmas = form_lemmas(prepared, preprocessor)
-        words = list(dict.fromkeys(lemmas))
-        position = {w: i for i, w in enumerate(words)}
-        word_of_form = np.asarray([position[w] for w in lemmas], dtype=np.int64)
-        sequence = word_of_form[form[index]]
-        changed = np.asarray([w != f for w, f in zip(lemmas, forms)], dtype=bool)
-        waterfall.record("lemmatised", sequence, words, sequence[changed[form[index]]])
-    else:
-        words = forms
-        sequence = form[index]
-    n_words = len(words)
-    is_edge = preprocessor.function_word_mask(words)
-    is_digit = np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words)
-    pair_ok = ~sentence_start[1:] if len(sequence) else np.zeros(0, dtype=bool)
-
-    doc = prepared.block_document[block] if len(block) else np.zeros(0, dtype=np.int64)
-
-    def task(name: str | int):
-        if name == "terms":
-            return _join_and_filter(sequence, pair_ok, block, words, is_edge, preprocessor, waterfall, n_blocks)
-        return _count_ngrams(sequence, sentence_start, doc, name, n_words, is_edge, is_digit)
-
-    (term_names, term_sequence, term_offsets, block_term, phrase_table, waterfall), *counted_ngrams = \
-        map_in_processes(task, ["terms", *range(2, MAX_N + 1)], jobs=jobs)
-    ngrams = dict(zip(range(2, MAX_N + 1), counted_ngrams))
-    raw_tokens = np.diff(prepared.block_offsets)
-    n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), raw_tokens).astype(np.int64)
     return PreparedTerms(
         terms=term_names, sequence=term_sequence, offsets=term_offsets, block_term=block_term.tocsr(),
         n_tokens=n_tokens, counted=counted_block, words=list(words), ngrams=ngrams, waterfall=waterfall.frame(), phrases=phrase_table,
@@ -436,13 +417,12 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
 
 
 def prepared_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *, versions: Mapping[str, str],
-                   masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True,
-                   jobs: int = 1) -> PreparedTerms:
+                   masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True) -> PreparedTerms:
     """The term layer of ``prepared``: loaded from its folder when cached, else derived (and stored)."""
     folder = prepared.folder / f"terms-{terms_key(preprocessor, versions)}"
     if cache and (folder / "terms.json").is_file():
         return PreparedTerms.load(folder)
-    result = derive_terms(prepared, preprocessor, masks, jobs=jobs)
+    result = derive_terms(prepared, preprocessor, masks)
     if cache:
         staging = Path(tempfile.mkdtemp(dir=prepared.folder, prefix=".terms-"))
         try:
