@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
@@ -68,10 +70,10 @@ class TopicUnits:
         return describe_units(self.unit, len(self), self.n_documents)
 
 
-def _paragraphs(blocks: pd.DataFrame, layer: PreparedTerms) -> Iterable[dict]:
-    """The counted blocks of one document (rows of ``blocks``), headings joined to the block that follows."""
+def _paragraphs(blocks: Iterable, layer: PreparedTerms) -> Iterable[dict]:
+    """The counted blocks of one document (rows of the blocks table), headings joined to the block that follows."""
     pending: list = []
-    for block in blocks.itertuples():
+    for block in blocks:
         if not layer.counted[block.Index]:
             continue
         block = block._replace(terms=layer.block_terms(block.Index))
@@ -109,6 +111,46 @@ def _merge(records: list[dict], key: Callable[[dict], object]) -> list[dict]:
     return list(merged.values())
 
 
+def _document_units(prepared: PreparedCorpus, layer: PreparedTerms) -> tuple[pd.DataFrame, list[list[str]]]:
+    """One unit per document with terms: the terms of its counted blocks, in order (on the arrays)."""
+    counted = np.flatnonzero(layer.counted)
+    doc_of = prepared.block_document[counted]
+    documents, first = np.unique(doc_of, return_index=True)
+    last = np.concatenate([first[1:], [len(counted)]]) - 1
+    first_block, last_block = counted[first], counted[last]
+    begin, end = layer.offsets[first_block], layer.offsets[last_block + 1]
+    keep = end > begin
+    documents, first_block, last_block, begin, end = (a[keep] for a in (documents, first_block, last_block, begin, end))
+    blocks = prepared.blocks
+    doc_ids = np.asarray(prepared.doc_ids, dtype=object)[documents]
+    table = pd.DataFrame({
+        "unit_id": doc_ids, "doc_id": doc_ids, "position": 0, "role": "document", "section": "",
+        "first_block": blocks["block"].to_numpy(np.int64)[first_block],
+        "last_block": blocks["block"].to_numpy(np.int64)[last_block],
+        "start": blocks["start"].to_numpy()[first_block], "end": blocks["end"].to_numpy()[last_block],
+        "n_terms": end - begin,
+    }, columns=UNIT_COLUMNS).astype({"unit_id": str, "doc_id": str, "role": str, "section": str})
+    words = np.asarray(layer.terms, dtype=object)[layer.sequence].tolist()
+    return table, [words[a:b] for a, b in zip(begin.tolist(), end.tolist())]
+
+
+def _block_units(prepared: PreparedCorpus, layer: PreparedTerms, unit: str) -> tuple[pd.DataFrame, list[list[str]]]:
+    """Paragraph or section units, headings joined to the paragraph they introduce."""
+    records: list[dict] = []
+    for _, rows in itertools.groupby(prepared.blocks.assign(terms=None).itertuples(), key=lambda row: row.doc):
+        paragraphs = list(_paragraphs(rows, layer))
+        records.extend(paragraphs if unit == "paragraph" else _merge(paragraphs, lambda r: r["section"]))
+    records = [r for r in records if r["terms"]]
+    rows = []
+    for r in records:
+        key = r["section"] if unit == "section" else r["first_block"]
+        rows.append([f"{r['doc_id']}#{key}", r["doc_id"], 0, r["role"], r["section"], r["first_block"],
+                     r["last_block"], r["start"], r["end"], len(r["terms"])])
+    table = pd.DataFrame(rows, columns=UNIT_COLUMNS)
+    table["position"] = table.groupby("doc_id", sort=False).cumcount()
+    return table, [r["terms"] for r in records]
+
+
 def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Settings) -> TopicUnits:
     """Group the counted terms of ``prepared`` into LDA units at the level ``settings.unit`` asks for.
 
@@ -131,11 +173,7 @@ def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Sett
         fewer than ``min_units_per_topic * k`` documents, or when even the
         chosen level gives fewer units than that.
     """
-    blocks = prepared.blocks.assign(terms=None)
-    offsets = prepared.document_offsets
-    by_doc: list[list[dict]] = [list(_paragraphs(blocks.iloc[offsets[d]:offsets[d + 1]], layer))
-                                for d in range(prepared.n_documents)]
-    n_documents = len(by_doc)
+    n_documents = prepared.n_documents
     needed = settings.min_units_per_topic * settings.k
     note = ""
     unit = settings.unit
@@ -143,30 +181,13 @@ def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Sett
         unit = "document" if n_documents >= needed else "paragraph"
         if unit == "paragraph":
             note = f"{n_documents} documents are too few for K={settings.k}"
-    records: list[dict] = []
-    for paragraphs in by_doc:
-        if unit == "paragraph":
-            records.extend(paragraphs)
-        elif unit == "section":
-            records.extend(_merge(paragraphs, lambda r: r["section"]))
-        else:
-            records.extend(_merge(paragraphs, lambda r: r["doc_id"]))
-    records = [r for r in records if r["terms"]]
-    if not records:
+    if unit == "document":
+        table, texts = _document_units(prepared, layer)
+    else:
+        table, texts = _block_units(prepared, layer, unit)
+    if not texts:
         raise AnalysisError(f"{settings.corpus}: no terms left to fit topics on (is the corpus empty?)")
-    rows = []
-    for r in records:
-        if unit == "document":
-            unit_id, role = r["doc_id"], "document"
-            r["section"] = ""
-        elif unit == "section":
-            unit_id, role = f"{r['doc_id']}#{r['section']}", r["role"]
-        else:
-            unit_id, role = f"{r['doc_id']}#{r['first_block']}", r["role"]
-        rows.append([unit_id, r["doc_id"], 0, role, r["section"], r["first_block"], r["last_block"], r["start"], r["end"], len(r["terms"])])
-    table = pd.DataFrame(rows, columns=UNIT_COLUMNS)
-    table["position"] = table.groupby("doc_id", sort=False).cumcount()
-    result = TopicUnits(table, [r["terms"] for r in records], unit, note, n_documents)
+    result = TopicUnits(table, texts, unit, note, n_documents)
     if note:
         warnings.warn(
             f"{note} (LDA needs at least {settings.min_units_per_topic} units per topic): fitting on "
