@@ -88,11 +88,12 @@ def js_similarity(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     >>> float(js_similarity(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))[0, 0])
     0.0
     """
-    p = np.asarray(p, dtype=np.float64)[:, None, :]
-    q = np.asarray(q, dtype=np.float64)[None, :, :]
-    m = (p + q) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl_p = np.where(p > 0, p * np.log2(p / m), 0.0).sum(axis=2)
-        kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum(axis=2)
-    divergence = np.clip((kl_p + kl_q) / 2, 0.0, 1.0)
-    return 1.0 - np.sqrt(divergence)
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    divergence = np.empty((len(p), len(q)))
+    for i, row in enumerate(p):  # a row at a time: rows x rows x terms at once is GBs for a large vocabulary
+        m = (row[None, :] + q) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl_p = np.where(row[None, :] > 0, row[None, :] * np.log2(row[None, :] / m), 0.0).sum(axis=1)
+            kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum(axis=1)
+        divergence[i] = (kl_p + kl_q) / 2
+    return 1.0 - np.sqrt(np.clip(divergence, 0.0, 1.0))

@@ -13,6 +13,30 @@ from analysis.stats import js_similarity
 from analysis.topics.model import TopicModel, TopicResult
 
 
+def _relevance_arrays(model: TopicModel, lam: float) -> dict[str, np.ndarray]:
+    """Topics x terms arrays: ``weight, lift, relevance, topic_count`` (see :func:`term_relevance`)."""
+    p_w = model.term_counts / model.term_counts.sum()
+    phi = model.topic_term
+    with np.errstate(divide="ignore"):
+        log_phi = np.log(phi)
+        lift = phi / p_w
+        relevance = lam * log_phi + (1 - lam) * np.log(lift)
+    # Tokens of each term given to each topic: P(k|w) * count(w), P(k|w) by Bayes.
+    joint = phi * model.prevalence[:, None]
+    topic_count = joint / joint.sum(axis=0, keepdims=True) * model.term_counts
+    return {"weight": phi, "lift": lift, "relevance": relevance, "topic_count": topic_count}
+
+
+def _table(model: TopicModel, arrays: dict[str, np.ndarray], topic: np.ndarray, term: np.ndarray) -> pd.DataFrame:
+    """The ``term_relevance`` rows of the (topic index, term index) pairs given."""
+    return pd.DataFrame({
+        "topic": topic + 1, "term": np.asarray(model.vocabulary, dtype=object)[term],
+        "weight": arrays["weight"][topic, term], "lift": arrays["lift"][topic, term],
+        "relevance": arrays["relevance"][topic, term], "term_count": model.term_counts[term],
+        "topic_count": arrays["topic_count"][topic, term],
+    })
+
+
 def term_relevance(model: TopicModel, lam: float = 0.6) -> pd.DataFrame:
     """Every topic-term pair with its weight, lift and relevance.
 
@@ -26,22 +50,20 @@ def term_relevance(model: TopicModel, lam: float = 0.6) -> pd.DataFrame:
         ``topic_count`` is the estimated number of the term's tokens assigned
         to the topic.
     """
-    p_w = model.term_counts / model.term_counts.sum()
-    phi = model.topic_term
-    with np.errstate(divide="ignore"):
-        log_phi = np.log(phi)
-        lift = phi / p_w
-        relevance = lam * log_phi + (1 - lam) * np.log(lift)
-    # Tokens of each term given to each topic: P(k|w) * count(w), P(k|w) by Bayes.
-    joint = phi * model.prevalence[:, None]
-    topic_count = joint / joint.sum(axis=0, keepdims=True) * model.term_counts
-    k, v = phi.shape
-    return pd.DataFrame({
-        "topic": np.repeat(np.arange(1, k + 1), v),
-        "term": np.tile(np.array(model.vocabulary, dtype=object), k),
-        "weight": phi.ravel(), "lift": lift.ravel(), "relevance": relevance.ravel(),
-        "term_count": np.tile(model.term_counts, k), "topic_count": topic_count.ravel(),
-    })
+    k, v = model.topic_term.shape
+    return _table(model, _relevance_arrays(model, lam), np.repeat(np.arange(k), v), np.tile(np.arange(v), k))
+
+
+def _top(model: TopicModel, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(topic, term) indexes of each topic's ``n`` highest ``values``, ties by term, topic by topic.
+
+    Only these rows are ever built as a table: the whole topics x terms table of a large vocabulary
+    costs hundreds of MB to sort.
+    """
+    term_rank = np.argsort(np.argsort(np.asarray(model.vocabulary, dtype=object), kind="stable"), kind="stable")
+    tops = [np.lexsort((term_rank, -row))[:n] for row in values]
+    return (np.repeat(np.arange(len(values)), [len(t) for t in tops]),
+            np.concatenate([np.zeros(0, dtype=np.int64), *tops]))
 
 
 def topic_terms(model: TopicModel, n: int = 30, lam: float = 0.6, by: str = "weight") -> pd.DataFrame:
@@ -61,20 +83,18 @@ def topic_terms(model: TopicModel, n: int = 30, lam: float = 0.6, by: str = "wei
     DataFrame
         ``topic, label, term, weight, relevance, lift, term_count, topic_count, rank``.
     """
-    table = term_relevance(model, lam)
-    table = table.sort_values(["topic", by, "term"], ascending=[True, False, True], kind="mergesort")
+    arrays = _relevance_arrays(model, lam)
+    table = _table(model, arrays, *_top(model, arrays[by], n))
     table["rank"] = table.groupby("topic").cumcount() + 1
-    table = table[table["rank"] <= n].reset_index(drop=True)
     table.insert(1, "label", table["topic"].map(topic_labels(model, lam)))
     return table[["topic", "label", "term", "weight", "relevance", "lift", "term_count", "topic_count", "rank"]]
 
 
 def topic_labels(model: TopicModel, lam: float = 0.6, n_terms: int = 3) -> dict[int, str]:
     """Short automatic labels: the topic's top terms by relevance at ``lam``."""
-    table = term_relevance(model, lam)
-    table = table.sort_values(["topic", "relevance", "term"], ascending=[True, False, True], kind="mergesort")
-    top = table.groupby("topic").head(n_terms).groupby("topic")["term"].apply(list)
-    return {int(topic): " \u00b7 ".join(terms) for topic, terms in top.items()}
+    topic, term = _top(model, _relevance_arrays(model, lam)["relevance"], n_terms)
+    vocabulary = np.asarray(model.vocabulary, dtype=object)
+    return {k + 1: " \u00b7 ".join(vocabulary[term[topic == k]].tolist()) for k in range(len(model.topic_term))}
 
 
 def unit_topics(model: TopicModel) -> pd.DataFrame:
