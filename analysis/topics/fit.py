@@ -95,10 +95,12 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> Fi
     model = tp.LDAModel(k=k, alpha=alpha, eta=eta, seed=seed)
     if settings.alpha != "auto":
         model.optim_interval = 0
-    words_of = [[dictionary[i] for i, c in bow for _ in range(c)] for bow in bows]
-    kept = [d for d, words in enumerate(words_of) if words]
-    for d in kept:
-        model.add_doc(words_of[d])
+    kept = []
+    for d, bow in enumerate(bows):  # one unit's words at a time: tomotopy keeps its own copy
+        words = [dictionary[i] for i, c in bow for _ in range(c)]
+        if words:
+            model.add_doc(words)
+            kept.append(d)
     scheme = tp.ParallelScheme.NONE if settings.workers == 1 else tp.ParallelScheme.DEFAULT
     model.train(settings.iterations, workers=settings.workers, parallel=scheme)
     columns = np.array([dictionary.token2id[w] for w in model.used_vocabs])
