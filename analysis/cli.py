@@ -300,7 +300,9 @@ def _cmd_terms(args: argparse.Namespace) -> int:
 def _progress(iterable, description: str):
     from tqdm import tqdm
 
-    unit = "doc" if description.startswith("prepare") else "fit"
+    units = {"prepare": "doc", "reuse: shingles": "doc", "reuse: passages": "doc", "reuse: similar": "band",
+             "claims": "chunk", "topics": "fit", "select": "fit"}
+    unit = next((u for start, u in units.items() if description.startswith(start)), "step")
     return tqdm(iterable, desc=description, file=sys.stderr, unit=unit, dynamic_ncols=True, delay=2)
 
 

@@ -86,7 +86,7 @@ class Results:
         """Passages and sentences shared between documents (:func:`analysis.reuse.find_reuse`)."""
         return reuse.find_reuse(self.prepared, n=self.settings.reuse_ngram,
                                 min_documents=self.settings.reuse_min_documents,
-                                excluded_roles=excluded_roles(self.settings))
+                                excluded_roles=excluded_roles(self.settings), progress=self.progress)
 
     @cached_property
     def preprocessor(self) -> Preprocessor:
@@ -188,7 +188,7 @@ class Results:
     def claims(self) -> pd.DataFrame:
         """Risk, benefit and advice claims with polarity, hedges and boosters (:func:`analysis.claims.tag_claims`)."""
         return claims.tag_claims(self.prepared, self.lexicons, excluded_roles=excluded_roles(self.settings),
-                                 jobs=self.settings.n_jobs)
+                                 jobs=self.settings.n_jobs, progress=self._wrap("claims: tag document chunks"))
 
     @cached_property
     @_stage("claims")

@@ -72,7 +72,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -81,6 +81,13 @@ from analysis.corpus import Document
 from analysis.errors import AnalysisError
 from analysis.structure import Block
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT, split_sentences, token_spans, tokenize
+
+Progress = Callable[[Iterable, str], Iterable]  # wraps an iterable with a bar saying what it is doing
+
+
+def _silent(iterable: Iterable, description: str) -> Iterable:
+    return iterable
+
 
 SPAN_COLUMNS = ["span_id", "text", "n_words", "n_documents", "documents", "occurrences", "positions"]
 OCCURRENCE_COLUMNS = ["doc_id", "block", "role", "word_start", "word_end", "char_start", "char_end", "span_id",
@@ -522,12 +529,12 @@ def _bucket_pairs(members: np.ndarray, sizes: np.ndarray):
                 yield bucket[a + first], bucket[b]
 
 
-def _lsh_candidates(signatures: np.ndarray, threshold: float) -> np.ndarray:
+def _lsh_candidates(signatures: np.ndarray, threshold: float, progress: Progress = _silent) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of sets that agree on all rows of some band and on at least
     ``threshold - 0.15`` of all their values, band by band so that memory stays bounded."""
     n, rows_per_band = len(signatures), lsh_rows(threshold)
     found = []
-    for band in range(MINHASH_PERMUTATIONS // rows_per_band):
+    for band in progress(range(MINHASH_PERMUTATIONS // rows_per_band), "reuse: similar sentences (LSH bands)"):
         rows = np.ascontiguousarray(signatures[:, band * rows_per_band:(band + 1) * rows_per_band])
         codes, _ = pd.factorize(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows_per_band))).ravel())
         sizes = np.bincount(codes)
@@ -568,7 +575,7 @@ class _SentenceMatcher:
         self.documents.extend([document] * len(sentences))
         self.sentences.extend(sentences)
 
-    def _pairs(self, documents: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pairs(self, documents: np.ndarray, progress: Progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sentence numbers ``first < second`` and the similarity of each pair found, in report order."""
         keys = [s.keys for s in self.sentences]
         if len(keys) < 2:
@@ -578,7 +585,7 @@ class _SentenceMatcher:
         group, _ = pd.factorize(pd.Series(digests, dtype=object))
         _, first = np.unique(group, return_index=True)
         unique_keys = [keys[i] for i in first]
-        candidates = _lsh_candidates(_minhash_signatures(unique_keys), self.threshold)
+        candidates = _lsh_candidates(_minhash_signatures(unique_keys), self.threshold, progress)
         verified = []
         for u, v in candidates.tolist():
             common = len(np.intersect1d(unique_keys[u], unique_keys[v], assume_unique=True))
@@ -612,10 +619,10 @@ class _SentenceMatcher:
         order = np.lexsort((second, first, -similarity))
         return first[order], second[order], similarity[order]
 
-    def table(self) -> pd.DataFrame:
+    def table(self, progress: Progress = _silent) -> pd.DataFrame:
         """The pairs found, most similar first (then in corpus order)."""
         documents = np.asarray(self.documents, dtype=np.int64)
-        first, second, similarity = self._pairs(documents)
+        first, second, similarity = self._pairs(documents, progress)
         # Categorical text columns: a sentence quoted in many pairs is held once, not once per pair.
         blocks = np.fromiter((s.block for s in self.sentences), dtype=np.int64, count=len(self.sentences))
         roles, role_names = pd.factorize(np.asarray([s.role for s in self.sentences], dtype=object))
@@ -650,7 +657,7 @@ def _check_options(options: _Options) -> None:
 def find_reuse(
     corpus: Iterable[Document], *, n: int = 8, min_documents: int = 2, sentence_n: int = 1,
     sentence_threshold: float = 0.5, min_sentence_words: int = 5,
-    excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT,
+    excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT, progress: Progress | None = None,
 ) -> Reuse:
     """Passages and sentences that documents of ``corpus`` share.
 
@@ -674,6 +681,8 @@ def find_reuse(
     excluded_roles : iterable of str, default ``("outline",)``
         Block roles left out, as in the term counts
         (:attr:`analysis.tokens.Preprocessor.excluded_roles`).
+    progress : callable, optional
+        ``progress(iterable, description)`` wraps each pass (e.g. a tqdm bar).
 
     Returns
     -------
@@ -705,7 +714,8 @@ def find_reuse(
     doc_ids: list[str] = []
     span_keys: list[np.ndarray] = []
     span_positions: list[np.ndarray] = []
-    for doc in corpus:
+    progress = progress or _silent
+    for doc in progress(corpus, "reuse: shingles"):
         blocks = reader.blocks(doc)
         doc_ids.append(doc.doc_id)
         span_keys.append(np.concatenate([_NO_KEYS, *(words.keys for words in blocks)]))
@@ -715,7 +725,7 @@ def find_reuse(
     sentences = _SentenceMatcher(doc_ids, sentence_threshold)
     del span_keys, span_positions
     second = []
-    for document, doc in enumerate(corpus):
+    for document, doc in enumerate(progress(corpus, "reuse: passages and sentences")):
         second.append(doc.doc_id)
         if document >= len(doc_ids) or doc.doc_id != doc_ids[document]:
             break
@@ -726,4 +736,4 @@ def find_reuse(
         raise AnalysisError("find_reuse: the corpus gave other documents when read a second time; "
                             "pass a Corpus or a list, not a generator")
     spans, occurrences, matrix, shares = passages.tables()
-    return Reuse(n, min_documents, spans, occurrences, sentences.table(), matrix, shares, passages.char_ranges)
+    return Reuse(n, min_documents, spans, occurrences, sentences.table(progress), matrix, shares, passages.char_ranges)

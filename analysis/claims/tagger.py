@@ -80,7 +80,7 @@ and the risk of dependency" hedges dependency too).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -298,6 +298,7 @@ def counted_sentences(corpus: Iterable[Document], excluded_roles: Iterable[str])
 def tag_claims(
     corpus: Iterable[Document], lexicons: Lexicons | None = None, *,
     excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT, jobs: int = 1,
+    progress: Callable[[Iterable], Iterable] | None = None,
 ) -> pd.DataFrame:
     """Every risk, benefit and advice claim and every hedge and booster, sentence by sentence.
 
@@ -310,6 +311,8 @@ def tag_claims(
         Block roles left out (the outline repeats the headings).
     jobs : int, default 1
         Worker processes tagging chunks of documents; the table is the same for any number.
+    progress : callable, optional
+        Wraps the chunks of documents as they are tagged (e.g. a tqdm bar).
 
     Returns
     -------
@@ -344,7 +347,7 @@ def tag_claims(
                 for row in _sentence_rows(sentence, lexicons)]
 
     chunks = list(chunked(corpus, _TAG_CHUNK))
-    rows = [row for part in map_in_processes(tag, chunks, jobs=jobs) for row in part]
+    rows = [row for part in map_in_processes(tag, chunks, jobs=jobs, progress=progress) for row in part]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype(
         {"block": int, "sentence_index": int, "char_start": int})
 
