@@ -299,13 +299,21 @@ def corpus_summary(tc: TermCounts) -> pd.DataFrame:
         ``doc_id, blocks, <role columns>, tokens, terms, types``, plus a final
         ``(corpus)`` row with totals (types counted over the whole corpus).
     """
-    roles = tc.blocks.pivot_table(index="doc_id", columns="role", values="block", aggfunc="count", fill_value=0)
-    counted = tc.blocks[tc.blocks["included"]].groupby("doc_id")[["n_tokens", "n_terms"]].sum()
+    # Counted per document number with bincount (a pivot table over string ids took 0.4 s per 100k documents).
+    blocks = tc.blocks
+    doc = tc.prepared.block_document
+    n_documents = tc.n_documents
+    role, role_names = pd.factorize(blocks["role"].to_numpy(), sort=True)
+    per_role = np.bincount(doc * len(role_names) + role, minlength=n_documents * len(role_names))
+    per_role = per_role.reshape(n_documents, len(role_names))
+    included = blocks["included"].to_numpy()
+    counted = {name: np.bincount(doc[included], weights=blocks[column].to_numpy()[included], minlength=n_documents)
+               for name, column in (("tokens", "n_tokens"), ("terms", "n_terms"))}
     by_document = tc.document_term
-    types = pd.Series(np.diff(by_document.indptr), index=tc.prepared.doc_ids, name="types")
-    table = roles.join(counted).join(types).fillna(0).astype(int)
-    table.insert(0, "blocks", roles.sum(axis=1))
-    table = table.rename(columns={"n_tokens": "tokens", "n_terms": "terms"})
+    table = pd.DataFrame({"blocks": per_role.sum(axis=1), **dict(zip(role_names, per_role.T)), **counted,
+                          "types": np.diff(by_document.indptr)},
+                         index=pd.Index(tc.prepared.doc_ids, name="doc_id")).astype(int)
+    table = table[table["blocks"] > 0].sort_index()  # as a pivot table of the blocks: documents with blocks, by id
     total = table.sum()
     total["types"] = int(np.count_nonzero(np.asarray(by_document.sum(axis=0)).ravel()))
     table.loc["(corpus)"] = total
