@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -154,6 +154,9 @@ class _Waterfall:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=WATERFALL_COLUMNS)
+
+
+DERIVE_STEPS = ("outline, masks and lemmas", "phrases", "filters", "counts", "n-grams")
 
 
 def npmi(count_a: int, count_b: int, count_ab: int, total: int) -> float:
@@ -324,8 +327,14 @@ def reuse_mask(prepared: PreparedCorpus, ranges: Mapping[str, Sequence[tuple[int
 
 
 def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
-                 masks: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> PreparedTerms:
-    """Run the preprocessing pipeline on ``prepared`` (see the module notes)."""
+                 masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, *,
+                 progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
+    """Run the preprocessing pipeline on ``prepared`` (see the module notes).
+
+    ``progress`` (e.g. a tqdm bar) wraps the list of :data:`DERIVE_STEPS` and is advanced as each ends.
+    """
+    stage = iter((progress or iter)(DERIVE_STEPS))
+    next(stage, None)
     settings = preprocessor.settings
     forms = prepared.forms
     form = np.asarray(prepared.form, dtype=np.int64)
@@ -363,6 +372,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     is_digit = np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words)
     pair_ok = ~sentence_start[1:] if len(sequence) else np.zeros(0, dtype=bool)
 
+    next(stage, None)
     phrase_list: list[tuple[int, int]] = []
     phrases: dict[tuple[int, int], float] = {}
     if settings.phrases and len(sequence):
@@ -376,6 +386,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
         waterfall.record("phrases joined", joined, names, joined[joined >= n_words])
     joined_block = block[first_word]
 
+    next(stage, None)
     flags = word_flags(names, preprocessor.stopwords)
     steps = [
         ("numbers dropped", flags["digit"] & settings.drop_numbers),
@@ -390,6 +401,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
         waterfall.record(step, joined[~dropped], names, joined[dropped])
         joined, joined_block = joined[~dropped], joined_block[~dropped]
 
+    next(stage, None)
     present = np.flatnonzero(np.bincount(joined, minlength=len(names)))
     term_names = sorted(names[i] for i in present.tolist())
     term_of = np.full(len(names), -1, dtype=np.int64)
@@ -405,8 +417,11 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), raw_tokens).astype(np.int64)
     doc_of_block = prepared.block_document
     doc = doc_of_block[block] if len(block) else np.zeros(0, dtype=np.int64)
+    next(stage, None)
     ngrams = {n: _count_ngrams(sequence, sentence_start, doc, n, n_words, is_edge, is_digit)
               for n in range(2, MAX_N + 1)}
+    for _ in stage:  # the last stage is done
+        pass
     phrase_table = pd.DataFrame(
         sorted(((f"{words[a]} {words[b]}", phrases[(a, b)]) for a, b in phrase_list), key=lambda kv: (-kv[1], kv[0])),
         columns=["phrase", "score"]).astype({"phrase": str, "score": float})
@@ -417,12 +432,13 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
 
 
 def prepared_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *, versions: Mapping[str, str],
-                   masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True) -> PreparedTerms:
+                   masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True,
+                   progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
     """The term layer of ``prepared``: loaded from its folder when cached, else derived (and stored)."""
     folder = prepared.folder / f"terms-{terms_key(preprocessor, versions)}"
     if cache and (folder / "terms.json").is_file():
         return PreparedTerms.load(folder)
-    result = derive_terms(prepared, preprocessor, masks)
+    result = derive_terms(prepared, preprocessor, masks, progress=progress)
     if cache:
         staging = Path(tempfile.mkdtemp(dir=prepared.folder, prefix=".terms-"))
         try:

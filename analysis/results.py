@@ -100,7 +100,8 @@ class Results:
         passages masked when ``settings.mask_reuse`` is on."""
         masks = self.reuse.reused_char_ranges if self.settings.mask_reuse else None
         return pipeline.prepared_terms(self.prepared, self.preprocessor, masks=masks, cache=self.settings.cache,
-                                       versions=pipeline.preprocessing_versions(self.preprocessor))
+                                       versions=pipeline.preprocessing_versions(self.preprocessor),
+                                       progress=self._wrap("terms: " + ", ".join(pipeline.DERIVE_STEPS)))
 
     @cached_property
     def terms(self) -> TermCounts:
