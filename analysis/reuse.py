@@ -544,7 +544,9 @@ def _lsh_candidates(signatures: np.ndarray, threshold: float, progress: Progress
             agree = (signatures[a] == signatures[b]).mean(axis=1)
             keep = agree >= threshold - _ESTIMATE_MARGIN
             found.append(np.minimum(a[keep], b[keep]).astype(np.int64) * n + np.maximum(a[keep], b[keep]))
-    keys = pd.unique(np.concatenate([np.zeros(0, dtype=np.int64), *found]))
+        # A pair similar enough is found again in most bands: keep each once (in order of first finding).
+        found = [pd.unique(np.concatenate([np.zeros(0, dtype=np.int64), *found]))]
+    keys = found[0] if found else np.zeros(0, dtype=np.int64)
     return np.stack([keys // n, keys % n], axis=1)
 
 
