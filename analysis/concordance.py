@@ -70,8 +70,12 @@ class _TokenForms:
             raise AnalysisError(f"{command}: the query {query!r} has no words to match")
         return [self._lemma(w) for w in words] if self.lemmas else words
 
+    @cached_property
+    def _form_array(self) -> np.ndarray:
+        return np.asarray(self.prepared.forms, dtype=object)
+
     def _lemma(self, word: str) -> str:
-        found = np.flatnonzero(np.asarray(self.prepared.forms, dtype=object) == word)
+        found = np.flatnonzero(self._form_array == word)
         return self.name_of_form[found[0]] if len(found) else self.preprocessor.lemma(word)
 
     def matches(self, words: list[str]) -> np.ndarray:
@@ -226,18 +230,19 @@ def collocates(
     context = np.setdiff1d(np.unique(around[same_block]), inside)
     near = np.bincount(tokens.tokens[context], minlength=len(tokens.names))
     node_count, slots, n_tokens = len(starts), len(context), len(counted)
-    rows = []
-    for index in np.flatnonzero(near >= min_count).tolist():
-        word, observed = tokens.names[index], int(near[index])
-        if (not function_words and preprocessor.is_function_word(word)) or word in node:
-            continue
-        count = int(totals[index])
-        expected = slots * count / n_tokens
-        if observed <= expected:
-            continue
-        rows.append([word, observed, count, expected, math.log2(observed / expected),
-                     (observed - expected) / math.sqrt(observed), float(g2_contingency(observed, slots, count, n_tokens))])
-    table = pd.DataFrame(rows, columns=COLLOCATE_COLUMNS)
+    index = np.flatnonzero(near >= min_count)
+    names = np.asarray(tokens.names, dtype=object)[index]
+    kept = np.asarray([word not in node and (function_words or not preprocessor.is_function_word(word))
+                       for word in names.tolist()], dtype=bool)
+    observed, count = near[index].astype(np.int64), totals[index].astype(np.int64)
+    expected = slots * count / n_tokens
+    kept &= observed > expected  # a word avoided near the node is not a collocate
+    names, observed, count, expected = names[kept], observed[kept], count[kept], expected[kept]
+    table = pd.DataFrame({
+        "collocate": names, "count": observed, "collocate_count": count, "expected": expected,
+        "pmi": np.log2(observed / expected), "t_score": (observed - expected) / np.sqrt(observed),
+        "log_likelihood": g2_contingency(observed, slots, count, n_tokens),
+    }, columns=COLLOCATE_COLUMNS)
     table = table.sort_values(["log_likelihood", "collocate"], ascending=[False, True], ignore_index=True)
     table.attrs.update(node_count=node_count, tokens=n_tokens)
     return table
