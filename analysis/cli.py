@@ -52,7 +52,7 @@ def _shown(default: object) -> str:
         return "on" if default else "off"
     if isinstance(default, tuple):
         return ",".join(default) if default else "none"
-    return "see --help of the setting" if default is None else str(default)
+    return str(default)
 
 
 def _add_setting(group, name: str, flag: str | None = None, **changes) -> None:

@@ -207,7 +207,8 @@ SETTINGS = {f.name: f for f in fields(Settings) if f.name != "source"}
 # How a run is carried out, not what it computes: left out of manifests.
 RUN_SETTINGS = tuple(name for name, f in SETTINGS.items() if f.metadata["group"] == "run")
 _TYPES = typing.get_type_hints(Settings)
-_PATH_KEYS = {name for name in SETTINGS if "Path" in str(_TYPES[name])}
+PATH_SETTINGS = tuple(name for name in SETTINGS if "Path" in str(_TYPES[name]))
+"""The settings that are paths (resolved against the config file's folder)."""
 _OPTIONAL_KEYS = {name for name in SETTINGS if SETTINGS[name].default is None}
 _LIST_KEYS = {name for name in SETTINGS if typing.get_origin(_TYPES[name]) is tuple}
 _BOUNDS = {name: f.metadata["bounds"] for name, f in SETTINGS.items() if f.metadata["bounds"]}
@@ -219,7 +220,7 @@ def _type_name(name: str) -> str:
         return "list of str" + (f" among {', '.join(choices)}" if choices else "")
     if choices:
         return "{" + ", ".join(repr(c) for c in choices) + "}"
-    if name in _PATH_KEYS:
+    if name in PATH_SETTINGS:
         return "path or None" if name in _OPTIONAL_KEYS else "path"
     return _TYPES[name].__name__
 
@@ -275,7 +276,7 @@ def _label(name: str, where: str) -> str:
 def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     """Convert one raw TOML/CLI value to the type of setting ``name``."""
     default = Settings.__dataclass_fields__[name].default
-    if name in _PATH_KEYS:
+    if name in PATH_SETTINGS:
         if value is None or value == "":
             return None if name in _OPTIONAL_KEYS else default
         if not isinstance(value, (str, os.PathLike)):

@@ -78,11 +78,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def figure_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
     """Render ``fig`` to ``fmt`` (png, svg, pdf) with reproducible metadata."""
-    buffer = io.BytesIO()
     import matplotlib.pyplot as plt
 
     from analysis.plots import STYLE
 
+    buffer = io.BytesIO()
     with plt.rc_context({**STYLE, "svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
     return buffer.getvalue()
@@ -229,7 +229,7 @@ def render_figures(
             earlier = {}
         owned = replaces or (lambda path: False)
         manifest_figures = {**{k: v for k, v in earlier.get("figures", {}).items()
-                               if k in _figures().REGISTRY and not owned(Path(f"{k}.csv"))}, **manifest_figures}
+                               if k in _figures().REGISTRY and not owned(Path(table_file(k)))}, **manifest_figures}
         manifest_extra = {**{k: v for k, v in earlier.get("files", {}).items()
                              if _is_ours(Path(k)) and not owned(Path(k))}, **manifest_extra}
         if earlier.get("inputs") != inputs:  # the folder no longer holds one run of these inputs

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from analysis import __version__
-from analysis.config import RUN_SETTINGS, Settings
+from analysis.config import PATH_SETTINGS, RUN_SETTINGS, Settings
 
 MANIFEST = "manifest.json"
 PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma", "tomotopy", "wordfreq")
@@ -57,8 +57,9 @@ def relative(path: Path | None, root: Path) -> str | None:
 def portable_settings(settings: Settings, root: Path) -> dict:
     """Settings that shape the results, with paths relative to ``root``."""
     values = {k: v for k, v in settings.to_dict().items() if k not in RUN_SETTINGS}
-    for key in ("corpus", "out", "metadata", "lexicons"):
-        values[key] = relative(getattr(settings, key), root)
+    for key in PATH_SETTINGS:
+        if key in values:
+            values[key] = relative(getattr(settings, key), root)
     return values
 
 
