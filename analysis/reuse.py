@@ -199,14 +199,13 @@ class _ShingleDocuments:
     ``documents[offsets[i]:offsets[i + 1]]`` (numbered in corpus order) at the
     word positions ``positions[offsets[i]:offsets[i + 1]]``, ordered by
     document and position (at most :data:`MAX_PLACES_PER_DOCUMENT` places per
-    document); ``n_documents[i]`` counts the distinct documents.
+    document).
     """
 
     keys: np.ndarray
     offsets: np.ndarray
     documents: np.ndarray
     positions: np.ndarray
-    n_documents: np.ndarray
 
     @classmethod
     def count(cls, keys_by_document: list[np.ndarray], positions_by_document: list[np.ndarray],
@@ -230,7 +229,7 @@ class _ShingleDocuments:
         kept = n_documents >= min_documents
         offsets = np.concatenate([[0], np.cumsum(counts[kept])])
         rows = np.repeat(kept, counts)
-        return cls(unique[kept], offsets, documents[rows], positions[rows], n_documents[kept])
+        return cls(unique[kept], offsets, documents[rows], positions[rows])
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Index of each key in :attr:`keys`, or -1 where the key is not shared."""
@@ -238,10 +237,6 @@ class _ShingleDocuments:
         found = at < len(self.keys)
         found[found] = self.keys[at[found]] == keys[found]
         return np.where(found, at, -1)
-
-    def document_counts(self, index: np.ndarray) -> np.ndarray:
-        """Number of documents holding each shingle ``self.keys[index]``."""
-        return self.n_documents[index]
 
     def occurrences(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every occurrence of each shingle ``self.keys[index]``: (position in ``index``, document, word position)."""
