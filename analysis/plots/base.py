@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -55,11 +56,15 @@ def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
     {'000_2b6e': '000…', '001_6c88': '001…'}
     """
     ids = list(dict.fromkeys(ids))
+    # Another id starts with a prefix of ``doc_id`` exactly when the prefix is no longer than their common
+    # prefix, and the longest common prefix is with a neighbour in sorted order: n log n, not n squared.
+    ordered = sorted(ids)
+    common = [len(os.path.commonprefix(pair)) for pair in zip(ordered, ordered[1:])]
+    shared = {doc_id: max(common[i - 1] if i else 0, common[i] if i < len(common) else 0)
+              for i, doc_id in enumerate(ordered)}
     labels = {}
     for doc_id in ids:
-        length = min(min_length, len(doc_id))
-        while length < len(doc_id) and any(o != doc_id and o.startswith(doc_id[:length]) for o in ids):
-            length += 1
+        length = max(min(min_length, len(doc_id)), shared[doc_id] + 1)
         labels[doc_id] = doc_id if length >= len(doc_id) else doc_id[:length] + "\u2026"
     return labels
 
