@@ -145,6 +145,8 @@ class _Waterfall:
         if affected is not None and len(affected):
             counts = np.bincount(affected, minlength=size)
             ids = np.flatnonzero(counts)
+            if len(ids) > self.top:  # only words as frequent as the top-th can be among the top
+                ids = ids[counts[ids] >= np.partition(counts[ids], len(ids) - self.top)[len(ids) - self.top]]
             best = sorted(zip(-counts[ids], (names[i] for i in ids)))[:self.top]
             top = "; ".join(f"{name} ({-count})" for count, name in best)
         previous = self.rows[-1]["tokens"] if self.rows else None
@@ -190,11 +192,9 @@ def learn_phrases(words: np.ndarray, pair_ok: np.ndarray, n_words: int, *, min_c
         ``pair_ok[j]``: words ``j`` and ``j + 1`` are in the same sentence.
     """
     counts = np.bincount(words, minlength=n_words)
-    first = np.flatnonzero(pair_ok)
     # Pairs with an edge word can never be phrases, and a pair is seen no more often than its rarer word.
-    frequent = counts >= min_count
-    first = first[~is_edge[words[first]] & ~is_edge[words[first + 1]]
-                  & frequent[words[first]] & frequent[words[first + 1]]]
+    possible = (counts >= min_count) & ~is_edge
+    first = np.flatnonzero(pair_ok & possible[words[:-1]] & possible[words[1:]])
     codes, pairs = pd.factorize(_pair_keys(words, first, n_words), sort=True)
     pair_counts = np.bincount(codes, minlength=len(pairs))
     pairs, pair_counts = pairs[pair_counts >= min_count], pair_counts[pair_counts >= min_count]
@@ -211,6 +211,40 @@ def learn_phrases(words: np.ndarray, pair_ok: np.ndarray, n_words: int, *, min_c
     return found
 
 
+def _strongest_first(candidates: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The phrase starts kept where candidate pairs overlap: in order of score (then position),
+    a pair is kept unless a word of it is taken.
+
+    Computed in rounds, as the greedy choice it equals: every undecided
+    candidate that outranks its undecided neighbours is kept, and its
+    neighbours are dropped. Rounds are few: overlapping chains are short.
+
+    Parameters
+    ----------
+    candidates : ndarray
+        Sorted positions of the candidate pairs' first words.
+    scores : ndarray
+        Their scores.
+    """
+    undecided = np.ones(len(candidates), dtype=bool)
+    kept = np.zeros(len(candidates), dtype=bool)
+    while undecided.any():
+        index = np.flatnonzero(undecided)
+        position, score = candidates[index], scores[index]
+        left = np.zeros(len(index), dtype=bool)
+        left[1:] = np.diff(position) == 1  # shares its first word with the pair before it
+        right = np.zeros(len(index), dtype=bool)
+        right[:-1] = left[1:]
+        # Ties go to the earlier pair.
+        wins = ~left | (score > np.roll(score, 1))
+        wins &= ~right | (score >= np.roll(score, -1))
+        kept[index[wins]] = True
+        undecided[index[wins]] = False
+        undecided[index[np.flatnonzero(wins & left) - 1]] = False
+        undecided[index[np.flatnonzero(wins & right) + 1]] = False
+    return candidates[kept]
+
+
 def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: dict[tuple[int, int], float],
                  phrase_ids: dict[tuple[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
     """Join phrase pairs; where two overlap (``plant mitragyna speciosa``), the higher score wins.
@@ -219,43 +253,29 @@ def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: dict[tuple[int
     -------
     (ndarray, ndarray)
         The joined sequence (a pair becomes its phrase id, at the first
-        word's place) and, for each of its items, the index of its first word.
+        word's place) and a mask of ``words`` that is True at the first word of each of its items.
     """
     if not phrases:
-        return words, np.arange(len(words))
+        return words, np.ones(len(words), dtype=bool)
     n = max(int(words.max(initial=0)) + 1, max(max(p) for p in phrases) + 1)
     phrase_keys = np.asarray(sorted(a * n + b for a, b in phrases), dtype=np.int64)
     phrase_scores = np.asarray([phrases[divmod(int(k), n)] for k in phrase_keys])
     phrase_id = np.asarray([phrase_ids[divmod(int(k), n)] for k in phrase_keys], dtype=np.int64)
     starts_a_phrase = np.zeros(n, dtype=bool)
     starts_a_phrase[[a for a, _ in phrases]] = True
-    first = np.flatnonzero(pair_ok)
-    first = first[starts_a_phrase[words[first]]]
+    first = np.flatnonzero(pair_ok & starts_a_phrase[words[:-1]])
     keys = _pair_keys(words, first, n)
     at = np.minimum(np.searchsorted(phrase_keys, keys), len(phrase_keys) - 1)
     hit = phrase_keys[at] == keys
     candidates, scores = first[hit], phrase_scores[at[hit]]
-    # A candidate whose neighbours are no candidates is joined as is; overlapping ones are
-    # settled in order of score (then position), the stronger pair first.
-    overlapping = np.zeros(len(candidates), dtype=bool)
-    if len(candidates) > 1:
-        touching = np.diff(candidates) == 1
-        overlapping[1:] |= touching
-        overlapping[:-1] |= touching
-    taken = np.zeros(len(words) + 1, dtype=bool)
-    starts = candidates[~overlapping].tolist()
-    for _, i in sorted(zip((-scores[overlapping]).tolist(), candidates[overlapping].tolist())):
-        if not taken[i] and not taken[i + 1]:
-            taken[i] = taken[i + 1] = True
-            starts.append(i)
-    if not starts:
-        return words, np.arange(len(words))
-    starts = np.sort(np.asarray(starts, dtype=np.int64))
-    joined = words.astype(np.int64)
+    starts = _strongest_first(candidates, scores)
+    if not len(starts):
+        return words, np.ones(len(words), dtype=bool)
+    joined = words.astype(np.int32)
     joined[starts] = phrase_id[np.searchsorted(phrase_keys, _pair_keys(words, starts, n))]
     keep = np.ones(len(words), dtype=bool)
     keep[starts + 1] = False
-    return joined[keep], np.flatnonzero(keep)
+    return joined[keep], keep
 
 
 def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray, n: int, n_words: int,
@@ -270,22 +290,24 @@ def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray
         if k:
             ok &= ~sentence_start[k:k + m]
     starts = np.flatnonzero(ok)
-    rows = np.stack([words[starts + k] for k in range(n)], axis=1).astype(np.int32)
     if n_words ** n < 2**62:
-        keys = np.zeros(len(starts), dtype=np.int64)
-        for k in range(n):
-            keys = keys * n_words + rows[:, k]
+        keys = words[starts].astype(np.int64)
+        for k in range(1, n):
+            keys = keys * n_words + words[starts + k]
         codes, uniques = pd.factorize(keys)  # codes numbered in order of first occurrence
         running = np.maximum.accumulate(codes) if len(codes) else codes
         first_row = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[:len(codes)])
     else:
+        rows = np.stack([words[starts + k] for k in range(n)], axis=1)
         _, first_row, codes = np.unique(rows, axis=0, return_index=True, return_inverse=True)
         codes, uniques = codes.ravel(), first_row
     counts = np.bincount(codes, minlength=len(uniques))
     # Distinct (n-gram, document) pairs give the document counts.
     pairs = pd.unique(codes.astype(np.int64) * (int(doc.max(initial=0)) + 1) + doc[starts])
     doc_counts = np.bincount(pairs // (int(doc.max(initial=0)) + 1), minlength=len(uniques))
-    return rows[first_row], counts.astype(np.int64), doc_counts.astype(np.int64)
+    first = starts[first_row]
+    rows = np.stack([words[first + k] for k in range(n)], axis=1).astype(np.int32)
+    return rows, counts.astype(np.int64), doc_counts.astype(np.int64)
 
 
 def preprocessing_versions(preprocessor: Preprocessor) -> dict[str, str]:
@@ -337,36 +359,46 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     next(stage, None)
     settings = preprocessor.settings
     forms = prepared.forms
-    form = np.asarray(prepared.form, dtype=np.int64)
-    token_block = prepared.token_block
-    n_blocks = len(prepared.block_offsets) - 1
+    form = np.asarray(prepared.form, dtype=np.int32)
+    block_offsets = np.asarray(prepared.block_offsets)
+    block_sizes = np.diff(block_offsets)
+    n_blocks = len(block_sizes)
     waterfall = _Waterfall()
     waterfall.record("tokenized", form, forms)
     counted_block = prepared.block_mask(preprocessor.excluded_roles)
-    counted = counted_block[token_block]
+    counted = np.repeat(counted_block, block_sizes)
     waterfall.record("outline excluded", form[counted], forms, form[~counted])
     kept = counted
     if masks is not None:
         masked = reuse_mask(prepared, masks) & counted
         kept = counted & ~masked
         waterfall.record("reused text masked", form[kept], forms, form[masked])
-    index = np.flatnonzero(kept)
-    block = token_block[index]
-    # A sentence starts at a sentence break, at a block's start, or after masked words.
-    sentence_start = (np.asarray(prepared.sentence_start)[index]
-                      | (np.diff(index, prepend=-2) > 1) | (np.diff(block, prepend=-1) != 0))
+        del masked
+    # Token-length arrays are int32 or bool: they are the memory peak of a cold run.
+    kept_before = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    block = np.repeat(np.arange(n_blocks, dtype=np.int32), kept_before[block_offsets[1:]] - kept_before[block_offsets[:-1]])
+    del kept_before
+    # A sentence starts at a sentence break, at a block's start, or after left-out words.
+    starts_sentence = np.array(prepared.sentence_start, dtype=bool)
+    starts_sentence[block_offsets[:-1][block_sizes > 0]] = True
+    starts_sentence[1:] |= ~kept[:-1]
+    sentence_start = starts_sentence[kept]
+    del starts_sentence, counted
 
     if settings.lemmatize:
         lemmas = form_lemmas(prepared, preprocessor)
         words = list(dict.fromkeys(lemmas))
         position = {w: i for i, w in enumerate(words)}
-        word_of_form = np.asarray([position[w] for w in lemmas], dtype=np.int64)
-        sequence = word_of_form[form[index]]
+        word_of_form = np.asarray([position[w] for w in lemmas], dtype=np.int32)
+        kept_forms = form[kept]
+        sequence = word_of_form[kept_forms]
         changed = np.asarray([w != f for w, f in zip(lemmas, forms)], dtype=bool)
-        waterfall.record("lemmatised", sequence, words, sequence[changed[form[index]]])
+        waterfall.record("lemmatised", sequence, words, sequence[changed[kept_forms]])
+        del kept_forms
     else:
         words = forms
-        sequence = form[index]
+        sequence = form[kept]
+    del kept
     n_words = len(words)
     is_edge = preprocessor.function_word_mask(words)
     is_digit = np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words)
@@ -381,10 +413,11 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
         phrase_list = sorted(phrases, key=lambda p: (-phrases[p], words[p[0]], words[p[1]]))
     names = list(words) + [f"{words[a]} {words[b]}" for a, b in phrase_list]
     phrase_ids = {pair: n_words + i for i, pair in enumerate(phrase_list)}
-    joined, first_word = join_phrases(sequence, pair_ok, phrases, phrase_ids)
+    joined, item_start = join_phrases(sequence, pair_ok, phrases, phrase_ids)
     if settings.phrases:
         waterfall.record("phrases joined", joined, names, joined[joined >= n_words])
-    joined_block = block[first_word]
+    joined_block = block[item_start]
+    del item_start, pair_ok
 
     next(stage, None)
     flags = word_flags(names, preprocessor.stopwords)
@@ -398,25 +431,29 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
                                                               dtype=bool, count=len(names))))
     for step, drop in steps:
         dropped = drop[joined]
-        waterfall.record(step, joined[~dropped], names, joined[dropped])
+        affected = joined[dropped]
         joined, joined_block = joined[~dropped], joined_block[~dropped]
+        waterfall.record(step, joined, names, affected)
 
     next(stage, None)
     present = np.flatnonzero(np.bincount(joined, minlength=len(names)))
     term_names = sorted(names[i] for i in present.tolist())
-    term_of = np.full(len(names), -1, dtype=np.int64)
+    term_of = np.full(len(names), -1, dtype=np.int32)
     rank = {t: i for i, t in enumerate(term_names)}
     term_of[present] = [rank[names[i]] for i in present.tolist()]
-    term_sequence = term_of[joined].astype(np.int32)
-    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int64), (joined_block, term_sequence)),
+    term_sequence = term_of[joined]
+    del joined
+    term_offsets = np.concatenate([[0], np.cumsum(np.bincount(joined_block, minlength=n_blocks))]).astype(np.int64)
+    del joined_block
+    # The terms are in block order already: the offsets are the matrix's row pointers.
+    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int64), term_sequence.copy(), term_offsets),
                                shape=(n_blocks, len(term_names)))
     block_term.sum_duplicates()
-    term_offsets = np.concatenate([[0], np.cumsum(np.bincount(joined_block, minlength=n_blocks))]).astype(np.int64)
 
     raw_tokens = np.diff(prepared.block_offsets)
     n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), raw_tokens).astype(np.int64)
     doc_of_block = prepared.block_document
-    doc = doc_of_block[block] if len(block) else np.zeros(0, dtype=np.int64)
+    doc = doc_of_block.astype(np.int32)[block] if len(block) else np.zeros(0, dtype=np.int32)
     next(stage, None)
     ngrams = {n: _count_ngrams(sequence, sentence_start, doc, n, n_words, is_edge, is_digit)
               for n in range(2, MAX_N + 1)}

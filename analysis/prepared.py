@@ -47,11 +47,11 @@ import pyarrow.parquet as pq
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
 from analysis.structure import split_blocks
-from analysis.tokens import TOKEN_PATTERN, normalize_token, straighten, token_spans
+from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_spans
 
 FORMAT = "corpus-analysis-prepared/1"
 READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
-CHUNK_DOCUMENTS = 1000
+CHUNK_DOCUMENTS = 4000
 _CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents do not fill memory
 # Sentences end at sentence punctuation followed by white space; a line break
 # inside a block does not end one (blocks join their lines with spaces).
@@ -132,7 +132,7 @@ def prepare_chunk(texts: Sequence[str]) -> Chunk:
     sentence = np.cumsum(~is_token)[is_token]  # a sentence number per token (a new block starts one too)
     sentence_start = np.ones(len(sentence), dtype=bool)
     sentence_start[1:] = sentence[1:] != sentence[:-1]
-    form_of_written, forms = pd.factorize(np.asarray([normalize_token(t) for t in written[1:]], dtype=object))
+    form_of_written, forms = pd.factorize(np.asarray(normalize_tokens(list(written[1:])), dtype=object))
     return Chunk(
         blocks=pa.table(block_columns, schema=_BLOCK_SCHEMA),
         forms=list(forms),

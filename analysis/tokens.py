@@ -26,6 +26,7 @@ import itertools
 import re
 import unicodedata
 from functools import cached_property
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -94,6 +95,28 @@ def normalize_token(raw: str) -> str:
     return strip_possessive(unicodedata.normalize("NFKC", raw).lower())
 
 
+_POSSESSIVE_AT_LINE_END = re.compile(r"(?<=[^\n])'s$", re.MULTILINE)
+
+
+def normalize_tokens(raw: Sequence[str]) -> list[str]:
+    """:func:`normalize_token` of each token, computed on all of them at once.
+
+    The tokens hold no line break, so normalising and lowercasing them joined
+    by line breaks gives each token's own result (a line break blocks both
+    NFKC composition and the final-sigma rule of lowercasing).
+
+    >>> normalize_tokens(["Kratom's", "ΣΟΦΟΣ", "ﬁne"])
+    ['kratom', 'σοφος', 'fine']
+    """
+    if not raw:
+        return []
+    joined = _POSSESSIVE_AT_LINE_END.sub("", unicodedata.normalize("NFKC", "\n".join(raw)).lower())
+    normalized = joined.split("\n")
+    if len(normalized) != len(raw):  # a compatibility character made a line break: one at a time
+        return [normalize_token(t) for t in raw]
+    return normalized
+
+
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Normalised word tokens of ``text`` with their character span in ``text``.
 
@@ -120,9 +143,25 @@ def maintained_stopwords(name: str) -> frozenset[str]:
     """
     if name == "none":
         return frozenset()
-    from gensim.parsing.preprocessing import STOPWORDS
+    return _gensim_stopwords()
 
-    return frozenset(STOPWORDS)
+
+@functools.cache
+def _gensim_stopwords() -> frozenset[str]:
+    """gensim's ``STOPWORDS``, read from its source: importing gensim for a word list costs 0.7 s."""
+    import ast
+    import importlib.util
+
+    try:
+        package = importlib.util.find_spec("gensim")  # locates gensim without importing it
+        source = Path(package.submodule_search_locations[0], "parsing", "preprocessing.py").read_text(encoding="utf-8")
+        assignment = next(node for node in ast.parse(source).body if isinstance(node, ast.Assign)
+                          and [getattr(t, "id", None) for t in node.targets] == ["STOPWORDS"])
+        return frozenset(ast.literal_eval(assignment.value.args[0]))
+    except (AttributeError, IndexError, OSError, StopIteration, TypeError, ValueError, SyntaxError):
+        from gensim.parsing.preprocessing import STOPWORDS  # a gensim whose source is laid out differently
+
+        return frozenset(STOPWORDS)
 
 
 def is_clitic(token: str) -> bool:

@@ -114,6 +114,28 @@ def test_maintained_stopwords():
     assert maintained_stopwords("none") == frozenset()
 
 
+def test_gensim_stopwords_are_read_without_importing_gensim(monkeypatch):
+    import importlib.util
+    import subprocess
+    import sys
+
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    from analysis import tokens
+
+    check = "import sys; from analysis.tokens import maintained_stopwords as m; m('gensim'); print('gensim' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout == "False\n"
+    tokens._gensim_stopwords.cache_clear()
+    assert maintained_stopwords("gensim") == STOPWORDS
+    # A gensim whose source cannot be read: the list comes from importing it.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    tokens._gensim_stopwords.cache_clear()
+    try:
+        assert maintained_stopwords("gensim") == STOPWORDS
+    finally:
+        tokens._gensim_stopwords.cache_clear()
+
+
 # -- Preprocessor -------------------------------------------------------------
 
 def _terms(pre: Preprocessor, text: str) -> list[str]:
