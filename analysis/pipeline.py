@@ -119,8 +119,8 @@ class PreparedTerms:
     def load(cls, folder: Path) -> "PreparedTerms":
         meta = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
 
-        def array(name):
-            return np.load(folder / f"{name}.npy", allow_pickle=False)
+        def array(name):  # memory-mapped: a command reads only the pages it uses
+            return np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
 
         return cls(
             terms=meta["terms"], sequence=array("sequence"), offsets=array("offsets"),
