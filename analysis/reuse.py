@@ -70,6 +70,7 @@ every run.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -79,6 +80,7 @@ import pandas as pd
 
 from analysis.corpus import Document
 from analysis.errors import AnalysisError
+from analysis.memory import release_freed_memory
 from analysis.structure import Block
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT, split_sentences, token_spans, tokenize
 
@@ -363,6 +365,7 @@ def _union(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 class _Span:
     """The occurrences of one distinct passage (its normalised words)."""
 
+    number: int  # in order of first finding
     text: str
     n_words: int
     documents: set[str]
@@ -377,8 +380,9 @@ class _PassageCollector:
         self.doc_ids = doc_ids
         self.n = n
         self.spans: dict[str, _Span] = {}
-        self.occurrences: list[list] = []  # OCCURRENCE_COLUMNS, with the span's words in place of its id
-        self.matrix: list[list] = []
+        # Tables kept as columns (integers in arrays): hundreds of thousands of rows on a large corpus.
+        self.occurrences = _Columns(OCCURRENCE_COLUMNS, ints=(*_OCCURRENCE_INTS, "doc_id", "span_id"))  # span numbers
+        self.matrix = _Columns(MATRIX_COLUMNS[:4], ints=tuple(MATRIX_COLUMNS[:4]))  # and share, computed at the end
         self.shares: list[list] = []
         self.char_ranges: dict[str, list[tuple[int, int]]] = {}
 
@@ -394,7 +398,7 @@ class _PassageCollector:
             for start, end, partners in runs:
                 for partner in partners:
                     by_partner[partner].append((start, end))
-                self._add_occurrence(doc_id, words, start, end, partners, text)
+                self._add_occurrence(document, words, start, end, partners, text)
             for partner, ranges in by_partner.items():
                 shared_words[partner] += sum(end - start for start, end in _union(ranges))
             for start, end in _union((start, end) for start, end, _ in runs):
@@ -403,21 +407,24 @@ class _PassageCollector:
         self.char_ranges[doc_id] = _union(char_ranges)
         total = sum(len(words.spans) for words in blocks)
         self.shares.append([doc_id, total, reused, reused / total if total else 0.0])
-        self.matrix.extend([doc_id, self.doc_ids[partner], count, total, count / total]
-                           for partner, count in sorted(shared_words.items()))
+        for partner, count in sorted(shared_words.items()):
+            self.matrix.append(doc_id=document, other_doc_id=partner, shared_words=count, words=total)
 
-    def _add_occurrence(self, doc_id: str, words: _BlockWords, start: int, end: int, partners: tuple[int, ...],
+    def _add_occurrence(self, document: int, words: _BlockWords, start: int, end: int, partners: tuple[int, ...],
                         text: str) -> None:
+        doc_id = self.doc_ids[document]
         char_start, char_end = words.spans[start][1], words.spans[end - 1][2]
         key = " ".join(t for t, _, _ in words.spans[start:end])
         span = self.spans.get(key)
         if span is None:
-            span = self.spans[key] = _Span(" ".join(text[char_start:char_end].split()), end - start, set(), [])
+            span = self.spans[key] = _Span(len(self.spans), " ".join(text[char_start:char_end].split()), end - start,
+                                           set(), [])
         span.documents.update([doc_id, *(self.doc_ids[p] for p in partners)])
         span.positions.append(f"{doc_id}:{words.offset + start}-{words.offset + end}")
-        self.occurrences.append([doc_id, words.block.index, words.block.role, words.offset + start,
-                                 words.offset + end, char_start, char_end, key,
-                                 ";".join(sorted(self.doc_ids[p] for p in partners))])
+        self.occurrences.append(doc_id=document, block=words.block.index, role=words.block.role,
+                                word_start=words.offset + start, word_end=words.offset + end, char_start=char_start,
+                                char_end=char_end, span_id=span.number,
+                                shared_with=";".join(sorted(self.doc_ids[p] for p in partners)))
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``shared_spans``, ``span_occurrences``, ``reuse_matrix`` and ``reused_share``."""
@@ -429,16 +436,44 @@ class _PassageCollector:
              for key, span in ((key, self.spans[key]) for key in order)],
             SPAN_COLUMNS, ints=("span_id", "n_words", "n_documents", "occurrences"),
         )
-        occurrences = _table([row[:7] + [span_ids[row[7]], row[8]] for row in self.occurrences], OCCURRENCE_COLUMNS,
-                             ints=("block", "word_start", "word_end", "char_start", "char_end", "span_id"))
-        matrix = _table(self.matrix, MATRIX_COLUMNS, ints=("shared_words", "words"), floats=("share",))
+        release_freed_memory()
+        doc_ids = np.asarray(self.doc_ids, dtype=object)
+        span_id_of_number = np.zeros(len(self.spans), dtype=np.int64)
+        span_id_of_number[[self.spans[key].number for key in order]] = np.arange(1, len(order) + 1)
+        occurrences = self.occurrences.frame()
+        occurrences["doc_id"] = doc_ids[occurrences["doc_id"].to_numpy()] if len(occurrences) else ""
+        occurrences["span_id"] = span_id_of_number[occurrences["span_id"].to_numpy()]
+        occurrences = _table(occurrences, OCCURRENCE_COLUMNS, ints=(*_OCCURRENCE_INTS, "span_id"))
+        matrix = self.matrix.frame()
+        for column in ("doc_id", "other_doc_id"):
+            matrix[column] = doc_ids[matrix[column].to_numpy()] if len(matrix) else ""
+        matrix["share"] = matrix["shared_words"] / matrix["words"]
+        matrix = _table(matrix, MATRIX_COLUMNS, ints=("shared_words", "words"), floats=("share",))
         shares = _table(self.shares, SHARE_COLUMNS, ints=("words", "reused_words"), floats=("share",))
         for table in (spans, occurrences, matrix, shares):
             table.attrs["n"] = self.n  # the plots name the shingle length
         return spans, occurrences, matrix, shares
 
 
-def _table(rows: list[list], columns: list[str], *, ints: tuple[str, ...] = (),
+_OCCURRENCE_INTS = ("block", "word_start", "word_end", "char_start", "char_end")
+
+
+class _Columns:
+    """A table built row by row and kept as columns: whole numbers in arrays, the rest in lists."""
+
+    def __init__(self, columns: list[str], *, ints: tuple[str, ...]) -> None:
+        self.columns = {name: array("q") if name in ints else [] for name in columns}
+
+    def append(self, **row) -> None:
+        for name, value in row.items():
+            self.columns[name].append(value)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: np.frombuffer(values, dtype=np.int64) if isinstance(values, array) else values
+                             for name, values in self.columns.items()})
+
+
+def _table(rows: list[list] | pd.DataFrame, columns: list[str], *, ints: tuple[str, ...] = (),
            floats: tuple[str, ...] = ()) -> pd.DataFrame:
     """A DataFrame whose columns are ``int``, ``float`` or else ``str``, also when it has no rows."""
     return pd.DataFrame(rows, columns=columns).astype(
@@ -462,8 +497,9 @@ _MINHASH_SEED = 20260101
 _MINHASH_BATCH = 512  # sets hashed at once: each costs about 200 x its keys x 8 bytes
 
 
-def _minhash_signatures(key_sets: list[np.ndarray]) -> np.ndarray:
-    """MinHash signatures (sets x permutations) of sets of 64-bit keys.
+def _minhash_signatures(keys: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """MinHash signatures (sets x permutations) of sets of 64-bit keys, given one set after the
+    other (``keys``) with their ``sizes``.
 
     Each permutation is a multiply-shift hash ``(a x + b) mod 2**64 >> 32``
     with fixed random odd ``a``, so signatures are the same in every run.
@@ -472,12 +508,10 @@ def _minhash_signatures(key_sets: list[np.ndarray]) -> np.ndarray:
     rng = np.random.default_rng(_MINHASH_SEED)
     a = rng.integers(1, 2**63, size=MINHASH_PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
     b = rng.integers(0, 2**63, size=MINHASH_PERMUTATIONS, dtype=np.uint64)
-    sizes = np.fromiter((len(k) for k in key_sets), dtype=np.int64, count=len(key_sets))
-    keys = np.concatenate([_NO_KEYS, *key_sets])
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    signatures = np.empty((len(key_sets), MINHASH_PERMUTATIONS), dtype=np.uint32)
-    for first in range(0, len(key_sets), _MINHASH_BATCH):  # a batch at a time, to bound memory
-        last = min(len(key_sets), first + _MINHASH_BATCH)
+    signatures = np.empty((len(sizes), MINHASH_PERMUTATIONS), dtype=np.uint32)
+    for first in range(0, len(sizes), _MINHASH_BATCH):  # a batch at a time, to bound memory
+        last = min(len(sizes), first + _MINHASH_BATCH)
         lo, hi = starts[first], starts[last - 1] + sizes[last - 1]
         hashed = ((keys[lo:hi, None] * a[None, :] + b[None, :]) >> np.uint64(32)).astype(np.uint32)
         signatures[first:last] = np.minimum.reduceat(hashed, starts[first:last] - lo, axis=0)
@@ -564,29 +598,49 @@ class _SentenceMatcher:
     def __init__(self, doc_ids: list[str], threshold: float) -> None:
         self.doc_ids = doc_ids
         self.threshold = threshold
+        # One entry per sentence; the keys of all sentences one after the other (one array per document).
         self.documents: list[int] = []
-        self.sentences: list[_Sentence] = []
+        self.blocks: list[int] = []
+        self.roles: list[str] = []
+        self.texts: list[str] = []
+        self.sizes: list[int] = []
+        self.keys: list[np.ndarray] = []
 
     def add(self, document: int, sentences: list[_Sentence]) -> None:
         """Collect the sentences of the ``document``-th document."""
         self.documents.extend([document] * len(sentences))
-        self.sentences.extend(sentences)
+        self.blocks.extend(s.block for s in sentences)
+        self.roles.extend(s.role for s in sentences)
+        self.texts.extend(s.text for s in sentences)
+        self.sizes.extend(len(s.keys) for s in sentences)
+        if sentences:
+            self.keys.append(np.concatenate([s.keys for s in sentences]))
 
     def _pairs(self, documents: np.ndarray, progress: Progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sentence numbers ``first < second`` and the similarity of each pair found, in report order."""
-        keys = [s.keys for s in self.sentences]
-        if len(keys) < 2:
+        if len(self.sizes) < 2:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        keys = np.concatenate(self.keys)
+        sizes = np.asarray(self.sizes, dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         # Sentences with the same set are matched once; their copies are paired afterwards.
-        digests = [hashlib.blake2b(k.tobytes(), digest_size=16).digest() for k in keys]
+        digests = [hashlib.blake2b(keys[a:a + n].tobytes(), digest_size=16).digest()
+                   for a, n in zip(starts.tolist(), sizes.tolist())]
         group, _ = pd.factorize(pd.Series(digests, dtype=object))
+        del digests
         _, first = np.unique(group, return_index=True)
-        unique_keys = [keys[i] for i in first]
-        candidates = _lsh_candidates(_minhash_signatures(unique_keys), self.threshold, progress)
+        unique_sizes = sizes[first]
+        unique_starts = np.concatenate([[0], np.cumsum(unique_sizes)[:-1]])
+        unique_keys = keys[np.repeat(starts[first] - unique_starts, unique_sizes) + np.arange(unique_sizes.sum())]
+        del keys
+        release_freed_memory()
+        candidates = _lsh_candidates(_minhash_signatures(unique_keys, unique_sizes), self.threshold, progress)
         verified = []
+        set_start, set_end = unique_starts.tolist(), (unique_starts + unique_sizes).tolist()
         for u, v in candidates.tolist():
-            common = len(np.intersect1d(unique_keys[u], unique_keys[v], assume_unique=True))
-            similarity = common / (len(unique_keys[u]) + len(unique_keys[v]) - common)
+            set_u, set_v = unique_keys[set_start[u]:set_end[u]], unique_keys[set_start[v]:set_end[v]]
+            common = len(np.intersect1d(set_u, set_v, assume_unique=True))
+            similarity = common / (len(set_u) + len(set_v) - common)
             if similarity >= self.threshold - 1e-9:
                 verified.append((u, v, similarity))
         # Every sentence of a set stands for it: pair the copies within each set (similarity 1), and the
@@ -621,9 +675,9 @@ class _SentenceMatcher:
         documents = np.asarray(self.documents, dtype=np.int64)
         first, second, similarity = self._pairs(documents, progress)
         # Categorical text columns: a sentence quoted in many pairs is held once, not once per pair.
-        blocks = np.fromiter((s.block for s in self.sentences), dtype=np.int64, count=len(self.sentences))
-        roles, role_names = pd.factorize(np.asarray([s.role for s in self.sentences], dtype=object))
-        texts, text_values = pd.factorize(np.asarray([s.text for s in self.sentences], dtype=object))
+        blocks = np.asarray(self.blocks, dtype=np.int64)
+        roles, role_names = pd.factorize(np.asarray(self.roles, dtype=object))
+        texts, text_values = pd.factorize(np.asarray(self.texts, dtype=object))
         columns = {}
         for side, index in (("a", first), ("b", second)):
             columns.update({
@@ -721,6 +775,7 @@ def find_reuse(
     passages = _PassageCollector(_ShingleDocuments.count(span_keys, span_positions, min_documents), doc_ids, n)
     sentences = _SentenceMatcher(doc_ids, sentence_threshold)
     del span_keys, span_positions
+    release_freed_memory()
     second = []
     for document, doc in enumerate(progress(corpus, "reuse: passages and sentences")):
         second.append(doc.doc_id)
@@ -732,5 +787,10 @@ def find_reuse(
     if second != doc_ids:
         raise AnalysisError("find_reuse: the corpus gave other documents when read a second time; "
                             "pass a Corpus or a list, not a generator")
+    passages.shared = None  # the shingle index: not needed while the sentences are matched
+    release_freed_memory()
+    near_duplicates = sentences.table(progress)
+    del sentences
+    release_freed_memory()
     spans, occurrences, matrix, shares = passages.tables()
-    return Reuse(n, min_documents, spans, occurrences, sentences.table(progress), matrix, shares, passages.char_ranges)
+    return Reuse(n, min_documents, spans, occurrences, near_duplicates, matrix, shares, passages.char_ranges)
