@@ -72,7 +72,8 @@ class Lexicons:
     negation_suffixes: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     _by_first_word: dict = field(init=False, repr=False, compare=False)
-    _candidates: dict = field(init=False, repr=False, compare=False)  # (list, token) -> entries
+    _first_matches: dict = field(init=False, repr=False, compare=False)  # lists -> token -> (list, entry)
+    _affixed: dict = field(init=False, repr=False, compare=False)  # lists -> token -> (list, term, affix)
 
     def __post_init__(self) -> None:
         # Per list: entries by the lookup key of their first word, and entries starting with a wildcard.
@@ -88,17 +89,32 @@ class Lexicons:
                     keyed.setdefault(_lookup_key(first), []).append(entry)
             index[name] = (keyed, wildcards)
         object.__setattr__(self, "_by_first_word", index)
-        object.__setattr__(self, "_candidates", {})
+        object.__setattr__(self, "_first_matches", {})
+        object.__setattr__(self, "_affixed", {})
 
     def candidates(self, name: str, token: str) -> list[Entry]:
-        """Entries of list ``name`` whose first word may match ``token`` (worked out once per token)."""
-        found = self._candidates.get((name, token))
+        """Entries of list ``name`` whose first word may match ``token``."""
+        keyed, wildcards = self._by_first_word[name]
+        keys = {token, _lookup_key(token)}
+        return [e for key in sorted(keys) for e in keyed.get(key, ())] + wildcards
+
+    def first_word_matches(self, names: tuple[str, ...], token: str) -> tuple[tuple[str, Entry], ...]:
+        """``(list, entry)`` for the entries of the lists ``names`` whose first word matches ``token``
+        (:func:`word_matches`), list by list; worked out once per token (see :meth:`first_word_table`)."""
+        known = self.first_word_table(names)
+        found = known.get(token)
         if found is None:
-            keyed, wildcards = self._by_first_word[name]
-            keys = {token, _lookup_key(token)}
-            found = [e for key in sorted(keys) for e in keyed.get(key, ())] + wildcards
-            self._candidates[(name, token)] = found
+            found = known[token] = tuple((name, e) for name in names for e in self.candidates(name, token)
+                                         if word_matches(e.words[0], token))
         return found
+
+    def first_word_table(self, names: tuple[str, ...]) -> dict[str, tuple[tuple[str, Entry], ...]]:
+        """The tokens seen so far with their :meth:`first_word_matches` for ``names``."""
+        return self._first_matches.setdefault(names, {})
+
+    def affixed_table(self, names: tuple[str, ...]) -> dict[str, tuple[tuple[str, str, str], ...]]:
+        """A memo, by token, of the one-word terms of ``names`` behind a negating affix (kept by the tagger)."""
+        return self._affixed.setdefault(names, {})
 
     def sizes(self) -> pd.DataFrame:
         """Entries per list: ``list, file, terms, stop_phrases, source``."""

@@ -80,7 +80,7 @@ and the risk of dependency" hedges dependency too).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -115,29 +115,42 @@ class _Match:
         return self.end - self.start
 
 
-def _find(tokens: list[str], kinds: Iterable[str], lexicons: Lexicons) -> list[_Match]:
-    """Every match of the entries of ``kinds`` in ``tokens``, overlapping ones included."""
+def _find(tokens: list[str], kinds: tuple[str, ...], lexicons: Lexicons) -> list[_Match]:
+    """Every match of the entries of ``kinds`` in ``tokens``, overlapping ones included (by
+    position, then in the order of ``kinds``)."""
     found = []
-    for kind in kinds:
-        for i, token in enumerate(tokens):
-            for entry in lexicons.candidates(kind, token):
-                n = len(entry.words)
-                if i + n <= len(tokens) and all(word_matches(w, t) for w, t in zip(entry.words, tokens[i:i + n])):
-                    found.append(_Match(i, i + n, kind, entry.term))
+    known = lexicons.first_word_table(kinds)
+    for i, entries in enumerate(map(known.get, tokens)):
+        if entries is None:
+            entries = lexicons.first_word_matches(kinds, tokens[i])
+        for kind, entry in entries:
+            n = len(entry.words)
+            if n == 1 or (i + n <= len(tokens)
+                          and all(word_matches(w, t) for w, t in zip(entry.words[1:], tokens[i + 1:i + n]))):
+                found.append(_Match(i, i + n, kind, entry.term))
     return found
 
 
-def _affixed(tokens: list[str], kinds: Iterable[str], lexicons: Lexicons) -> list[_Match]:
+def _affixed(tokens: list[str], kinds: tuple[str, ...], lexicons: Lexicons) -> list[_Match]:
     """One-word terms behind a negating affix: ``non-addictive``, ``addiction-free``."""
     found = []
+    known = lexicons.affixed_table(kinds)
     for i, token in enumerate(tokens):
-        stems = [(token[len(p):], p) for p in lexicons.negation_prefixes if token.startswith(p) and len(token) > len(p)]
-        stems += [(token[:-len(s)], s) for s in lexicons.negation_suffixes if token.endswith(s) and len(token) > len(s)]
-        for stem, affix in stems:
-            for match in _find([stem], kinds, lexicons):
-                if match.length == 1:
-                    found.append(_Match(i, i + 1, match.kind, match.term, affix))
+        matches = known.get(token)
+        if matches is None:
+            matches = known[token] = tuple(_affix_matches(token, kinds, lexicons))
+        found.extend(_Match(i, i + 1, kind, term, affix) for kind, term, affix in matches)
     return found
+
+
+def _affix_matches(token: str, kinds: tuple[str, ...], lexicons: Lexicons) -> Iterator[tuple[str, str, str]]:
+    """``(kind, term, affix)`` of the one-word terms that ``token`` holds behind a negating affix."""
+    stems = [(token[len(p):], p) for p in lexicons.negation_prefixes if token.startswith(p) and len(token) > len(p)]
+    stems += [(token[:-len(s)], s) for s in lexicons.negation_suffixes if token.endswith(s) and len(token) > len(s)]
+    for stem, affix in stems:
+        for match in _find([stem], kinds, lexicons):
+            if match.length == 1:
+                yield match.kind, match.term, affix
 
 
 def _longest_first(matches: list[_Match], order: tuple[str, ...]) -> list[_Match]:
