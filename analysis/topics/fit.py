@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -137,36 +139,73 @@ def topic_settings(settings: Settings) -> dict:
     return {key: getattr(settings, key) for key in keys}
 
 
+class BagsOfWords(Sequence):
+    """Bags of words as gensim takes them (each a list of ``(term id, count)`` sorted by id), held as
+    a units x terms sparse matrix and made one at a time on access.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Counts, with sorted indices.
+    """
+
+    def __init__(self, matrix) -> None:
+        self.matrix = matrix
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[list[str]], dictionary) -> "BagsOfWords":
+        """``dictionary.doc2bow`` of each text, kept as arrays."""
+        import scipy.sparse as sp
+
+        ids, counts, sizes = array("q"), array("q"), array("q")
+        for text in texts:
+            bow = dictionary.doc2bow(text)
+            ids.extend(i for i, _ in bow)
+            counts.extend(c for _, c in bow)
+            sizes.append(len(bow))
+        offsets = np.concatenate([[0], np.cumsum(np.frombuffer(sizes, dtype=np.int64))])
+        return cls(sp.csr_matrix((np.frombuffer(counts, dtype=np.int64), np.frombuffer(ids, dtype=np.int64), offsets),
+                                 shape=(len(texts), len(dictionary))))
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def __getitem__(self, unit: int) -> list[tuple[int, int]]:
+        if not -len(self) <= unit < len(self):
+            raise IndexError(unit)
+        start, end = self.matrix.indptr[unit % len(self)], self.matrix.indptr[unit % len(self) + 1]
+        return list(zip(self.matrix.indices[start:end].tolist(), self.matrix.data[start:end].tolist()))
+
+    def subset(self, units: Sequence[int]) -> "BagsOfWords":
+        """The bags of the given units, in that order."""
+        return BagsOfWords(self.matrix[np.asarray(units, dtype=np.int64)])
+
+
 @dataclass
 class TopicInput:
     units: TopicUnits
     vocabulary: list[str]
-    bows: list[list[tuple[int, int]]]
+    bows: BagsOfWords
     dictionary: object
 
     @cached_property
     def unit_table(self) -> pd.DataFrame:
         """The units with ``n_vocab_terms``, their tokens left after pruning."""
         table = self.units.table.copy()
-        table["n_vocab_terms"] = [sum(c for _, c in bow) for bow in self.bows]
+        table["n_vocab_terms"] = np.asarray(self.bows.matrix.sum(axis=1)).ravel()
         return table
 
     @cached_property
     def term_counts(self) -> np.ndarray:
         """Tokens of each vocabulary term over all units."""
-        counts = np.zeros(len(self.vocabulary))
-        for bow in self.bows:
-            for i, c in bow:
-                counts[i] += c
-        return counts
+        return np.asarray(self.bows.matrix.sum(axis=0), dtype=np.float64).ravel()
 
 
 def prepare(units: TopicUnits, settings: Settings) -> TopicInput:
     """Vocabulary and bag-of-words of ``units`` (shared by every seed and K)."""
     dictionary = build_vocabulary(units.texts, settings)
-    bows = [dictionary.doc2bow(text) for text in units.texts]
     vocabulary = [dictionary[i] for i in range(len(dictionary))]
-    return TopicInput(units, vocabulary, bows, dictionary)
+    return TopicInput(units, vocabulary, BagsOfWords.from_texts(units.texts, dictionary), dictionary)
 
 
 def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings, k: int) -> TopicModel:

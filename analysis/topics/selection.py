@@ -91,9 +91,9 @@ def select_k(
     train_prepared = TopicInput(
         TopicUnits(prepared.units.table.iloc[train].reset_index(drop=True), [prepared.units.texts[i] for i in train],
                    prepared.units.unit, prepared.units.note, prepared.units.n_documents),
-        prepared.vocabulary, [prepared.bows[i] for i in train], prepared.dictionary,
+        prepared.vocabulary, prepared.bows.subset(train), prepared.dictionary,
     )
-    test_bows = [prepared.bows[i] for i in test]
+    test_bows = prepared.bows.subset(test)
     for k in k_grid:
         if k > len(prepared.vocabulary):
             raise AnalysisError(f"K={k} exceeds the vocabulary of {len(prepared.vocabulary)} terms")
