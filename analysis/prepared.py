@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 
 from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
+from analysis.memory import release_freed_memory
 from analysis.structure import split_blocks
 from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_spans
 
@@ -383,14 +384,14 @@ class PreparedCorpus:
         return (np.fromiter((s + start for _, s, _ in found), dtype=np.int64, count=len(found)),
                 np.fromiter((e + start for _, _, e in found), dtype=np.int64, count=len(found)))
 
-    @cached_property
-    def roles(self) -> np.ndarray:
-        """The role of every block (read without the rest of the block table)."""
-        return pq.read_table(self.folder / "blocks.parquet", columns=["role"])["role"].to_numpy(zero_copy_only=False)
-
     def block_mask(self, excluded_roles: Iterable[str]) -> np.ndarray:
-        """True for the blocks whose role is not in ``excluded_roles`` (the counted blocks)."""
-        return ~np.isin(self.roles, list(excluded_roles)) if excluded_roles else np.ones(len(self.roles), dtype=bool)
+        """True for the blocks whose role is not in ``excluded_roles`` (the counted blocks).
+
+        Decided on the Parquet column (no Python string per block).
+        """
+        roles = pq.read_table(self.folder / "blocks.parquet", columns=["role"])["role"]
+        excluded = pc.is_in(roles, value_set=pa.array(list(excluded_roles), type=pa.string()))
+        return ~excluded.to_numpy(zero_copy_only=False).astype(bool)
 
     # -- text
     def texts(self, documents: Iterable[int]) -> dict[int, str]:
@@ -438,6 +439,7 @@ def _build(documents: Iterable[Document], folder: Path, metadata: dict, *, jobs:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     writer.close(metadata)
+    release_freed_memory()  # the chunks' memory, before the term layer is derived
 
 
 def _install(built: Path, target: Path) -> None:
