@@ -17,13 +17,19 @@ def _relevance_arrays(model: TopicModel, lam: float) -> dict[str, np.ndarray]:
     """Topics x terms arrays: ``weight, lift, relevance, topic_count`` (see :func:`term_relevance`)."""
     p_w = model.term_counts / model.term_counts.sum()
     phi = model.topic_term
+    # In place where the arithmetic allows (the same operations in the same order): K x V arrays are large.
     with np.errstate(divide="ignore"):
-        log_phi = np.log(phi)
         lift = phi / p_w
-        relevance = lam * log_phi + (1 - lam) * np.log(lift)
+        relevance = np.log(lift)
+        relevance *= 1 - lam
+        scaled_log_phi = np.log(phi)
+        scaled_log_phi *= lam
+        relevance += scaled_log_phi
+        del scaled_log_phi
     # Tokens of each term given to each topic: P(k|w) * count(w), P(k|w) by Bayes.
-    joint = phi * model.prevalence[:, None]
-    topic_count = joint / joint.sum(axis=0, keepdims=True) * model.term_counts
+    topic_count = phi * model.prevalence[:, None]
+    topic_count /= topic_count.sum(axis=0, keepdims=True)
+    topic_count *= model.term_counts
     return {"weight": phi, "lift": lift, "relevance": relevance, "topic_count": topic_count}
 
 
@@ -86,13 +92,17 @@ def topic_terms(model: TopicModel, n: int = 30, lam: float = 0.6, by: str = "wei
     arrays = _relevance_arrays(model, lam)
     table = _table(model, arrays, *_top(model, arrays[by], n))
     table["rank"] = table.groupby("topic").cumcount() + 1
-    table.insert(1, "label", table["topic"].map(topic_labels(model, lam)))
+    table.insert(1, "label", table["topic"].map(_labels(model, arrays["relevance"])))
     return table[["topic", "label", "term", "weight", "relevance", "lift", "term_count", "topic_count", "rank"]]
 
 
 def topic_labels(model: TopicModel, lam: float = 0.6, n_terms: int = 3) -> dict[int, str]:
     """Short automatic labels: the topic's top terms by relevance at ``lam``."""
-    topic, term = _top(model, _relevance_arrays(model, lam)["relevance"], n_terms)
+    return _labels(model, _relevance_arrays(model, lam)["relevance"], n_terms)
+
+
+def _labels(model: TopicModel, relevance: np.ndarray, n_terms: int = 3) -> dict[int, str]:
+    topic, term = _top(model, relevance, n_terms)
     vocabulary = np.asarray(model.vocabulary, dtype=object)
     return {k + 1: " \u00b7 ".join(vocabulary[term[topic == k]].tolist()) for k in range(len(model.topic_term))}
 
