@@ -17,6 +17,7 @@ import pandas as pd
 from analysis import claims, concordance, keyness, pipeline, reuse, terms, topics
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
+from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus, prepare
 from analysis.progress import StageTimer
 from analysis.terms import TermCounts
@@ -24,12 +25,15 @@ from analysis.tokens import Preprocessor, excluded_roles
 
 
 def _stage(name: str):
-    """Time a method as stage ``name`` of :attr:`Results.timer`."""
+    """Time a method as stage ``name`` of :attr:`Results.timer`; the memory its temporaries
+    held goes back to the system when it ends."""
     def decorate(method):
         @functools.wraps(method)
         def timed(self):
             with self.timer.stage(name):
-                return method(self)
+                result = method(self)
+            release_freed_memory()
+            return result
         return timed
     return decorate
 
