@@ -228,7 +228,6 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from analysis import terms
     from analysis.export import atomic_write_bytes, csv_bytes
     from analysis.results import Results
 
@@ -236,11 +235,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
-    tc = results.terms
-    summary = terms.corpus_summary(tc)
+    summary = results.corpus_summary
     total = summary.iloc[-1]
     print(f"corpus: {settings.corpus}")
-    print(f"documents: {tc.n_documents}")
+    print(f"documents: {results.prepared.n_documents}")
     print(f"blocks: {int(total['blocks'])} ({', '.join(f'{r} {int(total[r])}' for r in summary.columns[2:-3])})")
     print(f"word tokens (counted blocks): {int(total['tokens']):,}")
     print(f"terms after preprocessing: {int(total['terms']):,} tokens, {int(total['types']):,} types")

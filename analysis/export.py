@@ -27,7 +27,6 @@ from analysis.errors import AnalysisError
 from analysis.parallel import map_in_processes
 from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative
 from analysis.results import Results
-from analysis.topics import import_tomotopy
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -101,6 +100,8 @@ def sha256(data: bytes) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape the output, and the Python version."""
+    from analysis.topics import import_tomotopy
+
     found = installed_versions()
     try:  # its SIMD build can change results; record the one fits use (they may run in workers)
         found["tomotopy"] += f" ({import_tomotopy().isa})"

@@ -28,14 +28,16 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor, word_flags
+
+if TYPE_CHECKING:  # imported where used: a command that reads only a cached summary (info) skips it
+    import scipy.sparse as sp
 
 TERM_SETTINGS = ("include_outline", "language", "stopwords", "extra_stopwords", "keep_words", "min_token_length",
                  "drop_numbers", "lemmatize", "phrases", "phrase_min_count", "phrase_threshold", "mask_reuse")
@@ -103,6 +105,8 @@ class PreparedTerms:
 
     # -- storage
     def save(self, folder: Path) -> None:
+        import scipy.sparse as sp
+
         folder.mkdir(parents=True)
         arrays = {"sequence": self.sequence, "offsets": self.offsets, "n_tokens": self.n_tokens,
                   "counted": self.counted}
@@ -117,6 +121,8 @@ class PreparedTerms:
 
     @classmethod
     def load(cls, folder: Path) -> "PreparedTerms":
+        import scipy.sparse as sp
+
         meta = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
 
         def array(name):  # memory-mapped: a command reads only the pages it uses
@@ -355,6 +361,8 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
 
     ``progress`` (e.g. a tqdm bar) wraps the list of :data:`DERIVE_STEPS` and is advanced as each ends.
     """
+    import scipy.sparse as sp
+
     stage = iter((progress or iter)(DERIVE_STEPS))
     next(stage, None)
     settings = preprocessor.settings
@@ -468,11 +476,16 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     )
 
 
+def terms_folder(prepared: PreparedCorpus, preprocessor: Preprocessor, versions: Mapping[str, str]) -> Path:
+    """Where the term layer of ``prepared`` under these rules is cached (and results derived from it alone)."""
+    return prepared.folder / f"terms-{terms_key(preprocessor, versions)}"
+
+
 def prepared_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *, versions: Mapping[str, str],
                    masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True,
                    progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
     """The term layer of ``prepared``: loaded from its folder when cached, else derived (and stored)."""
-    folder = prepared.folder / f"terms-{terms_key(preprocessor, versions)}"
+    folder = terms_folder(prepared, preprocessor, versions)
     if cache and (folder / "terms.json").is_file():
         return PreparedTerms.load(folder)
     result = derive_terms(prepared, preprocessor, masks, progress=progress)

@@ -9,19 +9,44 @@ it and then reused.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
+import sys
 from functools import cached_property
-from typing import Callable, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import pandas as pd
 
-from analysis import claims, concordance, keyness, pipeline, reuse, terms, topics
+from analysis import pipeline
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
 from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus, prepare
 from analysis.progress import StageTimer
-from analysis.terms import TermCounts
 from analysis.tokens import Preprocessor, excluded_roles
+
+if TYPE_CHECKING:
+    from analysis.terms import TermCounts
+
+
+def _on_first_use(name: str) -> ModuleType:
+    """The module ``name``, loaded when one of its attributes is first used (importlib's LazyLoader):
+    a command imports only the analyses it runs (``info`` on a prepared corpus: 0.2 s less)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)  # as an import would, for "import analysis.terms"
+    spec.loader.exec_module(module)
+    return module
+
+
+claims, concordance, keyness, reuse, terms, topics = (
+    _on_first_use(f"analysis.{name}") for name in ("claims", "concordance", "keyness", "reuse", "terms", "topics"))
 
 
 def _stage(name: str):
@@ -108,9 +133,26 @@ class Results:
                                        progress=self._wrap("terms: " + ", ".join(pipeline.DERIVE_STEPS)))
 
     @cached_property
+    @_stage("terms")
+    def corpus_summary(self) -> pd.DataFrame:
+        """:func:`analysis.terms.corpus_summary`, kept beside the cached term layer, so that a later
+        ``info`` neither loads nor counts the terms again."""
+        folder = pipeline.terms_folder(self.prepared, self.preprocessor,
+                                       pipeline.preprocessing_versions(self.preprocessor))
+        memo = folder / "corpus_summary.parquet"
+        if self.settings.cache and memo.is_file():
+            return pd.read_parquet(memo)
+        summary = terms.corpus_summary(self.terms)
+        if self.settings.cache and folder.is_dir():
+            staging = memo.with_name(f".{memo.name}.{os.getpid()}")
+            summary.to_parquet(staging)
+            os.replace(staging, memo)
+        return summary
+
+    @cached_property
     def terms(self) -> TermCounts:
         """Term and n-gram counts (:class:`analysis.terms.TermCounts`)."""
-        return TermCounts(self.prepared, self.term_layer)
+        return terms.TermCounts(self.prepared, self.term_layer)
 
     @cached_property
     @_stage("topics")

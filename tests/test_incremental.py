@@ -141,3 +141,38 @@ def test_a_partial_run_keeps_the_digest_only_when_inputs_are_unchanged(corpus, d
     calls = _count_renders(monkeypatch)
     assert main(_argv(corpus, done, "--dpi", "41")) == 0
     assert calls == figure_names()
+
+
+def test_a_later_info_reads_the_corpus_summary_kept_beside_the_term_layer(corpus, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from analysis import terms
+    from analysis.config import Settings
+    from analysis.results import Results
+
+    settings = Settings(corpus=corpus, cache_dir=tmp_path / "cache")
+    first = Results(settings).corpus_summary
+    assert list(Path(tmp_path / "cache").glob("*/terms-*/corpus_summary.parquet"))
+
+    def counted_again(tc):
+        raise AssertionError("the summary was counted again")
+
+    monkeypatch.setattr(terms, "corpus_summary", counted_again)
+    later = Results(settings).corpus_summary
+    assert later.equals(first) and list(later.dtypes) == list(first.dtypes)
+    with pytest.raises(AssertionError, match="counted again"):  # without the cache it is always counted
+        Results(Settings(corpus=corpus, cache_dir=tmp_path / "cache", cache=False)).corpus_summary
+
+
+def test_info_on_a_prepared_corpus_imports_no_analysis_it_does_not_run(corpus, tmp_path):
+    import subprocess
+    import sys
+
+    argv = ["info", "--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache")]
+    assert main(argv) == 0
+    check = ("import sys; from analysis.cli import main; main(sys.argv[1:]); "
+             "print(sorted(m for m in ('scipy', 'gensim', 'matplotlib', 'analysis.reuse', 'analysis.topics.fit', "
+             "'analysis.claims.tagger') if m in sys.modules and type(sys.modules[m]).__name__ != '_LazyModule'))")
+    # (type(), not an attribute: any attribute of a module waiting for its first use loads it)
+    found = subprocess.run([sys.executable, "-c", check, *argv], capture_output=True, text=True, check=True).stdout
+    assert found.strip().splitlines()[-1] == "[]"
