@@ -153,9 +153,9 @@ def count_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *,
 
 
 def _token_totals(tc: TermCounts, keys: list[str]) -> pd.DataFrame | int:
-    counted = tc.blocks[tc.blocks["included"]]
     if not keys:
-        return int(counted["n_tokens"].sum())
+        return int(tc.layer.n_tokens[tc.layer.counted].sum())
+    counted = tc.blocks[tc.blocks["included"]]
     return counted.groupby(keys, sort=True, observed=True)["n_tokens"].sum().rename("tokens").reset_index()
 
 
@@ -191,7 +191,10 @@ def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
     else:
         grouped["tokens"] = totals
     grouped["per_1000_tokens"] = 1000 * grouped["count"] / grouped["tokens"]
-    grouped = grouped.sort_values(keys + ["count", "term"], ascending=[True] * len(keys) + [False, True])
+    if keys:
+        grouped = grouped.sort_values(keys + ["count", "term"], ascending=[True] * len(keys) + [False, True])
+    else:  # in term order already: a stable sort by count keeps ties by term (sorting the strings is slow)
+        grouped = grouped.iloc[np.argsort(-grouped["count"].to_numpy(), kind="stable")]
     grouped["rank"] = grouped.groupby(keys).cumcount() + 1 if keys else range(1, len(grouped) + 1)
     return grouped.reset_index(drop=True)[keys + ["term", "count", "tokens", "per_1000_tokens", "rank"]]
 
@@ -209,7 +212,8 @@ def document_frequency(tc: TermCounts) -> pd.DataFrame:
     occurs = np.diff(tc.document_term.tocsc().indptr)
     table.insert(1, "doc_count", occurs[occurs > 0].astype(np.int64))
     table["doc_share"] = table["doc_count"] / tc.n_documents
-    table = table.sort_values(["doc_count", "count", "term"], ascending=[False, False, True])
+    # In term order already: a stable sort by document count, then count, keeps ties by term.
+    table = table.iloc[np.lexsort((-table["count"].to_numpy(), -table["doc_count"].to_numpy()))]
     return table.reset_index(drop=True)[["term", "doc_count", "doc_share", "count"]]
 
 
