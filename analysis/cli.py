@@ -269,18 +269,16 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
-    tc = results.terms
     if args.by == "corpus":
-        table = terms.term_frequencies(tc, "corpus").merge(terms.document_frequency(tc)[["term", "doc_count"]], on="term")
-        table = table[["term", "count", "per_1000_tokens", "doc_count", "rank"]]
+        table = results.corpus_terms
     elif args.by == "doc":
-        table = terms.term_frequencies(tc, "document")[["doc_id", "term", "count", "rank"]]
+        table = terms.term_frequencies(results.terms, "document")[["doc_id", "term", "count", "rank"]]
     elif args.by == "role":
-        table = terms.term_frequencies(tc, "role")[["role", "term", "count", "per_1000_tokens", "rank"]]
+        table = terms.term_frequencies(results.terms, "role")[["role", "term", "count", "per_1000_tokens", "rank"]]
     elif args.by == "section":
-        table = terms.term_frequencies(tc, "section")[["doc_id", "section", "term", "count", "rank"]]
+        table = terms.term_frequencies(results.terms, "section")[["doc_id", "section", "term", "count", "rank"]]
     else:
-        table = terms.term_frequencies(tc, "paragraph")[["doc_id", "block", "role", "term", "count", "rank"]]
+        table = terms.term_frequencies(results.terms, "paragraph")[["doc_id", "block", "role", "term", "count", "rank"]]
     if args.top is not None:
         table = table[table["rank"] <= args.top]
     table = table.drop(columns="rank") if args.by == "doc" else table

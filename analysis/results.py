@@ -132,22 +132,37 @@ class Results:
                                        versions=pipeline.preprocessing_versions(self.preprocessor),
                                        progress=self._wrap("terms: " + ", ".join(pipeline.DERIVE_STEPS)))
 
+    def _beside_term_layer(self, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A table computed from the term layer alone, kept as Parquet in the layer's cache folder, so
+        that a later command neither loads nor counts the terms again."""
+        folder = pipeline.terms_folder(self.prepared, self.preprocessor,
+                                       pipeline.preprocessing_versions(self.preprocessor))
+        memo = folder / f"{name}.parquet"
+        if self.settings.cache and memo.is_file():
+            return pd.read_parquet(memo)
+        table = compute()
+        if self.settings.cache and folder.is_dir():
+            staging = memo.with_name(f".{memo.name}.{os.getpid()}")
+            table.to_parquet(staging)
+            os.replace(staging, memo)
+        return table
+
     @cached_property
     @_stage("terms")
     def corpus_summary(self) -> pd.DataFrame:
-        """:func:`analysis.terms.corpus_summary`, kept beside the cached term layer, so that a later
-        ``info`` neither loads nor counts the terms again."""
-        folder = pipeline.terms_folder(self.prepared, self.preprocessor,
-                                       pipeline.preprocessing_versions(self.preprocessor))
-        memo = folder / "corpus_summary.parquet"
-        if self.settings.cache and memo.is_file():
-            return pd.read_parquet(memo)
-        summary = terms.corpus_summary(self.terms)
-        if self.settings.cache and folder.is_dir():
-            staging = memo.with_name(f".{memo.name}.{os.getpid()}")
-            summary.to_parquet(staging)
-            os.replace(staging, memo)
-        return summary
+        """:func:`analysis.terms.corpus_summary` (what ``info`` prints), kept beside the term layer."""
+        return self._beside_term_layer("corpus_summary", lambda: terms.corpus_summary(self.terms))
+
+    @cached_property
+    @_stage("terms")
+    def corpus_terms(self) -> pd.DataFrame:
+        """``term, count, per_1000_tokens, doc_count, rank`` over the whole corpus (what ``terms``
+        prints), kept beside the term layer."""
+        def compute() -> pd.DataFrame:
+            table = terms.term_frequencies(self.terms, "corpus").merge(
+                terms.document_frequency(self.terms)[["term", "doc_count"]], on="term")
+            return table[["term", "count", "per_1000_tokens", "doc_count", "rank"]]
+        return self._beside_term_layer("corpus_terms", compute)
 
     @cached_property
     def terms(self) -> TermCounts:

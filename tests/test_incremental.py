@@ -143,7 +143,8 @@ def test_a_partial_run_keeps_the_digest_only_when_inputs_are_unchanged(corpus, d
     assert calls == figure_names()
 
 
-def test_a_later_info_reads_the_corpus_summary_kept_beside_the_term_layer(corpus, tmp_path, monkeypatch):
+@pytest.mark.parametrize("table, counter", [("corpus_summary", "corpus_summary"), ("corpus_terms", "term_frequencies")])
+def test_a_later_command_reads_the_tables_kept_beside_the_term_layer(corpus, tmp_path, monkeypatch, table, counter):
     from pathlib import Path
 
     from analysis import terms
@@ -151,17 +152,17 @@ def test_a_later_info_reads_the_corpus_summary_kept_beside_the_term_layer(corpus
     from analysis.results import Results
 
     settings = Settings(corpus=corpus, cache_dir=tmp_path / "cache")
-    first = Results(settings).corpus_summary
-    assert list(Path(tmp_path / "cache").glob("*/terms-*/corpus_summary.parquet"))
+    first = getattr(Results(settings), table)
+    assert list(Path(tmp_path / "cache").glob(f"*/terms-*/{table}.parquet"))
 
-    def counted_again(tc):
-        raise AssertionError("the summary was counted again")
+    def counted_again(*args):
+        raise AssertionError("counted again")
 
-    monkeypatch.setattr(terms, "corpus_summary", counted_again)
-    later = Results(settings).corpus_summary
+    monkeypatch.setattr(terms, counter, counted_again)
+    later = getattr(Results(settings), table)
     assert later.equals(first) and list(later.dtypes) == list(first.dtypes)
     with pytest.raises(AssertionError, match="counted again"):  # without the cache it is always counted
-        Results(Settings(corpus=corpus, cache_dir=tmp_path / "cache", cache=False)).corpus_summary
+        getattr(Results(Settings(corpus=corpus, cache_dir=tmp_path / "cache", cache=False)), table)
 
 
 def test_info_on_a_prepared_corpus_imports_no_analysis_it_does_not_run(corpus, tmp_path):
