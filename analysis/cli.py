@@ -13,11 +13,16 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from analysis import __version__
 from analysis.config import SETTINGS, Settings, load_settings
 from analysis.errors import AnalysisError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.results import Results
 
 PROG = "corpus-analysis"
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -259,7 +264,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_terms(args: argparse.Namespace) -> int:
-    from analysis import terms
     from analysis.export import atomic_write_bytes, csv_bytes
     from analysis.results import Results
 
@@ -269,16 +273,8 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     if args.out:
         _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
-    if args.by == "corpus":
-        table = results.corpus_terms
-    elif args.by == "doc":
-        table = terms.term_frequencies(results.terms, "document")[["doc_id", "term", "count", "rank"]]
-    elif args.by == "role":
-        table = terms.term_frequencies(results.terms, "role")[["role", "term", "count", "per_1000_tokens", "rank"]]
-    elif args.by == "section":
-        table = terms.term_frequencies(results.terms, "section")[["doc_id", "section", "term", "count", "rank"]]
-    else:
-        table = terms.term_frequencies(results.terms, "paragraph")[["doc_id", "block", "role", "term", "count", "rank"]]
+    # The corpus table is kept beside the cached term layer: the terms need not be loaded (nor scipy imported).
+    table = results.corpus_terms if args.by == "corpus" else _grouped_terms(results, args.by)
     if args.top is not None:
         table = table[table["rank"] <= args.top]
     table = table.drop(columns="rank") if args.by == "doc" else table
@@ -291,6 +287,18 @@ def _cmd_terms(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
+
+
+def _grouped_terms(results: Results, by: str) -> pd.DataFrame:
+    """The term counts of ``terms --by`` a grouping finer than the corpus."""
+    from analysis import terms
+
+    columns = {"doc": ("document", ["doc_id", "term", "count", "rank"]),
+               "role": ("role", ["role", "term", "count", "per_1000_tokens", "rank"]),
+               "section": ("section", ["doc_id", "section", "term", "count", "rank"]),
+               "paragraph": ("paragraph", ["doc_id", "block", "role", "term", "count", "rank"])}
+    grouping, kept = columns[by]
+    return terms.term_frequencies(results.terms, grouping)[kept]
 
 
 def _progress(iterable, description: str):
