@@ -48,7 +48,7 @@ from analysis.corpus import Corpus, Document
 from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
 from analysis.structure import split_blocks
-from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_spans
+from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_offsets
 
 FORMAT = "corpus-analysis-prepared/1"
 READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
@@ -378,11 +378,10 @@ class PreparedCorpus:
         offsets per token of the corpus.
         """
         start, end = (int(v) for v in self.block_bounds[block])
-        found = token_spans(text[start:end])
-        if len(found) != self.block_offsets[block + 1] - self.block_offsets[block]:
+        offsets = token_offsets(text[start:end]) + start
+        if len(offsets) != self.block_offsets[block + 1] - self.block_offsets[block]:
             raise AnalysisError(f"{self.folder}: the prepared corpus does not match its text; clear the cache")
-        return (np.fromiter((s + start for _, s, _ in found), dtype=np.int64, count=len(found)),
-                np.fromiter((e + start for _, _, e in found), dtype=np.int64, count=len(found)))
+        return offsets[:, 0], offsets[:, 1]
 
     def block_mask(self, excluded_roles: Iterable[str]) -> np.ndarray:
         """True for the blocks whose role is not in ``excluded_roles`` (the counted blocks).

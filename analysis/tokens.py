@@ -126,6 +126,17 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     return [(normalize_token(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(straighten(text))]
 
 
+def token_offsets(text: str) -> np.ndarray:
+    """Start and end offsets (tokens x 2) of the word tokens of ``text``: the spans of
+    :func:`token_spans` without normalising the tokens.
+
+    >>> token_offsets("Kratom\u2019s ROLE").tolist()
+    [[0, 8], [9, 13]]
+    """
+    found = [m.span() for m in _TOKEN.finditer(straighten(text))]
+    return np.array(found, dtype=np.int64).reshape(len(found), 2)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split on sentence punctuation followed by white space, and on newlines."""
     return [s for s in _SENTENCE_END.split(text) if s.strip()]
