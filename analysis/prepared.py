@@ -7,8 +7,8 @@ corpus and the result does not depend on the number of jobs or the chunk
 size. What is stored, in safe formats only (Parquet, ``.npy`` read with
 ``allow_pickle=False``, JSON):
 
-- ``documents.parquet``: ``doc_id, source, text, metadata`` (JSON), one row
-  group per chunk: the content snapshot every analysis of a run reads;
+- ``documents.parquet``: ``doc_id, source, text, metadata`` (JSON), in row
+  groups of 1,000 documents: the content snapshot every analysis of a run reads;
 - ``blocks.parquet``: ``doc, block, role, section, section_title, start, end,
   n_chars`` per block (see :mod:`analysis.structure`);
 - the tokens of every block in corpus order as arrays: ``form`` (id of the
@@ -53,6 +53,7 @@ from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_o
 FORMAT = "corpus-analysis-prepared/1"
 READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
 CHUNK_DOCUMENTS = 4000
+_DOCUMENTS_PER_ROW_GROUP = 1000  # a query (kwic, evidence) reads only the row groups of the documents it shows
 _CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents do not fill memory
 # Sentences end at sentence punctuation followed by white space; a line break
 # inside a block does not end one (blocks join their lines with spaces).
@@ -188,7 +189,7 @@ class _Writer:
             "doc_id": [d.doc_id for d in documents], "source": [d.source for d in documents],
             "text": [d.text for d in documents],
             "metadata": [self._metadata_json(d.metadata) for d in documents],
-        }, schema=_DOCUMENT_SCHEMA))
+        }, schema=_DOCUMENT_SCHEMA), row_group_size=_DOCUMENTS_PER_ROW_GROUP)
         self.blocks.write_table(blocks)
         self.block_sizes.append(chunk.block_sizes)
         self.document_sizes.append(chunk.document_sizes)
