@@ -453,13 +453,13 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     del joined
     term_offsets = np.concatenate([[0], np.cumsum(np.bincount(joined_block, minlength=n_blocks))]).astype(np.int64)
     del joined_block
-    # The terms are in block order already: the offsets are the matrix's row pointers.
+    # The terms are in block order already: the offsets are the matrix's row pointers. The matrix gets a copy
+    # of the term ids, since summing its duplicates sorts them in place.
     block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int64), term_sequence.copy(), term_offsets),
                                shape=(n_blocks, len(term_names)))
     block_term.sum_duplicates()
 
-    raw_tokens = np.diff(prepared.block_offsets)
-    n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), raw_tokens).astype(np.int64)
+    n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), block_sizes).astype(np.int64)
     doc_of_block = prepared.block_document
     doc = doc_of_block.astype(np.int32)[block] if len(block) else np.zeros(0, dtype=np.int32)
     next(stage, None)

@@ -143,8 +143,11 @@ class Results:
         table = compute()
         if self.settings.cache and folder.is_dir():
             staging = memo.with_name(f".{memo.name}.{os.getpid()}")
-            table.to_parquet(staging)
-            os.replace(staging, memo)
+            try:
+                table.to_parquet(staging)
+                os.replace(staging, memo)
+            finally:
+                staging.unlink(missing_ok=True)  # a write that failed leaves nothing behind
         return table
 
     @cached_property

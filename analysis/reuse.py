@@ -91,6 +91,11 @@ def _silent(iterable: Iterable, description: str) -> Iterable:
     return iterable
 
 
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    """Where each of consecutive runs of these ``sizes`` starts."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
 SPAN_COLUMNS = ["span_id", "text", "n_words", "n_documents", "documents", "occurrences", "positions"]
 OCCURRENCE_COLUMNS = ["doc_id", "block", "role", "word_start", "word_end", "char_start", "char_end", "span_id",
                       "shared_with"]
@@ -429,17 +434,16 @@ class _PassageCollector:
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """``shared_spans``, ``span_occurrences``, ``reuse_matrix`` and ``reused_share``."""
         order = sorted(self.spans, key=lambda key: (-self.spans[key].n_words * len(self.spans[key].documents), key))
-        span_ids = {key: number for number, key in enumerate(order, start=1)}
+        ranked = [self.spans[key] for key in order]  # span_id is the place in this order, from 1
         spans = _table(
-            [[span_ids[key], span.text, span.n_words, len(span.documents), ";".join(sorted(span.documents)),
+            [[span_id, span.text, span.n_words, len(span.documents), ";".join(sorted(span.documents)),
               len(span.positions), ";".join(sorted(span.positions, key=_position_order))]
-             for key, span in ((key, self.spans[key]) for key in order)],
+             for span_id, span in enumerate(ranked, start=1)],
             SPAN_COLUMNS, ints=("span_id", "n_words", "n_documents", "occurrences"),
         )
-        release_freed_memory()
         doc_ids = np.asarray(self.doc_ids, dtype=object)
-        span_id_of_number = np.zeros(len(self.spans), dtype=np.int64)
-        span_id_of_number[[self.spans[key].number for key in order]] = np.arange(1, len(order) + 1)
+        span_id_of_number = np.zeros(len(ranked), dtype=np.int64)
+        span_id_of_number[[span.number for span in ranked]] = np.arange(1, len(ranked) + 1)
         occurrences = self.occurrences.frame()
         occurrences["doc_id"] = doc_ids[occurrences["doc_id"].to_numpy()] if len(occurrences) else ""
         occurrences["span_id"] = span_id_of_number[occurrences["span_id"].to_numpy()]
@@ -508,7 +512,7 @@ def _minhash_signatures(keys: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(_MINHASH_SEED)
     a = rng.integers(1, 2**63, size=MINHASH_PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
     b = rng.integers(0, 2**63, size=MINHASH_PERMUTATIONS, dtype=np.uint64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = _starts(sizes)
     signatures = np.empty((len(sizes), MINHASH_PERMUTATIONS), dtype=np.uint32)
     for first in range(0, len(sizes), _MINHASH_BATCH):  # a batch at a time, to bound memory
         last = min(len(sizes), first + _MINHASH_BATCH)
@@ -540,7 +544,7 @@ def _bucket_pairs(members: np.ndarray, sizes: np.ndarray):
     (2 or more). Buckets of one size are paired at once; a huge bucket a few
     rows at a time.
     """
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = _starts(sizes)
     for size in np.unique(sizes).tolist():
         i, j = np.triu_indices(size, k=1)
         if len(i) <= _PAIRS_AT_ONCE:
@@ -642,7 +646,7 @@ class _SentenceMatcher:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
         keys = np.concatenate(self.keys)
         sizes = np.asarray(self.sizes, dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        starts = _starts(sizes)
         # Sentences with the same set are matched once; their copies are paired afterwards.
         digests = [hashlib.blake2b(keys[a:a + n].tobytes(), digest_size=16).digest()
                    for a, n in zip(starts.tolist(), sizes.tolist())]
@@ -650,7 +654,7 @@ class _SentenceMatcher:
         del digests
         _, first = np.unique(group, return_index=True)
         unique_sizes = sizes[first]
-        unique_starts = np.concatenate([[0], np.cumsum(unique_sizes)[:-1]])
+        unique_starts = _starts(unique_sizes)
         unique_keys = keys[np.repeat(starts[first] - unique_starts, unique_sizes) + np.arange(unique_sizes.sum())]
         del keys
         release_freed_memory()
@@ -667,7 +671,7 @@ class _SentenceMatcher:
         # copies of two similar sets with each other, across documents only.
         members = np.argsort(group, kind="stable")  # sentences grouped by set, in corpus order within a set
         size = np.bincount(group)
-        start = np.concatenate([[0], np.cumsum(size)[:-1]])
+        start = _starts(size)
         firsts, seconds, similarities = [], [], []
         for a, b in _bucket_pairs(members[size[group[members]] > 1], size[size > 1]):
             firsts.append(a)
