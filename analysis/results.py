@@ -146,6 +146,8 @@ class Results:
             try:
                 table.to_parquet(staging)
                 os.replace(staging, memo)
+            except OSError:
+                pass  # a read-only or full cache: the table is right, and is counted again next time
             finally:
                 staging.unlink(missing_ok=True)  # a write that failed leaves nothing behind
         return table

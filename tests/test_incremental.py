@@ -165,6 +165,27 @@ def test_a_later_command_reads_the_tables_kept_beside_the_term_layer(corpus, tmp
         getattr(Results(Settings(corpus=corpus, cache_dir=tmp_path / "cache", cache=False)), table)
 
 
+def test_a_table_that_cannot_be_kept_is_still_given_and_leaves_nothing_behind(corpus, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import pandas as pd
+
+    from analysis.config import Settings
+    from analysis.results import Results
+
+    settings = Settings(corpus=corpus, cache_dir=tmp_path / "cache")
+    expected = Results(Settings(corpus=corpus, cache_dir=tmp_path / "other", cache=False)).corpus_summary
+
+    def full_disk(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1")  # a partial file, then the failure
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    assert Results(settings).corpus_summary.equals(expected)
+    folder = next((tmp_path / "cache").glob("*/terms-*"))
+    assert not [p.name for p in folder.iterdir() if "corpus_summary" in p.name]
+
+
 def test_info_on_a_prepared_corpus_imports_no_analysis_it_does_not_run(corpus, tmp_path):
     import subprocess
     import sys
