@@ -12,6 +12,11 @@ decided once per type, not once per token):
    overlapping pairs first;
 4. numbers, stopwords, short tokens and corpus stopwords dropped.
 
+The steps run as a map over chunks of whole documents, in worker processes
+(:func:`derive_terms`), with merges of counts between them: word counts, then
+candidate phrase pairs, then each chunk's terms, waterfall and n-grams. The
+result does not depend on the number of jobs or the chunk size.
+
 The result, :class:`PreparedTerms`, holds the counted terms in order, the
 block x term count matrix, the waterfall, the phrase table and the n-gram
 counts; it is cached beside the prepared corpus, keyed by the settings that
@@ -20,7 +25,9 @@ change it (:func:`terms_key`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -28,11 +35,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from analysis.memory import release_freed_memory
+from analysis.parallel import map_in_processes
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor, word_flags
 
@@ -137,34 +146,64 @@ class PreparedTerms:
         )
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """One waterfall step on one chunk: tokens left, the items still present, and the items the
+    step affected with how often (ids into the step's names)."""
+
+    tokens: int
+    present: np.ndarray
+    affected: np.ndarray
+    affected_counts: np.ndarray
+
+    @classmethod
+    def of(cls, kept: np.ndarray, size: int, affected: np.ndarray | None = None) -> "_Tally":
+        counts = np.bincount(affected, minlength=size) if affected is not None else np.zeros(0, dtype=np.int64)
+        ids = np.flatnonzero(counts)
+        return cls(len(kept), np.flatnonzero(np.bincount(kept, minlength=size)), ids, counts[ids])
+
+
 class _Waterfall:
-    """Tokens, types and the most affected terms after each step."""
+    """Tokens, types and the most affected terms after each step, summed over chunks as they come.
 
-    def __init__(self, top: int = 5) -> None:
-        self.rows: list[dict] = []
+    Parameters
+    ----------
+    steps : list of (str, list of str)
+        Each step's name and the names its tallies' ids index.
+    """
+
+    def __init__(self, steps: Sequence[tuple[str, Sequence[str]]], top: int = 5) -> None:
+        self.steps = steps
         self.top = top
+        self.tokens = [0] * len(steps)
+        self.present = [np.zeros(len(names), dtype=bool) for _, names in steps]
+        self.affected = [np.zeros(len(names), dtype=np.int64) for _, names in steps]
 
-    def record(self, step: str, kept: np.ndarray, names: Sequence[str], affected: np.ndarray | None = None) -> None:
-        size = len(names)
-        types = int(np.count_nonzero(np.bincount(kept, minlength=size))) if len(kept) else 0
-        top = ""
-        if affected is not None and len(affected):
-            counts = np.bincount(affected, minlength=size)
+    def add(self, tallies: Sequence[_Tally]) -> None:
+        """Add one chunk's tallies, one per step."""
+        for number, tally in enumerate(tallies):
+            self.tokens[number] += tally.tokens
+            self.present[number][tally.present] = True
+            self.affected[number][tally.affected] += tally.affected_counts  # ids are distinct within a tally
+
+    def frame(self) -> pd.DataFrame:
+        rows = []
+        for number, (step, names) in enumerate(self.steps):
+            counts = self.affected[number]
             ids = np.flatnonzero(counts)
             if len(ids) > self.top:  # only words as frequent as the top-th can be among the top
                 ids = ids[counts[ids] >= np.partition(counts[ids], len(ids) - self.top)[len(ids) - self.top]]
             best = sorted(zip(-counts[ids], (names[i] for i in ids)))[:self.top]
-            top = "; ".join(f"{name} ({-count})" for count, name in best)
-        previous = self.rows[-1]["tokens"] if self.rows else None
-        self.rows.append({"step": step, "order": len(self.rows), "tokens": int(len(kept)), "types": types,
-                          "tokens_removed": 0 if previous is None else previous - int(len(kept)),
-                          "top_affected": top})
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=WATERFALL_COLUMNS)
+            tokens = self.tokens[number]
+            rows.append({"step": step, "order": number, "tokens": tokens,
+                         "types": int(np.count_nonzero(self.present[number])),
+                         "tokens_removed": self.tokens[number - 1] - tokens if number else 0,
+                         "top_affected": "; ".join(f"{name} ({-count})" for count, name in best)})
+        return pd.DataFrame(rows, columns=WATERFALL_COLUMNS)
 
 
-DERIVE_STEPS = ("outline, masks and lemmas", "phrases", "filters", "counts", "n-grams")
+DERIVE_STEPS = ("word counts", "phrases", "terms and n-grams", "merge")
+_CHUNK_TOKENS = 500_000  # tokens per chunk of the term layer (whole documents): a worker's memory
 
 
 def npmi(count_a: int, count_b: int, count_ab: int, total: int) -> float:
@@ -182,36 +221,41 @@ def _pair_keys(words: np.ndarray, starts: np.ndarray, n_words: int) -> np.ndarra
     return words[starts].astype(np.int64) * n_words + words[starts + 1]
 
 
-def learn_phrases(words: np.ndarray, pair_ok: np.ndarray, n_words: int, *, min_count: int, threshold: float,
-                  is_edge: np.ndarray) -> dict[tuple[int, int], float]:
+def pair_counts(words: np.ndarray, pair_ok: np.ndarray, possible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Adjacent pairs of ``possible`` words within a sentence: sorted pair keys
+    (``first * len(possible) + second``) and their counts. Counts of chunks add up."""
+    first = np.flatnonzero(pair_ok & possible[words[:-1]] & possible[words[1:]])
+    codes, keys = pd.factorize(_pair_keys(words, first, len(possible)), sort=True)
+    return keys, np.bincount(codes, minlength=len(keys))
+
+
+def learn_phrases(keys: np.ndarray, counts: np.ndarray, word_counts: np.ndarray, *, min_count: int,
+                  threshold: float) -> dict[tuple[int, int], float]:
     """Adjacent word pairs that become multiword terms.
 
     As gensim ``Phrases(scoring="npmi", connector_words=())``: a pair seen at
-    least ``min_count`` times whose normalised PMI exceeds ``threshold``;
-    here also neither word a stopword, number or clitic (``is_edge``).
+    least ``min_count`` times whose normalised PMI exceeds ``threshold``.
 
     Parameters
     ----------
-    words : ndarray
-        Word ids of the counted tokens in order.
-    pair_ok : ndarray of bool
-        ``pair_ok[j]``: words ``j`` and ``j + 1`` are in the same sentence.
+    keys, counts : ndarray
+        The candidate pairs (see :func:`pair_counts`) over the whole corpus:
+        those whose words are no stopword, number or clitic and are each seen
+        at least ``min_count`` times (a pair is seen no more often than its
+        rarer word).
+    word_counts : ndarray
+        Per word id, its count among the counted tokens.
     """
-    counts = np.bincount(words, minlength=n_words)
-    # Pairs with an edge word can never be phrases, and a pair is seen no more often than its rarer word.
-    possible = (counts >= min_count) & ~is_edge
-    first = np.flatnonzero(pair_ok & possible[words[:-1]] & possible[words[1:]])
-    codes, pairs = pd.factorize(_pair_keys(words, first, n_words), sort=True)
-    pair_counts = np.bincount(codes, minlength=len(pairs))
-    pairs, pair_counts = pairs[pair_counts >= min_count], pair_counts[pair_counts >= min_count]
+    n_words = len(word_counts)
+    keys, counts = keys[counts >= min_count], counts[counts >= min_count]
     # A vectorised score picks the candidates; the exact score (gensim's arithmetic) decides.
-    total = float(len(words))
-    p_ab = pair_counts / total
-    rough = np.log(p_ab / ((counts[pairs // n_words] / total) * (counts[pairs % n_words] / total))) / -np.log(p_ab)
+    total = int(word_counts.sum())
+    p_ab = counts / float(total)
+    rough = np.log(p_ab / ((word_counts[keys // n_words] / float(total)) * (word_counts[keys % n_words] / float(total)))) / -np.log(p_ab)
     found = {}
-    for key, count in zip(pairs[rough > threshold - 1e-6].tolist(), pair_counts[rough > threshold - 1e-6].tolist()):
+    for key, count in zip(keys[rough > threshold - 1e-6].tolist(), counts[rough > threshold - 1e-6].tolist()):
         a, b = divmod(key, n_words)
-        score = npmi(int(counts[a]), int(counts[b]), count, len(words))
+        score = npmi(int(word_counts[a]), int(word_counts[b]), count, total)
         if score > threshold:
             found[(a, b)] = score
     return found
@@ -251,8 +295,38 @@ def _strongest_first(candidates: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return candidates[kept]
 
 
-def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: dict[tuple[int, int], float],
-                 phrase_ids: dict[tuple[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class PhraseTable:
+    """Learned phrases as arrays, to join them in word sequences (:func:`join_phrases`).
+
+    Attributes
+    ----------
+    n_words : int
+        Word ids are below it; a pair's key is ``first * n_words + second``.
+    keys, scores, ids : ndarray
+        The phrases' pair keys (sorted), scores and term-name ids.
+    starts : ndarray of bool
+        Per word: the first word of some phrase.
+    """
+
+    n_words: int
+    keys: np.ndarray
+    scores: np.ndarray
+    ids: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, phrases: Mapping[tuple[int, int], float], phrase_ids: Mapping[tuple[int, int], int],
+           n_words: int) -> PhraseTable:
+        pairs = sorted(phrases)  # sorted pairs have sorted keys
+        starts = np.zeros(n_words, dtype=bool)
+        starts[[a for a, _ in pairs]] = True
+        return cls(n_words, np.asarray([a * n_words + b for a, b in pairs], dtype=np.int64),
+                   np.asarray([phrases[p] for p in pairs], dtype=float),
+                   np.asarray([phrase_ids[p] for p in pairs], dtype=np.int64), starts)
+
+
+def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: PhraseTable) -> tuple[np.ndarray, np.ndarray]:
     """Join phrase pairs; where two overlap (``plant mitragyna speciosa``), the higher score wins.
 
     Returns
@@ -261,27 +335,26 @@ def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: dict[tuple[int
         The joined sequence (a pair becomes its phrase id, at the first
         word's place) and a mask of ``words`` that is True at the first word of each of its items.
     """
-    if not phrases:
+    if not len(phrases.keys):
         return words, np.ones(len(words), dtype=bool)
-    n = max(int(words.max(initial=0)) + 1, max(max(p) for p in phrases) + 1)
-    phrase_keys = np.asarray(sorted(a * n + b for a, b in phrases), dtype=np.int64)
-    phrase_scores = np.asarray([phrases[divmod(int(k), n)] for k in phrase_keys])
-    phrase_id = np.asarray([phrase_ids[divmod(int(k), n)] for k in phrase_keys], dtype=np.int64)
-    starts_a_phrase = np.zeros(n, dtype=bool)
-    starts_a_phrase[[a for a, _ in phrases]] = True
-    first = np.flatnonzero(pair_ok & starts_a_phrase[words[:-1]])
-    keys = _pair_keys(words, first, n)
-    at = np.minimum(np.searchsorted(phrase_keys, keys), len(phrase_keys) - 1)
-    hit = phrase_keys[at] == keys
-    candidates, scores = first[hit], phrase_scores[at[hit]]
-    starts = _strongest_first(candidates, scores)
+    first = np.flatnonzero(pair_ok & phrases.starts[words[:-1]])
+    keys = _pair_keys(words, first, phrases.n_words)
+    at = np.minimum(np.searchsorted(phrases.keys, keys), len(phrases.keys) - 1)
+    hit = phrases.keys[at] == keys
+    starts = _strongest_first(first[hit], phrases.scores[at[hit]])
     if not len(starts):
         return words, np.ones(len(words), dtype=bool)
     joined = words.astype(np.int32)
-    joined[starts] = phrase_id[np.searchsorted(phrase_keys, _pair_keys(words, starts, n))]
+    joined[starts] = phrases.ids[at[hit][np.isin(first[hit], starts, assume_unique=True)]]
     keep = np.ones(len(words), dtype=bool)
     keep[starts + 1] = False
     return joined[keep], keep
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Where each code first occurs, for codes numbered in order of first occurrence (pandas' factorize)."""
+    running = np.maximum.accumulate(codes) if len(codes) else codes
+    return np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[:len(codes)])
 
 
 def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray, n: int, n_words: int,
@@ -289,7 +362,7 @@ def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray
     """N-grams within sentences that start and end with content words and hold no number."""
     m = len(words) - n + 1
     if m <= 0:
-        return np.zeros((0, n), dtype=np.int32), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.zeros((0, n), dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
     ok = ~is_edge[words[:m]] & ~is_edge[words[n - 1:]]
     for k in range(n):
         ok &= ~is_digit[words[k:k + m]]
@@ -300,9 +373,8 @@ def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray
         keys = words[starts].astype(np.int64)
         for k in range(1, n):
             keys = keys * n_words + words[starts + k]
-        codes, uniques = pd.factorize(keys)  # codes numbered in order of first occurrence
-        running = np.maximum.accumulate(codes) if len(codes) else codes
-        first_row = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[:len(codes)])
+        codes, uniques = pd.factorize(keys)
+        first_row = _first_rows(codes)
     else:
         rows = np.stack([words[starts + k] for k in range(n)], axis=1)
         _, first_row, codes = np.unique(rows, axis=0, return_index=True, return_inverse=True)
@@ -313,7 +385,27 @@ def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray
     doc_counts = np.bincount(pairs // (int(doc.max(initial=0)) + 1), minlength=len(uniques))
     first = starts[first_row]
     rows = np.stack([words[first + k] for k in range(n)], axis=1).astype(np.int32)
-    return rows, counts.astype(np.int64), doc_counts.astype(np.int64)
+    return rows, counts.astype(np.int32), doc_counts.astype(np.int32)  # a chunk's counts (merge_ngrams sums them)
+
+
+def merge_ngrams(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], n_words: int):
+    """The n-gram counts of consecutive chunks of whole documents (:func:`_count_ngrams` of each), as
+    one count over them all gives them: the same order, counts and document counts (int64)."""
+    rows = np.concatenate([p[0] for p in parts])
+    n = rows.shape[1]
+    if n_words ** n < 2**62:  # rows in order of first occurrence within each chunk, the chunks in order
+        keys = rows[:, 0].astype(np.int64)
+        for k in range(1, n):
+            keys = keys * n_words + rows[:, k]
+        codes, _ = pd.factorize(keys)
+        del keys
+        first_row = _first_rows(codes)
+    else:  # rows sorted within each chunk: sorted overall
+        _, first_row, codes = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        codes = codes.ravel()
+    counts = np.bincount(codes, weights=np.concatenate([p[1] for p in parts]), minlength=len(first_row))
+    docs = np.bincount(codes, weights=np.concatenate([p[2] for p in parts]), minlength=len(first_row))
+    return rows[first_row], counts.astype(np.int64), docs.astype(np.int64)
 
 
 def preprocessing_versions(preprocessor: Preprocessor) -> dict[str, str]:
@@ -354,125 +446,240 @@ def reuse_mask(prepared: PreparedCorpus, ranges: Mapping[str, Sequence[tuple[int
     return masked
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """What every chunk of the term layer needs to know about the whole corpus.
+
+    Attributes
+    ----------
+    counted_block : ndarray of bool
+        Per block: its role is counted.
+    reused : ndarray of bool or None
+        Per token: inside a masked reused passage.
+    word_of_form, lemma_changed : ndarray or None
+        Per word form: its word (lemma) id, and whether the lemma differs from it.
+    n_forms : int
+    is_edge, is_digit : ndarray of bool
+        Per word: never the edge of a phrase or n-gram; a number.
+    """
+
+    counted_block: np.ndarray
+    reused: np.ndarray | None
+    word_of_form: np.ndarray | None
+    lemma_changed: np.ndarray | None
+    n_forms: int
+    is_edge: np.ndarray
+    is_digit: np.ndarray
+
+    @property
+    def n_words(self) -> int:
+        return len(self.is_edge)
+
+
+@dataclass(frozen=True)
+class _ChunkWords:
+    """The tokens of a chunk of blocks and the words they count as (see :func:`_chunk_words`)."""
+
+    form: np.ndarray
+    counted: np.ndarray
+    kept: np.ndarray
+    words: np.ndarray
+    sentence_start: np.ndarray
+    block: np.ndarray
+    block_sizes: np.ndarray
+
+    @property
+    def pair_ok(self) -> np.ndarray:
+        """``pair_ok[j]``: words ``j`` and ``j + 1`` are in the same sentence."""
+        return ~self.sentence_start[1:] if len(self.words) else np.zeros(0, dtype=bool)
+
+
+def _chunk_words(prepared: PreparedCorpus, rules: _Rules, blocks: tuple[int, int]) -> _ChunkWords:
+    """The counted words of the blocks ``[start, end)`` (whole documents), with their sentence
+    starts and blocks (numbered from the chunk's first)."""
+    start, end = blocks
+    offsets = np.asarray(prepared.block_offsets[start:end + 1])
+    first, last = int(offsets[0]), int(offsets[-1])
+    sizes = np.diff(offsets)
+    form = np.asarray(prepared.form[first:last], dtype=np.int32)
+    counted = np.repeat(rules.counted_block[start:end], sizes)
+    kept = counted if rules.reused is None else counted & ~rules.reused[first:last]
+    kept_before = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    local = offsets - first
+    block = np.repeat(np.arange(end - start, dtype=np.int32), kept_before[local[1:]] - kept_before[local[:-1]])
+    # A sentence starts at a sentence break, at a block's start, or after left-out words.
+    starts_sentence = np.array(prepared.sentence_start[first:last], dtype=bool)
+    starts_sentence[local[:-1][sizes > 0]] = True
+    starts_sentence[1:] |= ~kept[:-1]
+    words = form[kept] if rules.word_of_form is None else rules.word_of_form[form[kept]]
+    return _ChunkWords(form, counted, kept, words, starts_sentence[kept], block, sizes)
+
+
+@dataclass(frozen=True)
+class _ChunkTerms:
+    """A chunk's share of the term layer: its waterfall, its terms (ids into the names of words and
+    phrases) with their number per block, words per block and n-gram counts."""
+
+    tallies: list[_Tally]
+    items: np.ndarray
+    items_per_block: np.ndarray
+    n_tokens: np.ndarray
+    ngrams: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _chunk_terms(prepared: PreparedCorpus, rules: _Rules, phrases: PhraseTable, drops: Sequence[np.ndarray],
+                 record_phrases: bool, blocks: tuple[int, int]) -> _ChunkTerms:
+    """Steps 1-4 of the pipeline, the counts and the n-grams, on the blocks ``[start, end)``."""
+    chunk = _chunk_words(prepared, rules, blocks)
+    form, counted, n_words = chunk.form, chunk.counted, rules.n_words
+    tallies = [_Tally.of(form, rules.n_forms), _Tally.of(form[counted], rules.n_forms, form[~counted])]
+    if rules.reused is not None:
+        reused = counted & ~chunk.kept
+        tallies.append(_Tally.of(form[chunk.kept], rules.n_forms, form[reused]))
+    if rules.lemma_changed is not None:
+        tallies.append(_Tally.of(chunk.words, n_words, chunk.words[rules.lemma_changed[form[chunk.kept]]]))
+    n_names = n_words + len(phrases.keys)
+    joined, item_start = join_phrases(chunk.words, chunk.pair_ok, phrases)
+    if record_phrases:
+        tallies.append(_Tally.of(joined, n_names, joined[joined >= n_words]))
+    joined_block = chunk.block[item_start]
+    for drop in drops:
+        dropped = drop[joined]
+        affected = joined[dropped]
+        joined, joined_block = joined[~dropped], joined_block[~dropped]
+        tallies.append(_Tally.of(joined, n_names, affected))
+    n_blocks = len(chunk.block_sizes)
+    n_tokens = np.where(rules.counted_block[blocks[0]:blocks[1]], np.bincount(chunk.block, minlength=n_blocks),
+                        chunk.block_sizes).astype(np.int64)
+    block_document = prepared.block_document[blocks[0]:blocks[1]]
+    doc = (block_document - block_document[0]).astype(np.int32)[chunk.block] if n_blocks else chunk.block
+    ngrams = {n: _count_ngrams(chunk.words, chunk.sentence_start, doc, n, n_words, rules.is_edge, rules.is_digit)
+              for n in range(2, MAX_N + 1)}
+    return _ChunkTerms(tallies, joined.astype(np.int32), np.bincount(joined_block, minlength=n_blocks), n_tokens,
+                       ngrams)
+
+
+def _block_chunks(prepared: PreparedCorpus, tokens: int) -> list[tuple[int, int]]:
+    """Block ranges of whole documents holding about ``tokens`` tokens each (at least one range)."""
+    document_blocks = np.asarray(prepared.document_offsets)
+    before = np.asarray(prepared.block_offsets)[document_blocks]  # tokens before each document
+    cuts = np.searchsorted(before, np.arange(tokens, int(before[-1]), tokens))
+    documents = np.unique(np.concatenate([[0], cuts, [len(document_blocks) - 1]]))
+    ranges = [(int(document_blocks[a]), int(document_blocks[b])) for a, b in itertools.pairwise(documents)]
+    return ranges or [(0, 0)]
+
+
 def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
-                 masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, *,
+                 masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, *, jobs: int = 1,
+                 chunk_tokens: int = _CHUNK_TOKENS,
                  progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
     """Run the preprocessing pipeline on ``prepared`` (see the module notes).
 
-    ``progress`` (e.g. a tqdm bar) wraps the list of :data:`DERIVE_STEPS` and is advanced as each ends.
+    A map over chunks of whole documents, in ``jobs`` worker processes, and
+    merges of their counts: word counts, then candidate phrase pairs, then
+    the terms, waterfall and n-grams of each chunk. The result does not
+    depend on ``jobs`` or ``chunk_tokens``. ``progress`` (e.g. a tqdm bar)
+    wraps the list of :data:`DERIVE_STEPS` and is advanced as each ends.
     """
     import scipy.sparse as sp
 
     stage = iter((progress or iter)(DERIVE_STEPS))
-    next(stage, None)
     settings = preprocessor.settings
     forms = prepared.forms
-    form = np.asarray(prepared.form, dtype=np.int32)
-    block_offsets = np.asarray(prepared.block_offsets)
-    block_sizes = np.diff(block_offsets)
-    n_blocks = len(block_sizes)
-    waterfall = _Waterfall()
-    waterfall.record("tokenized", form, forms)
     counted_block = prepared.block_mask(preprocessor.excluded_roles)
-    counted = np.repeat(counted_block, block_sizes)
-    waterfall.record("outline excluded", form[counted], forms, form[~counted])
-    kept = counted
-    if masks is not None:
-        masked = reuse_mask(prepared, masks) & counted
-        kept = counted & ~masked
-        waterfall.record("reused text masked", form[kept], forms, form[masked])
-        del masked
-    # Token-length arrays are int32 or bool: they are the memory peak of a cold run.
-    kept_before = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
-    block = np.repeat(np.arange(n_blocks, dtype=np.int32), kept_before[block_offsets[1:]] - kept_before[block_offsets[:-1]])
-    del kept_before
-    # A sentence starts at a sentence break, at a block's start, or after left-out words.
-    starts_sentence = np.array(prepared.sentence_start, dtype=bool)
-    starts_sentence[block_offsets[:-1][block_sizes > 0]] = True
-    starts_sentence[1:] |= ~kept[:-1]
-    sentence_start = starts_sentence[kept]
-    del starts_sentence, counted
-
     if settings.lemmatize:
         lemmas = form_lemmas(prepared, preprocessor)
         words = list(dict.fromkeys(lemmas))
         position = {w: i for i, w in enumerate(words)}
         word_of_form = np.asarray([position[w] for w in lemmas], dtype=np.int32)
-        kept_forms = form[kept]
-        sequence = word_of_form[kept_forms]
-        changed = np.asarray([w != f for w, f in zip(lemmas, forms)], dtype=bool)
-        waterfall.record("lemmatised", sequence, words, sequence[changed[kept_forms]])
-        del kept_forms
+        lemma_changed = np.asarray([w != f for w, f in zip(lemmas, forms)], dtype=bool)
     else:
-        words = forms
-        sequence = form[kept]
-    del kept
+        words, word_of_form, lemma_changed = forms, None, None
     n_words = len(words)
-    is_edge = preprocessor.function_word_mask(words)
-    is_digit = np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words)
-    pair_ok = ~sentence_start[1:] if len(sequence) else np.zeros(0, dtype=bool)
+    rules = _Rules(counted_block=counted_block, reused=reuse_mask(prepared, masks) if masks is not None else None,
+                   word_of_form=word_of_form, lemma_changed=lemma_changed, n_forms=len(forms),
+                   is_edge=preprocessor.function_word_mask(words),
+                   is_digit=np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words))
+    chunks = _block_chunks(prepared, chunk_tokens)
 
-    next(stage, None)
-    phrase_list: list[tuple[int, int]] = []
+    def each_chunk(function: Callable[[tuple[int, int]], object]) -> Iterator:
+        return map_in_processes(function, chunks, jobs=jobs)
+
     phrases: dict[tuple[int, int], float] = {}
-    if settings.phrases and len(sequence):
-        phrases = learn_phrases(sequence, pair_ok, n_words, min_count=settings.phrase_min_count,
-                                threshold=settings.phrase_threshold, is_edge=is_edge)
-        phrase_list = sorted(phrases, key=lambda p: (-phrases[p], words[p[0]], words[p[1]]))
+    if settings.phrases:
+        word_counts = np.zeros(n_words, dtype=np.int64)
+        for counts in each_chunk(lambda blocks: np.bincount(_chunk_words(prepared, rules, blocks).words,
+                                                            minlength=n_words)):
+            word_counts += counts
+        next(stage, None)
+        possible = (word_counts >= settings.phrase_min_count) & ~rules.is_edge
+
+        def candidate_pairs(blocks: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+            chunk = _chunk_words(prepared, rules, blocks)
+            return pair_counts(chunk.words, chunk.pair_ok, possible)
+
+        pairs = list(each_chunk(candidate_pairs))
+        codes, keys = pd.factorize(np.concatenate([keys for keys, _ in pairs]), sort=True)
+        counts = np.bincount(codes, weights=np.concatenate([counts for _, counts in pairs]), minlength=len(keys))
+        del pairs, codes
+        phrases = learn_phrases(keys, counts.astype(np.int64), word_counts, min_count=settings.phrase_min_count,
+                                threshold=settings.phrase_threshold)
+    else:
+        next(stage, None)
+    next(stage, None)
+    phrase_list = sorted(phrases, key=lambda p: (-phrases[p], words[p[0]], words[p[1]]))
     names = list(words) + [f"{words[a]} {words[b]}" for a, b in phrase_list]
     phrase_ids = {pair: n_words + i for i, pair in enumerate(phrase_list)}
-    joined, item_start = join_phrases(sequence, pair_ok, phrases, phrase_ids)
-    if settings.phrases:
-        waterfall.record("phrases joined", joined, names, joined[joined >= n_words])
-    joined_block = block[item_start]
-    del item_start, pair_ok
-
-    next(stage, None)
     flags = word_flags(names, preprocessor.stopwords)
-    steps = [
+    filters = [
         ("numbers dropped", flags["digit"] & settings.drop_numbers),
         ("stopwords removed", flags["stopword"] | flags["clitic"]),
         ("short tokens dropped", flags["length"] < settings.min_token_length),
     ]
     if preprocessor.extra_stopwords:
-        steps.append(("corpus stopwords removed", np.fromiter(map(preprocessor.extra_stopwords.__contains__, names),
-                                                              dtype=bool, count=len(names))))
-    for step, drop in steps:
-        dropped = drop[joined]
-        affected = joined[dropped]
-        joined, joined_block = joined[~dropped], joined_block[~dropped]
-        waterfall.record(step, joined, names, affected)
-
+        filters.append(("corpus stopwords removed", np.fromiter(map(preprocessor.extra_stopwords.__contains__, names),
+                                                                dtype=bool, count=len(names))))
+    steps = [("tokenized", forms), ("outline excluded", forms)]
+    steps += [("reused text masked", forms)] * (masks is not None)
+    steps += [("lemmatised", words)] * settings.lemmatize
+    steps += [("phrases joined", names)] * settings.phrases
+    steps += [(step, names) for step, _ in filters]
+    waterfall = _Waterfall(steps)
+    table = PhraseTable.of(phrases, phrase_ids, n_words)
+    parts = []
+    for part in each_chunk(lambda blocks: _chunk_terms(prepared, rules, table, [drop for _, drop in filters],
+                                                       settings.phrases, blocks)):
+        waterfall.add(part.tallies)
+        parts.append(dataclasses.replace(part, tallies=[]))  # the tallies are summed: let them go
     next(stage, None)
-    present = np.flatnonzero(np.bincount(joined, minlength=len(names)))
-    term_names = sorted(names[i] for i in present.tolist())
+    release_freed_memory()  # the chunks' pickles, before the merges
+    items = np.concatenate([part.items for part in parts])
+    present = np.flatnonzero(np.bincount(items, minlength=len(names)))
+    present_names = [names[i] for i in present.tolist()]  # distinct: words have no space, phrases one
+    order = sorted(range(len(present_names)), key=present_names.__getitem__)
+    term_names = [present_names[i] for i in order]
     term_of = np.full(len(names), -1, dtype=np.int32)
-    rank = {t: i for i, t in enumerate(term_names)}
-    term_of[present] = [rank[names[i]] for i in present.tolist()]
-    term_sequence = term_of[joined]
-    del joined
-    term_offsets = np.concatenate([[0], np.cumsum(np.bincount(joined_block, minlength=n_blocks))]).astype(np.int64)
-    del joined_block
+    term_of[present[order]] = np.arange(len(order), dtype=np.int32)
+    term_sequence = term_of[items]
+    del items
+    term_offsets = np.concatenate([[0], np.cumsum(np.concatenate([part.items_per_block for part in parts]))])
     # The terms are in block order already: the offsets are the matrix's row pointers. The matrix gets a copy
     # of the term ids, since summing its duplicates sorts them in place.
-    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int64), term_sequence.copy(), term_offsets),
-                               shape=(n_blocks, len(term_names)))
+    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int64), term_sequence.copy(),
+                                term_offsets.astype(np.int64)), shape=(len(term_offsets) - 1, len(term_names)))
     block_term.sum_duplicates()
-
-    n_tokens = np.where(counted_block, np.bincount(block, minlength=n_blocks), block_sizes).astype(np.int64)
-    doc_of_block = prepared.block_document
-    doc = doc_of_block.astype(np.int32)[block] if len(block) else np.zeros(0, dtype=np.int32)
-    next(stage, None)
-    ngrams = {n: _count_ngrams(sequence, sentence_start, doc, n, n_words, is_edge, is_digit)
-              for n in range(2, MAX_N + 1)}
+    ngrams = {}
+    for n in range(2, MAX_N + 1):
+        ngrams[n] = merge_ngrams([part.ngrams.pop(n) for part in parts], n_words)
     for _ in stage:  # the last stage is done
         pass
     phrase_table = pd.DataFrame(
         sorted(((f"{words[a]} {words[b]}", phrases[(a, b)]) for a, b in phrase_list), key=lambda kv: (-kv[1], kv[0])),
         columns=["phrase", "score"]).astype({"phrase": str, "score": float})
     return PreparedTerms(
-        terms=term_names, sequence=term_sequence, offsets=term_offsets, block_term=block_term.tocsr(),
-        n_tokens=n_tokens, counted=counted_block, words=list(words), ngrams=ngrams, waterfall=waterfall.frame(), phrases=phrase_table,
+        terms=term_names, sequence=term_sequence, offsets=term_offsets.astype(np.int64), block_term=block_term.tocsr(),
+        n_tokens=np.concatenate([part.n_tokens for part in parts]), counted=counted_block, words=list(words),
+        ngrams=ngrams, waterfall=waterfall.frame(), phrases=phrase_table,
     )
 
 
@@ -482,13 +689,14 @@ def terms_folder(prepared: PreparedCorpus, preprocessor: Preprocessor, versions:
 
 
 def prepared_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *, versions: Mapping[str, str],
-                   masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True,
+                   masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True, jobs: int = 1,
                    progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
-    """The term layer of ``prepared``: loaded from its folder when cached, else derived (and stored)."""
+    """The term layer of ``prepared``: loaded from its folder when cached, else derived (in ``jobs``
+    processes) and stored."""
     folder = terms_folder(prepared, preprocessor, versions)
     if cache and (folder / "terms.json").is_file():
         return PreparedTerms.load(folder)
-    result = derive_terms(prepared, preprocessor, masks, progress=progress)
+    result = derive_terms(prepared, preprocessor, masks, jobs=jobs, progress=progress)
     if cache:
         staging = Path(tempfile.mkdtemp(dir=prepared.folder, prefix=".terms-"))
         try:

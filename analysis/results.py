@@ -129,6 +129,7 @@ class Results:
         passages masked when ``settings.mask_reuse`` is on."""
         masks = self.reuse.reused_char_ranges if self.settings.mask_reuse else None
         return pipeline.prepared_terms(self.prepared, self.preprocessor, masks=masks, cache=self.settings.cache,
+                                       jobs=self.settings.n_jobs,
                                        versions=pipeline.preprocessing_versions(self.preprocessor),
                                        progress=self._wrap("terms: " + ", ".join(pipeline.DERIVE_STEPS)))
 

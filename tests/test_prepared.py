@@ -15,7 +15,7 @@ from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.export import csv_bytes
-from analysis.pipeline import TERM_SETTINGS
+from analysis.pipeline import TERM_SETTINGS, derive_terms
 from analysis.prepared import prepare
 from analysis.results import Results
 
@@ -69,6 +69,26 @@ def test_results_do_not_depend_on_jobs_or_chunk_size(many_documents, tmp_path, j
     assert results.prepared.folder == built.folder  # loaded, not built again
     assert _tables(results) == _tables(reference)
     assert len(results.terms.phrases) > 0 and results.terms.n_documents == 240
+
+
+@pytest.mark.parametrize(("jobs", "chunk_tokens"), [(1, 40), (2, 40), (2, 100_000)])
+@pytest.mark.parametrize("lemmatize", [False, True])
+def test_term_layer_does_not_depend_on_jobs_or_chunk_size(many_documents, tmp_path, jobs, chunk_tokens, lemmatize):
+    """The term layer is a map over chunks of documents and merges of their counts: the same
+    layer whatever the chunks (here down to a document or two each) and the worker processes."""
+    results = Results(Settings(corpus=many_documents, out=tmp_path / "out", phrase_min_count=3,
+                               lemmatize=lemmatize, include_outline=lemmatize))
+    masks = {"d001": [(0, 40)], "d007": [(10, 200)], "d100": [(5, 9), (30, 90)]}
+    one = derive_terms(results.prepared, results.preprocessor, masks, chunk_tokens=10**9)
+    chunked = derive_terms(results.prepared, results.preprocessor, masks, jobs=jobs, chunk_tokens=chunk_tokens)
+    for name in ("sequence", "offsets", "n_tokens", "counted"):
+        assert np.array_equal(getattr(one, name), getattr(chunked, name)), name
+    assert (one.terms, one.words) == (chunked.terms, chunked.words)
+    assert (one.block_term != chunked.block_term).nnz == 0
+    assert one.waterfall.equals(chunked.waterfall) and one.phrases.equals(chunked.phrases)
+    assert len(one.phrases) > 0 and "reused text masked" in one.waterfall["step"].tolist()
+    for n, arrays in one.ngrams.items():
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays, chunked.ngrams[n])), n
 
 
 def test_a_second_run_loads_the_prepared_corpus(many_documents, tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 
 from analysis.config import Settings
 from analysis.corpus import Document
-from analysis.pipeline import derive_terms, join_phrases
+from analysis.pipeline import PhraseTable, derive_terms, join_phrases
 from analysis.prepared import prepare_documents
 from analysis.tokens import (
     STEPS,
@@ -223,7 +223,7 @@ def _join(words: list[str], scores: dict[tuple[str, str], float]) -> list[str]:
     phrases = {(vocabulary.index(a), vocabulary.index(b)): s for (a, b), s in scores.items()}
     phrase_ids = {pair: len(vocabulary) + i for i, pair in enumerate(phrases)}
     names = vocabulary + [f"{vocabulary[a]} {vocabulary[b]}" for a, b in phrases]
-    joined, _ = join_phrases(ids, np.ones(len(ids) - 1, dtype=bool), phrases, phrase_ids)
+    joined, _ = join_phrases(ids, np.ones(len(ids) - 1, dtype=bool), PhraseTable.of(phrases, phrase_ids, len(vocabulary)))
     return [names[i] for i in joined]
 
 
