@@ -416,13 +416,21 @@ def preprocessing_versions(preprocessor: Preprocessor) -> dict[str, str]:
 
 
 def form_lemmas(prepared: PreparedCorpus, preprocessor: Preprocessor) -> list[str]:
-    """The lemma of every word form of ``prepared`` (stored beside it, per language)."""
+    """The lemma of every word form of ``prepared`` (stored beside it, per language), computed in the
+    settings' ``jobs`` worker processes."""
     from importlib.metadata import version
 
     path = prepared.folder / f"lemmas-{preprocessor.settings.language}-{version('simplemma')}.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
-    lemmas = [preprocessor.lemma(f) for f in prepared.forms]
+    forms = prepared.forms
+    size = max(1, -(-len(forms) // preprocessor.settings.n_jobs))
+
+    def lemmas_of(start: int) -> list[str]:
+        return [preprocessor.lemma(f) for f in forms[start:start + size]]
+
+    parts = map_in_processes(lemmas_of, range(0, len(forms), size), jobs=preprocessor.settings.n_jobs)
+    lemmas = list(itertools.chain.from_iterable(parts))
     handle, temporary = tempfile.mkstemp(dir=prepared.folder, suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(lemmas, out, ensure_ascii=False)

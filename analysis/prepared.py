@@ -54,6 +54,7 @@ FORMAT = "corpus-analysis-prepared/1"
 READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
 CHUNK_DOCUMENTS = 4000
 _DOCUMENTS_PER_ROW_GROUP = 1000  # a query (kwic, evidence) reads only the row groups of the documents it shows
+_ROW_GROUPS_PER_READ = 16  # read together: far faster than one by one, and memory stays bounded
 _CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents do not fill memory
 # Sentences end at sentence punctuation followed by white space; a line break
 # inside a block does not end one (blocks join their lines with spaces).
@@ -396,18 +397,21 @@ class PreparedCorpus:
     # -- text
     def texts(self, documents: Iterable[int]) -> dict[int, str]:
         """The text of the given documents (numbers), reading only the row groups that hold them."""
-        wanted = sorted(set(int(d) for d in documents))
-        if not wanted:
+        wanted = np.unique(np.fromiter(documents, dtype=np.int64))
+        if not len(wanted):
             return {}
         parquet = pq.ParquetFile(self.folder / "documents.parquet")
-        found, first = {}, 0
-        for group in range(parquet.num_row_groups):
-            rows = parquet.metadata.row_group(group).num_rows
-            inside = [d for d in wanted if first <= d < first + rows]
-            if inside:
-                column = parquet.read_row_group(group, columns=["text"])["text"]
-                found.update((d, column[d - first].as_py()) for d in inside)
-            first += rows
+        first = np.cumsum([0] + [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)])
+        groups = np.unique(np.searchsorted(first, wanted, side="right") - 1).tolist()
+        found = {}
+        for at in range(0, len(groups), _ROW_GROUPS_PER_READ):
+            batch = groups[at:at + _ROW_GROUPS_PER_READ]
+            column = parquet.read_row_groups(batch, columns=["text"])["text"]
+            # Where each group of the batch starts in the column read.
+            starts = dict(zip(batch, np.cumsum([0] + [first[g + 1] - first[g] for g in batch[:-1]]).tolist()))
+            inside = wanted[(wanted >= first[batch[0]]) & (wanted < first[batch[-1] + 1])]
+            for d, group in zip(inside.tolist(), (np.searchsorted(first, inside, side="right") - 1).tolist()):
+                found[d] = column[starts[group] + d - int(first[group])].as_py()
         return found
 
     def iter_documents(self) -> Iterator[Document]:

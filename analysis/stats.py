@@ -17,7 +17,6 @@ distribution with one degree of freedom (:func:`chi2_p_value`).
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 
 def log_likelihood(a: np.ndarray, b: np.ndarray, c: float, d: np.ndarray | float) -> np.ndarray:
@@ -43,6 +42,8 @@ def g2_contingency(o11: np.ndarray, row: np.ndarray, column: np.ndarray, n: floa
     observed = np.stack([o11, row - o11, column - o11, n - row - column + o11])
     expected = np.stack([row * column, row * (n - column), (n - row) * column, (n - row) * (n - column)]) / n
     with np.errstate(divide="ignore", invalid="ignore"):
+        from scipy import special  # imported where used: kwic and info need no scipy
+
         return 2 * special.xlogy(observed, observed / expected).sum(axis=0)
 
 
@@ -63,6 +64,8 @@ def chi2_p_value(g2: np.ndarray) -> np.ndarray:
     >>> round(float(chi2_p_value(3.841458820694124)), 6)
     0.05
     """
+    from scipy import special
+
     return special.chdtrc(1, np.maximum(np.asarray(g2, dtype=float), 0.0))  # scipy.stats.chi2.sf, without its import
 
 

@@ -15,7 +15,7 @@ from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.export import csv_bytes
-from analysis.pipeline import TERM_SETTINGS, derive_terms
+from analysis.pipeline import TERM_SETTINGS, derive_terms, form_lemmas
 from analysis.prepared import prepare
 from analysis.results import Results
 
@@ -89,6 +89,13 @@ def test_term_layer_does_not_depend_on_jobs_or_chunk_size(many_documents, tmp_pa
     assert len(one.phrases) > 0 and "reused text masked" in one.waterfall["step"].tolist()
     for n, arrays in one.ngrams.items():
         assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays, chunked.ngrams[n])), n
+
+
+def test_the_lemma_table_is_the_same_in_worker_processes(many_documents, tmp_path):
+    results = Results(Settings(corpus=many_documents, out=tmp_path / "out", jobs=2))
+    lemmas = form_lemmas(results.prepared, results.preprocessor)
+    assert lemmas == [results.preprocessor.lemma(f) for f in results.prepared.forms]
+    assert form_lemmas(results.prepared, results.preprocessor) == lemmas  # stored, read back
 
 
 def test_a_second_run_loads_the_prepared_corpus(many_documents, tmp_path, monkeypatch):
