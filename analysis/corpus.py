@@ -10,14 +10,16 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import heapq
 import itertools
 import json
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
@@ -28,6 +30,8 @@ TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
 METADATA_FILE = "metadata.csv"
 _BATCH_ROWS = 10_000
+_BATCH_CHARACTERS = 8_000_000  # a batch also ends here, so a few huge documents do not fill memory
+_PREVIEW = 5  # ids named in a message
 
 
 class CorpusWarning(UserWarning):
@@ -145,6 +149,138 @@ def _table_suffix(path: Path) -> str | None:
     return next((s for s in TABLE_SUFFIXES if name.endswith(s)), None)
 
 
+def _bounded(items: Iterable, size: int, weigh: Callable[[Any], int]) -> Iterator[list]:
+    """``items`` in lists of ``size``, or fewer when their weights (characters, bytes) reach
+    :data:`_BATCH_CHARACTERS`, so that a few huge documents do not fill a worker's memory."""
+    batch, weight = [], 0
+    for item in items:
+        batch.append(item)
+        weight += weigh(item)
+        if len(batch) >= size or weight >= _BATCH_CHARACTERS:
+            yield batch
+            batch, weight = [], 0
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """Consecutive records of a corpus as read, not yet parsed (see :meth:`Corpus.batches`).
+
+    Attributes
+    ----------
+    records : list, DataFrame or pyarrow.RecordBatch
+        Folder corpora: file paths; JSONL: lines; CSV: a frame of rows;
+        Parquet: a record batch.
+    first_line : int
+        The line number of the first record (JSONL; elsewhere as ``first_row``).
+    first_row : int
+        The 1-based number of the first record among the corpus's records
+        (JSONL: among its non-blank lines).
+    """
+
+    records: Any
+    first_line: int
+    first_row: int
+
+
+@dataclass(frozen=True)
+class ReadBatch:
+    """A batch read (:meth:`Reader.read`).
+
+    Attributes
+    ----------
+    documents : list of Document
+        The documents with text, in order.
+    ids : list of str
+        The id of every record, in order, empty documents included.
+    empty : list of (int, str)
+        The position in ``ids`` and the source of each empty document (left out).
+    """
+
+    documents: list[Document]
+    ids: list[str]
+    empty: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a corpus's records become documents; small and picklable, so that worker processes read
+    and parse their own batches. The checks that need the whole corpus are :class:`CorpusChecks`."""
+
+    path: Path
+    text_column: str
+    id_column: str
+    encoding: str
+
+    def read(self, batch: RawBatch) -> ReadBatch:
+        """The documents of ``batch``.
+
+        Raises
+        ------
+        AnalysisError
+            For a file that cannot be decoded, a line that is not a JSON
+            object, a missing text or id column, a text that is not text.
+        """
+        where = str(self.path)
+        if self.path.is_dir():
+            documents = [self._file_document(path) for path in batch.records]
+        elif isinstance(batch.records, list):  # JSONL lines
+            documents = [self._row_document(row, number, where) for number, row in self._json_rows(batch)]
+        else:
+            rows = batch.records.to_dict("records") if isinstance(batch.records, pd.DataFrame) \
+                else batch.records.to_pylist()
+            documents = [self._row_document(row, batch.first_row + i, where) for i, row in enumerate(rows)]
+        blank = [not doc.text.strip() for doc in documents]
+        return ReadBatch([doc for doc, b in zip(documents, blank) if not b], [doc.doc_id for doc in documents],
+                         [(i, doc.source) for i, (doc, b) in enumerate(zip(documents, blank)) if b])
+
+    def _file_document(self, path: Path) -> Document:
+        relative = path.relative_to(self.path)
+        folder = relative.parts[0] if len(relative.parts) > 1 else ""
+        text = decode_bytes(path.read_bytes(), self.encoding, str(path))
+        return Document(relative.with_suffix("").as_posix(), text, str(path), {"folder": folder})
+
+    def _json_rows(self, batch: RawBatch) -> Iterator[tuple[int, dict[str, Any]]]:
+        row = batch.first_row
+        for offset, line in enumerate(batch.records):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AnalysisError(f"{self.path}: line {batch.first_line + offset} is not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise AnalysisError(f"{self.path}: line {batch.first_line + offset} is not a JSON object")
+            yield row, record
+            row += 1
+
+    def _row_document(self, row: dict[str, Any], number: int, where: str) -> Document:
+        source = f"{where}: row {number}"
+        if self.text_column not in row:
+            raise AnalysisError(
+                f"{self.path}: no text column '{self.text_column}' (found: {', '.join(map(str, row)) or 'none'}); "
+                "set text_column or pass --text-column"
+            )
+        text = row[self.text_column]
+        if text is None or (isinstance(text, float) and pd.isna(text)):
+            text = ""
+        if not isinstance(text, str):
+            raise AnalysisError(f"{source}: text column '{self.text_column}' holds {type(text).__name__}, expected text")
+        if self.id_column in row and row[self.id_column] not in (None, ""):
+            doc_id = str(row[self.id_column])
+        elif self.id_column == "id" and "id" not in row:
+            doc_id = str(number)  # no id column: ids are 1-based row numbers
+        else:
+            raise AnalysisError(f"{source}: missing id in column '{self.id_column}'")
+        metadata = {
+            str(k): "" if v is None else str(v)
+            for k, v in row.items()
+            if k not in (self.text_column, self.id_column)
+        }
+        return Document(doc_id, normalize_newlines(text), source, metadata)
+
+
 class Corpus:
     """A re-iterable stream of :class:`Document` objects.
 
@@ -255,79 +391,62 @@ class Corpus:
         return self.file_hashes(), stats
 
     # -- reading -------------------------------------------------------------
-    def __iter__(self) -> Iterator[Document]:
-        metadata = self._read_metadata()
-        seen: dict[str, str] = {}
-        count = 0
-        for doc in self._raw_documents():
-            if doc.doc_id in seen:
-                raise AnalysisError(
-                    f"{doc.source}: duplicate document id '{doc.doc_id}' (also {seen[doc.doc_id]})"
-                )
-            seen[doc.doc_id] = doc.source
-            if not doc.text.strip():
-                warnings.warn(f"{doc.source}: empty document, skipped", CorpusWarning, stacklevel=2)
-                continue
-            count += 1
-            extra = metadata.get(doc.doc_id)
-            yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra}) if extra else doc
-        if count == 0:
-            raise AnalysisError(f"{self.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
-        if self.metadata is not None:
-            self._report_unmatched(metadata, seen)
+    @property
+    def reader(self) -> Reader:
+        """What turns this corpus's raw batches into documents, in any process."""
+        return Reader(self.path, self.text_column, self.id_column, self.encoding)
 
-    def _raw_documents(self) -> Iterator[Document]:
+    def __iter__(self) -> Iterator[Document]:
+        checks = CorpusChecks(self)
+        for batch in self.batches():
+            read = self.reader.read(batch)
+            checks.accept(read.ids, read.empty, len(read.documents))
+            for doc in read.documents:
+                extra = checks.metadata.get(doc.doc_id)
+                yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra}) if extra else doc
+        checks.finish()
+
+    def batches(self, size: int = _BATCH_ROWS) -> Iterator[RawBatch]:
+        """The corpus's records, unparsed, in batches of ``size`` (fewer when they are long).
+
+        Reading a batch's files and parsing its records is left to :meth:`Reader.read`, so that
+        worker processes can do it; only the byte stream is read here.
+        """
         if self.path.is_dir():
-            yield from self._read_folder()
+            files = self.files()[:-1] if self.metadata is not None else self.files()
+            first = 1
+            for paths in _bounded(files, size, lambda p: p.stat().st_size):
+                yield RawBatch(paths, first, first)
+                first += len(paths)
             return
         suffix = _table_suffix(self.path)
-        rows = {".csv": self._csv_rows, ".jsonl": self._jsonl_rows, ".jsonl.gz": self._jsonl_rows,
-                ".parquet": self._parquet_rows}[suffix]()
-        where = str(self.path)
-        for number, row in enumerate(rows, start=1):
-            yield self._row_document(row, number, where)
+        yield from {".csv": self._csv_batches, ".jsonl": self._jsonl_batches, ".jsonl.gz": self._jsonl_batches,
+                    ".parquet": self._parquet_batches}[suffix](size)
 
-    def _read_folder(self) -> Iterator[Document]:
-        files = self.files()
-        if self.metadata is not None:
-            files = files[:-1]
-        for path in files:
-            relative = path.relative_to(self.path)
-            doc_id = relative.with_suffix("").as_posix()
-            folder = relative.parts[0] if len(relative.parts) > 1 else ""
-            text = decode_bytes(path.read_bytes(), self.encoding, str(path))
-            yield Document(doc_id, text, str(path), {"folder": folder})
+    def records_at(self, positions: set[int]) -> dict[int, tuple[str, str]]:
+        """``(id, source)`` of the records at the given positions (0-based, in reading order, empty
+        documents included), read again: for naming the rows of a rare error."""
+        found, position = {}, 0
+        for batch in self.batches():
+            read = self.reader.read(batch)
+            sources = dict(read.empty)
+            documents = iter(read.documents)
+            for offset, doc_id in enumerate(read.ids):
+                source = sources[offset] if offset in sources else next(documents).source
+                if position + offset in positions:
+                    found[position + offset] = (doc_id, source)
+            position += len(read.ids)
+            if len(found) == len(positions):
+                break
+        return found
 
-    def _row_document(self, row: dict[str, Any], number: int, where: str) -> Document:
-        source = f"{where}: row {number}"
-        if self.text_column not in row:
-            raise AnalysisError(
-                f"{self.path}: no text column '{self.text_column}' (found: {', '.join(map(str, row)) or 'none'}); "
-                "set text_column or pass --text-column"
-            )
-        text = row[self.text_column]
-        if text is None or (isinstance(text, float) and pd.isna(text)):
-            text = ""
-        if not isinstance(text, str):
-            raise AnalysisError(f"{source}: text column '{self.text_column}' holds {type(text).__name__}, expected text")
-        if self.id_column in row and row[self.id_column] not in (None, ""):
-            doc_id = str(row[self.id_column])
-        elif self.id_column == "id" and "id" not in row:
-            doc_id = str(number)  # no id column: ids are 1-based row numbers
-        else:
-            raise AnalysisError(f"{source}: missing id in column '{self.id_column}'")
-        metadata = {
-            str(k): "" if v is None else str(v)
-            for k, v in row.items()
-            if k not in (self.text_column, self.id_column)
-        }
-        return Document(doc_id, normalize_newlines(text), source, metadata)
-
-    def _csv_rows(self) -> Iterator[dict[str, Any]]:
+    def _csv_batches(self, size: int) -> Iterator[RawBatch]:
+        first = 1
         try:
             with self.path.open("r", encoding=text_codec(self.encoding), newline="") as handle:
-                for chunk in pd.read_csv(handle, dtype=str, keep_default_na=False, chunksize=_BATCH_ROWS):
-                    yield from chunk.to_dict("records")
+                for chunk in pd.read_csv(handle, dtype=str, keep_default_na=False, chunksize=size):
+                    yield RawBatch(chunk, first, first)
+                    first += len(chunk)
         except UnicodeDecodeError:
             raise encoding_error(str(self.path), _file_chunks(self.path), self.encoding) from None
         except pd.errors.ParserError as exc:
@@ -335,26 +454,21 @@ class Corpus:
         except pd.errors.EmptyDataError:
             return
 
-    def _jsonl_rows(self) -> Iterator[dict[str, Any]]:
+    def _jsonl_batches(self, size: int) -> Iterator[RawBatch]:
         opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        line, row = 1, 1
         try:
             with opener(self.path, "rt", encoding=text_codec(self.encoding)) as handle:
-                for line_number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise AnalysisError(f"{self.path}: line {line_number} is not valid JSON ({exc.msg})") from None
-                    if not isinstance(record, dict):
-                        raise AnalysisError(f"{self.path}: line {line_number} is not a JSON object")
-                    yield record
+                for lines in _bounded(handle, size, len):
+                    yield RawBatch(lines, line, row)
+                    line += len(lines)
+                    row += len(lines) - sum(1 for text in lines if text.isspace())
         except UnicodeDecodeError:
             raise encoding_error(str(self.path), _file_chunks(self.path), self.encoding) from None
         except (OSError, EOFError) as exc:
             raise AnalysisError(f"{self.path}: cannot read ({exc})") from None
 
-    def _parquet_rows(self) -> Iterator[dict[str, Any]]:
+    def _parquet_batches(self, size: int) -> Iterator[RawBatch]:
         try:
             import pyarrow.parquet as pq
         except ImportError:  # pragma: no cover - pyarrow is a dependency
@@ -363,8 +477,10 @@ class Corpus:
             parquet = pq.ParquetFile(self.path)
         except Exception as exc:  # pyarrow raises several types for a bad file
             raise AnalysisError(f"{self.path}: not a readable Parquet file ({exc})") from None
-        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
-            yield from batch.to_pylist()
+        first = 1
+        for batch in parquet.iter_batches(batch_size=size):
+            yield RawBatch(batch, first, first)
+            first += batch.num_rows
 
     # -- metadata ------------------------------------------------------------
     def _read_metadata(self) -> dict[str, dict[str, str]]:
@@ -391,20 +507,79 @@ class Corpus:
             table = table.drop_duplicates(subset=key, keep="first")
         return {row[key]: {c: row[c] for c in table.columns if c != key} for row in table.to_dict("records")}
 
-    def _report_unmatched(self, metadata: dict[str, dict[str, str]], seen: dict[str, str]) -> None:
-        no_document = sorted(set(metadata) - set(seen))
-        no_metadata = sorted(set(seen) - set(metadata))
+
+class CorpusChecks:
+    """The checks that need the whole corpus, fed batch by batch: empty documents (warned and left
+    out), duplicate ids, at least one document, and the metadata file's matches both ways.
+
+    Ids are kept as 64-bit hashes (8 bytes per document); a duplicate is confirmed, and its two
+    rows named, by reading the corpus again.
+
+    Attributes
+    ----------
+    metadata : dict of str to dict
+        The metadata file's rows by id (empty without one).
+    """
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        self.metadata = corpus._read_metadata()
+        self.count = 0
+        self._hashes: list[np.ndarray] = []
+        self._matched: set[str] = set()
+        self._unmatched = 0
+        self._first_unmatched: list[str] = []
+
+    def accept(self, ids: list[str], empty: list[tuple[int, str]], documents: int) -> None:
+        """Take the ids of one batch's records in order, its empty documents and how many it kept."""
+        for _, source in empty:
+            warnings.warn(f"{source}: empty document, skipped", CorpusWarning, stacklevel=3)
+        self._hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object)) if ids else np.zeros(0, np.uint64))
+        self.count += documents
+        if self.metadata:
+            unmatched = [doc_id for doc_id in ids if doc_id not in self.metadata]
+            self._matched.update(doc_id for doc_id in ids if doc_id in self.metadata)
+            self._unmatched += len(unmatched)
+            self._first_unmatched = heapq.nsmallest(_PREVIEW, [*self._first_unmatched, *unmatched])
+
+    def finish(self) -> None:
+        """Raise for a duplicate id or an empty corpus; warn about unmatched metadata.
+
+        Raises
+        ------
+        AnalysisError
+        """
+        self._raise_on_duplicates()
+        if self.count == 0:
+            raise AnalysisError(f"{self.corpus.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
+        if self.corpus.metadata is None:
+            return
+        no_document = sorted(set(self.metadata) - self._matched)
         if no_document:
-            warnings.warn(f"{self.metadata}: {len(no_document)} id(s) match no document: {_preview(no_document)}",
+            warnings.warn(f"{self.corpus.metadata}: {len(no_document)} id(s) match no document: {_preview(no_document)}",
                           CorpusWarning, stacklevel=3)
-        if no_metadata:
-            warnings.warn(f"{self.metadata}: {len(no_metadata)} document(s) have no metadata row: {_preview(no_metadata)}",
+        if self._unmatched:
+            shown = _preview(self._first_unmatched, total=self._unmatched)
+            warnings.warn(f"{self.corpus.metadata}: {self._unmatched} document(s) have no metadata row: {shown}",
                           CorpusWarning, stacklevel=3)
 
+    def _raise_on_duplicates(self) -> None:
+        hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        repeated = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+        # In reading order, each record whose id hash was seen before, with the first record of that hash.
+        for later in np.sort(order[repeated + 1]).tolist():
+            first = int(np.flatnonzero(hashes == hashes[later])[0])
+            rows = self.corpus.records_at({first, later})
+            if rows[first][0] == rows[later][0]:  # not a chance collision of two hashes
+                raise AnalysisError(f"{rows[later][1]}: duplicate document id '{rows[later][0]}' (also {rows[first][1]})")
 
-def _preview(items: list[str], limit: int = 5) -> str:
+
+def _preview(items: list[str], limit: int = _PREVIEW, total: int | None = None) -> str:
+    """The first ``limit`` items, and how many more of ``total`` (by default ``len(items)``)."""
+    total = len(items) if total is None else total
     shown = ", ".join(repr(i) for i in items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+    return shown + (f" and {total - limit} more" if total > limit else "")
 
 
 def blocks_table(corpus: Corpus) -> pd.DataFrame:

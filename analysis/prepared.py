@@ -1,8 +1,10 @@
 """The prepared corpus: read, split and tokenized once, stored, shared by every analysis.
 
-Building is a map over chunks of documents (:func:`prepare_chunk`, pure: the
-same chunk gives the same arrays in any process) followed by an ordered merge
-that appends each chunk to files on disk, so memory does not grow with the
+Building is a map over batches of raw records (:func:`prepare_batch`, pure:
+a worker reads and parses its batch, splits and tokenizes its documents, and
+the same batch gives the same arrays in any process) followed by an ordered
+merge that runs the corpus-wide checks (:class:`analysis.corpus.CorpusChecks`)
+and appends each batch to files on disk, so memory does not grow with the
 corpus and the result does not depend on the number of jobs or the chunk
 size. What is stored, in safe formats only (Parquet, ``.npy`` read with
 ``allow_pickle=False``, JSON):
@@ -19,12 +21,14 @@ size. What is stored, in safe formats only (Parquet, ``.npy`` read with
 
 The folder is named by a key over the corpus files' content hashes and the
 settings that change reading (:data:`READ_SETTINGS`); term-level results
-(:mod:`analysis.termlayer`) live in subfolders keyed by the preprocessing
+(:mod:`analysis.pipeline`) live in subfolders keyed by the preprocessing
 settings, so changing a stopword list does not tokenize again.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import hashlib
 import itertools
 import json
@@ -36,7 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from analysis.corpus import Corpus, Document
+from analysis.corpus import Corpus, CorpusChecks, Document, RawBatch, ReadBatch, Reader
 from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
 from analysis.structure import split_blocks
@@ -55,13 +59,11 @@ READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
 CHUNK_DOCUMENTS = 4000
 _DOCUMENTS_PER_ROW_GROUP = 1000  # a query (kwic, evidence) reads only the row groups of the documents it shows
 _ROW_GROUPS_PER_READ = 16  # read together: far faster than one by one, and memory stays bounded
-_CHUNK_CHARACTERS = 8_000_000  # a chunk also ends here, so a few huge documents do not fill memory
 # Sentences end at sentence punctuation followed by white space; a line break
 # inside a block does not end one (blocks join their lines with spaces).
 # A word token (the group; the pattern of analysis.tokens) or a sentence break (no group: findall gives "").
 _TOKEN_OR_BREAK = re.compile(r"(" + TOKEN_PATTERN + r")|(?<=[.!?;:])\s+")
 _METADATA_FILE = "prepared.json"
-_JSON_MEMO = 10_000  # distinct metadata records whose JSON the merge keeps
 _TOKEN_ARRAYS = {"form": np.int32, "sentence_start": np.bool_}
 _BLOCK_SCHEMA = pa.schema([
     ("doc", pa.int32()), ("block", pa.int32()), ("role", pa.string()), ("section", pa.string()),
@@ -145,17 +147,64 @@ def prepare_chunk(texts: Sequence[str]) -> Chunk:
     )
 
 
-def chunked(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    """Consecutive documents in lists of ``size`` (fewer when their text is very long)."""
-    chunk, characters = [], 0
-    for doc in documents:
-        chunk.append(doc)
-        characters += len(doc.text)
-        if len(chunk) >= size or characters >= _CHUNK_CHARACTERS:
-            yield chunk
-            chunk, characters = [], 0
-    if chunk:
-        yield chunk
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch of records read, parsed and prepared (:func:`prepare_batch`): what the merge takes.
+
+    Attributes
+    ----------
+    ids, empty : list
+        As :class:`analysis.corpus.ReadBatch`: every record's id, and the empty documents (left out).
+    documents : pyarrow.Table
+        ``doc_id, source, text, metadata`` (JSON) of the documents with text.
+    chunk : Chunk
+    """
+
+    ids: list[str]
+    empty: list[tuple[int, str]]
+    documents: pa.Table
+    chunk: Chunk
+
+
+def prepare_batch(reader: Reader, batch: RawBatch) -> PreparedBatch:
+    """Read, parse, split and tokenize one batch of records: the map step of the build.
+
+    Pure and picklable both ways, so worker processes (or a cluster's) read
+    their own batches and only the results travel.
+    """
+    return _prepared(reader.read(batch))
+
+
+def _prepared(read: ReadBatch) -> PreparedBatch:
+    documents = read.documents
+    memo: dict[tuple, str] = {}  # corpora repeat a few labels (a folder, a category) many times
+    table = pa.table({
+        "doc_id": [d.doc_id for d in documents], "source": [d.source for d in documents],
+        "text": [d.text for d in documents], "metadata": [_metadata_json(d.metadata, memo) for d in documents],
+    }, schema=_DOCUMENT_SCHEMA)
+    return PreparedBatch(read.ids, read.empty, table, prepare_chunk([d.text for d in documents]))
+
+
+def _metadata_json(metadata: dict, memo: dict[tuple, str]) -> str:
+    """``metadata`` as JSON, memoised in ``memo``."""
+    try:
+        key = tuple(metadata.items())
+        cached = memo.get(key)
+    except TypeError:  # a list or dict value: not hashable
+        return json.dumps(metadata, ensure_ascii=False)
+    if cached is None:
+        cached = memo[key] = json.dumps(metadata, ensure_ascii=False)
+    return cached
+
+
+def _with_metadata(documents: pa.Table, metadata: Mapping[str, dict]) -> pa.Table:
+    """``documents`` with each matched document's metadata file columns added to its metadata."""
+    if not metadata:
+        return documents
+    ids, records = documents["doc_id"].to_pylist(), documents["metadata"].to_pylist()
+    joined = [json.dumps({**json.loads(record), **metadata[doc_id]}, ensure_ascii=False) if doc_id in metadata
+              else record for doc_id, record in zip(ids, records)]
+    return documents.set_column(3, "metadata", pa.array(joined, pa.string()))
 
 
 # ----------------------------------------------------------------- the merge
@@ -173,9 +222,8 @@ class _Writer:
         self.block_sizes: list[np.ndarray] = []
         self.document_sizes: list[np.ndarray] = []
         self.n_documents = 0
-        self._json: dict[tuple, str] = {}
 
-    def add(self, documents: Sequence[Document], chunk: Chunk) -> None:
+    def add(self, documents: pa.Table, chunk: Chunk) -> None:
         # The chunk's forms are distinct: look them all up at C speed, then number the new ones in order.
         mapping = np.fromiter(map(self.forms.get, chunk.forms, itertools.repeat(-1)), dtype=np.int32,
                               count=len(chunk.forms))
@@ -186,28 +234,11 @@ class _Writer:
         for name, handle in self.raw.items():
             handle.write(np.ascontiguousarray(tokens[name], dtype=_TOKEN_ARRAYS[name]).tobytes())
         blocks = chunk.blocks.set_column(0, "doc", pc.add(chunk.blocks["doc"], pa.scalar(self.n_documents, pa.int32())))
-        self.documents.write_table(pa.table({
-            "doc_id": [d.doc_id for d in documents], "source": [d.source for d in documents],
-            "text": [d.text for d in documents],
-            "metadata": [self._metadata_json(d.metadata) for d in documents],
-        }, schema=_DOCUMENT_SCHEMA), row_group_size=_DOCUMENTS_PER_ROW_GROUP)
+        self.documents.write_table(documents, row_group_size=_DOCUMENTS_PER_ROW_GROUP)
         self.blocks.write_table(blocks)
         self.block_sizes.append(chunk.block_sizes)
         self.document_sizes.append(chunk.document_sizes)
-        self.n_documents += len(documents)
-
-    def _metadata_json(self, metadata: dict) -> str:
-        """``metadata`` as JSON, memoised: corpora repeat a few labels (a folder, a category) many times."""
-        try:
-            key = tuple(metadata.items())
-            cached = self._json.get(key)
-        except TypeError:  # a list or dict value: not hashable
-            return json.dumps(metadata, ensure_ascii=False)
-        if cached is None:
-            if len(self._json) >= _JSON_MEMO:  # labels unique to each document: keep memory bounded
-                self._json.clear()
-            cached = self._json[key] = json.dumps(metadata, ensure_ascii=False)
-        return cached
+        self.n_documents += documents.num_rows
 
     def close(self, metadata: dict) -> None:
         self.documents.close()
@@ -227,21 +258,18 @@ class _Writer:
         (self.folder / _METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True), encoding="utf-8")
 
 
-def _mapped(pool: ProcessPoolExecutor | None, chunks: Iterator[list[Document]],
-            jobs: int) -> Iterator[tuple[list[Document], Chunk]]:
-    """Each chunk of documents with its ``prepare_chunk``, in order; at most ``2 * jobs`` in flight."""
+def _mapped(pool: ProcessPoolExecutor | None, function: Callable, items: Iterable, jobs: int) -> Iterator:
+    """``function`` of each item, in order; in ``pool`` with at most ``2 * jobs`` tasks in flight."""
     if pool is None:
-        for documents in chunks:
-            yield documents, prepare_chunk([d.text for d in documents])
+        yield from map(function, items)
         return
-    pending = []
-    for documents in chunks:
-        pending.append((documents, pool.submit(prepare_chunk, [d.text for d in documents])))
+    pending: collections.deque = collections.deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
         if len(pending) >= 2 * jobs:
-            documents, future = pending.pop(0)
-            yield documents, future.result()
-    for documents, future in pending:
-        yield documents, future.result()
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 # ----------------------------------------------------------------- cache key
@@ -433,17 +461,23 @@ class PreparedCorpus:
             verify_snapshot(self.source)
 
 
-def _build(documents: Iterable[Document], folder: Path, metadata: dict, *, jobs: int, chunk_size: int) -> None:
+def _build(batches: Iterable[PreparedBatch], folder: Path, metadata: dict, *, checks: CorpusChecks | None = None,
+           progress: Callable[[Iterable], Iterable] | None = None) -> None:
+    """Merge prepared batches into ``folder``: the corpus-wide ``checks`` first, then the files."""
     writer = _Writer(folder)
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
-    try:
-        for texts, chunk in _mapped(pool, chunked(documents, chunk_size), jobs):
-            writer.add(texts, chunk)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    ticks = iter(progress(itertools.repeat(None))) if progress else None  # one tick per document
+    for batch in batches:
+        documents = batch.documents
+        if checks is not None:
+            checks.accept(batch.ids, batch.empty, documents.num_rows)
+            documents = _with_metadata(documents, checks.metadata)
+        writer.add(documents, batch.chunk)
+        if ticks is not None:
+            collections.deque(itertools.islice(ticks, documents.num_rows), maxlen=0)
+    if checks is not None:
+        checks.finish()
     writer.close(metadata)
-    release_freed_memory()  # the chunks' memory, before the term layer is derived
+    release_freed_memory()  # the batches' memory, before the term layer is derived
 
 
 def _install(built: Path, target: Path) -> None:
@@ -467,7 +501,7 @@ def cache_folder(cache: Path) -> Path:
 
 def prepare(
     corpus: Corpus, *, cache: Path | None, jobs: int = 1, chunk_size: int = CHUNK_DOCUMENTS,
-    progress: Callable[[Iterable[Document]], Iterable[Document]] | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None,
 ) -> PreparedCorpus:
     """Load the prepared form of ``corpus`` from ``cache``, or build it there.
 
@@ -482,7 +516,7 @@ def prepare(
     chunk_size : int
         Documents per chunk. The result does not depend on it or on ``jobs``.
     progress : callable, optional
-        Wraps the stream of documents read (e.g. a tqdm bar).
+        Wraps an endless iterable that is advanced once per document prepared (e.g. a tqdm bar).
 
     Raises
     ------
@@ -499,12 +533,14 @@ def prepare(
         parent = cache
     else:
         parent = Path(_session_folder())
+    checks = CorpusChecks(corpus)  # reads the metadata file: its errors come before any work
     built = Path(tempfile.mkdtemp(dir=parent, prefix=f".{key}-building-"))
     built.chmod(0o755)
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
     try:
-        documents = progress(corpus) if progress else corpus
-        _build(documents, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
-               jobs=jobs, chunk_size=chunk_size)
+        batches = _mapped(pool, functools.partial(prepare_batch, corpus.reader), corpus.batches(chunk_size), jobs)
+        _build(batches, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
+               checks=checks, progress=progress)
         verify_snapshot(corpus)
         if cache is None:
             return PreparedCorpus(built, source=corpus)
@@ -512,14 +548,19 @@ def prepare(
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)
         raise
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return PreparedCorpus(target, source=corpus)
 
 
 def prepare_documents(documents: Iterable[Document], name: str = "documents") -> PreparedCorpus:
     """A prepared corpus of in-memory documents (tests, notebooks, one text), in a temporary folder."""
     folder = Path(tempfile.mkdtemp(dir=_session_folder(), prefix="documents-"))
-    _build(documents, folder, {"format": FORMAT, "files": {}, "name": name, "settings": {}},
-           jobs=1, chunk_size=CHUNK_DOCUMENTS)
+    documents = list(documents)
+    batches = (_prepared(ReadBatch(part, [d.doc_id for d in part], []))
+               for part in (documents[i:i + CHUNK_DOCUMENTS] for i in range(0, len(documents), CHUNK_DOCUMENTS)))
+    _build(batches, folder, {"format": FORMAT, "files": {}, "name": name, "settings": {}})
     return PreparedCorpus(folder)
 
 

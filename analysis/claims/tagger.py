@@ -89,7 +89,6 @@ from analysis.claims.lexicons import (CATEGORIES, CLAIM_CATEGORIES, CUE_LISTS, M
                                       shipped_lexicons, word_matches)
 from analysis.corpus import Document
 from analysis.parallel import map_in_processes
-from analysis.prepared import chunked
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT, normalize, split_sentences, token_spans
 
 CLAIM_COLUMNS = ["doc_id", "block", "block_role", "section", "sentence_index", "sentence", "category", "term",
@@ -359,7 +358,8 @@ def tag_claims(
                 for doc, block, index, sentence in counted_sentences(documents, excluded_roles)
                 for row in _sentence_rows(sentence, lexicons)]
 
-    chunks = list(chunked(corpus, _TAG_CHUNK))
+    documents = list(corpus)
+    chunks = [documents[i:i + _TAG_CHUNK] for i in range(0, len(documents), _TAG_CHUNK)]
     rows = [row for part in map_in_processes(tag, chunks, jobs=jobs, progress=progress) for row in part]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype(
         {"block": int, "sentence_index": int, "char_start": int})
