@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,27 @@ def test_the_lemma_table_is_the_same_in_worker_processes(many_documents, tmp_pat
     lemmas = form_lemmas(results.prepared, results.preprocessor)
     assert lemmas == [results.preprocessor.lemma(f) for f in results.prepared.forms]
     assert form_lemmas(results.prepared, results.preprocessor) == lemmas  # stored, read back
+
+
+def test_a_bad_record_read_in_a_worker_is_a_one_line_error(tmp_path):
+    """Workers parse their own batches: a bad line far into the file still names the file and line,
+    and the cache keeps no partial build."""
+    path = tmp_path / "c.jsonl"
+    lines = [json.dumps({"id": str(i), "text": f"document number {i}"}) for i in range(50)]
+    lines[37] = '{"id": "37", "text": oops}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(AnalysisError, match=rf"^{re.escape(str(path))}: line 38 is not valid JSON"):
+        prepare(Corpus(path), cache=tmp_path / "cache", jobs=2, chunk_size=5)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [".gitignore"]
+
+
+def test_a_duplicate_id_found_after_the_map_names_both_rows(tmp_path):
+    path = tmp_path / "c.jsonl"
+    lines = [json.dumps({"id": str(i % 40), "text": f"document {i}" if i != 3 else ""}) for i in range(45)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="row 4: empty document"), \
+            pytest.raises(AnalysisError, match=r"row 41: duplicate document id '0' \(also .*row 1\)"):
+        prepare(Corpus(path), cache=tmp_path / "cache", jobs=2, chunk_size=4)
 
 
 def test_a_second_run_loads_the_prepared_corpus(many_documents, tmp_path, monkeypatch):
