@@ -661,7 +661,12 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
         parts.append(dataclasses.replace(part, tallies=[]))  # the tallies are summed: let them go
     next(stage, None)
     release_freed_memory()  # the chunks' pickles, before the merges
+    # The merges one after another, each chunk's share let go as soon as it is merged: the memory peak.
+    ngrams = {n: merge_ngrams([part.ngrams.pop(n) for part in parts], n_words) for n in range(2, MAX_N + 1)}
     items = np.concatenate([part.items for part in parts])
+    items_per_block = np.concatenate([part.items_per_block for part in parts])
+    n_tokens = np.concatenate([part.n_tokens for part in parts])
+    del parts
     present = np.flatnonzero(np.bincount(items, minlength=len(names)))
     present_names = [names[i] for i in present.tolist()]  # distinct: words have no space, phrases one
     order = sorted(range(len(present_names)), key=present_names.__getitem__)
@@ -670,23 +675,22 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     term_of[present[order]] = np.arange(len(order), dtype=np.int32)
     term_sequence = term_of[items]
     del items
-    term_offsets = np.concatenate([[0], np.cumsum(np.concatenate([part.items_per_block for part in parts]))])
+    term_offsets = np.concatenate([[0], np.cumsum(items_per_block)]).astype(np.int64)
     # The terms are in block order already: the offsets are the matrix's row pointers. The matrix gets a copy
-    # of the term ids, since summing its duplicates sorts them in place.
-    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int64), term_sequence.copy(),
-                                term_offsets.astype(np.int64)), shape=(len(term_offsets) - 1, len(term_names)))
+    # of the term ids, since summing its duplicates sorts them in place; counts are summed as int32 (a count
+    # within a block fits) and stored as int64.
+    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int32), term_sequence.copy(), term_offsets),
+                               shape=(len(term_offsets) - 1, len(term_names)))
     block_term.sum_duplicates()
-    ngrams = {}
-    for n in range(2, MAX_N + 1):
-        ngrams[n] = merge_ngrams([part.ngrams.pop(n) for part in parts], n_words)
+    block_term.data = block_term.data.astype(np.int64)
     for _ in stage:  # the last stage is done
         pass
     phrase_table = pd.DataFrame(
         sorted(((f"{words[a]} {words[b]}", phrases[(a, b)]) for a, b in phrase_list), key=lambda kv: (-kv[1], kv[0])),
         columns=["phrase", "score"]).astype({"phrase": str, "score": float})
     return PreparedTerms(
-        terms=term_names, sequence=term_sequence, offsets=term_offsets.astype(np.int64), block_term=block_term.tocsr(),
-        n_tokens=np.concatenate([part.n_tokens for part in parts]), counted=counted_block, words=list(words),
+        terms=term_names, sequence=term_sequence, offsets=term_offsets, block_term=block_term.tocsr(),
+        n_tokens=n_tokens, counted=counted_block, words=list(words),
         ngrams=ngrams, waterfall=waterfall.frame(), phrases=phrase_table,
     )
 

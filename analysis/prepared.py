@@ -172,7 +172,9 @@ def prepare_batch(reader: Reader, batch: RawBatch) -> PreparedBatch:
     Pure and picklable both ways, so worker processes (or a cluster's) read
     their own batches and only the results travel.
     """
-    return _prepared(reader.read(batch))
+    prepared = _prepared(reader.read(batch))
+    release_freed_memory()  # a worker's batches would otherwise keep its peak
+    return prepared
 
 
 def _prepared(read: ReadBatch) -> PreparedBatch:
