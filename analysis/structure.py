@@ -182,5 +182,9 @@ def split_blocks(text: str) -> list[Block]:
     >>> [b.role for b in split_blocks("Summary.\\nIntro.\\n- A\\n- B\\nA\\nText a.\\nB\\nText b.\\nMore b.\\nEnd.")]
     ['summary', 'intro', 'outline', 'outline', 'heading', 'body', 'heading', 'body', 'body', 'conclusion']
     """
+    if "\n" not in text:  # one line (sentences, short messages): the common case of large corpora
+        body = text.strip()
+        if body and body[0] not in "-*\u2022#":  # neither a bullet nor a Markdown heading: one paragraph
+            return [Block(0, "paragraph", "text", "", 0, len(text), body)]
     units = _units(text)
     return _template_blocks(units) or _fallback_blocks(units)
