@@ -163,6 +163,23 @@ def _bounded(items: Iterable, size: int, weigh: Callable[[Any], int]) -> Iterato
         yield batch
 
 
+def _line_batches(handle: Iterable[str], size: int) -> Iterator[list[str]]:
+    """The lines of a text file in lists as :func:`_bounded` makes them, read and measured at C speed."""
+    pending: list[str] = []
+    at_end = False
+    while True:
+        while not at_end and len(pending) < size:
+            more = handle.readlines(_BATCH_CHARACTERS)
+            at_end = not more
+            pending.extend(more)
+        if not pending:
+            return
+        ends = np.cumsum(np.fromiter(map(len, pending[:size]), dtype=np.int64))  # characters up to each line
+        take = min(int(np.searchsorted(ends, _BATCH_CHARACTERS)) + 1, len(ends))
+        yield pending[:take]
+        del pending[:take]
+
+
 @dataclass(frozen=True)
 class RawBatch:
     """Consecutive records of a corpus as read, not yet parsed (see :meth:`Corpus.batches`).
@@ -459,10 +476,10 @@ class Corpus:
         line, row = 1, 1
         try:
             with opener(self.path, "rt", encoding=text_codec(self.encoding)) as handle:
-                for lines in _bounded(handle, size, len):
+                for lines in _line_batches(handle, size):
                     yield RawBatch(lines, line, row)
                     line += len(lines)
-                    row += len(lines) - sum(1 for text in lines if text.isspace())
+                    row += len(lines) - sum(map(str.isspace, lines))
         except UnicodeDecodeError:
             raise encoding_error(str(self.path), _file_chunks(self.path), self.encoding) from None
         except (OSError, EOFError) as exc:
@@ -534,7 +551,8 @@ class CorpusChecks:
         """Take the ids of one batch's records in order, its empty documents and how many it kept."""
         for _, source in empty:
             warnings.warn(f"{source}: empty document, skipped", CorpusWarning, stacklevel=3)
-        self._hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object)) if ids else np.zeros(0, np.uint64))
+        self._hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False) if ids
+                            else np.zeros(0, np.uint64))
         self.count += documents
         if self.metadata:
             unmatched = [doc_id for doc_id in ids if doc_id not in self.metadata]

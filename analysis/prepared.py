@@ -218,7 +218,8 @@ class _Writer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.forms: dict[str, int] = {}
-        self.documents = pq.ParquetWriter(folder / "documents.parquet", _DOCUMENT_SCHEMA)
+        # Dictionary encoding only where values repeat (the texts and sources are unique).
+        self.documents = pq.ParquetWriter(folder / "documents.parquet", _DOCUMENT_SCHEMA, use_dictionary=["metadata"])
         self.blocks = pq.ParquetWriter(folder / "blocks.parquet", _BLOCK_SCHEMA)
         self.raw = {name: (folder / f"{name}.raw").open("wb") for name in _TOKEN_ARRAYS}
         self.block_sizes: list[np.ndarray] = []
