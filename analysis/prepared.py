@@ -468,19 +468,23 @@ def _build(batches: Iterable[PreparedBatch], folder: Path, metadata: dict, *, ch
            progress: Callable[[Iterable], Iterable] | None = None) -> None:
     """Merge prepared batches into ``folder``: the corpus-wide ``checks`` first, then the files."""
     writer = _Writer(folder)
-    ticks = iter(progress(itertools.repeat(None))) if progress else None  # one tick per document
+    for _ in (progress or iter)(_merged(batches, writer, checks)):
+        pass
+    if checks is not None:
+        checks.finish()
+    writer.close(metadata)
+    release_freed_memory()  # the batches' memory, before the term layer is derived
+
+
+def _merged(batches: Iterable[PreparedBatch], writer: _Writer, checks: CorpusChecks | None) -> Iterator[None]:
+    """Check and write each batch; yields once per document written (for a progress bar)."""
     for batch in batches:
         documents = batch.documents
         if checks is not None:
             checks.accept(batch.ids, batch.empty, documents.num_rows)
             documents = _with_metadata(documents, checks.metadata)
         writer.add(documents, batch.chunk)
-        if ticks is not None:
-            collections.deque(itertools.islice(ticks, documents.num_rows), maxlen=0)
-    if checks is not None:
-        checks.finish()
-    writer.close(metadata)
-    release_freed_memory()  # the batches' memory, before the term layer is derived
+        yield from itertools.repeat(None, documents.num_rows)
 
 
 def _install(built: Path, target: Path) -> None:
@@ -519,7 +523,7 @@ def prepare(
     chunk_size : int
         Documents per chunk. The result does not depend on it or on ``jobs``.
     progress : callable, optional
-        Wraps an endless iterable that is advanced once per document prepared (e.g. a tqdm bar).
+        Wraps the build, an iterable with one item per document prepared (e.g. a tqdm bar).
 
     Raises
     ------

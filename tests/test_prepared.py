@@ -120,6 +120,18 @@ def test_a_duplicate_id_found_after_the_map_names_both_rows(tmp_path):
         prepare(Corpus(path), cache=tmp_path / "cache", jobs=2, chunk_size=4)
 
 
+def test_the_build_progress_counts_every_document(many_documents, tmp_path):
+    seen = []
+
+    def progress(iterable):
+        for item in iterable:
+            seen.append(item)
+            yield item
+
+    built = prepare(Corpus(many_documents), cache=tmp_path / "cache", jobs=2, chunk_size=7, progress=progress)
+    assert len(seen) == built.n_documents == 240
+
+
 def test_a_second_run_loads_the_prepared_corpus(many_documents, tmp_path, monkeypatch):
     settings = Settings(corpus=many_documents, out=tmp_path / "out", cache_dir=tmp_path / "cache")
     first = Results(settings).terms
