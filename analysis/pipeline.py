@@ -35,7 +35,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -202,7 +202,7 @@ class _Waterfall:
         return pd.DataFrame(rows, columns=WATERFALL_COLUMNS)
 
 
-DERIVE_STEPS = ("word counts", "phrases", "terms and n-grams", "merge")
+DERIVE_STEPS = ("phrases", "terms and n-grams", "merge")
 _CHUNK_TOKENS = 500_000  # tokens per chunk of the term layer (whole documents): a worker's memory
 
 
@@ -577,6 +577,51 @@ def _block_chunks(prepared: PreparedCorpus, tokens: int) -> list[tuple[int, int]
     return ranges or [(0, 0)]
 
 
+def _chunked_phrases(prepared: PreparedCorpus, rules: _Rules, chunks: Sequence[tuple[int, int]], jobs: int, *,
+                     min_count: int, threshold: float) -> dict[tuple[int, int], float]:
+    """:func:`learn_phrases` over the chunks: their word counts summed, then their candidate pairs (of
+    words frequent enough) summed."""
+    n_words = rules.n_words
+    word_counts = np.zeros(n_words, dtype=np.int64)
+    for counts in map_in_processes(
+            lambda blocks: np.bincount(_chunk_words(prepared, rules, blocks).words, minlength=n_words), chunks,
+            jobs=jobs):
+        word_counts += counts
+    possible = (word_counts >= min_count) & ~rules.is_edge
+
+    def candidate_pairs(blocks: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        chunk = _chunk_words(prepared, rules, blocks)
+        return pair_counts(chunk.words, chunk.pair_ok, possible)
+
+    pairs = list(map_in_processes(candidate_pairs, chunks, jobs=jobs))
+    codes, keys = pd.factorize(np.concatenate([keys for keys, _ in pairs]), sort=True)
+    counts = np.bincount(codes, weights=np.concatenate([counts for _, counts in pairs]), minlength=len(keys))
+    return learn_phrases(keys, counts.astype(np.int64), word_counts, min_count=min_count, threshold=threshold)
+
+
+def _term_matrix(items: np.ndarray, items_per_block: np.ndarray, names: Sequence[str]):
+    """The sorted term vocabulary of ``items`` (ids into ``names``), the items as term ids, their
+    offsets per block and the block x term count matrix."""
+    import scipy.sparse as sp
+
+    present = np.flatnonzero(np.bincount(items, minlength=len(names)))
+    present_names = [names[i] for i in present.tolist()]  # distinct: words have no space, phrases one
+    order = sorted(range(len(present_names)), key=present_names.__getitem__)
+    term_names = [present_names[i] for i in order]
+    term_of = np.full(len(names), -1, dtype=np.int32)
+    term_of[present[order]] = np.arange(len(order), dtype=np.int32)
+    term_sequence = term_of[items]
+    offsets = np.concatenate([[0], np.cumsum(items_per_block)]).astype(np.int64)
+    # The terms are in block order already: the offsets are the matrix's row pointers. The matrix gets a copy
+    # of the term ids, since summing its duplicates sorts them in place; counts are summed as int32 (a count
+    # within a block fits) and stored as int64.
+    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int32), term_sequence.copy(), offsets),
+                               shape=(len(offsets) - 1, len(term_names)))
+    block_term.sum_duplicates()
+    block_term.data = block_term.data.astype(np.int64)
+    return term_names, term_sequence, offsets, block_term.tocsr()
+
+
 def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
                  masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, *, jobs: int = 1,
                  chunk_tokens: int = _CHUNK_TOKENS,
@@ -589,8 +634,6 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     depend on ``jobs`` or ``chunk_tokens``. ``progress`` (e.g. a tqdm bar)
     wraps the list of :data:`DERIVE_STEPS` and is advanced as each ends.
     """
-    import scipy.sparse as sp
-
     stage = iter((progress or iter)(DERIVE_STEPS))
     settings = preprocessor.settings
     forms = prepared.forms
@@ -610,30 +653,8 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
                    is_digit=np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words))
     chunks = _block_chunks(prepared, chunk_tokens)
 
-    def each_chunk(function: Callable[[tuple[int, int]], object]) -> Iterator:
-        return map_in_processes(function, chunks, jobs=jobs)
-
-    phrases: dict[tuple[int, int], float] = {}
-    if settings.phrases:
-        word_counts = np.zeros(n_words, dtype=np.int64)
-        for counts in each_chunk(lambda blocks: np.bincount(_chunk_words(prepared, rules, blocks).words,
-                                                            minlength=n_words)):
-            word_counts += counts
-        next(stage, None)
-        possible = (word_counts >= settings.phrase_min_count) & ~rules.is_edge
-
-        def candidate_pairs(blocks: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-            chunk = _chunk_words(prepared, rules, blocks)
-            return pair_counts(chunk.words, chunk.pair_ok, possible)
-
-        pairs = list(each_chunk(candidate_pairs))
-        codes, keys = pd.factorize(np.concatenate([keys for keys, _ in pairs]), sort=True)
-        counts = np.bincount(codes, weights=np.concatenate([counts for _, counts in pairs]), minlength=len(keys))
-        del pairs, codes
-        phrases = learn_phrases(keys, counts.astype(np.int64), word_counts, min_count=settings.phrase_min_count,
-                                threshold=settings.phrase_threshold)
-    else:
-        next(stage, None)
+    phrases = (_chunked_phrases(prepared, rules, chunks, jobs, min_count=settings.phrase_min_count,
+                                threshold=settings.phrase_threshold) if settings.phrases else {})
     next(stage, None)
     phrase_list = sorted(phrases, key=lambda p: (-phrases[p], words[p[0]], words[p[1]]))
     names = list(words) + [f"{words[a]} {words[b]}" for a, b in phrase_list]
@@ -655,8 +676,9 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     waterfall = _Waterfall(steps)
     table = PhraseTable.of(phrases, phrase_ids, n_words)
     parts = []
-    for part in each_chunk(lambda blocks: _chunk_terms(prepared, rules, table, [drop for _, drop in filters],
-                                                       settings.phrases, blocks)):
+    drops = [drop for _, drop in filters]
+    for part in map_in_processes(lambda blocks: _chunk_terms(prepared, rules, table, drops, settings.phrases, blocks),
+                                 chunks, jobs=jobs):
         waterfall.add(part.tallies)
         parts.append(dataclasses.replace(part, tallies=[]))  # the tallies are summed: let them go
     next(stage, None)
@@ -667,29 +689,14 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     items_per_block = np.concatenate([part.items_per_block for part in parts])
     n_tokens = np.concatenate([part.n_tokens for part in parts])
     del parts
-    present = np.flatnonzero(np.bincount(items, minlength=len(names)))
-    present_names = [names[i] for i in present.tolist()]  # distinct: words have no space, phrases one
-    order = sorted(range(len(present_names)), key=present_names.__getitem__)
-    term_names = [present_names[i] for i in order]
-    term_of = np.full(len(names), -1, dtype=np.int32)
-    term_of[present[order]] = np.arange(len(order), dtype=np.int32)
-    term_sequence = term_of[items]
-    del items
-    term_offsets = np.concatenate([[0], np.cumsum(items_per_block)]).astype(np.int64)
-    # The terms are in block order already: the offsets are the matrix's row pointers. The matrix gets a copy
-    # of the term ids, since summing its duplicates sorts them in place; counts are summed as int32 (a count
-    # within a block fits) and stored as int64.
-    block_term = sp.csr_matrix((np.ones(len(term_sequence), dtype=np.int32), term_sequence.copy(), term_offsets),
-                               shape=(len(term_offsets) - 1, len(term_names)))
-    block_term.sum_duplicates()
-    block_term.data = block_term.data.astype(np.int64)
+    term_names, term_sequence, term_offsets, block_term = _term_matrix(items, items_per_block, names)
     for _ in stage:  # the last stage is done
         pass
     phrase_table = pd.DataFrame(
         sorted(((f"{words[a]} {words[b]}", phrases[(a, b)]) for a, b in phrase_list), key=lambda kv: (-kv[1], kv[0])),
         columns=["phrase", "score"]).astype({"phrase": str, "score": float})
     return PreparedTerms(
-        terms=term_names, sequence=term_sequence, offsets=term_offsets, block_term=block_term.tocsr(),
+        terms=term_names, sequence=term_sequence, offsets=term_offsets, block_term=block_term,
         n_tokens=n_tokens, counted=counted_block, words=list(words),
         ngrams=ngrams, waterfall=waterfall.frame(), phrases=phrase_table,
     )
