@@ -1,8 +1,19 @@
 """Read a corpus into documents with ids, metadata and blocks.
 
 Sources: a folder of ``.txt``/``.md`` files (recursive), or one ``.csv``,
-``.jsonl``/``.jsonl.gz`` or ``.parquet`` file. Documents are streamed one at a
-time, so memory does not grow with the corpus. The corpus is never written to.
+``.jsonl``/``.jsonl.gz`` or ``.parquet`` file. The corpus is never written to.
+
+Reading is split three ways, so that worker processes can do the costly part:
+
+- :meth:`Corpus.batches` reads the byte stream into raw batches (file lists,
+  JSONL lines, CSV frames, Parquet record batches);
+- :class:`Reader` turns a batch into documents (decoding, parsing, ids,
+  metadata columns) in any process;
+- :class:`CorpusChecks` runs the checks that need the whole corpus: empty
+  documents, duplicate ids, the metadata file's matches.
+
+Iterating a :class:`Corpus` chains the three in one process. Documents are
+streamed a batch at a time, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
