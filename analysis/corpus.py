@@ -160,32 +160,21 @@ def _table_suffix(path: Path) -> str | None:
     return next((s for s in TABLE_SUFFIXES if name.endswith(s)), None)
 
 
-def _bounded(items: Iterable, size: int, weigh: Callable[[Any], int]) -> Iterator[list]:
-    """``items`` in lists of ``size``, or fewer when their weights (characters, bytes) reach
-    :data:`_BATCH_CHARACTERS`, so that a few huge documents do not fill a worker's memory."""
-    batch, weight = [], 0
-    for item in items:
-        batch.append(item)
-        weight += weigh(item)
-        if len(batch) >= size or weight >= _BATCH_CHARACTERS:
-            yield batch
-            batch, weight = [], 0
-    if batch:
-        yield batch
-
-
-def _line_batches(handle: Iterable[str], size: int) -> Iterator[list[str]]:
-    """The lines of a text file in lists as :func:`_bounded` makes them, read and measured at C speed."""
-    pending: list[str] = []
+def _bounded(pieces: Iterable[list], size: int, weigh: Callable[[Any], int]) -> Iterator[list]:
+    """The items of ``pieces`` (lists read one after another) regrouped in lists of ``size``, or fewer
+    when their weights (characters, bytes) reach :data:`_BATCH_CHARACTERS`, so that a few huge documents
+    do not fill a worker's memory."""
+    pieces = iter(pieces)
+    pending: list = []
     at_end = False
     while True:
         while not at_end and len(pending) < size:
-            more = handle.readlines(_BATCH_CHARACTERS)
-            at_end = not more
-            pending.extend(more)
+            piece = next(pieces, None)
+            at_end = piece is None
+            pending.extend(piece or ())
         if not pending:
             return
-        ends = np.cumsum(np.fromiter(map(len, pending[:size]), dtype=np.int64))  # characters up to each line
+        ends = np.cumsum(np.fromiter(map(weigh, pending[:size]), dtype=np.int64))  # weight up to each item
         take = min(int(np.searchsorted(ends, _BATCH_CHARACTERS)) + 1, len(ends))
         yield pending[:take]
         del pending[:take]
@@ -443,7 +432,7 @@ class Corpus:
         if self.path.is_dir():
             files = self.files()[:-1] if self.metadata is not None else self.files()
             first = 1
-            for paths in _bounded(files, size, lambda p: p.stat().st_size):
+            for paths in _bounded([files], size, lambda p: p.stat().st_size):
                 yield RawBatch(paths, first, first)
                 first += len(paths)
             return
@@ -487,7 +476,8 @@ class Corpus:
         line, row = 1, 1
         try:
             with opener(self.path, "rt", encoding=text_codec(self.encoding)) as handle:
-                for lines in _line_batches(handle, size):
+                # Lines are read a few megabytes at a time, at C speed.
+                for lines in _bounded(iter(lambda: handle.readlines(_BATCH_CHARACTERS), []), size, len):
                     yield RawBatch(lines, line, row)
                     line += len(lines)
                     row += len(lines) - sum(map(str.isspace, lines))

@@ -251,7 +251,8 @@ def learn_phrases(keys: np.ndarray, counts: np.ndarray, word_counts: np.ndarray,
     # A vectorised score picks the candidates; the exact score (gensim's arithmetic) decides.
     total = int(word_counts.sum())
     p_ab = counts / float(total)
-    rough = np.log(p_ab / ((word_counts[keys // n_words] / float(total)) * (word_counts[keys % n_words] / float(total)))) / -np.log(p_ab)
+    p_a, p_b = word_counts[keys // n_words] / float(total), word_counts[keys % n_words] / float(total)
+    rough = np.log(p_ab / (p_a * p_b)) / -np.log(p_ab)
     found = {}
     for key, count in zip(keys[rough > threshold - 1e-6].tolist(), counts[rough > threshold - 1e-6].tolist()):
         a, b = divmod(key, n_words)
@@ -351,10 +352,21 @@ def join_phrases(words: np.ndarray, pair_ok: np.ndarray, phrases: PhraseTable) -
     return joined[keep], keep
 
 
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """Where each code first occurs, for codes numbered in order of first occurrence (pandas' factorize)."""
-    running = np.maximum.accumulate(codes) if len(codes) else codes
-    return np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[:len(codes)])
+def _ngram_codes(columns: Sequence[np.ndarray], n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """A code for each n-gram (its words given as columns of word ids) and where each code first occurs.
+
+    Codes are numbered in order of first occurrence; when a key of ``n``
+    words could overflow 64 bits, in sorted order of the rows instead.
+    """
+    if n_words ** len(columns) < 2**62:
+        keys = columns[0].astype(np.int64)
+        for column in columns[1:]:
+            keys = keys * n_words + column
+        codes, _ = pd.factorize(keys)
+        running = np.maximum.accumulate(codes) if len(codes) else codes
+        return codes, np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])[:len(codes)])
+    _, first_row, codes = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
+    return codes.ravel(), first_row
 
 
 def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray, n: int, n_words: int,
@@ -369,20 +381,11 @@ def _count_ngrams(words: np.ndarray, sentence_start: np.ndarray, doc: np.ndarray
         if k:
             ok &= ~sentence_start[k:k + m]
     starts = np.flatnonzero(ok)
-    if n_words ** n < 2**62:
-        keys = words[starts].astype(np.int64)
-        for k in range(1, n):
-            keys = keys * n_words + words[starts + k]
-        codes, uniques = pd.factorize(keys)
-        first_row = _first_rows(codes)
-    else:
-        rows = np.stack([words[starts + k] for k in range(n)], axis=1)
-        _, first_row, codes = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        codes, uniques = codes.ravel(), first_row
-    counts = np.bincount(codes, minlength=len(uniques))
+    codes, first_row = _ngram_codes([words[starts + k] for k in range(n)], n_words)
+    counts = np.bincount(codes, minlength=len(first_row))
     # Distinct (n-gram, document) pairs give the document counts.
     pairs = pd.unique(codes.astype(np.int64) * (int(doc.max(initial=0)) + 1) + doc[starts])
-    doc_counts = np.bincount(pairs // (int(doc.max(initial=0)) + 1), minlength=len(uniques))
+    doc_counts = np.bincount(pairs // (int(doc.max(initial=0)) + 1), minlength=len(first_row))
     first = starts[first_row]
     rows = np.stack([words[first + k] for k in range(n)], axis=1).astype(np.int32)
     return rows, counts.astype(np.int32), doc_counts.astype(np.int32)  # a chunk's counts (merge_ngrams sums them)
@@ -392,17 +395,9 @@ def merge_ngrams(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], n_w
     """The n-gram counts of consecutive chunks of whole documents (:func:`_count_ngrams` of each), as
     one count over them all gives them: the same order, counts and document counts (int64)."""
     rows = np.concatenate([p[0] for p in parts])
-    n = rows.shape[1]
-    if n_words ** n < 2**62:  # rows in order of first occurrence within each chunk, the chunks in order
-        keys = rows[:, 0].astype(np.int64)
-        for k in range(1, n):
-            keys = keys * n_words + rows[:, k]
-        codes, _ = pd.factorize(keys)
-        del keys
-        first_row = _first_rows(codes)
-    else:  # rows sorted within each chunk: sorted overall
-        _, first_row, codes = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        codes = codes.ravel()
+    # Rows come in order of first occurrence within each chunk, the chunks in order (sorted, when keys could
+    # overflow): so the codes over them all are those of one count.
+    codes, first_row = _ngram_codes([rows[:, k] for k in range(rows.shape[1])], n_words)
     counts = np.bincount(codes, weights=np.concatenate([p[1] for p in parts]), minlength=len(first_row))
     docs = np.bincount(codes, weights=np.concatenate([p[2] for p in parts]), minlength=len(first_row))
     return rows[first_row], counts.astype(np.int64), docs.astype(np.int64)

@@ -27,7 +27,6 @@ settings, so changing a stopword list does not tokenize again.
 
 from __future__ import annotations
 
-import collections
 import functools
 import hashlib
 import itertools
@@ -36,7 +35,6 @@ import os
 import re
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +49,7 @@ import pyarrow.parquet as pq
 from analysis.corpus import Corpus, CorpusChecks, Document, RawBatch, ReadBatch, Reader
 from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
+from analysis.parallel import map_in_processes
 from analysis.structure import split_blocks
 from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_offsets
 
@@ -259,20 +258,6 @@ class _Writer:
                     allow_pickle=False)
         (self.folder / "forms.json").write_text(json.dumps(list(self.forms), ensure_ascii=False), encoding="utf-8")
         (self.folder / _METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def _mapped(pool: ProcessPoolExecutor | None, function: Callable, items: Iterable, jobs: int) -> Iterator:
-    """``function`` of each item, in order; in ``pool`` with at most ``2 * jobs`` tasks in flight."""
-    if pool is None:
-        yield from map(function, items)
-        return
-    pending: collections.deque = collections.deque()
-    for item in items:
-        pending.append(pool.submit(function, item))
-        if len(pending) >= 2 * jobs:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 # ----------------------------------------------------------------- cache key
@@ -543,9 +528,8 @@ def prepare(
     checks = CorpusChecks(corpus)  # reads the metadata file: its errors come before any work
     built = Path(tempfile.mkdtemp(dir=parent, prefix=f".{key}-building-"))
     built.chmod(0o755)
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    batches = map_in_processes(functools.partial(prepare_batch, corpus.reader), corpus.batches(chunk_size), jobs=jobs)
     try:
-        batches = _mapped(pool, functools.partial(prepare_batch, corpus.reader), corpus.batches(chunk_size), jobs)
         _build(batches, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
                checks=checks, progress=progress)
         verify_snapshot(corpus)
@@ -556,8 +540,7 @@ def prepare(
         shutil.rmtree(built, ignore_errors=True)
         raise
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        batches.close()  # its worker processes end here, not when the generator is collected
     return PreparedCorpus(target, source=corpus)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis import pipeline as pipeline_module
 from analysis import prepared as prepared_module
 from analysis.cli import main
 from analysis.config import Settings
@@ -90,6 +91,24 @@ def test_term_layer_does_not_depend_on_jobs_or_chunk_size(many_documents, tmp_pa
     assert len(one.phrases) > 0 and "reused text masked" in one.waterfall["step"].tolist()
     for n, arrays in one.ngrams.items():
         assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays, chunked.ngrams[n])), n
+
+
+@pytest.mark.parametrize("n_words", [50, 2**21])  # int64 keys, and sorted rows where keys could overflow
+def test_ngram_counts_of_chunks_merge_to_one_count(n_words):
+    rng = np.random.default_rng(3)
+    words = rng.integers(0, 40, 5000).astype(np.int32)
+    sentence_start = rng.random(5000) < 0.1
+    sentence_start[::1000] = True  # chunks start sentences, as blocks do
+    doc = np.repeat(np.arange(50), 100).astype(np.int32)
+    is_edge, is_digit = np.zeros(n_words, dtype=bool), np.zeros(n_words, dtype=bool)
+    is_edge[:3], is_digit[5] = True, True
+    for n in (2, 3):
+        whole = pipeline_module._count_ngrams(words, sentence_start, doc, n, n_words, is_edge, is_digit)
+        parts = [pipeline_module._count_ngrams(words[a:a + 1000], sentence_start[a:a + 1000], doc[a:a + 1000], n,
+                                               n_words, is_edge, is_digit) for a in range(0, 5000, 1000)]
+        merged = pipeline_module.merge_ngrams(parts, n_words)
+        assert len(whole[0]) > 1000
+        assert all(np.array_equal(a, b) for a, b in zip(whole, merged)), n
 
 
 def test_the_lemma_table_is_the_same_in_worker_processes(many_documents, tmp_path):
