@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     reading = _setting_options("close reading (override the config file)", "reading")[0]
     reuse = _setting_options("text reuse (override the config file)", "reuse")[0]
     claims = _setting_options("health claims (override the config file)", "claims")[0]
-    figures = commands.add_parser("figures", parents=[common, topic, reading, reuse, claims, output], help="regenerate every figure, its data (CSV) and the manifest",
+    grouped = _setting_options("groups (override the config file)", "groups", flags={"group_by": "--by"})[0]
+    figures = commands.add_parser("figures", parents=[common, topic, grouped, reading, reuse, claims, output], help="regenerate every figure, its data (CSV) and the manifest",
                                   description="Write each registered figure as PNG/SVG/PDF with its data as CSV and one manifest.json.")
     figures.add_argument("--only", type=_csv_list, metavar="NAME[,NAME]", help="only these figures (see 'list')")
     figures.add_argument("--check", action="store_true",
@@ -183,10 +184,25 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--out", metavar="FILE", help="write the per-document table as CSV to FILE")
 
     terms = commands.add_parser("terms", parents=[common], help="tidy term table as CSV",
-                                description="Term frequencies as CSV. --by doc gives columns doc_id,term,count.")
-    terms.add_argument("--by", choices=TERMS_BY, default="corpus", help="grouping (default: corpus)")
+                                description="Term frequencies as CSV. --by doc gives columns doc_id,term,count; "
+                                            "--by COLUMN (a metadata column) gives counts and rates per group.")
+    terms.add_argument("--by", default="corpus", metavar="GROUPING",
+                       help=f"{', '.join(TERMS_BY)}, or a metadata column (column:NAME for one named like "
+                            "these; default: corpus)")
     terms.add_argument("--top", type=int, metavar="N", help="only the N most frequent terms (per group)")
     terms.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+
+    keyness = commands.add_parser(
+        "keyness", parents=[common, grouped], help="terms that distinguish groups of documents (G2, log ratio)",
+        description="Each group of --by COLUMN against the rest of the corpus, or --compare A B one group against "
+                    "another: Dunning's log-likelihood (G2) with its p-value and Bonferroni significance, and "
+                    "Hardie's log ratio as the effect size (+1: twice as frequent in the group).")
+    keyness.add_argument("--compare", nargs=2, metavar=("A", "B"), help="group A against group B only")
+    keyness.add_argument("--min-count", type=_number(int, "a whole number"), default=5, metavar="N",
+                         help="test only terms seen at least N times in the groups compared (default 5)")
+    keyness.add_argument("--top", type=_number(int, "a whole number"), default=10, metavar="N",
+                         help="keywords printed per group and direction (default 10; --out writes every row)")
+    keyness.add_argument("--out", metavar="FILE", help="write the whole table as CSV to FILE")
     return parser
 
 
@@ -194,6 +210,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {name: getattr(args, name, None) for name in SETTINGS if name != "out"}
     if getattr(args, "seed", None) is not None:
         overrides["seeds"] = 1
+    if args.command == "terms" and args.by not in TERMS_BY:
+        overrides["group_by"] = args.by.removeprefix("column:")
     if args.command in ("figures", "topics", "select-k", "reuse", "claims"):
         overrides["out"] = args.out  # the other commands' --out is a file, not the output folder
     return load_settings(args.config, **overrides)
@@ -274,7 +292,14 @@ def _cmd_terms(args: argparse.Namespace) -> int:
         _check_writable(Path(args.out), "--out")
     results = Results(settings, progress=_progress)
     # The corpus table is kept beside the cached term layer: the terms need not be loaded (nor scipy imported).
-    table = results.corpus_terms if args.by == "corpus" else _grouped_terms(results, args.by)
+    if args.by == "corpus":
+        table = results.corpus_terms
+    elif args.by in TERMS_BY:
+        table = _grouped_terms(results, args.by)
+    else:
+        from analysis import groups
+
+        table = groups.group_terms(results.group_counts)
     if args.top is not None:
         table = table[table["rank"] <= args.top]
     table = table.drop(columns="rank") if args.by == "doc" else table
@@ -285,6 +310,40 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    print(results.timer.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_keyness(args: argparse.Namespace) -> int:
+    from analysis import groups
+    from analysis.export import atomic_write_bytes, csv_bytes
+    from analysis.results import Results
+
+    if args.top < 1 or args.min_count < 1:
+        raise AnalysisError("--top and --min-count must be positive whole numbers")
+    settings = _settings(args)
+    if args.out:
+        _check_writable(Path(args.out), "--out")
+    results = Results(settings, progress=_progress)
+    found = results.grouping
+    table = groups.group_keyness(results.group_counts, compare=tuple(args.compare) if args.compare else None,
+                                 min_count=args.min_count)
+    ungrouped = f"; {found.n_ungrouped:,} documents with no value left out" if found.n_ungrouped else ""
+    sizes = ", ".join(f"{name} {size:,}" for name, size in zip(found.names[:12], found.sizes[:12].tolist()))
+    more = " ..." if len(found.names) > 12 else ""
+    print(f"groups by {found.column}: {len(found.names)} ({sizes}{more}){ungrouped}")
+    if args.out:
+        atomic_write_bytes(Path(args.out), csv_bytes(table))
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    else:
+        shown = ["term", "count", "count_reference", "per_1000_tokens", "per_1000_tokens_reference", "log_ratio",
+                 "log_likelihood", "significant"]
+        for (group, reference), rows in table.groupby(["group", "reference"], sort=False):
+            for direction, verb in (("positive", "more"), ("negative", "less")):
+                top = rows[rows["direction"] == direction].head(args.top)
+                if len(top):
+                    print(f"\n{group} against {reference}: used {verb} (strongest G2 first)")
+                    print(top[shown].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 
@@ -327,10 +386,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from analysis.provenance import outputs_current, run_inputs
 
     settings = _settings(args)
-    names = args.only or _figure_names()
     _check_out(settings, writing=not args.check)
     corpus = Corpus.from_settings(settings)
-    inputs = run_inputs(settings, corpus.snapshot[0], _figure_names())
+    every = _figure_names(settings, corpus)
+    names = args.only or every
+    inputs = run_inputs(settings, corpus.snapshot[0], every)
     if not args.only and outputs_current(settings.out, inputs):
         print(f"{settings.out}: up to date (the corpus, settings, code and package versions are those of its "
               "manifest, and every file is as recorded); nothing to do")
@@ -338,10 +398,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     return _render_all(args, settings, names, inputs, corpus)
 
 
-def _figure_names() -> list[str]:
+def _figure_names(settings: Settings, corpus) -> list[str]:
     from analysis.figures import figure_names
+    from analysis.groups import grouping_column
 
-    return figure_names()
+    return figure_names(grouped=grouping_column(settings, corpus) is not None)
 
 
 def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str, corpus) -> int:
@@ -584,7 +645,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
 
 COMMANDS = {"figures": _cmd_figures, "reuse": _cmd_reuse, "claims": _cmd_claims, "kwic": _cmd_kwic,
             "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
-            "info": _cmd_info, "terms": _cmd_terms, "cache": _cmd_cache}
+            "info": _cmd_info, "terms": _cmd_terms, "keyness": _cmd_keyness, "cache": _cmd_cache}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

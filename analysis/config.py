@@ -142,6 +142,13 @@ class Settings:
                                       group="topics", metavar="F",
                                       doc="Sievert and Shirley (2014): 1 ranks by probability in the topic, 0 by "
                                           "lift.")
+    # -- groups
+    group_by: str | None = setting(None, "metadata column whose values group the documents for comparisons",
+                                   group="groups", metavar="COLUMN",
+                                   doc="Any column of a CSV/JSONL/Parquet corpus or of ``metadata.csv``, or "
+                                       "``folder`` (the sub-folder of a folder corpus). None: ``folder`` when "
+                                       "the documents of a folder corpus sit in two or more sub-folders, else no "
+                                       "grouping.")
     # -- close reading
     top_n: int = setting(20, "terms shown in ranked figures", group="reading", metavar="N", bounds=(1, 500))
     focus_terms: tuple[str, ...] = setting((), "words or phrases the close-reading figures follow", group="reading",
@@ -222,7 +229,7 @@ def _type_name(name: str) -> str:
         return "{" + ", ".join(repr(c) for c in choices) + "}"
     if name in PATH_SETTINGS:
         return "path or None" if name in _OPTIONAL_KEYS else "path"
-    return _TYPES[name].__name__
+    return "str or None" if name in _OPTIONAL_KEYS else _TYPES[name].__name__
 
 
 def _settings_doc() -> str:
@@ -307,7 +314,7 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
         return float(value)
     if not isinstance(value, str):
         raise AnalysisError(f"{where}: {_label(name, where)} must be a string, got {value!r}")
-    return value
+    return None if name in _OPTIONAL_KEYS and not value.strip() else value
 
 
 def _validated(settings: Settings, where: str) -> Settings:

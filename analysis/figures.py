@@ -111,6 +111,23 @@ def _prevalence_data(r: Results) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+MAX_GROUPS_DRAWN = 20
+
+
+def _group_keyness_data(r: Results) -> pd.DataFrame:
+    """The strongest positive keywords of each group (of the largest :data:`MAX_GROUPS_DRAWN`
+    groups, in the grouping's order), with the group's size."""
+    found = r.grouping
+    sizes = found.summary()
+    drawn = sizes.nlargest(MAX_GROUPS_DRAWN, "documents", keep="first")["group"]
+    n = 8 if len(drawn) <= 6 else 5
+    table = r.group_keyness
+    table = table[(table["direction"] == "positive") & table["group"].isin(drawn)]
+    table = table.groupby("group", sort=False).head(n).merge(sizes, on="group")
+    return table[["group", "documents", "term", "count", "per_1000_tokens", "per_1000_tokens_reference",
+                  "log_ratio", "log_likelihood", "p_value", "direction", "significant"]]
+
+
 def _stability_data(r: Results) -> pd.DataFrame:
     return r.topics.stability
 
@@ -170,6 +187,13 @@ REGISTRY: dict[str, FigureSpec] = {
             "Small multiples: each document's positive and negative keywords against the rest of the corpus (G2).",
             lambda r: r.keyness,
             lambda d, r: plots.plot_keyness(d),
+        ),
+        FigureSpec(
+            "group-keyness",
+            "Small multiples: each group's keywords against the rest of the corpus (log ratio, ranked by G2); "
+            "drawn when documents are grouped (--by, or the sub-folders of a folder corpus).",
+            _group_keyness_data,
+            lambda d, r: plots.plot_group_keyness(d, column=r.grouping.column, n_groups=len(r.grouping.names)),
         ),
         FigureSpec(
             "keyness-reference",
@@ -251,9 +275,10 @@ REGISTRY: dict[str, FigureSpec] = {
 }
 
 
-def figure_names() -> list[str]:
-    """Registered figure names, in registry order."""
-    return list(REGISTRY)
+def figure_names(*, grouped: bool = False) -> list[str]:
+    """Registered figure names, in registry order; the comparisons of groups (:data:`GROUP_FIGURES`)
+    only when the documents are ``grouped``."""
+    return [name for name in REGISTRY if grouped or name not in GROUP_FIGURES]
 
 
 def get_spec(name: str) -> FigureSpec:
@@ -265,6 +290,7 @@ def get_spec(name: str) -> FigureSpec:
 
 
 READING_FIGURES = ("collocates", "keyness", "keyness-reference", "dispersion")
+GROUP_FIGURES = ("group-keyness",)
 REUSE_FIGURES = ("reuse-matrix", "reused-share")
 CLAIM_FIGURES = ("claim-framing", "hedging-density")
 TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")

@@ -21,6 +21,7 @@ import pandas as pd
 from analysis import pipeline
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus
+from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus, prepare
 from analysis.progress import StageTimer
@@ -45,8 +46,9 @@ def _on_first_use(name: str) -> ModuleType:
     return module
 
 
-claims, concordance, keyness, reuse, terms, topics = (
-    _on_first_use(f"analysis.{name}") for name in ("claims", "concordance", "keyness", "reuse", "terms", "topics"))
+claims, concordance, groups, keyness, reuse, terms, topics = (
+    _on_first_use(f"analysis.{name}")
+    for name in ("claims", "concordance", "groups", "keyness", "reuse", "terms", "topics"))
 
 
 def _stage(name: str):
@@ -219,6 +221,37 @@ class Results:
     def keyness(self) -> pd.DataFrame:
         """Each document against the rest (:func:`analysis.keyness.keyness`)."""
         return keyness.keyness(self.terms)
+
+    @cached_property
+    def group_column(self) -> str | None:
+        """The metadata column that groups the documents (:func:`analysis.groups.grouping_column`), or None."""
+        return groups.grouping_column(self.settings, self.corpus)
+
+    @cached_property
+    def grouping(self) -> groups.Grouping:
+        """The documents grouped by :attr:`group_column` (:func:`analysis.groups.grouping`).
+
+        Raises
+        ------
+        AnalysisError
+            When there is no grouping, naming the columns there are.
+        """
+        if self.group_column is None:
+            columns = [c for c in self.prepared.documents.columns if c != "doc_id"]
+            raise AnalysisError("no grouping: give --by COLUMN or set group_by (the corpus has: "
+                                f"{', '.join(columns) or 'no metadata columns'})")
+        return groups.grouping(self.prepared.documents, self.group_column)
+
+    @cached_property
+    def group_counts(self) -> groups.GroupCounts:
+        """Term counts per group of :attr:`grouping`."""
+        return groups.GroupCounts(self.terms, self.grouping)
+
+    @cached_property
+    @_stage("groups")
+    def group_keyness(self) -> pd.DataFrame:
+        """Each group against the rest (:func:`analysis.groups.group_keyness`)."""
+        return groups.group_keyness(self.group_counts)
 
     @cached_property
     @_stage("close reading")

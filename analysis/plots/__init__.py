@@ -7,8 +7,8 @@ chosen for a journal's single column (3.5 in); colours are the Okabe-Ito
 palette and cividis, both safe for colour-blind readers.
 
 - ``base``: the style, palettes and helpers every family shares;
-- ``terms``, ``topics``, ``reading``, ``reuse``, ``claims``: one module per
-  family of figures.
+- ``terms``, ``topics``, ``reading``, ``groups``, ``reuse``, ``claims``: one
+  module per family of figures.
 """
 
 from analysis.plots.base import (
@@ -30,6 +30,7 @@ from analysis.plots.claims import (
     plot_hedging_density,
     polarity_style,
 )
+from analysis.plots.groups import plot_group_keyness
 from analysis.plots.reading import (
     NEGATIVE,
     NOT_SIGNIFICANT_ALPHA,
@@ -91,6 +92,7 @@ __all__ = [
     "NOT_SIGNIFICANT_ALPHA",
     "plot_collocates",
     "plot_keyness",
+    "plot_group_keyness",
     "plot_reference_keyness",
     "plot_dispersion",
     "MAX_ANNOTATED_DOCUMENTS",

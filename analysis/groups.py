@@ -1,0 +1,273 @@
+"""Documents grouped by a metadata column: term rates per group, and keyness between groups.
+
+A grouping is any metadata column (quanteda's document variables): the
+``folder`` of a folder corpus, any column of a CSV, JSONL or Parquet corpus,
+or of ``metadata.csv``. Documents whose value is empty belong to no group;
+they are counted as ungrouped and left out of the comparisons.
+
+Every table is a reduction of the document x term matrix: a group x term
+matrix is one sparse product, so a corpus of any size is compared in one
+pass. Rates are per 1,000 word tokens of the group's counted blocks, as in
+:mod:`analysis.terms`; keyness statistics are those of
+:mod:`analysis.keyness` (Dunning's G2, Hardie's log ratio).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from analysis.config import Settings
+from analysis.corpus import Corpus
+from analysis.errors import AnalysisError
+from analysis.stats import chi2_p_value, log_likelihood, log_ratio
+from analysis.terms import TermCounts
+
+GROUP_TERM_COLUMNS = ["group", "term", "count", "tokens", "per_1000_tokens", "doc_count", "doc_share", "rank"]
+GROUP_KEYNESS_COLUMNS = ["group", "reference", "term", "count", "count_reference", "per_1000_tokens",
+                         "per_1000_tokens_reference", "log_likelihood", "p_value", "log_ratio", "direction",
+                         "significant", "rank"]
+MAX_GROUPS = 500  # a column with more distinct values is an id, not a grouping
+_BUILT_IN = ("doc_id",)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which group each document belongs to.
+
+    Attributes
+    ----------
+    column : str
+        The metadata column.
+    names : list of str
+        The groups, in natural order (numeric when every value is a number).
+    of_document : ndarray of int
+        Per document (corpus order): its group's index in ``names``, or -1
+        when its value is empty.
+    """
+
+    column: str
+    names: list[str]
+    of_document: np.ndarray
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Documents per group."""
+        grouped = self.of_document[self.of_document >= 0]
+        return np.bincount(grouped, minlength=len(self.names))
+
+    @property
+    def n_ungrouped(self) -> int:
+        return int((self.of_document < 0).sum())
+
+    def summary(self) -> pd.DataFrame:
+        """``group, documents``, one row per group."""
+        return pd.DataFrame({"group": self.names, "documents": self.sizes})
+
+
+def _natural_order(values: list[str]) -> list[str]:
+    try:
+        return sorted(values, key=lambda v: (float(v), v))
+    except ValueError:
+        return sorted(values)
+
+
+def grouping_column(settings: Settings, corpus: Corpus) -> str | None:
+    """The column that groups the documents: ``settings.group_by``, else ``folder`` for a folder
+    corpus whose documents sit in two or more sub-folders, else None (no grouping).
+
+    Decided from the file list alone, before the corpus is read.
+    """
+    if settings.group_by:
+        return settings.group_by
+    if corpus.path.is_dir():
+        inside = [path.relative_to(corpus.path).parts for path in corpus.files() if corpus.path in path.parents]
+        folders = {parts[0] for parts in inside if len(parts) > 1}
+        if len(folders) >= 2:
+            return "folder"
+    return None
+
+
+def grouping(documents: pd.DataFrame, column: str) -> Grouping:
+    """The grouping of ``documents`` (``doc_id`` and metadata columns, corpus order) by ``column``.
+
+    Raises
+    ------
+    AnalysisError
+        When the column does not exist, has no value, or has so many
+        distinct values (more than :data:`MAX_GROUPS`) that it identifies
+        documents rather than groups them.
+    """
+    available = [c for c in documents.columns if c not in _BUILT_IN]
+    if column not in available:
+        raise AnalysisError(f"--by {column}: no metadata column of that name "
+                            f"(the corpus has: {', '.join(available) or 'no metadata columns'})")
+    values = documents[column].fillna("").astype(str).str.strip().to_numpy()
+    present = values != ""
+    names = _natural_order(sorted(set(values[present].tolist())))
+    if not names:
+        raise AnalysisError(f"--by {column}: the column is empty in every document")
+    if len(names) > MAX_GROUPS:
+        raise AnalysisError(f"--by {column}: {len(names):,} distinct values; a grouping has at most {MAX_GROUPS} "
+                            "(is it an id column?)")
+    index = {name: i for i, name in enumerate(names)}
+    of_document = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+    return Grouping(column, names, of_document)
+
+
+class GroupCounts:
+    """Term counts of each group of a grouping, made on first use.
+
+    Parameters
+    ----------
+    tc : TermCounts
+    groups : Grouping
+    """
+
+    def __init__(self, tc: TermCounts, groups: Grouping) -> None:
+        self.tc = tc
+        self.groups = groups
+
+    @cached_property
+    def _indicator(self) -> sp.csr_matrix:
+        """Groups x documents, 1 where the document belongs to the group."""
+        docs = np.flatnonzero(self.groups.of_document >= 0)
+        return sp.csr_matrix((np.ones(len(docs), dtype=np.int64), (self.groups.of_document[docs], docs)),
+                             shape=(len(self.groups.names), len(self.groups.of_document)))
+
+    @cached_property
+    def counts(self) -> sp.csr_matrix:
+        """Groups x terms counts."""
+        document_term = self.tc.document_term
+        return (self._indicator @ sp.csr_matrix(document_term, dtype=np.int64)).tocsr()
+
+    @cached_property
+    def doc_counts(self) -> sp.csr_matrix:
+        """Groups x terms: documents of the group that use the term."""
+        present = self.tc.document_term.copy()
+        present.data = np.ones_like(present.data, dtype=np.int64)
+        return (self._indicator @ sp.csr_matrix(present, dtype=np.int64)).tocsr()
+
+    @cached_property
+    def tokens(self) -> np.ndarray:
+        """Word tokens of each group's counted blocks (the denominator of the rates)."""
+        layer = self.tc.layer
+        per_document = np.bincount(self.tc.prepared.block_document[layer.counted],
+                                   weights=layer.n_tokens[layer.counted], minlength=self.tc.n_documents)
+        return np.asarray(self._indicator @ per_document, dtype=float)
+
+
+def group_terms(counts: GroupCounts) -> pd.DataFrame:
+    """Term counts and rates per group.
+
+    Returns
+    -------
+    DataFrame
+        ``GROUP_TERM_COLUMNS``: per group, each term it uses with its count,
+        the group's word tokens, the rate per 1,000 of them, the documents of
+        the group that use it (and their share); ``rank`` 1 is the group's most
+        frequent term (ties by term).
+    """
+    matrix = counts.counts.tocoo()
+    doc_counts = counts.doc_counts
+    names = np.asarray(counts.groups.names, dtype=object)
+    terms = np.asarray(counts.tc.layer.terms, dtype=object)
+    sizes = counts.groups.sizes
+    table = pd.DataFrame({
+        "group": names[matrix.row], "term": terms[matrix.col], "count": matrix.data.astype(np.int64),
+        "tokens": counts.tokens[matrix.row].astype(np.int64),
+        "doc_count": np.asarray(doc_counts[matrix.row, matrix.col]).ravel().astype(np.int64),
+    })
+    table["per_1000_tokens"] = 1000 * table["count"] / table["tokens"]
+    table["doc_share"] = table["doc_count"] / sizes[matrix.row]
+    order = np.lexsort((table["term"].to_numpy(), -table["count"].to_numpy(), matrix.row))
+    table = table.iloc[order].reset_index(drop=True)
+    table["rank"] = table.groupby("group", sort=False).cumcount() + 1
+    return table[GROUP_TERM_COLUMNS]
+
+
+def _keyness_frame(group: str, reference: str, terms: np.ndarray, a: np.ndarray, b: np.ndarray, c: float,
+                   d: float, alpha: float) -> pd.DataFrame:
+    ll = log_likelihood(a, b, c, d)
+    p = chi2_p_value(ll)
+    overused = a / c >= b / d
+    table = pd.DataFrame({
+        "group": group, "reference": reference, "term": terms, "count": a.astype(np.int64),
+        "count_reference": b.astype(np.int64), "per_1000_tokens": 1000 * a / c,
+        "per_1000_tokens_reference": 1000 * b / d, "log_likelihood": ll, "p_value": p,
+        "log_ratio": log_ratio(a, c, b, d), "direction": np.where(overused, "positive", "negative"),
+        "significant": p < alpha / max(len(terms), 1),
+    })
+    order = np.lexsort((table["term"].to_numpy(), -table["log_likelihood"].to_numpy()))
+    table = table.iloc[order].reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table
+
+
+def group_keyness(counts: GroupCounts, *, compare: tuple[str, str] | None = None, alpha: float = 0.05,
+                  min_count: int = 5) -> pd.DataFrame:
+    """Keyness of each group against the rest of the corpus, or of one group against another.
+
+    Parameters
+    ----------
+    counts : GroupCounts
+    compare : (str, str), optional
+        Two groups: the first against the second only (``--compare A B``).
+        Default: every group against all the other grouped documents.
+    alpha : float, default 0.05
+        Significance threshold; ``significant`` applies a Bonferroni
+        correction for the terms tested in each comparison.
+    min_count : int, default 5
+        Terms with fewer occurrences in the two sides together are not tested.
+
+    Returns
+    -------
+    DataFrame
+        ``GROUP_KEYNESS_COLUMNS``: per comparison (``group`` against
+        ``reference``, which is ``(rest)`` or the second group), strongest G2
+        first (``rank``), the tested terms: against the rest, those the group
+        uses and those it significantly underuses; between two groups, all. ``direction`` is ``positive``
+        where the group uses the term more than the reference. ``log_ratio``
+        is the effect size: +1 is twice as frequent in the group.
+
+    Raises
+    ------
+    AnalysisError
+        For a group of ``compare`` that does not exist, or a grouping of one group.
+    """
+    names = counts.groups.names
+    matrix = counts.counts
+    terms = np.asarray(counts.tc.layer.terms, dtype=object)
+    tokens = counts.tokens
+    if compare is not None:
+        missing = [g for g in compare if g not in names]
+        if missing:
+            raise AnalysisError(f"--compare: no group {missing[0]!r} in column '{counts.groups.column}' "
+                                f"(groups: {', '.join(names[:20])}{' ...' if len(names) > 20 else ''})")
+        if compare[0] == compare[1]:
+            raise AnalysisError("--compare: give two different groups")
+        first, second = (names.index(g) for g in compare)
+        a = matrix[first].toarray().ravel().astype(float)
+        b = matrix[second].toarray().ravel().astype(float)
+        tested = (a + b) >= min_count
+        return _keyness_frame(compare[0], compare[1], terms[tested], a[tested], b[tested], tokens[first],
+                              tokens[second], alpha)[GROUP_KEYNESS_COLUMNS]
+    if len(names) < 2:
+        raise AnalysisError(f"--by {counts.groups.column}: a single group ({names[0]}); nothing to compare")
+    totals = np.asarray(matrix.sum(axis=0)).ravel().astype(float)
+    tested = totals >= min_count
+    frames = []
+    for g, name in enumerate(names):
+        a = matrix[g].toarray().ravel().astype(float)[tested]
+        c, d = tokens[g], tokens.sum() - tokens[g]
+        if c <= 0 or d <= 0:
+            continue
+        table = _keyness_frame(name, "(rest)", terms[tested], a, totals[tested] - a, c, d, alpha)
+        frames.append(table[(table["count"] > 0) | table["significant"]])
+    table = pd.concat(frames, ignore_index=True)
+    table["rank"] = table.groupby("group", sort=False).cumcount() + 1
+    return table[GROUP_KEYNESS_COLUMNS]

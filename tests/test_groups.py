@@ -1,0 +1,184 @@
+"""Groups of documents by a metadata column: counts, rates and keyness recover planted differences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import groups
+from analysis.cli import main
+from analysis.config import Settings
+from analysis.errors import AnalysisError
+from analysis.figures import figure_names, make_figure
+from analysis.results import Results
+
+SHARED = ("report week people time place year group number member plan work point case area "
+          "matter issue story account detail").split()
+PLANTED = {"sport": ["goal", "match", "striker"], "politics": ["vote", "minister", "ballot"],
+           "tech": ["software", "chip", "server"]}
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> Path:
+    """60 documents in three groups: shared words, plus each group's three words at a known rate
+    (one word in ten)."""
+    rng = np.random.default_rng(11)
+    path = tmp_path_factory.mktemp("planted") / "news.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(60):
+            group = list(PLANTED)[i % 3]
+            words = [rng.choice(PLANTED[group]) if rng.random() < 0.1 else rng.choice(SHARED) for _ in range(200)]
+            sentences = [" ".join(words[k:k + 10]).capitalize() + "." for k in range(0, 200, 10)]
+            out.write(json.dumps({"id": f"n{i:02d}", "text": " ".join(sentences), "desk": group,
+                                  "year": str(2000 + i % 4)}) + "\n")
+    return path
+
+
+def _results(corpus: Path, tmp_path: Path, **changes) -> Results:
+    return Results(Settings(corpus=corpus, out=tmp_path / "out", phrases=False, **changes))
+
+
+def test_grouping_reads_any_metadata_column(planted, tmp_path):
+    results = _results(planted, tmp_path)
+    by_desk = groups.grouping(results.prepared.documents, "desk")
+    assert by_desk.names == ["politics", "sport", "tech"]
+    assert by_desk.sizes.tolist() == [20, 20, 20] and by_desk.n_ungrouped == 0
+    by_year = groups.grouping(results.prepared.documents, "year")
+    assert by_year.names == ["2000", "2001", "2002", "2003"]
+
+
+def test_an_unknown_column_names_the_columns_there_are(planted, tmp_path):
+    documents = _results(planted, tmp_path).prepared.documents
+    with pytest.raises(AnalysisError, match=r"--by colour: no metadata column .*desk, year"):
+        groups.grouping(documents, "colour")
+
+
+def test_an_id_like_column_is_refused(tmp_path):
+    documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(600)], "url": [f"u{i}" for i in range(600)]})
+    with pytest.raises(AnalysisError, match="600 distinct values"):
+        groups.grouping(documents, "url")
+
+
+def test_empty_values_are_ungrouped():
+    documents = pd.DataFrame({"doc_id": ["a", "b", "c"], "folder": ["x", "", "y"]})
+    found = groups.grouping(documents, "folder")
+    assert found.of_document.tolist() == [0, -1, 1] and found.n_ungrouped == 1
+
+
+def test_group_term_counts_are_the_sums_of_their_documents(planted, tmp_path):
+    results = _results(planted, tmp_path)
+    counts = groups.GroupCounts(results.terms, groups.grouping(results.prepared.documents, "desk"))
+    table = groups.group_terms(counts)
+    by_doc = results.terms.counts.groupby(["doc_id", "term"])["count"].sum().reset_index()
+    desk = results.prepared.documents.set_index("doc_id")["desk"]
+    expected = by_doc.assign(group=by_doc["doc_id"].map(desk)).groupby(["group", "term"])["count"].sum()
+    got = table.set_index(["group", "term"])["count"].sort_index()
+    assert got.to_dict() == expected.sort_index().to_dict()
+    sport = table[table["group"] == "sport"].set_index("term")
+    assert set(sport["doc_count"]) <= set(range(1, 21)) and sport.loc["goal", "doc_share"] <= 1
+    # The rate's denominator is the group's word tokens: 20 documents of 200.
+    assert (sport["tokens"] == 4000).all()
+    assert sport.loc["goal", "per_1000_tokens"] == pytest.approx(1000 * sport.loc["goal", "count"] / 4000)
+    assert table.groupby("group")["rank"].min().eq(1).all()
+
+
+def test_each_group_against_the_rest_finds_its_planted_words(planted, tmp_path):
+    results = _results(planted, tmp_path)
+    counts = groups.GroupCounts(results.terms, groups.grouping(results.prepared.documents, "desk"))
+    table = groups.group_keyness(counts)
+    for group, words in PLANTED.items():
+        top = table[table["group"] == group].head(3)
+        assert set(top["term"]) == set(words), (group, top)
+        assert (top["direction"] == "positive").all() and top["significant"].all()
+        assert (top["log_ratio"] > 3).all()  # planted words are (nearly) absent elsewhere
+        others = [w for g, ws in PLANTED.items() if g != group for w in ws]
+        underused = table[(table["group"] == group) & table["term"].isin(others)]
+        assert (underused["direction"] == "negative").all() and underused["significant"].all()
+    shared = table[table["term"].isin(SHARED)]
+    assert not shared["significant"].any()  # the shared vocabulary does not distinguish the groups
+
+
+def test_two_groups_compared_directly(planted, tmp_path):
+    results = _results(planted, tmp_path)
+    counts = groups.GroupCounts(results.terms, groups.grouping(results.prepared.documents, "desk"))
+    table = groups.group_keyness(counts, compare=("sport", "politics"))
+    assert set(table["group"]) == {"sport"} and set(table["reference"]) == {"politics"}
+    significant = table[table["significant"]]
+    assert set(significant[significant["direction"] == "positive"]["term"]) == set(PLANTED["sport"])
+    assert set(significant[significant["direction"] == "negative"]["term"]) == set(PLANTED["politics"])
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    with pytest.raises(AnalysisError, match="no group 'opinion'"):
+        groups.group_keyness(counts, compare=("sport", "opinion"))
+
+
+def test_terms_by_a_metadata_column_on_the_command_line(planted, tmp_path, capsys):
+    out = tmp_path / "terms.csv"
+    assert main(["terms", "--corpus", str(planted), "--by", "desk", "--top", "3", "--no-phrases",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == groups.GROUP_TERM_COLUMNS
+    assert table.groupby("group").size().to_dict() == {"politics": 3, "sport": 3, "tech": 3}
+    # A column named like a built-in grouping (section, role ...) is reached as column:NAME.
+    assert main(["terms", "--corpus", str(planted), "--by", "column:year", "--top", "1", "--no-phrases",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    assert pd.read_csv(out)["group"].tolist() == [2000, 2001, 2002, 2003]
+
+
+def test_keyness_command_by_group_and_between_two(planted, tmp_path, capsys):
+    options = ["--corpus", str(planted), "--by", "desk", "--no-phrases", "--cache-dir", str(tmp_path / "cache")]
+    assert main(["keyness", *options, "--top", "3"]) == 0
+    printed = capsys.readouterr().out
+    for words in PLANTED.values():
+        assert all(word in printed for word in words)
+    out = tmp_path / "k.csv"
+    assert main(["keyness", *options, "--compare", "tech", "sport", "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert set(table["group"]) == {"tech"} and set(table["reference"]) == {"sport"}
+    assert main(["keyness", *options, "--compare", "tech", "opinion"]) == 2
+    assert "no group 'opinion'" in capsys.readouterr().err
+
+
+def test_keyness_without_a_grouping_says_how_to_give_one(planted, tmp_path, capsys):
+    assert main(["keyness", "--corpus", str(planted), "--cache-dir", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert "--by COLUMN" in err and "desk, year" in err
+
+
+def test_a_folder_corpus_with_sub_folders_is_grouped_by_folder(planted, tmp_path):
+    folder = tmp_path / "news"
+    for line in planted.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        (folder / record["desk"]).mkdir(parents=True, exist_ok=True)
+        (folder / record["desk"] / f"{record['id']}.txt").write_text(record["text"], encoding="utf-8")
+    results = _results(folder, tmp_path)
+    assert results.group_column == "folder"
+    assert "group-keyness" in figure_names(grouped=True) and "group-keyness" not in figure_names()
+    assert results.grouping.names == ["politics", "sport", "tech"]
+    flat = _results(planted, tmp_path)
+    assert flat.group_column is None
+    with pytest.raises(AnalysisError, match="no grouping: give --by COLUMN"):
+        flat.grouping
+
+
+@pytest.mark.parametrize("n_groups", [3, 20, 60])
+def test_the_group_keyness_figure_fits_a_page(tmp_path, n_groups):
+    """Up to six groups in one column, more in two; never taller than a page; the largest 20 drawn."""
+    rng = np.random.default_rng(5)
+    path = tmp_path / "many.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n_groups * 4):
+            group = i % n_groups
+            words = [f"own{group}x" if rng.random() < 0.2 else rng.choice(SHARED) for _ in range(60)]
+            out.write(json.dumps({"id": f"d{i}", "text": " ".join(words) + ".", "beat": f"beat-{group:02d}"}) + "\n")
+    results = _results(path, tmp_path, group_by="beat")
+    fig, data = make_figure("group-keyness", results)
+    width, height = fig.get_size_inches()
+    assert height <= 9.0 and width == (3.5 if n_groups <= 6 else 7.0)
+    assert data["group"].nunique() == min(n_groups, 20)
+    assert all(f"own{int(g[-2:])}x" in set(rows["term"]) for g, rows in data.groupby("group"))
+    plt.close(fig)
