@@ -408,7 +408,7 @@ def _figure_names(settings: Settings, corpus) -> list[str]:
 def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str, corpus) -> int:
     from analysis.export import (MANIFEST, check_figures, model_files, render_figures, table_files, topic_tables,
                                  write_figures)
-    from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, TOPIC_FIGURES, get_spec
+    from analysis.figures import CLAIM_FIGURES, REUSE_FIGURES, USES_TOPICS, get_spec
     from analysis.results import Results
 
     for name in names:
@@ -418,7 +418,7 @@ def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], 
 
     def extras() -> dict[str, bytes]:
         found: dict[str, bytes] = {}
-        if any(name in TOPIC_FIGURES for name in names):
+        if any(name in USES_TOPICS for name in names):
             found.update({**topic_tables(results), **model_files(results)})
         if any(name in REUSE_FIGURES for name in names):
             found.update(table_files(results.reuse_tables()))

@@ -128,6 +128,30 @@ def _group_keyness_data(r: Results) -> pd.DataFrame:
                   "log_ratio", "log_likelihood", "p_value", "direction", "significant"]]
 
 
+MAX_TOPICS_DRAWN = 20
+
+
+def _group_topics_data(r: Results) -> pd.DataFrame:
+    """Topic prevalence of the largest :data:`MAX_GROUPS_DRAWN` groups, for the
+    :data:`MAX_TOPICS_DRAWN` most prevalent topics, in topic order."""
+    table = r.group_topic_prevalence
+    drawn = r.grouping.summary().nlargest(MAX_GROUPS_DRAWN, "documents", keep="first")["group"]
+    model = r.topics.model
+    prevalent = sorted(np.asarray(model.topic_ids)[np.argsort(-np.asarray(model.prevalence), kind="stable")]
+                       [:MAX_TOPICS_DRAWN].tolist())
+    return table[table["group"].isin(drawn) & table["topic"].isin(prevalent)].reset_index(drop=True)
+
+
+def _group_topics_subtitle(r: Results) -> str:
+    model = r.topics.model
+    shown = []
+    if model.k > MAX_TOPICS_DRAWN:
+        shown.append(f"the {MAX_TOPICS_DRAWN} most prevalent of {model.k} topics")
+    if len(r.grouping.names) > MAX_GROUPS_DRAWN:
+        shown.append(f"the {MAX_GROUPS_DRAWN} largest of {len(r.grouping.names)} groups")
+    return model.subtitle().replace("\n", "; ") + (f"\n{'; '.join(shown)}" if shown else "")
+
+
 def _stability_data(r: Results) -> pd.DataFrame:
     return r.topics.stability
 
@@ -258,6 +282,14 @@ REGISTRY: dict[str, FigureSpec] = {
             lambda d, r: plots.plot_intertopic_map(d, subtitle=r.topics.model.subtitle()),
         ),
         FigureSpec(
+            "topic-prevalence-by-group",
+            "Per topic: each group's mean topic share with a 95% bootstrap interval over its documents; drawn "
+            "when documents are grouped.",
+            _group_topics_data,
+            lambda d, r: plots.plot_group_topic_prevalence(d, column=r.grouping.column,
+                                                           subtitle=_group_topics_subtitle(r)),
+        ),
+        FigureSpec(
             "topic-stability",
             "Per topic: similarity of its best match in each other seed's run (1 - Jensen-Shannon distance).",
             _stability_data,
@@ -290,10 +322,11 @@ def get_spec(name: str) -> FigureSpec:
 
 
 READING_FIGURES = ("collocates", "keyness", "keyness-reference", "dispersion")
-GROUP_FIGURES = ("group-keyness",)
+GROUP_FIGURES = ("group-keyness", "topic-prevalence-by-group")
 REUSE_FIGURES = ("reuse-matrix", "reused-share")
 CLAIM_FIGURES = ("claim-framing", "hedging-density")
 TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")
+USES_TOPICS = (*TOPIC_FIGURES, "topic-prevalence-by-group")
 
 
 def make_figure(name: str, results: Results) -> tuple[Figure, pd.DataFrame]:

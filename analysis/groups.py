@@ -31,7 +31,10 @@ GROUP_TERM_COLUMNS = ["group", "term", "count", "tokens", "per_1000_tokens", "do
 GROUP_KEYNESS_COLUMNS = ["group", "reference", "term", "count", "count_reference", "per_1000_tokens",
                          "per_1000_tokens_reference", "log_likelihood", "p_value", "log_ratio", "direction",
                          "significant", "rank"]
+GROUP_TOPIC_COLUMNS = ["group", "documents", "topic", "label", "prevalence", "low", "high", "corpus_prevalence"]
 MAX_GROUPS = 500  # a column with more distinct values is an id, not a grouping
+BOOTSTRAP_RESAMPLES = 1000
+CONFIDENCE = 0.95
 _BUILT_IN = ("doc_id",)
 
 
@@ -53,6 +56,7 @@ class Grouping:
     column: str
     names: list[str]
     of_document: np.ndarray
+    doc_ids: list[str]
 
     @property
     def sizes(self) -> np.ndarray:
@@ -67,6 +71,11 @@ class Grouping:
     def summary(self) -> pd.DataFrame:
         """``group, documents``, one row per group."""
         return pd.DataFrame({"group": self.names, "documents": self.sizes})
+
+    def groups_of(self, doc_ids) -> np.ndarray:
+        """The group index (-1: none) of each of ``doc_ids``."""
+        position = pd.Index(self.doc_ids).get_indexer(list(doc_ids))
+        return np.where(position >= 0, self.of_document[position], -1)
 
 
 def _natural_order(values: list[str]) -> list[str]:
@@ -116,7 +125,7 @@ def grouping(documents: pd.DataFrame, column: str) -> Grouping:
                             "(is it an id column?)")
     index = {name: i for i, name in enumerate(names)}
     of_document = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
-    return Grouping(column, names, of_document)
+    return Grouping(column, names, of_document, documents["doc_id"].tolist())
 
 
 class GroupCounts:
@@ -271,3 +280,67 @@ def group_keyness(counts: GroupCounts, *, compare: tuple[str, str] | None = None
     table = pd.concat(frames, ignore_index=True)
     table["rank"] = table.groupby("group", sort=False).cumcount() + 1
     return table[GROUP_KEYNESS_COLUMNS]
+
+
+def group_topic_prevalence(doc_topics: pd.DataFrame, groups: Grouping, labels: dict[int, str], *, seed: int,
+                           n_resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Topic prevalence per group, with bootstrap confidence intervals.
+
+    A group's prevalence of a topic is the mean of its documents' topic
+    proportions (each document counts once), which is what stm's
+    ``estimateEffect`` estimates for a categorical covariate. The interval is
+    a percentile bootstrap over the group's documents
+    (:func:`scipy.stats.bootstrap`, ``n_resamples`` resamples, seeded with
+    ``seed``): it shows how much the estimate depends on which documents the
+    group happens to hold, not the uncertainty of the topic model itself.
+
+    Parameters
+    ----------
+    doc_topics : DataFrame
+        ``doc_id, topic, weight`` (:func:`analysis.topics.doc_topics`);
+        documents absent from it (no vocabulary terms) are left out.
+    groups : Grouping
+    labels : dict of int to str
+        Topic labels.
+    seed : int
+    n_resamples : int, default 1000
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        ``GROUP_TOPIC_COLUMNS``: per group and topic, the prevalence, the
+        interval ``low``..``high`` and the mean over every grouped document
+        (``corpus_prevalence``); ``documents`` counts the group's documents with a
+        topic mixture.
+    """
+    from scipy.stats import bootstrap
+
+    mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight").fillna(0.0)
+    topics = mixture.columns.to_numpy()
+    theta = mixture.to_numpy(dtype=float)
+    group = groups.groups_of(mixture.index)
+    grouped = group >= 0
+    overall = theta[grouped].mean(axis=0) if grouped.any() else np.full(len(topics), np.nan)
+    rng = np.random.default_rng(seed)
+    frames = []
+    for g, name in enumerate(groups.names):
+        members = theta[group == g]
+        if not len(members):
+            continue
+        mean = members.mean(axis=0)
+        if len(members) > 1:
+            # Batches bound the memory: resamples x documents x topics values at a time.
+            batch = max(1, int(2e7 // (len(members) * len(topics))))
+            interval = bootstrap((members,), np.mean, axis=0, n_resamples=n_resamples, confidence_level=confidence,
+                                 method="percentile", rng=rng, batch=batch).confidence_interval
+            low, high = interval.low, interval.high
+        else:  # one document: no spread to resample
+            low, high = np.full(len(topics), np.nan), np.full(len(topics), np.nan)
+        frames.append(pd.DataFrame({"group": name, "documents": len(members), "topic": topics, "prevalence": mean,
+                                    "low": low, "high": high, "corpus_prevalence": overall}))
+    if not frames:
+        return pd.DataFrame(columns=GROUP_TOPIC_COLUMNS)
+    table = pd.concat(frames, ignore_index=True)
+    table["label"] = table["topic"].map(labels)
+    return table[GROUP_TOPIC_COLUMNS]

@@ -254,6 +254,15 @@ class Results:
         return groups.group_keyness(self.group_counts)
 
     @cached_property
+    @_stage("groups")
+    def group_topic_prevalence(self) -> pd.DataFrame:
+        """Topic prevalence per group with bootstrap intervals (:func:`analysis.groups.group_topic_prevalence`)."""
+        model = self.topics.model
+        return groups.group_topic_prevalence(topics.doc_topics(model), self.grouping,
+                                             topics.topic_labels(model, self.settings.relevance_lambda),
+                                             seed=self.settings.seed)
+
+    @cached_property
     @_stage("close reading")
     def reference_keyness(self) -> pd.DataFrame:
         """The corpus against wordfreq's general-language list (:func:`analysis.keyness.reference_keyness`)."""

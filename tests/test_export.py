@@ -14,7 +14,7 @@ from analysis.config import RUN_SETTINGS, Settings
 from analysis.export import (MANIFEST, MODEL_STEM, model_files, table_file, TOPIC_TABLES, atomic_write_bytes,
                              check_figures, csv_bytes, figure_bytes, package_versions, render_figures, topic_tables,
                              write_figures)
-from analysis.figures import REGISTRY, make_figure
+from analysis.figures import REGISTRY, figure_names, make_figure
 from analysis.topics import TopicModel
 
 FORMATS = ("png", "svg", "pdf")
@@ -34,8 +34,8 @@ def _extras(results):
 def run(seed_results):
     """Settings, results and two independent renderings of every figure with the topic extras."""
     seen = []
-    first = render_figures(list(REGISTRY), seed_results, progress=seen.append, extras=_extras(seed_results))
-    second = render_figures(list(REGISTRY), seed_results, extras=_extras(seed_results))
+    first = render_figures(figure_names(), seed_results, progress=seen.append, extras=_extras(seed_results))
+    second = render_figures(figure_names(), seed_results, extras=_extras(seed_results))
     return seed_results.settings, seed_results, first, second, seen
 
 
@@ -50,7 +50,7 @@ def _other_out(settings: Settings, tmp_path: Path) -> Path:
 
 
 def _figure_files() -> set[str]:
-    return {f"{name}.{ext}" for name in REGISTRY for ext in (*FORMATS, "csv")}
+    return {f"{name}.{ext}" for name in figure_names() for ext in (*FORMATS, "csv")}
 
 
 # -- rendering ------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def test_render_produces_every_file(run):
     assert results.topics.model.unit == "paragraph"
     expected = _figure_files() | set(TOPIC_TABLES) | set(MODEL_FILES) | {MANIFEST}
     assert set(first) == expected
-    assert seen == list(REGISTRY)
+    assert seen == figure_names()
     assert all(len(data) > 0 for data in first.values())
     assert not plt.get_fignums()  # every rendered figure was closed
 
@@ -82,7 +82,7 @@ def test_render_twice_gives_identical_bytes(run):
 
 
 def test_file_formats_and_reproducible_metadata(files):
-    for name in REGISTRY:
+    for name in figure_names():
         png, pdf, svg = files[f"{name}.png"], files[f"{name}.pdf"], files[f"{name}.svg"]
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         assert b"Software" not in png  # no software tag in the PNG text chunks
@@ -99,7 +99,7 @@ def test_file_formats_and_reproducible_metadata(files):
 
 def test_csv_files_are_the_data_drawn(run):
     _, results, first, _, _ = run
-    for name in REGISTRY:
+    for name in figure_names():
         fig, data = make_figure(name, results)
         plt.close(fig)
         assert first[f"{name}.csv"] == csv_bytes(data)
@@ -147,7 +147,7 @@ def test_manifest(run, seed_corpus, seed_ids):
     assert {"python", "corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma",
             "tomotopy"} <= set(manifest["packages"])
     # output hashes match the bytes: figures ...
-    assert set(manifest["figures"]) == set(REGISTRY)
+    assert set(manifest["figures"]) == set(figure_names())
     listed = {}
     for name, entry in manifest["figures"].items():
         assert entry["description"] == REGISTRY[name].description

@@ -182,3 +182,45 @@ def test_the_group_keyness_figure_fits_a_page(tmp_path, n_groups):
     assert data["group"].nunique() == min(n_groups, 20)
     assert all(f"own{int(g[-2:])}x" in set(rows["term"]) for g, rows in data.groupby("group"))
     plt.close(fig)
+
+
+def test_topic_prevalence_intervals_cover_the_planted_shares():
+    """Documents' topic mixtures drawn around known group means: the estimates recover the
+    differences, and the 95% intervals cover the planted means (all but a few of 3 x 4)."""
+    rng = np.random.default_rng(2)
+    planted_means = {"a": [0.6, 0.2, 0.1, 0.1], "b": [0.1, 0.6, 0.2, 0.1], "c": [0.25, 0.25, 0.25, 0.25]}
+    rows, members = [], []
+    for group, mean in planted_means.items():
+        for i in range(150):
+            theta = rng.dirichlet(np.asarray(mean) * 20)
+            doc_id = f"{group}{i}"
+            members.append((doc_id, group))
+            rows += [(doc_id, t + 1, w) for t, w in enumerate(theta)]
+    doc_topics = pd.DataFrame(rows, columns=["doc_id", "topic", "weight"])
+    documents = pd.DataFrame(members, columns=["doc_id", "desk"])
+    found = groups.grouping(documents, "desk")
+    table = groups.group_topic_prevalence(doc_topics, found, {t: f"t{t}" for t in range(1, 5)}, seed=0)
+    assert list(table.columns) == groups.GROUP_TOPIC_COLUMNS and len(table) == 12
+    planted_share = table.apply(lambda r: planted_means[r["group"]][r["topic"] - 1], axis=1)
+    covered = (table["low"] <= planted_share) & (planted_share <= table["high"])
+    assert covered.sum() >= 10
+    assert ((table["high"] - table["low"]) < 0.1).all()  # 150 documents a group: narrow intervals
+    first = table[table["topic"] == 1].set_index("group")
+    assert first.loc["a", "low"] > first.loc["a", "corpus_prevalence"] > first.loc["b", "high"]
+    # The same seed gives the same intervals.
+    again = groups.group_topic_prevalence(doc_topics, found, {t: f"t{t}" for t in range(1, 5)}, seed=0)
+    assert again.equals(table)
+
+
+def test_topic_prevalence_by_group_from_a_fitted_model(planted, tmp_path):
+    results = _results(planted, tmp_path, group_by="desk", k=3, seeds=1, iterations=200, unit="document",
+                       no_above=1.0)
+    table = results.group_topic_prevalence
+    assert set(table["group"]) == set(PLANTED) and table["documents"].eq(20).all()
+    # Each group's planted words make one topic its own: every group has a topic it clearly leads on.
+    for group, rows in table.groupby("group"):
+        best = rows.loc[rows["prevalence"].idxmax()]
+        assert best["low"] > best["corpus_prevalence"], group
+    fig, data = make_figure("topic-prevalence-by-group", results)
+    assert fig.get_size_inches()[1] <= 9.0 and len(data) == 9
+    plt.close(fig)

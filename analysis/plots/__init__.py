@@ -30,7 +30,7 @@ from analysis.plots.claims import (
     plot_hedging_density,
     polarity_style,
 )
-from analysis.plots.groups import plot_group_keyness
+from analysis.plots.groups import plot_group_keyness, plot_group_topic_prevalence
 from analysis.plots.reading import (
     NEGATIVE,
     NOT_SIGNIFICANT_ALPHA,
@@ -93,6 +93,7 @@ __all__ = [
     "plot_collocates",
     "plot_keyness",
     "plot_group_keyness",
+    "plot_group_topic_prevalence",
     "plot_reference_keyness",
     "plot_dispersion",
     "MAX_ANNOTATED_DOCUMENTS",

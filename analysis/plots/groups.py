@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from analysis.plots.base import SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes
-from analysis.plots.reading import _significance_colors
+from analysis.plots.base import OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes
+from analysis.plots.reading import NEGATIVE, POSITIVE, _significance_colors
 
 MAX_HEIGHT_IN = 9.0  # a journal page
 _GROUPS_PER_COLUMN = 6
@@ -80,3 +80,76 @@ def plot_group_keyness(data: pd.DataFrame, *, ax: Axes | None = None, column: st
     axes[0].set_title(f"Keywords of each {column} against the rest{shown}\n"
                       "strongest log-likelihood (G2) first")
     return axes[0] if len(axes) == 1 else axes
+
+
+def _shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
+def plot_group_topic_prevalence(data: pd.DataFrame, *, axes=None, column: str = "group",
+                                subtitle: str | None = None, confidence: float = 0.95) -> np.ndarray:
+    """One panel per topic: each group's prevalence of the topic with its confidence interval.
+
+    A dot is the mean topic proportion of the group's documents, its line the
+    bootstrap interval; the dashed line is the mean over every grouped
+    document. Dots whose interval lies wholly above (blue) or below
+    (vermillion) that line stand out; the others are grey.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.groups.group_topic_prevalence` (the topics and groups to draw).
+    axes : sequence of Axes, optional
+        One per topic. Default: a grid of four columns at most, within a page.
+    column : str
+        The grouping column, for the title.
+    subtitle : str, optional
+    confidence : float, default 0.95
+        The intervals' level, for the axis label.
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    topics = list(dict.fromkeys(data["topic"])) if len(data) else []
+    names = list(dict.fromkeys(data["group"])) if len(data) else []
+    if axes is None:
+        columns = max(1, min(4, len(topics)))
+        rows = -(-max(len(topics), 1) // columns)
+        width = SINGLE_COLUMN_IN if columns <= 2 else 2 * SINGLE_COLUMN_IN
+        height = min(MAX_HEIGHT_IN, 0.9 + rows * (0.35 + 0.1 * len(names)))
+        _, grid = plt.subplots(rows, columns, figsize=(width, height), sharey=True, layout="constrained",
+                               squeeze=False)
+        for extra in grid.ravel()[len(topics):]:
+            extra.set_visible(False)
+        axes = grid.ravel()[:max(len(topics), 1)]
+    axes = np.asarray(axes)
+    if data.empty:
+        empty_message(axes[0], "no topic mixtures for the grouped documents")
+        return axes
+    y = np.arange(len(names))
+    for ax, topic in zip(axes, topics):
+        rows = data[data["topic"] == topic].set_index("group").reindex(names)
+        overall = float(rows["corpus_prevalence"].dropna().iloc[0])
+        above, below = rows["low"] > overall, rows["high"] < overall
+        colors = np.where(above, POSITIVE, np.where(below, NEGATIVE, OKABE_ITO["grey"]))
+        ax.hlines(y, rows["low"], rows["high"], colors=colors, lw=1.0)
+        ax.scatter(rows["prevalence"], y, c=colors, s=7, zorder=3, edgecolors="none")
+        ax.axvline(overall, color=OKABE_ITO["black"], lw=0.5, ls="--")
+        label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else ""
+        ax.set_title(_shortened(f"T{topic} {label}", 30), fontsize=6.3)
+        right = max(float(rows["high"].max()) if rows["high"].notna().any() else 0.0,
+                    float(rows["prevalence"].max())) * 1.1 or 1.0
+        ax.set_xlim(0, right)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+        digits = 0 if right >= 0.06 else 1  # 0%, 1%, 1% would repeat itself
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _, d=digits: f"{v:.{d}%}"))
+        ax.tick_params(axis="both", labelsize=5.5)
+    axes[0].set_yticks(y, names)
+    axes[0].set_ylim(len(names) - 0.5, -0.5)
+    figure = axes[0].figure
+    figure.suptitle(f"Topic prevalence by {column}: mean share of the group's documents"
+                    + (f"\n{subtitle}" if subtitle else ""), fontsize=7.5, x=0.02, ha="left")
+    figure.supxlabel(f"topic share (dashed: all grouped documents; lines: {confidence:.0%} bootstrap interval; "
+                     "blue/vermillion: interval above/below it)", fontsize=6)
+    return axes
