@@ -192,8 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     terms.add_argument("--top", type=int, metavar="N", help="only the N most frequent terms (per group)")
     terms.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
 
+    by_group = _setting_options("groups (override the config file)", "groups", skip=("over",),
+                                flags={"group_by": "--by"})[0]
     keyness = commands.add_parser(
-        "keyness", parents=[common, grouped], help="terms that distinguish groups of documents (G2, log ratio)",
+        "keyness", parents=[common, by_group], help="terms that distinguish groups of documents (G2, log ratio)",
         description="Each group of --by COLUMN against the rest of the corpus, or --compare A B one group against "
                     "another: Dunning's log-likelihood (G2) with its p-value and Bonferroni significance, and "
                     "Hardie's log ratio as the effect size (+1: twice as frequent in the group).")
@@ -402,7 +404,7 @@ def _figure_names(settings: Settings, corpus) -> list[str]:
     from analysis.figures import figure_names
     from analysis.groups import grouping_column
 
-    return figure_names(grouped=grouping_column(settings, corpus) is not None)
+    return figure_names(grouped=grouping_column(settings, corpus) is not None, ordered=bool(settings.over))
 
 
 def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str, corpus) -> int:

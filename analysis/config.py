@@ -149,6 +149,10 @@ class Settings:
                                        "``folder`` (the sub-folder of a folder corpus). None: ``folder`` when "
                                        "the documents of a folder corpus sit in two or more sub-folders, else no "
                                        "grouping.")
+    over: str | None = setting(None, "ordered metadata column (a year, a date, a number) for trends of terms and "
+                                     "topics", group="groups", metavar="COLUMN",
+                               doc="Numbers are their own periods up to 40 distinct values, else 20 equal ranges; "
+                                   "ISO dates are days, months or years, whichever gives at most 40 periods.")
     # -- close reading
     top_n: int = setting(20, "terms shown in ranked figures", group="reading", metavar="N", bounds=(1, 500))
     focus_terms: tuple[str, ...] = setting((), "words or phrases the close-reading figures follow", group="reading",

@@ -136,20 +136,30 @@ def _group_topics_data(r: Results) -> pd.DataFrame:
     :data:`MAX_TOPICS_DRAWN` most prevalent topics, in topic order."""
     table = r.group_topic_prevalence
     drawn = r.grouping.summary().nlargest(MAX_GROUPS_DRAWN, "documents", keep="first")["group"]
+    return table[table["group"].isin(drawn) & table["topic"].isin(_prevalent_topics(r))].reset_index(drop=True)
+
+
+def _prevalent_topics(r: Results) -> list[int]:
+    """The :data:`MAX_TOPICS_DRAWN` most prevalent topics, in topic order."""
     model = r.topics.model
-    prevalent = sorted(np.asarray(model.topic_ids)[np.argsort(-np.asarray(model.prevalence), kind="stable")]
-                       [:MAX_TOPICS_DRAWN].tolist())
-    return table[table["group"].isin(drawn) & table["topic"].isin(prevalent)].reset_index(drop=True)
+    order = np.argsort(-np.asarray(model.prevalence), kind="stable")
+    return sorted(np.asarray(model.topic_ids)[order][:MAX_TOPICS_DRAWN].tolist())
 
 
-def _group_topics_subtitle(r: Results) -> str:
+def _group_topics_subtitle(r: Results, grouped: bool = True) -> str:
     model = r.topics.model
     shown = []
     if model.k > MAX_TOPICS_DRAWN:
         shown.append(f"the {MAX_TOPICS_DRAWN} most prevalent of {model.k} topics")
-    if len(r.grouping.names) > MAX_GROUPS_DRAWN:
+    if grouped and len(r.grouping.names) > MAX_GROUPS_DRAWN:
         shown.append(f"the {MAX_GROUPS_DRAWN} largest of {len(r.grouping.names)} groups")
     return model.subtitle().replace("\n", "; ") + (f"\n{'; '.join(shown)}" if shown else "")
+
+
+def _topic_trends_data(r: Results) -> pd.DataFrame:
+    """Topic prevalence per period, for the :data:`MAX_TOPICS_DRAWN` most prevalent topics."""
+    table = r.topic_trends
+    return table[table["topic"].isin(_prevalent_topics(r))].reset_index(drop=True)
 
 
 def _stability_data(r: Results) -> pd.DataFrame:
@@ -290,6 +300,21 @@ REGISTRY: dict[str, FigureSpec] = {
                                                            subtitle=_group_topics_subtitle(r)),
         ),
         FigureSpec(
+            "term-trends",
+            "The focus terms' rates per 1,000 word tokens in each period of the ordered column (--over), with "
+            "95% bootstrap bands over documents; drawn when an ordered column is set.",
+            lambda r: r.term_trends,
+            lambda d, r: plots.plot_term_trends(d, column=r.periods.column, bins=r.periods.bins),
+        ),
+        FigureSpec(
+            "topic-trends",
+            "Per topic: its mean share of each period's documents (--over), with a 95% bootstrap band; drawn "
+            "when an ordered column is set.",
+            _topic_trends_data,
+            lambda d, r: plots.plot_topic_trends(d, column=r.periods.column, bins=r.periods.bins,
+                                                 subtitle=_group_topics_subtitle(r, grouped=False)),
+        ),
+        FigureSpec(
             "topic-stability",
             "Per topic: similarity of its best match in each other seed's run (1 - Jensen-Shannon distance).",
             _stability_data,
@@ -307,10 +332,11 @@ REGISTRY: dict[str, FigureSpec] = {
 }
 
 
-def figure_names(*, grouped: bool = False) -> list[str]:
+def figure_names(*, grouped: bool = False, ordered: bool = False) -> list[str]:
     """Registered figure names, in registry order; the comparisons of groups (:data:`GROUP_FIGURES`)
-    only when the documents are ``grouped``."""
-    return [name for name in REGISTRY if grouped or name not in GROUP_FIGURES]
+    only when the documents are ``grouped``, the trends (:data:`TREND_FIGURES`) when ``ordered``."""
+    return [name for name in REGISTRY
+            if (grouped or name not in GROUP_FIGURES) and (ordered or name not in TREND_FIGURES)]
 
 
 def get_spec(name: str) -> FigureSpec:
@@ -323,10 +349,11 @@ def get_spec(name: str) -> FigureSpec:
 
 READING_FIGURES = ("collocates", "keyness", "keyness-reference", "dispersion")
 GROUP_FIGURES = ("group-keyness", "topic-prevalence-by-group")
+TREND_FIGURES = ("term-trends", "topic-trends")
 REUSE_FIGURES = ("reuse-matrix", "reused-share")
 CLAIM_FIGURES = ("claim-framing", "hedging-density")
 TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")
-USES_TOPICS = (*TOPIC_FIGURES, "topic-prevalence-by-group")
+USES_TOPICS = (*TOPIC_FIGURES, "topic-prevalence-by-group", "topic-trends")
 
 
 def make_figure(name: str, results: Results) -> tuple[Figure, pd.DataFrame]:

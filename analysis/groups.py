@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ GROUP_KEYNESS_COLUMNS = ["group", "reference", "term", "count", "count_reference
                          "significant", "rank"]
 GROUP_TOPIC_COLUMNS = ["group", "documents", "topic", "label", "prevalence", "low", "high", "corpus_prevalence"]
 MAX_GROUPS = 500  # a column with more distinct values is an id, not a grouping
+MAX_PERIODS = 40  # an ordered column with more distinct values is binned
 BOOTSTRAP_RESAMPLES = 1000
 CONFIDENCE = 0.95
 _BUILT_IN = ("doc_id",)
@@ -51,12 +53,18 @@ class Grouping:
     of_document : ndarray of int
         Per document (corpus order): its group's index in ``names``, or -1
         when its value is empty.
+    doc_ids : list of str
+        The documents, in corpus order.
+    bins : str
+        For periods of an ordered column (:func:`periods`): what a period is
+        when values were binned (``year``, ``month``, ``equal ranges``); else "".
     """
 
     column: str
     names: list[str]
     of_document: np.ndarray
     doc_ids: list[str]
+    bins: str = ""
 
     @property
     def sizes(self) -> np.ndarray:
@@ -101,6 +109,19 @@ def grouping_column(settings: Settings, corpus: Corpus) -> str | None:
     return None
 
 
+def _column_values(documents: pd.DataFrame, column: str, option: str) -> np.ndarray:
+    """The stripped values of metadata column ``column`` ("" where empty); a clear error, naming
+    ``option``, when there is no such column or it is empty everywhere."""
+    available = [c for c in documents.columns if c not in _BUILT_IN]
+    if column not in available:
+        raise AnalysisError(f"{option} {column}: no metadata column of that name "
+                            f"(the corpus has: {', '.join(available) or 'no metadata columns'})")
+    values = documents[column].fillna("").astype(str).str.strip().to_numpy()
+    if not (values != "").any():
+        raise AnalysisError(f"{option} {column}: the column is empty in every document")
+    return values
+
+
 def grouping(documents: pd.DataFrame, column: str) -> Grouping:
     """The grouping of ``documents`` (``doc_id`` and metadata columns, corpus order) by ``column``.
 
@@ -111,21 +132,64 @@ def grouping(documents: pd.DataFrame, column: str) -> Grouping:
         distinct values (more than :data:`MAX_GROUPS`) that it identifies
         documents rather than groups them.
     """
-    available = [c for c in documents.columns if c not in _BUILT_IN]
-    if column not in available:
-        raise AnalysisError(f"--by {column}: no metadata column of that name "
-                            f"(the corpus has: {', '.join(available) or 'no metadata columns'})")
-    values = documents[column].fillna("").astype(str).str.strip().to_numpy()
-    present = values != ""
-    names = _natural_order(sorted(set(values[present].tolist())))
-    if not names:
-        raise AnalysisError(f"--by {column}: the column is empty in every document")
+    values = _column_values(documents, column, "--by")
+    names = _natural_order(sorted(set(values[values != ""].tolist())))
     if len(names) > MAX_GROUPS:
         raise AnalysisError(f"--by {column}: {len(names):,} distinct values; a grouping has at most {MAX_GROUPS} "
                             "(is it an id column?)")
     index = {name: i for i, name in enumerate(names)}
     of_document = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
     return Grouping(column, names, of_document, documents["doc_id"].tolist())
+
+
+def _period_labels(values: np.ndarray, column: str) -> tuple[np.ndarray, list[str], str]:
+    """Each value's period, the periods in order, and what a period is when values were binned.
+
+    Numbers are their own periods when there are at most :data:`MAX_PERIODS`
+    distinct ones, else 20 equal ranges; ISO dates are days, months or years,
+    the finest with at most :data:`MAX_PERIODS` periods (years beyond that).
+    """
+    try:
+        numbers = values.astype(float)
+    except ValueError:
+        numbers = None
+    if numbers is not None:
+        distinct, index = np.unique(numbers, return_inverse=True)
+        if len(distinct) <= MAX_PERIODS:
+            labels = [values[np.argmax(index == i)] for i in range(len(distinct))]  # as written: 2001, not 2001.0
+            return index, labels, ""
+        edges = np.linspace(distinct[0], distinct[-1], 21)
+        index = np.minimum(np.searchsorted(edges, numbers, side="right") - 1, 19)
+        return index, [f"{edges[i]:g}\u2013{edges[i + 1]:g}" for i in range(20)], "equal ranges"
+    try:
+        dates = pd.to_datetime(pd.Series(values), format="ISO8601")
+    except (ValueError, TypeError):
+        raise AnalysisError(f"--over {column}: its values are neither numbers nor ISO dates "
+                            f"(e.g. {values[0]!r}); to compare categories use --by {column}") from None
+    for unit, code in (("day", "D"), ("month", "M"), ("year", "Y")):
+        period = dates.dt.to_period(code)
+        if period.nunique() <= MAX_PERIODS:
+            break
+    names = sorted(period.unique())
+    index = period.map({p: i for i, p in enumerate(names)}).to_numpy(dtype=np.int64)
+    return index, [str(p) for p in names], unit if len(names) < len(set(values.tolist())) else ""
+
+
+def periods(documents: pd.DataFrame, column: str) -> Grouping:
+    """The documents grouped into periods of the ordered column ``column`` (numbers or ISO dates),
+    in order: a :class:`Grouping` whose ``names`` are the periods.
+
+    Raises
+    ------
+    AnalysisError
+        When the column does not exist or its values are neither numbers nor dates.
+    """
+    values = _column_values(documents, column, "--over")
+    present = values != ""
+    of_document = np.full(len(values), -1, dtype=np.int64)
+    index, labels, unit = _period_labels(values[present], column)
+    of_document[present] = index
+    return Grouping(column, labels, of_document, documents["doc_id"].tolist(), unit)
 
 
 class GroupCounts:
@@ -344,3 +408,49 @@ def group_topic_prevalence(doc_topics: pd.DataFrame, groups: Grouping, labels: d
     table = pd.concat(frames, ignore_index=True)
     table["label"] = table["topic"].map(labels)
     return table[GROUP_TOPIC_COLUMNS]
+
+
+TERM_TREND_COLUMNS = ["period", "term", "documents", "count", "tokens", "per_1000_tokens", "low", "high"]
+
+
+def term_trends(counts: GroupCounts, terms: Sequence[str], *, seed: int, n_resamples: int = BOOTSTRAP_RESAMPLES,
+                confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """The rate of each of ``terms`` per period (the groups of ``counts`` in order), with bootstrap
+    confidence intervals over the period's documents.
+
+    The rate is the period's count per 1,000 of its word tokens; the
+    interval resamples whole documents (a percentile bootstrap of the ratio
+    of sums), so a term that one document repeats gets the wide interval it
+    deserves.
+
+    Returns
+    -------
+    DataFrame
+        ``TERM_TREND_COLUMNS``, one row per period and term (terms not in
+        the vocabulary are left out).
+    """
+    from scipy.stats import bootstrap
+
+    tc = counts.tc
+    index = {term: i for i, term in enumerate(tc.layer.terms)}
+    known = [t for t in terms if t in index]
+    matrix = tc.document_term[:, [index[t] for t in known]].toarray() if known else np.zeros((tc.n_documents, 0))
+    layer = tc.layer
+    tokens = np.bincount(tc.prepared.block_document[layer.counted], weights=layer.n_tokens[layer.counted],
+                         minlength=tc.n_documents)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g, name in enumerate(counts.groups.names):
+        members = (counts.groups.of_document == g) & (tokens > 0)
+        n_tokens = tokens[members]
+        for j, term in enumerate(known):
+            found = matrix[members, j].astype(float)
+            rate = 1000 * found.sum() / n_tokens.sum() if len(n_tokens) else np.nan
+            low = high = np.nan
+            if len(n_tokens) > 1:
+                interval = bootstrap((found, n_tokens), lambda c, t, axis: 1000 * c.sum(axis) / t.sum(axis),
+                                     paired=True, vectorized=True, n_resamples=n_resamples,
+                                     confidence_level=confidence, method="percentile", rng=rng).confidence_interval
+                low, high = float(interval.low), float(interval.high)
+            rows.append((name, term, int(members.sum()), int(found.sum()), int(n_tokens.sum()), rate, low, high))
+    return pd.DataFrame(rows, columns=TERM_TREND_COLUMNS)

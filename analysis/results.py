@@ -263,6 +263,32 @@ class Results:
                                              seed=self.settings.seed)
 
     @cached_property
+    def periods(self) -> groups.Grouping:
+        """The documents in the periods of ``settings.over`` (:func:`analysis.groups.periods`)."""
+        if not self.settings.over:
+            columns = [c for c in self.prepared.documents.columns if c != "doc_id"]
+            raise AnalysisError("no ordered column: give --over COLUMN or set over (the corpus has: "
+                                f"{', '.join(columns) or 'no metadata columns'})")
+        return groups.periods(self.prepared.documents, self.settings.over)
+
+    @cached_property
+    @_stage("groups")
+    def term_trends(self) -> pd.DataFrame:
+        """The focus terms' rates per period with bootstrap intervals (:func:`analysis.groups.term_trends`)."""
+        return groups.term_trends(groups.GroupCounts(self.terms, self.periods), self.focus_terms,
+                                  seed=self.settings.seed)
+
+    @cached_property
+    @_stage("groups")
+    def topic_trends(self) -> pd.DataFrame:
+        """Topic prevalence per period with bootstrap intervals (:func:`analysis.groups.group_topic_prevalence`)."""
+        model = self.topics.model
+        table = groups.group_topic_prevalence(topics.doc_topics(model), self.periods,
+                                              topics.topic_labels(model, self.settings.relevance_lambda),
+                                              seed=self.settings.seed)
+        return table.rename(columns={"group": "period"})
+
+    @cached_property
     @_stage("close reading")
     def reference_keyness(self) -> pd.DataFrame:
         """The corpus against wordfreq's general-language list (:func:`analysis.keyness.reference_keyness`)."""

@@ -224,3 +224,56 @@ def test_topic_prevalence_by_group_from_a_fitted_model(planted, tmp_path):
     fig, data = make_figure("topic-prevalence-by-group", results)
     assert fig.get_size_inches()[1] <= 9.0 and len(data) == 9
     plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory) -> Path:
+    """100 documents over five years: 'rising' at 2, 4, 6, 8 and 10 per 1,000 tokens, 'steady' at 5."""
+    rng = np.random.default_rng(4)
+    path = tmp_path_factory.mktemp("dated") / "dated.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(100):
+            year = 2000 + i % 5
+            rising = (year - 1999) * 2 / 1000
+            words = [("rising" if (u := rng.random()) < rising else "steady" if u < rising + 0.005
+                      else rng.choice(SHARED)) for _ in range(1000)]
+            text = " ".join(" ".join(words[k:k + 20]).capitalize() + "." for k in range(0, 1000, 20))
+            out.write(json.dumps({"id": f"t{i:03d}", "text": text, "date": f"{year}-0{1 + i % 9}-1{i % 10}"}) + "\n")
+    return path
+
+
+def test_periods_of_dates_numbers_and_a_clear_error():
+    documents = pd.DataFrame({"doc_id": list("abcdef"), "year": ["2001", "1999", "2001", "", "2000", "1999"],
+                              "kind": list("xyzxyz")})
+    found = groups.periods(documents, "year")
+    assert found.names == ["1999", "2000", "2001"] and found.of_document.tolist() == [2, 0, 2, -1, 1, 0]
+    many = pd.DataFrame({"doc_id": [f"d{i}" for i in range(100)],
+                         "when": [f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(100)]})
+    months = groups.periods(many, "when")
+    assert months.bins == "month" and months.names[0] == "2020-01" and len(months.names) == 12
+    with pytest.raises(AnalysisError, match="neither numbers nor ISO dates .* use --by kind"):
+        groups.periods(documents, "kind")
+
+
+def test_term_trends_recover_a_planted_rise(dated, tmp_path):
+    results = _results(dated, tmp_path, over="date", focus_terms=("rising", "steady"))
+    assert results.periods.bins == "year" and results.periods.names == [str(y) for y in range(2000, 2005)]
+    table = results.term_trends
+    rising = table[table["term"] == "rising"].set_index("period")
+    planted = pd.Series([2.0, 4.0, 6.0, 8.0, 10.0], index=rising.index)
+    assert rising["per_1000_tokens"].is_monotonic_increasing
+    assert ((rising["low"] <= planted * 1.15) & (planted * 0.85 <= rising["high"])).all()
+    steady = table[table["term"] == "steady"]
+    assert steady["low"].max() < steady["high"].min() + 2  # overlapping bands: no trend
+    fig, _ = make_figure("term-trends", results)
+    assert fig.get_size_inches()[1] <= 9.0
+    plt.close(fig)
+    assert "term-trends" in figure_names(ordered=True) and "term-trends" not in figure_names()
+
+
+def test_topic_trends_render_within_a_page(dated, tmp_path):
+    results = _results(dated, tmp_path, over="date", k=3, seeds=1, iterations=100, unit="document", no_above=1.0)
+    fig, data = make_figure("topic-trends", results)
+    assert set(data["period"]) == {str(y) for y in range(2000, 2005)} and data["topic"].nunique() == 3
+    assert fig.get_size_inches()[1] <= 9.0
+    plt.close(fig)

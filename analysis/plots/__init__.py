@@ -30,7 +30,7 @@ from analysis.plots.claims import (
     plot_hedging_density,
     polarity_style,
 )
-from analysis.plots.groups import plot_group_keyness, plot_group_topic_prevalence
+from analysis.plots.groups import plot_group_keyness, plot_group_topic_prevalence, plot_term_trends, plot_topic_trends
 from analysis.plots.reading import (
     NEGATIVE,
     NOT_SIGNIFICANT_ALPHA,
@@ -94,6 +94,8 @@ __all__ = [
     "plot_keyness",
     "plot_group_keyness",
     "plot_group_topic_prevalence",
+    "plot_term_trends",
+    "plot_topic_trends",
     "plot_reference_keyness",
     "plot_dispersion",
     "MAX_ANNOTATED_DOCUMENTS",

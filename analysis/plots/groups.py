@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from analysis.plots.base import OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes
+from analysis.plots.base import LINE_COLORS, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes
 from analysis.plots.reading import NEGATIVE, POSITIVE, _significance_colors
 
 MAX_HEIGHT_IN = 9.0  # a journal page
@@ -152,4 +152,104 @@ def plot_group_topic_prevalence(data: pd.DataFrame, *, axes=None, column: str = 
                     + (f"\n{subtitle}" if subtitle else ""), fontsize=7.5, x=0.02, ha="left")
     figure.supxlabel(f"topic share (dashed: all grouped documents; lines: {confidence:.0%} bootstrap interval; "
                      "blue/vermillion: interval above/below it)", fontsize=6)
+    return axes
+
+
+def _period_axis(ax: Axes, labels: list[str], *, show: bool = True, most: int = 12) -> None:
+    """Periods at 0, 1, 2 ... labelled; at most about ``most`` labels, slanted when long."""
+    step = max(1, -(-len(labels) // most))
+    ax.set_xticks(range(0, len(labels), step), labels[::step] if show else [])
+    if show and max((len(label) for label in labels), default=0) > 4:
+        ax.tick_params(axis="x", labelrotation=45)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    ax.set_xlim(-0.5, len(labels) - 0.5)
+
+
+def plot_term_trends(data: pd.DataFrame, *, ax: Axes | None = None, column: str = "period", bins: str = "",
+                     confidence: float = 0.95) -> Axes:
+    """Each term's rate per period, with its bootstrap interval as a band.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.groups.term_trends`.
+    column : str
+        The ordered column, for the axis label.
+    bins : str
+        What a period is when the values were binned (``year`` ...), for the label.
+    confidence : float, default 0.95
+    """
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 2.8))
+    if data.empty:
+        return empty_message(ax, "none of the terms occurs in the corpus")
+    labels = list(dict.fromkeys(data["period"].astype(str)))
+    position = {label: i for i, label in enumerate(labels)}
+    for color, (term, rows) in zip(LINE_COLORS * 3, data.groupby("term", sort=False)):
+        x = rows["period"].astype(str).map(position).to_numpy()
+        ax.fill_between(x, rows["low"], rows["high"], color=color, alpha=0.2, lw=0)
+        ax.plot(x, rows["per_1000_tokens"], color=color, lw=1.1, marker="o", ms=2.5, label=term)
+    _period_axis(ax, labels)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("per 1,000 word tokens")
+    ax.set_xlabel(f"{column}{f' (by {bins})' if bins else ''}; bands: {confidence:.0%} bootstrap interval "
+                  "over documents")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False, handlelength=1.2)
+    ax.set_title(f"Focus terms over {column}", pad=22)
+    return ax
+
+
+def plot_topic_trends(data: pd.DataFrame, *, axes=None, column: str = "period", bins: str = "",
+                      subtitle: str | None = None, confidence: float = 0.95) -> np.ndarray:
+    """One panel per topic: its mean share of each period's documents, with a bootstrap band.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.groups.group_topic_prevalence` over periods (``period`` column).
+    axes : sequence of Axes, optional
+        One per topic. Default: a grid of four columns at most, within a page.
+    column, bins : str
+        The ordered column and what a period is when binned, for the labels.
+    subtitle : str, optional
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    topics = list(dict.fromkeys(data["topic"])) if len(data) else []
+    if axes is None:
+        columns = max(1, min(4, len(topics)))
+        rows = -(-max(len(topics), 1) // columns)
+        width = SINGLE_COLUMN_IN if columns <= 2 else 2 * SINGLE_COLUMN_IN
+        _, grid = plt.subplots(rows, columns, figsize=(width, min(MAX_HEIGHT_IN, 1.0 + 1.45 * rows)),
+                               sharex=True, layout="constrained", squeeze=False)
+        for extra in grid.ravel()[len(topics):]:
+            extra.set_visible(False)
+        axes = grid.ravel()[:max(len(topics), 1)]
+    axes = np.asarray(axes)
+    if data.empty:
+        empty_message(axes[0], "no topic mixtures for the ordered documents")
+        return axes
+    labels = list(dict.fromkeys(data["period"].astype(str)))
+    columns = axes[0].get_gridspec().ncols if axes[0].get_subplotspec() else 1
+    for i, (ax, topic) in enumerate(zip(axes, topics)):
+        rows = data[data["topic"] == topic]
+        x = np.arange(len(rows))
+        ax.fill_between(x, rows["low"], rows["high"], color=OKABE_ITO["sky blue"], alpha=0.4, lw=0)
+        ax.plot(x, rows["prevalence"], color=OKABE_ITO["blue"], lw=1.0, marker="o", ms=2)
+        ax.axhline(float(rows["corpus_prevalence"].iloc[0]), color=OKABE_ITO["black"], lw=0.5, ls="--")
+        label = rows["label"].iloc[0] if rows["label"].notna().any() else ""
+        ax.set_title(_shortened(f"T{topic} {label}", 30), fontsize=6.3)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(plt.MaxNLocator(3))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}" if v >= 0.06 or v == 0 else f"{v:.1%}"))
+        ax.tick_params(axis="both", labelsize=5.5)
+        _period_axis(ax, labels, show=i >= len(topics) - columns, most=5)
+    figure = axes[0].figure
+    figure.suptitle(f"Topic prevalence over {column}: mean share of each period's documents"
+                    + (f"\n{subtitle}" if subtitle else ""), fontsize=7.5, x=0.02, ha="left")
+    figure.supxlabel(f"{column}{f' (by {bins})' if bins else ''}; band: {confidence:.0%} bootstrap interval; "
+                     "dashed: all dated documents", fontsize=6)
     return axes
