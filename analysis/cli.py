@@ -174,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     colloc.add_argument("--top", type=int, default=20, metavar="N", help="rows printed (default 20; --out writes all)")
     colloc.add_argument("--out", metavar="FILE", help="write the whole table as CSV to FILE")
 
+    init = commands.add_parser(
+        "init", help="start an analysis project for a corpus: its own settings file and output folder",
+        description="Write DIR/pyproject.toml with a [tool.analysis] table for the corpus: run the other commands "
+                    "from DIR and they use it, with outputs in DIR/figures. Settings that belong to a corpus "
+                    "(focus terms, groups, K, lenses ...) are listed there, commented out, to set once you know "
+                    "the corpus. A settings file is never applied to another corpus's figures.")
+    init.add_argument("folder", metavar="DIR", help="the project folder (created if needed)")
+    init.add_argument("--corpus", required=True, metavar="PATH",
+                      help="the corpus: a folder of .txt/.md files or a .csv/.jsonl(.gz)/.parquet file")
     commands.add_parser("list", help="list the figures with a one-line description")
     cache = commands.add_parser("cache", parents=[common], help="show or clear the cache of prepared corpora",
                                 description="Show the cache folder and its size, or remove it (it is rebuilt on demand).")
@@ -227,6 +236,40 @@ def _check_writable(path: Path, option: str) -> None:
     folder = existing if existing.is_dir() else existing.parent
     if not os.access(folder, os.W_OK):
         raise AnalysisError(f"{option} {path}: {folder} is not writable")
+
+
+_PROJECT = """# corpus-analysis project: the settings of one corpus ('corpus-analysis COMMAND --help' lists them all).
+# Run the commands from this folder; paths are relative to it.
+[tool.analysis]
+corpus = {corpus}
+out = "figures"
+# Settings that belong to this corpus: set them once you know it.
+# focus_terms = ["term", "two words"]   # followed by collocates, dispersion and trends (default: distinctive terms)
+# group_by = "folder"                   # a metadata column whose groups are compared (default: sub-folders)
+# over = "year"                         # an ordered column (year, date, number) for trends
+# k = 6                                 # topics; 'corpus-analysis select-k' compares K values
+# extra_stopwords = []                  # corpus-specific stopwords
+# lenses = ["health-claims"]            # opt-in analyses for one kind of corpus
+"""
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    import json
+
+    folder = Path(args.folder)
+    corpus = Path(args.corpus).expanduser()
+    if not corpus.exists():
+        raise AnalysisError(f"--corpus {corpus}: no such file or folder")
+    target = folder / "pyproject.toml"
+    if target.exists():
+        raise AnalysisError(f"{target}: exists already; not overwritten")
+    _check_writable(target, "init")
+    folder.mkdir(parents=True, exist_ok=True)
+    where = corpus if corpus.is_absolute() else Path(os.path.relpath(corpus.resolve(), folder.resolve()))
+    target.write_text(_PROJECT.format(corpus=json.dumps(where.as_posix())), encoding="utf-8")
+    print(f"wrote {target}: corpus {corpus}, figures in {folder / 'figures'}")
+    print(f"next: cd {folder} && {PROG} info && {PROG} figures")
+    return EXIT_OK
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -401,10 +444,9 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _figure_names(settings: Settings, corpus) -> list[str]:
-    from analysis.figures import figure_names
-    from analysis.groups import grouping_column
+    from analysis.figures import figures_for
 
-    return figure_names(grouped=grouping_column(settings, corpus) is not None, ordered=bool(settings.over))
+    return figures_for(settings, corpus)
 
 
 def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], inputs: str, corpus) -> int:
@@ -589,6 +631,9 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     tables = results.claim_tables()  # reads the corpus and lexicons: their errors come first
     changed, written = _write_group(settings, results, CLAIM_FIGURES, lambda: tables, claims_owned)
     claims, contradictions, quantities = (tables[name] for name in ("claims", "contradictions", "quantities"))
+    print("health-claims lens: risk, benefit and advice claims about a health intervention, with hedges and "
+          "doses, from lexicons made for health web articles" + ("" if "health-claims" in settings.lenses else
+                                                               " (not among this project's lenses: run on request)"))
     print(f"{len(claims):,} tagged mentions in {claims['doc_id'].nunique():,} of "
           f"{results.hedging_density['doc_id'].nunique():,} documents" + (":" if len(claims) else ""))
     if len(claims):
@@ -647,7 +692,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
 
 COMMANDS = {"figures": _cmd_figures, "reuse": _cmd_reuse, "claims": _cmd_claims, "kwic": _cmd_kwic,
             "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
-            "info": _cmd_info, "terms": _cmd_terms, "keyness": _cmd_keyness, "cache": _cmd_cache}
+            "info": _cmd_info, "terms": _cmd_terms, "keyness": _cmd_keyness, "cache": _cmd_cache, "init": _cmd_init}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from analysis.errors import AnalysisError
 
 FORMATS = ("png", "svg", "pdf")
+LENSES = ("health-claims",)
 PRIOR_NAMES = ("symmetric", "asymmetric", "auto")
 
 
@@ -33,17 +34,21 @@ def default_jobs() -> int:
 
 
 def setting(default: Any, help: str, *, group: str, doc: str = "", metavar: str | None = None,
-            choices: tuple[str, ...] | None = None, bounds: tuple[float, float] | None = None, cli: bool = True):
+            choices: tuple[str, ...] | None = None, bounds: tuple[float, float] | None = None, cli: bool = True,
+            corpus_specific: bool = False):
     """Declare one setting: its default, a one-line ``help`` (the CLI's), longer ``doc``, and its checks.
 
     The type is the field's annotation. ``group`` names the family of options
     the CLI shows it under (``corpus``, ``run``, ``topics``, ``reading``,
     ``reuse``, ``claims``, ``output``); ``choices`` and ``bounds`` (inclusive)
     are checked by :func:`settings_from_mapping` and by the CLI; ``cli=False``
-    keeps a setting out of the command line (it is set in the config file).
+    keeps a setting out of the command line (it is set in the config file). ``corpus_specific`` settings
+    (focus terms, lenses, the output folder ...) belong to the corpus of the file that sets them and are
+    not applied to another corpus (see :func:`load_settings`).
     """
     return field(default=default, metadata={"help": help, "doc": doc, "group": group, "metavar": metavar,
-                                             "choices": choices, "bounds": bounds, "cli": cli})
+                                             "choices": choices, "bounds": bounds, "cli": cli,
+                                             "corpus_specific": corpus_specific})
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class Settings:
                             doc="Strict decoding; a UTF-8 byte order mark is dropped.")
     metadata: Path | None = setting(None, "metadata table (CSV) joined on the document id", group="corpus",
                                     metavar="CSV", doc="None uses ``<corpus>/metadata.csv`` when the corpus is a "
-                                    "folder that has one.")
+                                    "folder that has one.", corpus_specific=True)
     # -- preprocessing
     include_outline: bool = setting(False, "count outline bullets", group="corpus",
                                     doc="Outline bullets repeat the section headings verbatim; off by default so "
@@ -70,9 +75,9 @@ class Settings:
     stopwords: str = setting("gensim", "the maintained stopword list removed from term counts", group="corpus",
                              choices=("gensim", "none"))
     extra_stopwords: tuple[str, ...] = setting((), "corpus-specific stopwords, removed after the maintained list",
-                                               group="corpus", metavar="W1,W2")
+                                               group="corpus", metavar="W1,W2", corpus_specific=True)
     keep_words: tuple[str, ...] = setting((), "words taken out of the stopword list (kept in counts)",
-                                          group="corpus", metavar="W1,W2")
+                                          group="corpus", metavar="W1,W2", corpus_specific=True)
     min_token_length: int = setting(2, "tokens shorter than this many characters are dropped", group="corpus",
                                     metavar="N", bounds=(1, 100))
     drop_numbers: bool = setting(True, "drop tokens made only of digits", group="corpus",
@@ -109,7 +114,7 @@ class Settings:
                             "Results are always also rolled up to documents.")
     min_units_per_topic: int = setting(10, "the fewest units per topic 'auto' accepts before falling back to "
                                            "paragraphs", group="topics", metavar="N", bounds=(1, 10**6))
-    k: int = setting(6, "number of topics", group="topics", metavar="K", bounds=(2, 1000))
+    k: int = setting(6, "number of topics", group="topics", metavar="K", bounds=(2, 1000), corpus_specific=True)
     seeds: int = setting(5, "topic runs with seeds seed..seed+N-1; the medoid run is reported", group="topics",
                          metavar="N", bounds=(1, 100),
                          doc="Fitted by ``topics`` and per K by ``select-k``; topic stability is measured across "
@@ -148,16 +153,16 @@ class Settings:
                                    doc="Any column of a CSV/JSONL/Parquet corpus or of ``metadata.csv``, or "
                                        "``folder`` (the sub-folder of a folder corpus). None: ``folder`` when "
                                        "the documents of a folder corpus sit in two or more sub-folders, else no "
-                                       "grouping.")
+                                       "grouping.", corpus_specific=True)
     over: str | None = setting(None, "ordered metadata column (a year, a date, a number) for trends of terms and "
                                      "topics", group="groups", metavar="COLUMN",
                                doc="Numbers are their own periods up to 40 distinct values, else 20 equal ranges; "
-                                   "ISO dates are days, months or years, whichever gives at most 40 periods.")
+                                   "ISO dates are days, months or years, whichever gives at most 40 periods.", corpus_specific=True)
     # -- close reading
     top_n: int = setting(20, "terms shown in ranked figures", group="reading", metavar="N", bounds=(1, 500))
     focus_terms: tuple[str, ...] = setting((), "words or phrases the close-reading figures follow", group="reading",
                                            metavar="T1,T2", doc="Collocates of the first three, dispersion of all. "
-                                           "Empty: the corpus's six most frequent terms.")
+                                           "Empty: the corpus's six most frequent terms.", corpus_specific=True)
     window: int = setting(5, "words on each side counted as context by collocates and KWIC", group="reading",
                           metavar="N", bounds=(1, 50))
     # -- text reuse
@@ -168,14 +173,19 @@ class Settings:
                                        metavar="N", bounds=(2, 10**9),
                                        doc="Raise it to keep only boilerplate common to many documents.")
     # -- health claims
+    lenses: tuple[str, ...] = setting((), "opt-in analyses for one kind of corpus: health-claims", group="claims",
+                                      metavar="L1,L2", choices=LENSES, corpus_specific=True,
+                                      doc="``health-claims`` tags risk, benefit and advice claims, hedges and doses "
+                                          "(the claim figures and tables); it is made for health web articles and "
+                                          "reads other text as if it were one.")
     lexicons: Path | None = setting(None, "folder of lexicon files (hedges.txt, risk.txt ...) replacing the shipped "
                                           "ones", group="claims", metavar="DIR",
-                                    doc="None uses the shipped lexicons (``analysis/data/lexicons``).")
+                                    doc="None uses the shipped lexicons (``analysis/data/lexicons``).", corpus_specific=True)
     contradiction_pairs: bool = setting(False, "also write every pair of contradicting sentences "
                                                "(contradiction_pairs.csv)", group="claims",
                                         doc="``contradictions.csv`` counts them per term and pair of documents.")
     # -- output
-    out: Path = setting(Path("figures"), "output folder", group="output", metavar="DIR")
+    out: Path = setting(Path("figures"), "output folder", group="output", metavar="DIR", corpus_specific=True)
     formats: tuple[str, ...] = setting(FORMATS, "figure formats", group="output", metavar="png,svg,pdf",
                                        choices=FORMATS)
     dpi: int = setting(300, "PNG resolution", group="output", metavar="N", bounds=(30, 2400))
@@ -330,6 +340,12 @@ def _validated(settings: Settings, where: str) -> Settings:
                 f"{where}: {_label(name, where)} must be one of {', '.join(choices)}, "
                 f"got {getattr(settings, name)!r}"
             )
+    for name in _LIST_KEYS:
+        choices = SETTINGS[name].metadata["choices"]
+        unknown = [v for v in getattr(settings, name) if choices and v not in choices]
+        if unknown and name != "formats":
+            raise AnalysisError(f"{where}: {_label(name, where)}: unknown value {unknown[0]!r} "
+                                f"(known: {', '.join(choices)})")
     bad = [f for f in settings.formats if f not in FORMATS]
     if bad or not settings.formats:
         raise AnalysisError(
@@ -446,6 +462,7 @@ def load_settings(config: str | Path | None = None, *, start: Path | None = None
         table = data.get("tool", {}).get("analysis", data.get("analysis", data))
         where = f"{path} [tool.analysis]" if "tool" in data else str(path)
         settings = settings_from_mapping(table, base=path.resolve().parent, where=where)
+        names_corpus = "corpus" in table
     else:
         path = find_config(start)
         if path is None:
@@ -454,7 +471,43 @@ def load_settings(config: str | Path | None = None, *, start: Path | None = None
         else:
             table = _read_toml(path)["tool"]["analysis"]
             settings = settings_from_mapping(table, base=path.parent, where=f"{path} [tool.analysis]")
+        names_corpus = path is not None and "corpus" in table
     given = {k: v for k, v in overrides.items() if v is not None}
     if not given:
         return settings
+    if names_corpus and "corpus" in given:
+        settings = _for_another_corpus(settings, Path(given["corpus"]), given)
     return settings_from_mapping(given, base=Path.cwd(), where="command line", start=settings)
+
+
+CORPUS_SPECIFIC = tuple(name for name, f in SETTINGS.items() if f.metadata["corpus_specific"])
+"""Settings that belong to the corpus of the file that sets them (:func:`load_settings`)."""
+
+
+class SettingsWarning(UserWarning):
+    """A setting of the config file was not applied."""
+
+
+def _for_another_corpus(settings: Settings, corpus: Path, given: Mapping[str, Any]) -> Settings:
+    """``settings`` read from a file, for ``corpus``: when that is not the file's corpus, the
+    file's corpus-specific settings (:data:`CORPUS_SPECIFIC`) not given on the command line go
+    back to their defaults, the output folder to ``<corpus name>-figures`` in the working
+    directory, and a warning says so."""
+    import warnings
+
+    if corpus.expanduser().resolve() == settings.corpus.resolve():
+        return settings
+    defaults = Settings()
+    name = corpus.name.split(".")[0] or "corpus"
+    reset = {key: defaults.__getattribute__(key) for key in CORPUS_SPECIFIC
+             if key not in given and getattr(settings, key) != getattr(defaults, key)}
+    if "out" not in given:
+        reset["out"] = Path.cwd() / f"{name}-figures"
+    if reset:
+        dropped = [key for key in reset if key != "out"]
+        warnings.warn(f"{corpus} is not the corpus of {settings.source}: "
+                      + (f"its settings for that corpus ({', '.join(dropped)}) are not applied; " if dropped else "")
+                      + (f"output goes to {reset['out']}; " if "out" in reset else "")
+                      + "'corpus-analysis init DIR' starts a project with settings of its own", SettingsWarning,
+                      stacklevel=3)
+    return dataclasses.replace(settings, **reset)

@@ -9,7 +9,7 @@ saving is :mod:`analysis.export`'s business.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,6 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis import claims, plots, terms, topics
+from analysis.config import Settings
+from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.results import Results
 
@@ -60,6 +62,15 @@ def _heatmap_data(r: Results) -> pd.DataFrame:
 
 
 MAX_HEATMAP_ROWS = 120
+
+
+def _claim_framing_data(r: Results) -> pd.DataFrame:
+    """Framing per document, and per section role where the document template was found (a corpus of
+    plain paragraphs has one role: a panel of it would repeat the corpus total)."""
+    parts = [claims.framing(r.claims, "doc")]
+    if set(r.claims["block_role"]) - {"paragraph"}:
+        parts.append(claims.framing(r.claims, "role"))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _topic_terms_data(r: Results) -> pd.DataFrame:
@@ -256,8 +267,7 @@ REGISTRY: dict[str, FigureSpec] = {
         FigureSpec(
             "claim-framing",
             "Risk vs benefit claims, asserted, hedged or negated, per article and per section role.",
-            lambda r: pd.concat([claims.framing(r.claims, "doc"), claims.framing(r.claims, "role")],
-                                ignore_index=True),
+            _claim_framing_data,
             lambda d, r: plots.plot_claim_framing(d),
         ),
         FigureSpec(
@@ -332,11 +342,23 @@ REGISTRY: dict[str, FigureSpec] = {
 }
 
 
-def figure_names(*, grouped: bool = False, ordered: bool = False) -> list[str]:
-    """Registered figure names, in registry order; the comparisons of groups (:data:`GROUP_FIGURES`)
-    only when the documents are ``grouped``, the trends (:data:`TREND_FIGURES`) when ``ordered``."""
+def figure_names(*, grouped: bool = False, ordered: bool = False, lenses: Sequence[str] = ()) -> list[str]:
+    """Registered figure names, in registry order: the comparisons of groups (:data:`GROUP_FIGURES`)
+    only when the documents are ``grouped``, the trends (:data:`TREND_FIGURES`) when ``ordered``,
+    the claim figures (:data:`CLAIM_FIGURES`) when the ``health-claims`` lens is on."""
     return [name for name in REGISTRY
-            if (grouped or name not in GROUP_FIGURES) and (ordered or name not in TREND_FIGURES)]
+            if (grouped or name not in GROUP_FIGURES) and (ordered or name not in TREND_FIGURES)
+            and ("health-claims" in lenses or name not in CLAIM_FIGURES)]
+
+
+def figures_for(settings: Settings, corpus: Corpus | None = None) -> list[str]:
+    """The figures a ``figures`` run of ``settings`` draws (:func:`figure_names` for its grouping,
+    ordered column and lenses); decided from the corpus's file list, before it is read."""
+    from analysis.groups import grouping_column
+
+    corpus = corpus if corpus is not None else Corpus.from_settings(settings)
+    return figure_names(grouped=grouping_column(settings, corpus) is not None, ordered=bool(settings.over),
+                        lenses=settings.lenses)
 
 
 def get_spec(name: str) -> FigureSpec:

@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import os
 import sys
+import warnings
 from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -20,7 +21,7 @@ import pandas as pd
 
 from analysis import pipeline
 from analysis.config import Settings, parse_k_grid
-from analysis.corpus import Corpus
+from analysis.corpus import Corpus, CorpusWarning
 from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus, prepare
@@ -210,11 +211,51 @@ class Results:
 
     @cached_property
     def focus_terms(self) -> list[str]:
-        """The terms the close-reading figures follow: ``settings.focus_terms``,
-        or the six most frequent terms."""
+        """The terms the close-reading figures follow: ``settings.focus_terms`` (a warning names
+        those the corpus never uses), or else its six most distinctive terms: the strongest keyword
+        of each of the largest groups when documents are grouped, else the strongest keywords
+        against general usage (:attr:`reference_keyness`) among terms used by at least 1% (and two)
+        of the documents and, from 20 documents on, at most half of them; the most frequent terms
+        only when neither finds any."""
         if self.settings.focus_terms:
-            return list(dict.fromkeys(self.settings.focus_terms))
-        return terms.term_frequencies(self.terms, "corpus").nsmallest(6, "rank")["term"].tolist()
+            wanted = list(dict.fromkeys(self.settings.focus_terms))
+            positions = concordance.term_positions(self.prepared, wanted, self.preprocessor)
+            vars(self)["focus_positions"] = positions  # the dispersion's data: found once
+            found = set(positions.loc[positions["position"].notna(), "term"])
+            missing = [term for term in wanted if term not in found]
+            if missing:
+                warnings.warn(f"focus terms the corpus never uses: {', '.join(missing)} (set focus_terms for this "
+                              "corpus, or leave it empty for its most distinctive terms)", CorpusWarning, stacklevel=2)
+            return wanted
+        return self._distinctive_terms(6) or terms.term_frequencies(self.terms, "corpus").nsmallest(6, "rank")[
+            "term"].tolist()
+
+    def _distinctive_terms(self, n: int) -> list[str]:
+        if self.group_column is not None and len(self.grouping.names) > 1:
+            keywords = self.group_keyness
+            keywords = keywords[(keywords["direction"] == "positive") & keywords["significant"]]
+            largest = self.grouping.summary().sort_values("documents", ascending=False, kind="stable")["group"]
+            chosen: list[str] = []
+            for group in largest:
+                chosen += keywords.loc[(keywords["group"] == group) & ~keywords["term"].isin(chosen), "term"].head(1).tolist()
+                if len(chosen) == n:
+                    break
+            return chosen
+        # Against general usage, among terms spread over at least 1% of the documents (two at least) and, in
+        # corpora of 20 documents or more, at most half of them: a term of one document is an accident, one of
+        # nearly every document the corpus's frame (email headers, a site's navigation).
+        keywords = self.reference_keyness
+        keywords = keywords[(keywords["direction"] == "positive") & keywords["significant"]]
+        spread = terms.document_frequency(self.terms).set_index("term")["doc_count"]
+        documents = keywords["term"].map(spread).fillna(0)
+        n_documents = self.prepared.n_documents
+        keep = (documents >= max(2, 0.01 * n_documents)) & ((documents <= 0.5 * n_documents) | (n_documents < 20))
+        return keywords.loc[keep, "term"].head(n).tolist()
+
+    @cached_property
+    def focus_positions(self) -> pd.DataFrame:
+        """Where each focus term occurs in each document (:func:`analysis.concordance.term_positions`)."""
+        return concordance.term_positions(self.prepared, self.focus_terms, self.preprocessor)
 
     @cached_property
     @_stage("close reading")
@@ -310,7 +351,7 @@ class Results:
     @_stage("close reading")
     def dispersion(self) -> pd.DataFrame:
         """Positions of the focus terms in each document, with Gries's DP and Juilland's D per term."""
-        positions = concordance.term_positions(self.prepared, self.focus_terms, self.preprocessor)
+        positions = self.focus_positions
         measures = concordance.dispersion_measures(positions)
         return positions.merge(measures[["term", "dp", "dp_norm", "juilland_d"]], on="term", how="left")
 

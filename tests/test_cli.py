@@ -25,7 +25,7 @@ from analysis.figures import REGISTRY, TOPIC_FIGURES, figure_names
 
 FAST = ["--formats", "png", "--dpi", "50"]
 # "topics" and "select-k" have no --formats/--dpi options: the same through a config file.
-FAST_TOML = 'formats = ["png"]\ndpi = 50\n'
+FAST_TOML = 'formats = ["png"]\ndpi = 50\nlenses = ["health-claims"]\n'
 # Small topic settings for commands that fit topics ("figures" has no option for the K grid).
 FAST_TOPICS_TOML = FAST_TOML + 'k = 3\nseeds = 2\nk_grid = "2..3"\npasses = 5\niterations = 50\n'
 MODEL_FILES = {f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz"}
@@ -188,7 +188,8 @@ def figures_run(seed_corpus, tmp_path, capsys, fast_topics):
 def test_figures_writes_png_csv_and_manifest(figures_run):
     out, _ = figures_run
     # The seed corpus is one folder of articles: no groups, so no comparison of groups.
-    expected = {f"{name}.{ext}" for name in figure_names() for ext in ("png", "csv")} | {"manifest.json"}
+    expected = {f"{name}.{ext}" for name in figure_names(lenses=["health-claims"]) for ext in ("png", "csv")}
+    expected |= {"manifest.json"}
     # the topic tables (with unit_topics.csv: the seed corpus is fitted on paragraphs), the model,
     # and the reuse and claims tables (the contradicting sentence pairs only when asked for)
     expected |= set(TOPIC_TABLES) | MODEL_FILES | set(REUSE_TABLES) | set(CLAIM_TABLES) - {"contradiction_pairs.csv"}

@@ -277,3 +277,24 @@ def test_topic_trends_render_within_a_page(dated, tmp_path):
     assert set(data["period"]) == {str(y) for y in range(2000, 2005)} and data["topic"].nunique() == 3
     assert fig.get_size_inches()[1] <= 9.0
     plt.close(fig)
+
+
+def test_default_focus_terms_are_each_groups_strongest_keyword(planted, tmp_path):
+    results = _results(planted, tmp_path, group_by="desk")
+    chosen = results.focus_terms
+    assert len(chosen) == 3 and all(any(term in words for words in PLANTED.values()) for term in chosen)
+    assert {next(g for g, words in PLANTED.items() if term in words) for term in chosen} == set(PLANTED)
+
+
+def test_default_focus_terms_without_groups_are_distinctive_not_frequent(planted, tmp_path):
+    results = _results(planted, tmp_path)
+    frequent = results.corpus_terms.nsmallest(6, "rank")["term"].tolist()
+    assert results.focus_terms and results.focus_terms != frequent
+    assert set(results.focus_terms) <= set(results.reference_keyness["term"])
+
+
+def test_a_focus_term_the_corpus_never_uses_is_named(planted, tmp_path):
+    results = _results(planted, tmp_path, focus_terms=("goal", "kratom"))
+    with pytest.warns(UserWarning, match="focus terms the corpus never uses: kratom"):
+        assert results.focus_terms == ["goal", "kratom"]
+    assert results.dispersion["term"].unique().tolist() == ["goal", "kratom"]

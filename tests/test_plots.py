@@ -158,7 +158,9 @@ TERM_FIGURES = [
 
 
 def test_registry_names_and_descriptions():
-    assert figure_names() == [*TERM_FIGURES, *READING_FIGURES, *REUSE_FIGURES, *CLAIM_FIGURES, *TOPIC_FIGURES]
+    assert figure_names(lenses=["health-claims"]) == [*TERM_FIGURES, *READING_FIGURES, *REUSE_FIGURES, *CLAIM_FIGURES,
+                                                      *TOPIC_FIGURES]
+    assert not set(CLAIM_FIGURES) & set(figure_names())  # the lens is opt-in
     assert TOPIC_FIGURES == (
         "topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection",
     )

@@ -100,11 +100,19 @@ def test_term_positions_and_dispersion_agree():
     assert math.isnan(measures.loc["absent", "dp"]) and measures.loc["absent", "count"] == 0
 
 
-def test_focus_terms_default_to_the_most_frequent(seed_corpus, seed_tc):
+def test_focus_terms_default_to_the_most_distinctive(seed_corpus, seed_tc):
+    """Not the most frequent words: the strongest keywords against general English used by two
+    documents or more (a term of one document is an accident)."""
     from analysis import terms
 
     results = Results(Settings(corpus=seed_corpus))
-    assert results.focus_terms == terms.term_frequencies(seed_tc, "corpus").nsmallest(6, "rank")["term"].tolist()
+    keywords = results.reference_keyness
+    keywords = keywords[(keywords["direction"] == "positive") & keywords["significant"]]
+    spread = terms.document_frequency(seed_tc).set_index("term")["doc_count"]
+    expected = [t for t in keywords["term"] if spread.get(t, 0) >= 2][:6]
+    assert results.focus_terms == expected and len(expected) == 6
+    assert "kratom" in expected
+    assert expected != terms.term_frequencies(seed_tc, "corpus").nsmallest(6, "rank")["term"].tolist()
 
 
 @pytest.mark.parametrize("name", READING_FIGURES)
