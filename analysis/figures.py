@@ -122,6 +122,18 @@ def _prevalence_data(r: Results) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+MAX_KEYNESS_PANELS = 5  # a panel of nine keywords per document: five fit a page
+
+
+def _keyness_data(r: Results) -> pd.DataFrame:
+    """Per-document keyness of every document when they fit a page, else of the longest
+    :data:`MAX_KEYNESS_PANELS` (grouped corpora compare their groups in ``group-keyness``)."""
+    table = r.keyness
+    if table["doc_id"].nunique() <= MAX_KEYNESS_PANELS:
+        return table
+    return table[table["doc_id"].isin(r.longest_documents(MAX_KEYNESS_PANELS))].reset_index(drop=True)
+
+
 MAX_GROUPS_DRAWN = 20
 
 
@@ -171,6 +183,14 @@ def _topic_trends_data(r: Results) -> pd.DataFrame:
     """Topic prevalence per period, for the :data:`MAX_TOPICS_DRAWN` most prevalent topics."""
     table = r.topic_trends
     return table[table["topic"].isin(_prevalent_topics(r))].reset_index(drop=True)
+
+
+def _selection_units(r: Results) -> str:
+    """What the K x seed grid was fitted on: every unit, or a sample of them (large corpora)."""
+    n_units, limit = len(r.units), r.settings.k_selection_units
+    if topics.selection_sample(n_units, r.settings) is None:
+        return r.units.describe()
+    return f"a random sample of {limit:,} of {r.units.describe()}"
 
 
 def _stability_data(r: Results) -> pd.DataFrame:
@@ -230,8 +250,8 @@ REGISTRY: dict[str, FigureSpec] = {
         FigureSpec(
             "keyness",
             "Small multiples: each document's positive and negative keywords against the rest of the corpus (G2).",
-            lambda r: r.keyness,
-            lambda d, r: plots.plot_keyness(d),
+            _keyness_data,
+            lambda d, r: plots.plot_keyness(d, n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "group-keyness",
@@ -335,8 +355,8 @@ REGISTRY: dict[str, FigureSpec] = {
             "c_v, NPMI and u_mass coherence, held-out perplexity and stability against K, over seeds.",
             lambda r: r.k_selection,
             lambda d, r: plots.plot_k_selection(d, chosen_k=r.settings.k,
-                                                      subtitle=f"fitted on {r.units.describe()}; 20% held out for perplexity\n"
-                                                               "line: median over seeds; band: min\u2013max"),
+                                                      subtitle=f"fitted on {_selection_units(r)}; 20% held out for "
+                                                               "perplexity\nline: median over seeds; band: min\u2013max"),
         ),
     )
 }

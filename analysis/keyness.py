@@ -20,25 +20,32 @@ mean much.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.stats import chi2_p_value, g2_expected, log_likelihood, log_ratio
-from analysis.terms import TermCounts, term_frequencies
+from analysis.terms import TermCounts
 
 KEYNESS_COLUMNS = ["doc_id", "term", "count", "count_rest", "per_1000_tokens", "per_1000_tokens_rest",
                    "log_likelihood", "p_value", "log_ratio", "direction", "significant"]
 
 
-def keyness(tc: TermCounts, *, alpha: float = 0.05, min_count: int = 3) -> pd.DataFrame:
+def keyness(tc: TermCounts, *, documents: Sequence[str] | None = None, alpha: float = 0.05,
+            min_count: int = 3) -> pd.DataFrame:
     """Each document against the rest of the corpus: positive and negative keywords.
+
+    Computed from the document x term matrix, one document at a time, so
+    its cost grows with the documents asked for, not with the corpus squared.
 
     Parameters
     ----------
     tc : TermCounts
+    documents : sequence of str, optional
+        The documents (ids) to test, each against all the others; default:
+        every document with a counted term.
     alpha : float, default 0.05
         Significance threshold; ``significant`` applies a Bonferroni correction
         for the number of terms tested per document.
@@ -51,17 +58,26 @@ def keyness(tc: TermCounts, *, alpha: float = 0.05, min_count: int = 3) -> pd.Da
         ``KEYNESS_COLUMNS``, per document strongest G2 first; ``direction`` is
         ``positive`` (overused in the document) or ``negative``.
     """
-    by_doc = term_frequencies(tc, "document")
-    totals = by_doc.groupby("term")["count"].sum()
-    tested = totals[totals >= min_count].index
-    tokens = by_doc.drop_duplicates("doc_id").set_index("doc_id")["tokens"]
-    corpus_tokens = float(tokens.sum())
+    matrix = tc.document_term
+    layer = tc.layer
+    tokens = np.bincount(tc.prepared.block_document[layer.counted], weights=layer.n_tokens[layer.counted],
+                         minlength=tc.n_documents).astype(np.int64)
+    has_terms = np.diff(matrix.indptr) > 0
+    totals = np.asarray(matrix.sum(axis=0)).ravel()
+    tested = np.flatnonzero(totals >= min_count)  # the terms are sorted: so are these
+    terms = np.asarray(layer.terms, dtype=object)[tested]
+    corpus_tokens = float(tokens[has_terms].sum())
+    doc_ids = np.asarray(tc.prepared.doc_ids, dtype=object)
+    rows = np.flatnonzero(has_terms)
+    if documents is not None:
+        wanted = set(documents)
+        rows = np.asarray([r for r in rows.tolist() if doc_ids[r] in wanted], dtype=np.int64)
+    rows = rows[np.argsort(doc_ids[rows].astype(str), kind="stable")] if len(rows) else rows
     frames = []
-    for doc_id, size in tokens.items():
-        mine = by_doc[by_doc["doc_id"] == doc_id].set_index("term")["count"]
-        a = mine.reindex(tested, fill_value=0).to_numpy(dtype=float)
-        b = totals.reindex(tested).to_numpy(dtype=float) - a
-        c, d = float(size), corpus_tokens - float(size)
+    for row in rows.tolist():
+        a = matrix[row].toarray().ravel()[tested].astype(float)
+        b = totals[tested].astype(float) - a
+        c, d = float(tokens[row]), corpus_tokens - float(tokens[row])
         if d <= 0:
             continue
         ll = log_likelihood(a, b, c, d)
@@ -69,7 +85,7 @@ def keyness(tc: TermCounts, *, alpha: float = 0.05, min_count: int = 3) -> pd.Da
         ratio = log_ratio(a, c, b, d)
         overused = a / c >= b / d
         frames.append(pd.DataFrame({
-            "doc_id": doc_id, "term": np.asarray(tested), "count": a.astype(int), "count_rest": b.astype(int),
+            "doc_id": doc_ids[row], "term": terms, "count": a.astype(int), "count_rest": b.astype(int),
             "per_1000_tokens": 1000 * a / c, "per_1000_tokens_rest": 1000 * b / d, "log_likelihood": ll,
             "p_value": p, "log_ratio": ratio, "direction": np.where(overused, "positive", "negative"),
             "significant": p < alpha / max(len(tested), 1),

@@ -52,6 +52,9 @@ claims, concordance, groups, keyness, reuse, terms, topics = (
     for name in ("claims", "concordance", "groups", "keyness", "reuse", "terms", "topics"))
 
 
+KEYNESS_DOCUMENTS = 30  # per-document keyness beyond this many documents: the longest this many
+
+
 def _stage(name: str):
     """Time a method as stage ``name`` of :attr:`Results.timer`; the memory its temporaries
     held goes back to the system when it ends."""
@@ -260,8 +263,15 @@ class Results:
     @cached_property
     @_stage("close reading")
     def keyness(self) -> pd.DataFrame:
-        """Each document against the rest (:func:`analysis.keyness.keyness`)."""
-        return keyness.keyness(self.terms)
+        """Each document against the rest (:func:`analysis.keyness.keyness`): every document of a
+        corpus of up to :data:`KEYNESS_DOCUMENTS`, else the longest that many (by word tokens)."""
+        return keyness.keyness(self.terms, documents=self.longest_documents(KEYNESS_DOCUMENTS))
+
+    def longest_documents(self, n: int) -> list[str]:
+        """The ids of the ``n`` documents with the most word tokens (ties by id), in id order."""
+        summary = self.corpus_summary.iloc[:-1]
+        chosen = summary.sort_values(["tokens", "doc_id"], ascending=[False, True], kind="stable").head(n)
+        return sorted(chosen["doc_id"].tolist())
 
     @cached_property
     def group_column(self) -> str | None:

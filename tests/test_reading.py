@@ -149,12 +149,34 @@ def test_reading_plots_draw_on_the_given_axes_and_handle_empty_data(reading_resu
 
 
 def test_keyness_plot_signs_and_fades_bars(reading_results):
-    ax = plots.plot_keyness(reading_results.keyness, n_positive=2, n_negative=1, max_documents=2)
+    two = reading_results.keyness[reading_results.keyness["doc_id"].isin(reading_results.longest_documents(2))]
+    ax = plots.plot_keyness(two, n_positive=2, n_negative=1, n_documents=5)
     widths = [p.get_width() for p in ax.patches if p.get_height() == pytest.approx(0.7)]
     assert len(widths) == 6 and sum(w < 0 for w in widths) == 2
-    assert "first 2 of 5 documents" in ax.get_title() + ax.get_title(loc="left")
+    assert "the 2 longest of 5 documents" in ax.get_title() + ax.get_title(loc="left")
     alphas = {round(p.get_facecolor()[3], 2) for p in ax.patches if p.get_height() == pytest.approx(0.7)}
     assert alphas == {1.0, plots.NOT_SIGNIFICANT_ALPHA}
+
+
+def test_keyness_of_a_large_corpus_is_computed_for_the_longest_documents(tmp_path):
+    """Beyond 30 documents, keyness is computed for the 30 longest and drawn for the five longest
+    (the cost grows with the documents tested, not with the corpus squared)."""
+    import json
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "many.jsonl"
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(60):
+            text = " ".join(rng.choice(words, size=20 + i)) + "."
+            out.write(json.dumps({"id": f"d{i:02d}", "text": text}) + "\n")
+    results = Results(Settings(corpus=path, out=tmp_path / "out", phrases=False))
+    assert sorted(results.keyness["doc_id"].unique()) == [f"d{i:02d}" for i in range(30, 60)]
+    fig, data = make_figure("keyness", results)
+    assert sorted(data["doc_id"].unique()) == [f"d{i:02d}" for i in range(55, 60)]
+    assert "the 5 longest of 60 documents" in fig.axes[0].get_title(loc="left")
+    assert fig.get_size_inches()[1] <= 9.0
+    plt.close(fig)
 
 
 def test_dispersion_plot_ticks_every_occurrence(reading_results):

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import matplotlib.pyplot as plt
 import pytest
 from scipy.spatial.distance import jensenshannon
 
 from analysis import stats, topics
 from analysis.cli import main
+from analysis.figures import make_figure
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
@@ -150,6 +152,21 @@ def test_select_k_with_tomotopy(planted):
     table = results.k_selection
     perplexity = table.loc[table["metric"] == "perplexity", "value"]
     assert len(perplexity) == 4 and np.isfinite(perplexity).all()
+
+
+def test_select_k_on_a_large_corpus_fits_a_seeded_sample(planted):
+    settings = _planted_settings(planted[0], engine="tomotopy", seeds=1, iterations=30, k_grid="2..3")
+    n_units = len(Results(settings).topic_input.bows)
+    sample = topics.selection_sample(n_units, settings.replace(k_selection_units=20))
+    assert len(sample) == 20 and np.array_equal(sample, np.unique(sample)) and sample.max() < n_units
+    assert np.array_equal(sample, topics.selection_sample(n_units, settings.replace(k_selection_units=20)))
+    assert topics.selection_sample(n_units, settings.replace(k_selection_units=n_units)) is None
+    assert topics.selection_sample(n_units, settings.replace(k_selection_units=0)) is None
+    sampled = Results(settings.replace(k_selection_units=20))
+    assert not sampled.k_selection.equals(Results(settings).k_selection)  # fitted on other units
+    fig, _ = make_figure("k-selection", sampled)
+    assert any("a random sample of 20 of" in text.get_text() for text in fig.axes[0].texts)
+    plt.close(fig)
 
 
 # -- 2. determinism -----------------------------------------------------------------------------

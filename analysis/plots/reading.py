@@ -65,7 +65,7 @@ def plot_collocates(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 10, 
 
 
 def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int = 6, n_negative: int = 3,
-                 max_documents: int = 12) -> Axes:
+                 n_documents: int | None = None) -> Axes:
     """Small multiples: each document's strongest positive and negative keywords.
 
     Bars are signed G2 (negative keywords to the left); faded bars are not
@@ -77,11 +77,12 @@ def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int 
         :func:`analysis.keyness.keyness`.
     n_positive, n_negative : int
         Keywords shown per document and direction, by G2.
-    max_documents : int, default 12
-        Documents drawn (the first by id); the title says when some are left out.
+    n_documents : int, optional
+        The corpus's documents, when ``data`` holds only some (the longest):
+        the title says so.
     """
     docs = sorted(data["doc_id"].unique()) if len(data) else []
-    drawn = docs[:max_documents]
+    drawn = docs
     per_doc = n_positive + n_negative
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + len(drawn) * (0.14 * per_doc + 0.3)))
     if data.empty:
@@ -99,7 +100,8 @@ def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int 
     ax.axvline(0, color="black", lw=0.5)
     ax.set_xlabel("log-likelihood G2 against the rest of the corpus\n"
                   "(left of 0: underused; pale: not significant)")
-    left_out = f"; first {len(drawn)} of {len(docs)} documents" if len(drawn) < len(docs) else ""
+    left_out = (f"; the {len(drawn)} longest of {n_documents:,} documents"
+                if n_documents is not None and n_documents > len(drawn) else "")
     ax.set_title(f"Keywords of each document{left_out}", pad=14)
     _keyness_legend(ax)
     return ax

@@ -29,7 +29,7 @@ from analysis.topics.fit import (
     prepare,
 )
 from analysis.topics.model import MODEL_FORMAT, TopicModel, TopicResult
-from analysis.topics.selection import METRICS, coherence, heldout_perplexity, select_k
+from analysis.topics.selection import METRICS, coherence, heldout_perplexity, select_k, selection_sample
 from analysis.topics.stability import align_topics, fit_stable_topics, stabilize
 from analysis.topics.tables import (
     ROLE_ORDER,
@@ -57,7 +57,7 @@ from analysis.topics.units import (
 __all__ = [
     "Fit", "TopicInput", "build_vocabulary", "fit_topics", "import_tomotopy", "prepare",
     "MODEL_FORMAT", "TopicModel", "TopicResult",
-    "METRICS", "coherence", "heldout_perplexity", "select_k",
+    "METRICS", "coherence", "heldout_perplexity", "select_k", "selection_sample",
     "align_topics", "fit_stable_topics", "stabilize",
     "ROLE_ORDER", "doc_topics", "intertopic_coordinates", "intertopic_map", "term_relevance", "topic_evidence",
     "topic_ids_table", "topic_labels", "topic_prevalence", "topic_summary", "topic_terms", "unit_topics",

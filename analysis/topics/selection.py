@@ -68,15 +68,37 @@ def coherence(model_terms: list[list[str]], prepared: TopicInput, measure: str) 
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
+def _subset(prepared: TopicInput, rows: np.ndarray) -> TopicInput:
+    """The units ``rows`` of ``prepared`` (same vocabulary and dictionary)."""
+    units = prepared.units
+    return TopicInput(
+        TopicUnits(units.table.iloc[rows].reset_index(drop=True), [units.texts[i] for i in rows], units.unit,
+                   units.note, units.n_documents),
+        prepared.vocabulary, prepared.bows.subset(rows), prepared.dictionary,
+    )
+
+
+def selection_sample(n_units: int, settings: Settings) -> np.ndarray | None:
+    """The units the K x seed grid is fitted on when there are more than
+    ``settings.k_selection_units``: a sorted random sample seeded with ``settings.seed``; None for all."""
+    limit = settings.k_selection_units
+    if not limit or n_units <= limit:
+        return None
+    return np.sort(np.random.default_rng(settings.seed).choice(n_units, limit, replace=False))
+
+
 def select_k(
     prepared: TopicInput, settings: Settings, k_grid: Sequence[int], *, seeds: Sequence[int] | None = None,
     held_out: float = 0.2, top_n: int = 10, progress: Callable[[Iterable], Iterable] | None = None,
 ) -> pd.DataFrame:
     """Fit every K of ``k_grid`` with every seed and score each run.
 
-    Models are fitted on the units not held out (one split, from
-    ``settings.seed``, shared by all runs). Coherence (c_v, c_npmi, u_mass)
-    is computed from each topic's top ``top_n`` terms over all units;
+    On a corpus of more than ``settings.k_selection_units`` units, the grid
+    works on a seeded random sample of that many (:func:`selection_sample`):
+    the grid's fits are K x seeds times the cost of one. Models are fitted on
+    the units not held out (one split, from ``settings.seed``, shared by all
+    runs). Coherence (c_v, c_npmi, u_mass) is computed from each topic's top
+    ``top_n`` terms over all the (sampled) units;
     perplexity on the held-out units (:func:`heldout_perplexity`);
     stability as the mean matched similarity of a run's topics to those of
     the medoid run of the same K.
@@ -87,12 +109,11 @@ def select_k(
         ``k, seed, metric, value`` (metrics as in :data:`METRICS`).
     """
     seeds = list(seeds) if seeds is not None else [settings.seed + i for i in range(settings.seeds)]
+    sample = selection_sample(len(prepared.bows), settings)
+    if sample is not None:
+        prepared = _subset(prepared, sample)
     train, test = _split(len(prepared.bows), settings.seed, held_out)
-    train_prepared = TopicInput(
-        TopicUnits(prepared.units.table.iloc[train].reset_index(drop=True), [prepared.units.texts[i] for i in train],
-                   prepared.units.unit, prepared.units.note, prepared.units.n_documents),
-        prepared.vocabulary, prepared.bows.subset(train), prepared.dictionary,
-    )
+    train_prepared = _subset(prepared, train)
     test_bows = prepared.bows.subset(test)
     for k in k_grid:
         if k > len(prepared.vocabulary):
