@@ -46,19 +46,34 @@ class FigureSpec:
     draw: Callable[[pd.DataFrame, Results], Axes]
 
 
+# Per-document figures show every document of a corpus that fits a page, else the longest that fit
+# (by word tokens, stated in the figure), never "the first N by id".
+DOCUMENTS_SHOWN = {"document-structure": 25, "distinctive-terms": 6, "term-document-heatmap": 30,
+                   "dispersion": 30, "topic-prevalence": 30, "topic-heatmap": 60}
+
+
+def _longest(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
+    """``table`` (with ``doc_id``) restricted to the longest :data:`DOCUMENTS_SHOWN` documents of
+    ``figure`` when the corpus has more."""
+    n = DOCUMENTS_SHOWN[figure]
+    if r.prepared.n_documents <= n:
+        return table
+    return table[table["doc_id"].isin(r.longest_documents(n))].reset_index(drop=True)
+
+
 def _top_terms_data(r: Results) -> pd.DataFrame:
     return terms.term_frequencies(r.terms, "corpus").nsmallest(r.settings.top_n, "rank")
 
 
 def _distinctive_data(r: Results) -> pd.DataFrame:
     table = terms.tfidf(r.terms)
-    return table[table["rank"] <= 6].reset_index(drop=True)
+    return _longest(r, table[table["rank"] <= 6].reset_index(drop=True), "distinctive-terms")
 
 
 def _heatmap_data(r: Results) -> pd.DataFrame:
     top = terms.term_frequencies(r.terms, "corpus").nsmallest(r.settings.top_n, "rank")["term"]
     table = terms.term_frequencies(r.terms, "document")
-    return table[table["term"].isin(top)].reset_index(drop=True)
+    return _longest(r, table[table["term"].isin(top)].reset_index(drop=True), "term-document-heatmap")
 
 
 MAX_HEATMAP_ROWS = 120
@@ -93,9 +108,8 @@ def _topic_heatmap_data(r: Results) -> pd.DataFrame:
         table["row_label"] = [f"{short[d]} {p + 1:>2} {role}" for d, p, role in
                               zip(table["doc_id"], table["position"], table["role"])]
     else:
-        table = topics.doc_topics(model)
-        docs = sorted(table["doc_id"].unique())[:MAX_HEATMAP_ROWS]
-        table = table[table["doc_id"].isin(docs)].reset_index(drop=True)
+        table = _longest(r, topics.doc_topics(model), "topic-heatmap")
+        docs = sorted(table["doc_id"].unique())
         table["row"] = table["doc_id"].map({d: i for i, d in enumerate(docs)})
         short = plots.short_labels(docs)
         table["row_label"] = table["doc_id"].map(short)
@@ -107,16 +121,18 @@ def _heatmap_subtitle(r: Results) -> str:
     model = r.topics.model
     subtitle = model.subtitle()
     if model.unit == "document" or len(model.units) > MAX_HEATMAP_ROWS:
-        n_docs = model.n_documents
-        shown = min(n_docs, MAX_HEATMAP_ROWS)
-        rows = f"rows: documents ({shown} of {n_docs})" if shown < n_docs else "rows: documents"
+        n_docs = r.prepared.n_documents
+        shown = DOCUMENTS_SHOWN["topic-heatmap"]
+        rows = f"rows: documents, {plots.longest_note(shown, n_docs)}" if shown < n_docs else "rows: documents"
         return f"{subtitle}\n{rows}"
     return f"{subtitle}\nrows: document, paragraph number, role"
 
 
 def _prevalence_data(r: Results) -> pd.DataFrame:
     model = r.topics.model
-    parts = [topics.topic_prevalence(model, "document")]
+    documents = topics.topic_prevalence(model, "document")
+    parts = [_longest(r, documents.rename(columns={"group": "doc_id"}), "topic-prevalence").rename(
+        columns={"doc_id": "group"})]
     if model.unit != "document" and (model.units["role"] != "paragraph").any():
         parts.append(topics.topic_prevalence(model, "role"))
     return pd.concat(parts, ignore_index=True)
@@ -208,8 +224,8 @@ REGISTRY: dict[str, FigureSpec] = {
             "document-structure",
             "Each document as a bar of its blocks coloured by role (summary, intro, outline, headings, body, "
             "conclusion); length in word tokens.",
-            lambda r: terms.block_overview(r.terms),
-            lambda d, r: plots.plot_document_structure(d),
+            lambda r: _longest(r, terms.block_overview(r.terms), "document-structure"),
+            lambda d, r: plots.plot_document_structure(d, n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "preprocessing-waterfall",
@@ -227,13 +243,13 @@ REGISTRY: dict[str, FigureSpec] = {
             "distinctive-terms",
             "Small multiples: the six most distinctive terms (TF-IDF) of each document.",
             _distinctive_data,
-            lambda d, r: plots.plot_distinctive_terms(d, n=6),
+            lambda d, r: plots.plot_distinctive_terms(d, n=6, n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "term-document-heatmap",
             "The corpus's top terms by document, per 1,000 word tokens (cells print raw counts).",
             _heatmap_data,
-            lambda d, r: plots.plot_term_heatmap(d, n=r.settings.top_n),
+            lambda d, r: plots.plot_term_heatmap(d, n=r.settings.top_n, n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "rank-frequency",
@@ -269,8 +285,8 @@ REGISTRY: dict[str, FigureSpec] = {
         FigureSpec(
             "dispersion",
             "X-ray plot: where each focus term occurs along each document, with Gries's DP.",
-            lambda r: r.dispersion,
-            lambda d, r: plots.plot_dispersion(d),
+            lambda r: _longest(r, r.dispersion, "dispersion"),
+            lambda d, r: plots.plot_dispersion(d, n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "reuse-matrix",
@@ -313,7 +329,8 @@ REGISTRY: dict[str, FigureSpec] = {
             "topic-prevalence",
             "Stacked topic shares per document and per section role (summary, intro, body, conclusion).",
             _prevalence_data,
-            lambda d, r: plots.plot_topic_prevalence(d, subtitle=r.topics.model.subtitle()),
+            lambda d, r: plots.plot_topic_prevalence(d, subtitle=r.topics.model.subtitle(),
+                                                     n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "intertopic-map",

@@ -14,12 +14,14 @@ palette and cividis, both safe for colour-blind readers.
 from analysis.plots.base import (
     BAR_COLOR,
     LINE_COLORS,
+    MAX_HEIGHT_IN,
     OKABE_ITO,
     ROLE_COLORS,
     SINGLE_COLUMN_IN,
     STYLE,
     bar_panels,
     empty_message,
+    longest_note,
     new_axes,
     short_labels,
 )
@@ -69,6 +71,8 @@ __all__ = [
     "ROLE_COLORS",
     "BAR_COLOR",
     "LINE_COLORS",
+    "MAX_HEIGHT_IN",
+    "longest_note",
     "STYLE",
     "new_axes",
     "short_labels",

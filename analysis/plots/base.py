@@ -10,6 +10,14 @@ import numpy as np
 from matplotlib.axes import Axes
 
 SINGLE_COLUMN_IN = 3.5
+MAX_HEIGHT_IN = 9.0  # a journal page: no figure is taller
+
+
+def longest_note(shown: int, n_documents: int | None) -> str:
+    """``"the 25 longest of 18,846 documents"`` when a figure shows only some documents, else ""."""
+    if n_documents is None or n_documents <= shown:
+        return ""
+    return f"the {shown} longest of {n_documents:,} documents"
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {

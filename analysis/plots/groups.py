@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from analysis.plots.base import LINE_COLORS, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes
+from analysis.plots.base import (LINE_COLORS, MAX_HEIGHT_IN, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message,
+                                 new_axes)
 from analysis.plots.reading import NEGATIVE, POSITIVE, _significance_colors
 
-MAX_HEIGHT_IN = 9.0  # a journal page
 _GROUPS_PER_COLUMN = 6
 
 

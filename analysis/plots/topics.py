@@ -13,7 +13,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from analysis.plots.base import OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, new_axes, short_labels
+from analysis.plots.base import (OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, longest_note, new_axes,
+                                 short_labels)
 
 _TOPIC_PALETTE = [OKABE_ITO[c] for c in (
     "blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow", "grey")]
@@ -106,7 +107,8 @@ def plot_topic_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: 
     return ax
 
 
-def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None) -> Axes:
+def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None,
+                          n_documents: int | None = None) -> Axes:
     """Stacked bars of topic shares per document, then per block role.
 
     Parameters
@@ -114,6 +116,8 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     data : DataFrame
         :func:`analysis.topics.topic_prevalence` rows for ``document`` and
         (optionally) ``role``, concatenated.
+    n_documents : int, optional
+        The corpus's documents, when ``data`` holds only the longest: the title says so.
     """
     groups = list(dict.fromkeys(zip(data["group_by"], data["group"])))
     k = int(data["topic"].max()) if not data.empty else 0
@@ -148,7 +152,9 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2), borderaxespad=0,
               frameon=False, fontsize=5.5, ncols=1, handlelength=1)
-    _titled(ax, "Topic prevalence by document and by section role", subtitle)
+    note = longest_note(len(doc_labels), n_documents)
+    _titled(ax, "Topic prevalence by document and by section role",
+            "\n".join(filter(None, [note, subtitle])) or None)
     return ax
 
 
