@@ -56,14 +56,10 @@ def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return ax
 
 
-def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
-    """Shortest unique prefixes of ``ids`` (at least ``min_length`` characters),
-    with an ellipsis where an id was cut.
+_READABLE_LABEL = 16  # characters; longer prefixes give way to shorter unique endings
 
-    >>> short_labels(["000_2b6e", "001_6c88"])
-    {'000_2b6e': '000…', '001_6c88': '001…'}
-    """
-    ids = list(dict.fromkeys(ids))
+
+def _unique_prefixes(ids: list[str], min_length: int) -> dict[str, str]:
     # Another id starts with a prefix of ``doc_id`` exactly when the prefix is no longer than their common
     # prefix, and the longest common prefix is with a neighbour in sorted order: n log n, not n squared.
     ordered = sorted(ids)
@@ -75,6 +71,38 @@ def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
         length = max(min(min_length, len(doc_id)), shared[doc_id] + 1)
         labels[doc_id] = doc_id if length >= len(doc_id) else doc_id[:length] + "\u2026"
     return labels
+
+
+def _ending(doc_id: str, length: int) -> str:
+    """The last ``length`` characters of ``doc_id`` after an ellipsis, widened to the separator before
+    them when it is close (``…/9542`` rather than ``…542``)."""
+    start = len(doc_id) - length
+    separator = max(doc_id.rfind(mark, 0, start) for mark in "/_-. ")
+    if separator >= 0 and start - separator <= 8:
+        start = separator
+    return "\u2026" + doc_id[start:]
+
+
+def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
+    """Short, distinct labels for ``ids``: their shortest unique prefixes (at least ``min_length``
+    characters), or, where those run past 16 characters, their shortest unique endings if shorter
+    (ids that differ only at the end, such as ``train/comp.graphics/38001``), with an ellipsis where
+    an id was cut.
+
+    >>> short_labels(["000_2b6e", "001_6c88"])
+    {'000_2b6e': '000…', '001_6c88': '001…'}
+    >>> short_labels(["train/comp.graphics/38001", "train/comp.graphics/38017"])
+    {'train/comp.graphics/38001': '…/38001', 'train/comp.graphics/38017': '…/38017'}
+    """
+    ids = list(dict.fromkeys(ids))
+    prefixes = _unique_prefixes(ids, min_length)
+    reversed_ids = [doc_id[::-1] for doc_id in ids]
+    endings = {doc_id: label[::-1] if not label.endswith("\u2026") else _ending(doc_id, len(label) - 1)
+               for doc_id, label in zip(ids, _unique_prefixes(reversed_ids, min_length).values())}
+    longest = max((len(label) for label in prefixes.values()), default=0)
+    if longest <= _READABLE_LABEL:  # short enough: the beginning of an id reads best
+        return prefixes
+    return endings if max((len(label) for label in endings.values()), default=0) < longest else prefixes
 
 
 def empty_message(ax: Axes, message: str) -> Axes:
