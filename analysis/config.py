@@ -61,8 +61,14 @@ class Settings:
     text_column: str = setting("text", "text column of a CSV/JSONL/Parquet corpus", group="corpus", metavar="NAME")
     id_column: str = setting("id", "id column of a CSV/JSONL/Parquet corpus", group="corpus", metavar="NAME",
                              doc="When the column is missing, ids are row numbers.")
-    encoding: str = setting("utf-8", "text encoding of the corpus files", group="corpus",
-                            doc="Strict decoding; a UTF-8 byte order mark is dropped.")
+    encoding: str = setting("utf-8", "text encoding of the corpus files, or auto to detect it file by file",
+                            group="corpus",
+                            doc="Strict decoding; a byte order mark decides between UTF-8, UTF-16 and UTF-32. "
+                                "``auto`` reads each file of a folder corpus as UTF-8 when it is valid UTF-8, "
+                                "else with charset-normalizer's guess for that file; the manifest records every "
+                                "file read otherwise than as UTF-8.")
+    skip_undecodable: bool = setting(False, "leave out, with a warning, files that cannot be decoded",
+                                     group="corpus", doc="Otherwise one error names every such file.")
     metadata: Path | None = setting(None, "metadata table (CSV) joined on the document id", group="corpus",
                                     metavar="CSV", doc="None uses ``<corpus>/metadata.csv`` when the corpus is a "
                                     "folder that has one.", corpus_specific=True)
@@ -385,7 +391,7 @@ def _validated(settings: Settings, where: str) -> Settings:
     except ValueError as exc:
         raise AnalysisError(f"{where}: {_label('k_grid', where)}: {exc}") from None
     try:
-        "".encode(settings.encoding)
+        "".encode("utf-8" if settings.encoding == "auto" else settings.encoding)
     except LookupError:
         raise AnalysisError(f"{where}: {_label('encoding', where)}: unknown encoding {settings.encoding!r}") from None
     return settings

@@ -94,11 +94,60 @@ def _guess_encoding(data: bytes) -> str:
 
 
 def text_codec(encoding: str) -> str:
-    """The codec used to read ``encoding``: UTF-8 reads through ``utf-8-sig`` so a BOM is dropped."""
-    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    """The codec used to read ``encoding``: UTF-8 reads through ``utf-8-sig`` so a BOM is dropped
+    (``auto`` reads a table file as UTF-8: it detects encodings file by file in folder corpora)."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "auto") else encoding
 
 
-def encoding_error(source: str, chunks: Iterable[bytes], encoding: str) -> AnalysisError:
+_CHAOS_TIE = 5.0  # percentage points of charset-normalizer's "chaos" within which cp1252 is preferred
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE's starts like UTF-16 LE's
+
+
+def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
+    """The text of one file and the encoding it was read with.
+
+    A byte order mark decides (UTF-8, UTF-16, UTF-32) whatever ``encoding``
+    says; otherwise the file is decoded strictly with ``encoding``, or with
+    ``auto`` as UTF-8 when it is valid UTF-8, else as charset-normalizer's
+    best guess for this file alone (Windows-1252 where it is nearly as
+    good). Line endings are normalised.
+
+    Raises
+    ------
+    AnalysisError
+        Naming ``source``, the byte offset and a likely encoding.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return normalize_newlines(data.decode(codec)), codec.removesuffix("-sig")
+            except UnicodeDecodeError:
+                raise encoding_error(source, [data], codec, advise=False) from None
+    if encoding != "auto":
+        try:
+            return normalize_newlines(data.decode(text_codec(encoding))), encoding
+        except UnicodeDecodeError:
+            raise encoding_error(source, [data], encoding, advise=False) from None
+    try:
+        return normalize_newlines(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer
+
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise encoding_error(source, [data], "utf-8", advise=False)
+    # Near-ties go to Windows-1252, the web's default legacy encoding (WHATWG): charset-normalizer alone
+    # reads French or English cp1252 text as Baltic cp1257 when a few of its letters look likelier there.
+    western = next((m for m in matches if m.encoding == "cp1252"), None)
+    if western is not None and western.percent_chaos <= best.percent_chaos + _CHAOS_TIE:
+        best = western
+    return normalize_newlines(str(best)), best.encoding
+
+
+def encoding_error(source: str, chunks: Iterable[bytes], encoding: str, *, advise: bool = True) -> AnalysisError:
     """The error for the first byte of ``chunks`` that ``encoding`` cannot decode.
 
     The offset counts from the start of the file (a BOM included), however the
@@ -117,10 +166,8 @@ def encoding_error(source: str, chunks: Iterable[bytes], encoding: str) -> Analy
             break
         offset, sample = offset + len(chunk), chunk
     guess = _guess_encoding(sample)
-    return AnalysisError(
-        f"{source}: not valid {encoding} at byte {position} (looks like {guess}); "
-        f"pass --encoding {guess} or re-save the file as UTF-8"
-    )
+    advice = f"; pass --encoding {guess} or re-save the file as UTF-8" if advise else ""
+    return AnalysisError(f"{source}: not valid {encoding} at byte {position} (looks like {guess}){advice}")
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
@@ -213,11 +260,18 @@ class ReadBatch:
         The id of every record, in order, empty documents included.
     empty : list of (int, str)
         The position in ``ids`` and the source of each empty document (left out).
+    undecodable : list of str
+        Why each file that could not be decoded was left out (one line each).
+    encodings : dict of str to str
+        The files read with another encoding than the corpus's (a byte order
+        mark, or ``auto``), by path.
     """
 
     documents: list[Document]
     ids: list[str]
     empty: list[tuple[int, str]]
+    undecodable: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -240,8 +294,19 @@ class Reader:
             object, a missing text or id column, a text that is not text.
         """
         where = str(self.path)
+        undecodable: list[str] = []
+        encodings: dict[str, str] = {}
         if self.path.is_dir():
-            documents = [self._file_document(path) for path in batch.records]
+            documents = []
+            for path in batch.records:
+                try:
+                    document, used = self._file_document(path)
+                except AnalysisError as exc:  # every such file is named at the end of the corpus
+                    undecodable.append(str(exc))
+                    continue
+                documents.append(document)
+                if used != (self.encoding if self.encoding != "auto" else "utf-8"):
+                    encodings[str(path)] = used
         elif isinstance(batch.records, list):  # JSONL lines
             documents = [self._row_document(row, number, where) for number, row in self._json_rows(batch)]
         else:
@@ -250,13 +315,14 @@ class Reader:
             documents = [self._row_document(row, batch.first_row + i, where) for i, row in enumerate(rows)]
         blank = [not doc.text.strip() for doc in documents]
         return ReadBatch([doc for doc, b in zip(documents, blank) if not b], [doc.doc_id for doc in documents],
-                         [(i, doc.source) for i, (doc, b) in enumerate(zip(documents, blank)) if b])
+                         [(i, doc.source) for i, (doc, b) in enumerate(zip(documents, blank)) if b],
+                         undecodable, encodings)
 
-    def _file_document(self, path: Path) -> Document:
+    def _file_document(self, path: Path) -> tuple[Document, str]:
         relative = path.relative_to(self.path)
         folder = relative.parts[0] if len(relative.parts) > 1 else ""
-        text = decode_bytes(path.read_bytes(), self.encoding, str(path))
-        return Document(relative.with_suffix("").as_posix(), text, str(path), {"folder": folder})
+        text, used = decode_file(path.read_bytes(), self.encoding, str(path))
+        return Document(relative.with_suffix("").as_posix(), text, str(path), {"folder": folder}), used
 
     def _json_rows(self, batch: RawBatch) -> Iterator[tuple[int, dict[str, Any]]]:
         row = batch.first_row
@@ -308,7 +374,10 @@ class Corpus:
     text_column, id_column : str
         Table columns with the text and the id.
     encoding : str
-        Text encoding (strict).
+        Text encoding (strict), or ``auto`` to detect it file by file (folder corpora).
+    skip_undecodable : bool
+        Leave out, with a warning, the files that cannot be decoded (else one
+        error names them all).
     metadata : path, optional
         CSV joined on the document id; ``<folder>/metadata.csv`` by default.
 
@@ -332,11 +401,13 @@ class Corpus:
         id_column: str = "id",
         encoding: str = "utf-8",
         metadata: str | Path | None = None,
+        skip_undecodable: bool = False,
     ) -> None:
         self.path = Path(path)
         self.text_column = text_column
         self.id_column = id_column
         self.encoding = encoding
+        self.skip_undecodable = skip_undecodable
         self.metadata = Path(metadata) if metadata is not None else None
         if not self.path.exists():
             raise AnalysisError(f"{self.path}: corpus not found (expected a folder of .txt/.md files or a CSV/JSONL/Parquet file)")
@@ -358,6 +429,7 @@ class Corpus:
             id_column=settings.id_column,
             encoding=settings.encoding,
             metadata=settings.metadata,
+            skip_undecodable=settings.skip_undecodable,
         )
 
     # -- files ---------------------------------------------------------------
@@ -417,7 +489,7 @@ class Corpus:
         checks = CorpusChecks(self)
         for batch in self.batches():
             read = self.reader.read(batch)
-            checks.accept(read.ids, read.empty, len(read.documents))
+            checks.accept(read, len(read.documents))
             for doc in read.documents:
                 extra = checks.metadata.get(doc.doc_id)
                 yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra}) if extra else doc
@@ -547,9 +619,15 @@ class CorpusChecks:
         self._matched: set[str] = set()
         self._unmatched = 0
         self._first_unmatched: list[str] = []
+        self.undecodable: list[str] = []
+        self.encodings: dict[str, str] = {}
 
-    def accept(self, ids: list[str], empty: list[tuple[int, str]], documents: int) -> None:
-        """Take the ids of one batch's records in order, its empty documents and how many it kept."""
+    def accept(self, batch: ReadBatch, documents: int) -> None:
+        """Take one batch (its ids in order, empty and undecodable files, encodings) and how many
+        documents it kept."""
+        ids, empty = batch.ids, batch.empty
+        self.undecodable += batch.undecodable
+        self.encodings.update(batch.encodings)
         for _, source in empty:
             warnings.warn(f"{source}: empty document, skipped", CorpusWarning, stacklevel=3)
         self._hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False) if ids
@@ -569,6 +647,16 @@ class CorpusChecks:
         AnalysisError
         """
         self._raise_on_duplicates()
+        if self.undecodable:
+            listed = "; ".join(self.undecodable[:_PREVIEW]) + (f"; and {len(self.undecodable) - _PREVIEW} more"
+                                                                if len(self.undecodable) > _PREVIEW else "")
+            if not self.corpus.skip_undecodable:
+                raise AnalysisError(f"{len(self.undecodable)} file(s) could not be read as {self.corpus.encoding}: "
+                                    f"{listed}. Pass --encoding auto to detect each file's encoding, or "
+                                    "--skip-undecodable to leave them out (a guess is never applied to the whole "
+                                    "corpus)")
+            warnings.warn(f"{len(self.undecodable)} file(s) left out, not readable as {self.corpus.encoding}: "
+                          f"{listed}", CorpusWarning, stacklevel=3)
         if self.count == 0:
             raise AnalysisError(f"{self.corpus.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
         if self.corpus.metadata is None:

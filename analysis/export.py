@@ -240,7 +240,9 @@ def render_figures(
         "generator": f"corpus-analysis {__version__}",
         "inputs": inputs,
         "settings": portable_settings(settings, root),
-        "corpus": {"path": relative(settings.corpus, root), "files": results.prepared.file_hashes},
+        "corpus": {"path": relative(settings.corpus, root), "files": results.prepared.file_hashes,
+                   **({"encodings": {relative(Path(f), root): e for f, e in results.prepared.encodings.items()}}
+                      if results.prepared.encodings else {})},
         "packages": package_versions(),
         "figures": dict(sorted(manifest_figures.items())),
         "files": dict(sorted(manifest_extra.items())),

@@ -54,7 +54,7 @@ from analysis.structure import split_blocks
 from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_offsets
 
 FORMAT = "corpus-analysis-prepared/1"
-READ_SETTINGS = ("text_column", "id_column", "encoding", "metadata")
+READ_SETTINGS = ("text_column", "id_column", "encoding", "skip_undecodable", "metadata")
 CHUNK_DOCUMENTS = 4000
 _DOCUMENTS_PER_ROW_GROUP = 1000  # a query (kwic, evidence) reads only the row groups of the documents it shows
 _ROW_GROUPS_PER_READ = 16  # read together: far faster than one by one, and memory stays bounded
@@ -152,8 +152,9 @@ class PreparedBatch:
 
     Attributes
     ----------
-    ids, empty : list
-        As :class:`analysis.corpus.ReadBatch`: every record's id, and the empty documents (left out).
+    ids, empty, undecodable, encodings
+        As :class:`analysis.corpus.ReadBatch`: every record's id, the empty and undecodable files
+        (left out), and the files read with another encoding.
     documents : pyarrow.Table
         ``doc_id, source, text, metadata`` (JSON) of the documents with text.
     chunk : Chunk
@@ -163,6 +164,8 @@ class PreparedBatch:
     empty: list[tuple[int, str]]
     documents: pa.Table
     chunk: Chunk
+    undecodable: list[str]
+    encodings: dict[str, str]
 
 
 def prepare_batch(reader: Reader, batch: RawBatch) -> PreparedBatch:
@@ -183,7 +186,8 @@ def _prepared(read: ReadBatch) -> PreparedBatch:
         "doc_id": [d.doc_id for d in documents], "source": [d.source for d in documents],
         "text": [d.text for d in documents], "metadata": [_metadata_json(d.metadata, memo) for d in documents],
     }, schema=_DOCUMENT_SCHEMA)
-    return PreparedBatch(read.ids, read.empty, table, prepare_chunk([d.text for d in documents]))
+    return PreparedBatch(read.ids, read.empty, table, prepare_chunk([d.text for d in documents]), read.undecodable,
+                         read.encodings)
 
 
 def _metadata_json(metadata: dict, memo: dict[tuple, str]) -> str:
@@ -306,6 +310,8 @@ class PreparedCorpus:
     folder : Path
     file_hashes : dict
         SHA-256 of every corpus file read (the content snapshot).
+    encodings : dict
+        The files read with another encoding than the corpus's (a byte order mark, or ``auto``).
     source : Corpus or None
         The corpus it was read from (None for one built from documents).
     """
@@ -318,6 +324,7 @@ class PreparedCorpus:
             raise AnalysisError(f"{folder}: not a prepared corpus of this version ({FORMAT})")
         self.file_hashes: dict[str, str] = meta["files"]
         self.name: str = meta["name"]
+        self.encodings: dict[str, str] = meta.get("encodings", {})
 
     def _array(self, name: str) -> np.ndarray:
         return np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
@@ -457,6 +464,8 @@ def _build(batches: Iterable[PreparedBatch], folder: Path, metadata: dict, *, ch
         pass
     if checks is not None:
         checks.finish()
+        if checks.encodings:
+            metadata = {**metadata, "encodings": dict(sorted(checks.encodings.items()))}
     writer.close(metadata)
     release_freed_memory()  # the batches' memory, before the term layer is derived
 
@@ -466,7 +475,7 @@ def _merged(batches: Iterable[PreparedBatch], writer: _Writer, checks: CorpusChe
     for batch in batches:
         documents = batch.documents
         if checks is not None:
-            checks.accept(batch.ids, batch.empty, documents.num_rows)
+            checks.accept(batch, documents.num_rows)
             documents = _with_metadata(documents, checks.metadata)
         writer.add(documents, batch.chunk)
         yield from itertools.repeat(None, documents.num_rows)
