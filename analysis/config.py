@@ -76,10 +76,14 @@ class Settings:
     include_outline: bool = setting(False, "count outline bullets", group="corpus",
                                     doc="Outline bullets repeat the section headings verbatim; off by default so "
                                         "headings are counted once.")
-    language: str = setting("en", "ISO 639-1 code of the corpus language (the lemmatiser's)", group="corpus",
+    language: str = setting("en", "ISO 639-1 code of the corpus language: its stopwords, lemmas and keyness "
+                                  "reference", group="corpus",
                             metavar="CODE")
-    stopwords: str = setting("gensim", "the maintained stopword list removed from term counts", group="corpus",
-                             choices=("gensim", "none"))
+    stopwords: str = setting("auto", "the maintained stopword list removed from term counts", group="corpus",
+                             choices=("auto", "gensim", "iso", "none"),
+                             doc="``auto``: gensim's English list for ``language`` en, stopwords-iso's list for "
+                                 "any other language (58 languages, shipped in a package); ``iso``: "
+                                 "stopwords-iso's list for any language.")
     extra_stopwords: tuple[str, ...] = setting((), "corpus-specific stopwords, removed after the maintained list",
                                                group="corpus", metavar="W1,W2", corpus_specific=True)
     keep_words: tuple[str, ...] = setting((), "words taken out of the stopword list (kept in counts)",

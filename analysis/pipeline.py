@@ -407,7 +407,10 @@ def preprocessing_versions(preprocessor: Preprocessor) -> dict[str, str]:
     """Versions of the packages whose data change the terms: the stopword list's and the lemmatiser's."""
     from importlib.metadata import version
 
-    return {"gensim": version("gensim"), "simplemma": version("simplemma") if preprocessor.settings.lemmatize else ""}
+    settings = preprocessor.settings
+    iso = settings.stopwords == "iso" or (settings.stopwords == "auto" and settings.language != "en")
+    return {"gensim": version("gensim"), "simplemma": version("simplemma") if settings.lemmatize else "",
+            **({"stopwordsiso": version("stopwordsiso")} if iso else {})}
 
 
 def form_lemmas(prepared: PreparedCorpus, preprocessor: Preprocessor) -> list[str]:

@@ -24,7 +24,8 @@ from analysis import __version__
 from analysis.config import PATH_SETTINGS, RUN_SETTINGS, Settings
 
 MANIFEST = "manifest.json"
-PACKAGES = ("corpus-analysis", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma", "tomotopy", "wordfreq")
+PACKAGES = ("corpus-analysis", "charset-normalizer", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma",
+            "stopwordsiso", "tomotopy", "wordfreq")
 
 
 def installed_versions() -> dict[str, str]:

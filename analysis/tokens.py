@@ -31,6 +31,7 @@ from typing import Sequence
 
 import numpy as np
 from analysis.config import Settings
+from analysis.errors import AnalysisError
 
 _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "\u0060": "'",
@@ -147,14 +148,30 @@ def tokenize_sentences(text: str) -> list[list[str]]:
     return [tokens for tokens in (tokenize(s) for s in split_sentences(text)) if tokens]
 
 
-def maintained_stopwords(name: str) -> frozenset[str]:
-    """The maintained stopword list called ``name`` (``gensim`` or ``none``).
+def maintained_stopwords(name: str, language: str = "en") -> frozenset[str]:
+    """The maintained stopword list called ``name`` for ``language`` (an ISO 639-1 code).
 
-    ``gensim`` is ``gensim.parsing.preprocessing.STOPWORDS`` (337 English words).
+    - ``auto``: gensim's list for English, stopwords-iso's for any other language;
+    - ``gensim``: ``gensim.parsing.preprocessing.STOPWORDS`` (337 English words);
+    - ``iso``: the stopwords-iso list of ``language`` (58 languages, shipped in the
+      ``stopwordsiso`` package: nothing is downloaded);
+    - ``none``: no list.
+
+    Raises
+    ------
+    AnalysisError
+        For a language stopwords-iso does not cover, naming the ones it does.
     """
     if name == "none":
         return frozenset()
-    return _gensim_stopwords()
+    if name == "gensim" or (name == "auto" and language == "en"):
+        return _gensim_stopwords()
+    import stopwordsiso
+
+    if not stopwordsiso.has_lang(language):
+        raise AnalysisError(f"setting 'language' {language!r}: no stopword list for it in stopwords-iso (it has "
+                            f"{', '.join(sorted(stopwordsiso.langs()))}); set stopwords = \"none\" to count every word")
+    return frozenset(normalize(word) for word in stopwordsiso.stopwords(language))
 
 
 @functools.cache
@@ -235,7 +252,8 @@ class Preprocessor:
     @cached_property
     def stopwords(self) -> frozenset[str]:
         """The maintained list less ``keep_words`` (loaded on first use: importing gensim takes a second)."""
-        return maintained_stopwords(self.settings.stopwords) - {normalize(w) for w in self.settings.keep_words}
+        return (maintained_stopwords(self.settings.stopwords, self.settings.language)
+                - {normalize(w) for w in self.settings.keep_words})
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -257,7 +275,11 @@ class Preprocessor:
         if lemma is None:
             import simplemma
 
-            lemma = simplemma.lemmatize(token, lang=self.settings.language).lower()
+            try:
+                lemma = simplemma.lemmatize(token, lang=self.settings.language).lower()
+            except ValueError:
+                raise AnalysisError(f"setting 'language' {self.settings.language!r}: simplemma has no lemmas for "
+                                    "it; turn lemmatize off") from None
             self._lemma_cache[token] = lemma
         return lemma
 

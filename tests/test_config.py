@@ -36,7 +36,7 @@ def test_defaults():
     assert s.corpus == Path("corpus") and s.out == Path("figures")
     assert s.formats == FORMATS == ("png", "svg", "pdf")
     assert (s.dpi, s.top_n, s.phrases, s.include_outline, s.lemmatize) == (300, 20, True, False, False)
-    assert (s.phrase_min_count, s.phrase_threshold, s.stopwords, s.language) == (5, 0.6, "gensim", "en")
+    assert (s.phrase_min_count, s.phrase_threshold, s.stopwords, s.language) == (5, 0.6, "auto", "en")
 
 
 def test_load_settings_finds_pyproject_above_start(tmp_path):
@@ -172,7 +172,7 @@ def test_wrong_types_raise_one_line_errors(tmp_path, key, value):
         ("phrase_min_count", "0", "between 1 and"),
         ("phrase_threshold", "1.5", "-1..1"),
         ("phrase_threshold", "-2", "-1..1"),
-        ("stopwords", '"nltk"', "must be one of gensim, none"),
+        ("stopwords", '"nltk"', "must be one of auto, gensim, iso, none"),
         ("formats", '["png", "gif"]', "non-empty list of png, svg, pdf"),
         ("formats", "[]", "non-empty list"),
         ("encoding", '"klingon-8"', "unknown encoding"),
