@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     reuse = _setting_options("text reuse (override the config file)", "reuse")[0]
     claims = _setting_options("health claims (override the config file)", "claims")[0]
     grouped = _setting_options("groups (override the config file)", "groups", flags={"group_by": "--by"})[0]
+    by_group = _setting_options("groups (override the config file)", "groups", skip=("over",),
+                                flags={"group_by": "--by"})[0]
     figures = commands.add_parser("figures", parents=[common, topic, grouped, reading, reuse, claims, output], help="regenerate every figure, its data (CSV) and the manifest",
                                   description="Write each registered figure as PNG/SVG/PDF with its data as CSV and one manifest.json.")
     figures.add_argument("--only", type=_csv_list, metavar="NAME[,NAME]", help="only these figures (see 'list')")
@@ -187,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     cache = commands.add_parser("cache", parents=[common], help="show or clear the cache of prepared corpora",
                                 description="Show the cache folder and its size, or remove it (it is rebuilt on demand).")
     cache.add_argument("action", choices=("info", "clear"), help="info: where and how big; clear: remove it")
-    info = commands.add_parser("info", parents=[common], help="corpus summary: documents, blocks by role, tokens, types",
+    info = commands.add_parser("info", parents=[common, by_group],
+                               help="corpus summary: documents, blocks by role, tokens, types, groups",
                                description=f"Corpus totals, and a row per document for corpora of up to "
                                            f"{INFO_DOCUMENTS} documents (--out writes the table for any corpus).")
     info.add_argument("--out", metavar="FILE", help="write the per-document table as CSV to FILE")
@@ -201,8 +204,6 @@ def build_parser() -> argparse.ArgumentParser:
     terms.add_argument("--top", type=int, metavar="N", help="only the N most frequent terms (per group)")
     terms.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
 
-    by_group = _setting_options("groups (override the config file)", "groups", skip=("over",),
-                                flags={"group_by": "--by"})[0]
     keyness = commands.add_parser(
         "keyness", parents=[common, by_group], help="terms that distinguish groups of documents (G2, log ratio)",
         description="Each group of --by COLUMN against the rest of the corpus, or --compare A B one group against "
@@ -322,6 +323,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
         tokens = documents["tokens"]
         print(f"word tokens per document: median {tokens.median():,.0f}, min {tokens.min():,}, max {tokens.max():,} "
               f"(the table of all {len(documents):,} documents: --out FILE)")
+        ordered = documents.sort_values(["tokens", "doc_id"], ascending=[False, True], kind="stable")
+        print("largest: " + ", ".join(f"{d} ({t:,})" for d, t in zip(ordered["doc_id"][:3], ordered["tokens"][:3])))
+        print("smallest: " + ", ".join(f"{d} ({t:,})" for d, t in zip(ordered["doc_id"][::-1][:3],
+                                                                     ordered["tokens"][::-1][:3])))
+    if results.group_column is not None:
+        found = results.grouping
+        sizes = ", ".join(f"{name} {size:,}" for name, size in zip(found.names[:20], found.sizes[:20].tolist()))
+        more = f" ... ({len(found.names)} groups)" if len(found.names) > 20 else ""
+        ungrouped = f"; {found.n_ungrouped:,} with no value" if found.n_ungrouped else ""
+        print(f"documents by {found.column}: {sizes}{more}{ungrouped}")
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
 

@@ -700,7 +700,14 @@ def test_info_prints_a_row_per_document_only_for_small_corpora(tmp_path, capsys)
     assert run(["info", "--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache")]) == 0
     out = capsys.readouterr().out
     assert "documents: 40" in out and "word tokens per document: median 62, min 3, max 120" in out
-    assert "00 " not in out  # no line per document
+    assert "largest: 39 (120), 38 (117), 37 (114)" in out and "smallest: 00 (3), 01 (6), 02 (9)" in out
+    assert len(out.splitlines()) < 15  # no line per document
+    grouped = tmp_path / "grouped"
+    for i in range(40):
+        (grouped / "ab"[i % 2]).mkdir(parents=True, exist_ok=True)
+        (grouped / "ab"[i % 2] / f"{i:02d}.txt").write_text("Kratom eases pain. " * (i + 1), encoding="utf-8")
+    assert run(["info", "--corpus", str(grouped), "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert "documents by folder: a 20, b 20" in capsys.readouterr().out
     table = tmp_path / "info.csv"
     assert run(["info", "--corpus", str(corpus), "--cache-dir", str(tmp_path / "cache"), "--out", str(table)]) == 0
     written = pd.read_csv(table, dtype={"doc_id": str})
