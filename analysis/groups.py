@@ -16,17 +16,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.stats import chi2_p_value, log_likelihood, log_ratio
-from analysis.terms import TermCounts
+
+if TYPE_CHECKING:  # analysis.terms imports scipy: info decides whether documents are grouped without it
+    import scipy.sparse as sp
+
+    from analysis.terms import TermCounts
 
 GROUP_TERM_COLUMNS = ["group", "term", "count", "tokens", "per_1000_tokens", "doc_count", "doc_share", "rank"]
 GROUP_KEYNESS_COLUMNS = ["group", "reference", "term", "count", "count_reference", "per_1000_tokens",
@@ -208,6 +211,8 @@ class GroupCounts:
     @cached_property
     def _indicator(self) -> sp.csr_matrix:
         """Groups x documents, 1 where the document belongs to the group."""
+        import scipy.sparse as sp
+
         docs = np.flatnonzero(self.groups.of_document >= 0)
         return sp.csr_matrix((np.ones(len(docs), dtype=np.int64), (self.groups.of_document[docs], docs)),
                              shape=(len(self.groups.names), len(self.groups.of_document)))
@@ -215,12 +220,16 @@ class GroupCounts:
     @cached_property
     def counts(self) -> sp.csr_matrix:
         """Groups x terms counts."""
+        import scipy.sparse as sp
+
         document_term = self.tc.document_term
         return (self._indicator @ sp.csr_matrix(document_term, dtype=np.int64)).tocsr()
 
     @cached_property
     def doc_counts(self) -> sp.csr_matrix:
         """Groups x terms: documents of the group that use the term."""
+        import scipy.sparse as sp
+
         present = self.tc.document_term.copy()
         present.data = np.ones_like(present.data, dtype=np.int64)
         return (self._indicator @ sp.csr_matrix(present, dtype=np.int64)).tocsr()
