@@ -201,12 +201,14 @@ def _topic_trends_data(r: Results) -> pd.DataFrame:
     return table[table["topic"].isin(_prevalent_topics(r))].reset_index(drop=True)
 
 
-def _selection_units(r: Results) -> str:
-    """What the K x seed grid was fitted on: every unit, or a sample of them (large corpora)."""
-    n_units, limit = len(r.units), r.settings.k_selection_units
-    if topics.selection_sample(n_units, r.settings) is None:
-        return r.units.describe()
-    return f"a random sample of {limit:,} of {r.units.describe()}"
+def _selection_subtitle(r: Results) -> str:
+    """What the K x seed grid was fitted on (every unit, or a sample of them on large corpora) and how
+    the figure reads."""
+    if topics.selection_sample(len(r.units), r.settings) is None:
+        return (f"fitted on {r.units.describe()}; 20% held out for perplexity\n"
+                "line: median over seeds; band: min\u2013max")
+    return (f"fitted on a random sample of {r.settings.k_selection_units:,} of {r.units.describe()}\n"
+            "20% held out for perplexity; line: median over seeds; band: min\u2013max")
 
 
 def _stability_data(r: Results) -> pd.DataFrame:
@@ -371,9 +373,7 @@ REGISTRY: dict[str, FigureSpec] = {
             "k-selection",
             "c_v, NPMI and u_mass coherence, held-out perplexity and stability against K, over seeds.",
             lambda r: r.k_selection,
-            lambda d, r: plots.plot_k_selection(d, chosen_k=r.settings.k,
-                                                      subtitle=f"fitted on {_selection_units(r)}; 20% held out for "
-                                                               "perplexity\nline: median over seeds; band: min\u2013max"),
+            lambda d, r: plots.plot_k_selection(d, chosen_k=r.settings.k, subtitle=_selection_subtitle(r)),
         ),
     )
 }

@@ -31,8 +31,8 @@ def describe_units(unit: str, n_units: int, n_documents: int) -> str:
     '30 sections of 5 documents'
     """
     if unit == "document":
-        return f"{n_units} documents"
-    return f"{n_units} {unit}s of {n_documents} documents"
+        return f"{n_units:,} documents"
+    return f"{n_units:,} {unit}s of {n_documents:,} documents"
 
 
 @dataclass(frozen=True)
