@@ -31,12 +31,13 @@ def _passages(data: pd.DataFrame) -> str:
 def _title(title: str, data: pd.DataFrame, shown: int, total: int) -> str:
     """``title`` and, below it, the passage length and how many documents are shown when not all are.
 
-    >>> print(_title("Reuse", pd.DataFrame(), 30, 200))
+    >>> print(_title("Reuse", pd.DataFrame(), 30, 2000))
     Reuse
-    (passages; top 30 of 200 documents)
+    (passages)
+    top 30 of 2,000 documents
     """
-    selection = f"; top {shown} of {total} documents" if shown < total else ""
-    return f"{title}\n({_passages(data)}{selection})"
+    selection = f"\ntop {shown} of {total:,} documents" if shown < total else ""
+    return f"{title}\n({_passages(data)}){selection}"
 
 
 def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: Sequence[str] | None = None,
