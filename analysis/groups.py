@@ -24,7 +24,7 @@ import pandas as pd
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
-from analysis.stats import chi2_p_value, log_likelihood, log_ratio
+from analysis.stats import keyness_statistics
 
 if TYPE_CHECKING:  # analysis.terms imports scipy: info decides whether documents are grouped without it
     import scipy.sparse as sp
@@ -237,10 +237,7 @@ class GroupCounts:
     @cached_property
     def tokens(self) -> np.ndarray:
         """Word tokens of each group's counted blocks (the denominator of the rates)."""
-        layer = self.tc.layer
-        per_document = np.bincount(self.tc.prepared.block_document[layer.counted],
-                                   weights=layer.n_tokens[layer.counted], minlength=self.tc.n_documents)
-        return np.asarray(self._indicator @ per_document, dtype=float)
+        return np.asarray(self._indicator @ self.tc.document_tokens, dtype=float)
 
 
 def group_terms(counts: GroupCounts) -> pd.DataFrame:
@@ -274,16 +271,10 @@ def group_terms(counts: GroupCounts) -> pd.DataFrame:
 
 def _keyness_frame(group: str, reference: str, terms: np.ndarray, a: np.ndarray, b: np.ndarray, c: float,
                    d: float, alpha: float) -> pd.DataFrame:
-    ll = log_likelihood(a, b, c, d)
-    p = chi2_p_value(ll)
-    overused = a / c >= b / d
-    table = pd.DataFrame({
-        "group": group, "reference": reference, "term": terms, "count": a.astype(np.int64),
-        "count_reference": b.astype(np.int64), "per_1000_tokens": 1000 * a / c,
-        "per_1000_tokens_reference": 1000 * b / d, "log_likelihood": ll, "p_value": p,
-        "log_ratio": log_ratio(a, c, b, d), "direction": np.where(overused, "positive", "negative"),
-        "significant": p < alpha / max(len(terms), 1),
-    })
+    statistics = keyness_statistics(a, b, c, d, alpha=alpha)
+    statistics["per_1000_tokens_reference"] = statistics.pop("per_1000_tokens_rest")
+    table = pd.DataFrame({"group": group, "reference": reference, "term": terms, "count": a.astype(np.int64),
+                          "count_reference": b.astype(np.int64), **statistics})
     order = np.lexsort((table["term"].to_numpy(), -table["log_likelihood"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -444,9 +435,7 @@ def term_trends(counts: GroupCounts, terms: Sequence[str], *, seed: int, n_resam
     index = {term: i for i, term in enumerate(tc.layer.terms)}
     known = [t for t in terms if t in index]
     matrix = tc.document_term[:, [index[t] for t in known]].toarray() if known else np.zeros((tc.n_documents, 0))
-    layer = tc.layer
-    tokens = np.bincount(tc.prepared.block_document[layer.counted], weights=layer.n_tokens[layer.counted],
-                         minlength=tc.n_documents)
+    tokens = tc.document_tokens
     rng = np.random.default_rng(seed)
     rows = []
     for g, name in enumerate(counts.groups.names):

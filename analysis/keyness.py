@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.stats import chi2_p_value, g2_expected, log_likelihood, log_ratio
+from analysis.stats import chi2_p_value, g2_expected, keyness_statistics
 from analysis.terms import TermCounts
 
 KEYNESS_COLUMNS = ["doc_id", "term", "count", "count_rest", "per_1000_tokens", "per_1000_tokens_rest",
@@ -60,8 +60,7 @@ def keyness(tc: TermCounts, *, documents: Sequence[str] | None = None, alpha: fl
     """
     matrix = tc.document_term
     layer = tc.layer
-    tokens = np.bincount(tc.prepared.block_document[layer.counted], weights=layer.n_tokens[layer.counted],
-                         minlength=tc.n_documents).astype(np.int64)
+    tokens = tc.document_tokens
     has_terms = np.diff(matrix.indptr) > 0
     totals = np.asarray(matrix.sum(axis=0)).ravel()
     tested = np.flatnonzero(totals >= min_count)  # the terms are sorted: so are these
@@ -80,16 +79,8 @@ def keyness(tc: TermCounts, *, documents: Sequence[str] | None = None, alpha: fl
         c, d = float(tokens[row]), corpus_tokens - float(tokens[row])
         if d <= 0:
             continue
-        ll = log_likelihood(a, b, c, d)
-        p = chi2_p_value(ll)
-        ratio = log_ratio(a, c, b, d)
-        overused = a / c >= b / d
-        frames.append(pd.DataFrame({
-            "doc_id": doc_ids[row], "term": terms, "count": a.astype(int), "count_rest": b.astype(int),
-            "per_1000_tokens": 1000 * a / c, "per_1000_tokens_rest": 1000 * b / d, "log_likelihood": ll,
-            "p_value": p, "log_ratio": ratio, "direction": np.where(overused, "positive", "negative"),
-            "significant": p < alpha / max(len(tested), 1),
-        }))
+        frames.append(pd.DataFrame({"doc_id": doc_ids[row], "term": terms, "count": a.astype(int),
+                                    "count_rest": b.astype(int), **keyness_statistics(a, b, c, d, alpha=alpha)}))
     if not frames:
         return pd.DataFrame(columns=KEYNESS_COLUMNS)
     table = pd.concat(frames, ignore_index=True)

@@ -100,3 +100,15 @@ def js_similarity(p: np.ndarray, q: np.ndarray) -> np.ndarray:
             kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum(axis=1)
         divergence[i] = (kl_p + kl_q) / 2
     return 1.0 - np.sqrt(np.clip(divergence, 0.0, 1.0))
+
+
+def keyness_statistics(a: np.ndarray, b: np.ndarray, c: float, d: float, *, alpha: float) -> dict[str, np.ndarray]:
+    """The keyness of terms seen ``a`` times in ``c`` word tokens against ``b`` times in ``d``
+    (:mod:`analysis.keyness`): ``per_1000_tokens``, ``per_1000_tokens_rest``, ``log_likelihood``,
+    ``p_value``, ``log_ratio``, ``direction`` and ``significant`` (Bonferroni over the terms given)."""
+    ll = log_likelihood(a, b, c, d)
+    p = chi2_p_value(ll)
+    return {"per_1000_tokens": 1000 * a / c, "per_1000_tokens_rest": 1000 * b / d, "log_likelihood": ll,
+            "p_value": p, "log_ratio": log_ratio(a, c, b, d),
+            "direction": np.where(a / c >= b / d, "positive", "negative"),
+            "significant": p < alpha / max(len(a), 1)}

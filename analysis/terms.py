@@ -91,6 +91,13 @@ class TermCounts:
         return table[BLOCK_COLUMNS]
 
     @cached_property
+    def document_tokens(self) -> np.ndarray:
+        """Word tokens of each document's counted blocks (the denominator of its rates), int64."""
+        layer = self.layer
+        return np.bincount(self.prepared.block_document[layer.counted], weights=layer.n_tokens[layer.counted],
+                           minlength=self.n_documents).astype(np.int64)
+
+    @cached_property
     def document_term(self) -> sp.csr_matrix:
         """Documents x terms counts (the block x term matrix summed per document)."""
         documents = self.prepared.block_document

@@ -82,6 +82,19 @@ def plot_group_keyness(data: pd.DataFrame, *, ax: Axes | None = None, column: st
     return axes[0] if len(axes) == 1 else axes
 
 
+def _topic_grid(n_topics: int, fixed_in: float, row_in: float, **share) -> np.ndarray:
+    """One panel per topic in a grid of at most four columns (two single columns wide beyond two),
+    ``fixed_in + row_in`` inches a row, never taller than a page; unused cells hidden."""
+    columns = max(1, min(4, n_topics))
+    rows = -(-max(n_topics, 1) // columns)
+    width = SINGLE_COLUMN_IN if columns <= 2 else 2 * SINGLE_COLUMN_IN
+    _, grid = plt.subplots(rows, columns, figsize=(width, min(MAX_HEIGHT_IN, fixed_in + rows * row_in)),
+                           layout="constrained", squeeze=False, **share)
+    for extra in grid.ravel()[n_topics:]:
+        extra.set_visible(False)
+    return grid.ravel()[:max(n_topics, 1)]
+
+
 def _shortened(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "\u2026"
 
@@ -113,17 +126,8 @@ def plot_group_topic_prevalence(data: pd.DataFrame, *, axes=None, column: str = 
     """
     topics = list(dict.fromkeys(data["topic"])) if len(data) else []
     names = list(dict.fromkeys(data["group"])) if len(data) else []
-    if axes is None:
-        columns = max(1, min(4, len(topics)))
-        rows = -(-max(len(topics), 1) // columns)
-        width = SINGLE_COLUMN_IN if columns <= 2 else 2 * SINGLE_COLUMN_IN
-        height = min(MAX_HEIGHT_IN, 0.9 + rows * (0.35 + 0.1 * len(names)))
-        _, grid = plt.subplots(rows, columns, figsize=(width, height), sharey=True, layout="constrained",
-                               squeeze=False)
-        for extra in grid.ravel()[len(topics):]:
-            extra.set_visible(False)
-        axes = grid.ravel()[:max(len(topics), 1)]
-    axes = np.asarray(axes)
+    axes = np.asarray(axes) if axes is not None else _topic_grid(len(topics), 0.9, 0.35 + 0.1 * len(names),
+                                                                 sharey=True)
     if data.empty:
         empty_message(axes[0], "no topic mixtures for the grouped documents")
         return axes
@@ -219,16 +223,7 @@ def plot_topic_trends(data: pd.DataFrame, *, axes=None, column: str = "period", 
     ndarray of Axes
     """
     topics = list(dict.fromkeys(data["topic"])) if len(data) else []
-    if axes is None:
-        columns = max(1, min(4, len(topics)))
-        rows = -(-max(len(topics), 1) // columns)
-        width = SINGLE_COLUMN_IN if columns <= 2 else 2 * SINGLE_COLUMN_IN
-        _, grid = plt.subplots(rows, columns, figsize=(width, min(MAX_HEIGHT_IN, 1.0 + 1.45 * rows)),
-                               sharex=True, layout="constrained", squeeze=False)
-        for extra in grid.ravel()[len(topics):]:
-            extra.set_visible(False)
-        axes = grid.ravel()[:max(len(topics), 1)]
-    axes = np.asarray(axes)
+    axes = np.asarray(axes) if axes is not None else _topic_grid(len(topics), 1.0, 1.45, sharex=True)
     if data.empty:
         empty_message(axes[0], "no topic mixtures for the ordered documents")
         return axes
