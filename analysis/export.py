@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
+from xml.sax.saxutils import escape as xml_escape
 
 import pandas as pd
 
@@ -75,16 +76,37 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def figure_bytes(fig: Figure, fmt: str, dpi: int) -> bytes:
-    """Render ``fig`` to ``fmt`` (png, svg, pdf) with reproducible metadata."""
+def figure_bytes(fig: Figure, fmt: str, dpi: int, *, title: str = "", description: str = "") -> bytes:
+    """Render ``fig`` to ``fmt`` (png, svg, pdf) with reproducible metadata.
+
+    ``title`` and ``description`` (alt text) go where readers of each format look for them: the SVG's
+    ``<title>`` and ``<desc>``, the PNG's ``Title`` and ``Description`` text, the PDF's title and subject.
+    """
     import matplotlib.pyplot as plt
 
     from analysis.plots import STYLE
 
+    metadata = dict(_SAVE_METADATA[fmt])
+    if fmt == "png" and description:
+        metadata.update(Title=title, Description=description)
+    elif fmt == "pdf" and description:
+        metadata.update(Title=title, Subject=description)
     buffer = io.BytesIO()
     with plt.rc_context({**STYLE, "svg.hashsalt": SVG_HASH_SALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
-        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
-    return buffer.getvalue()
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+    data = buffer.getvalue()
+    if fmt == "svg" and description:
+        data = _svg_with_description(data, title, description)
+    return data
+
+
+def _svg_with_description(svg: bytes, title: str, description: str) -> bytes:
+    """``svg`` with ``<title>`` and ``<desc>`` as the root element's first children, where assistive
+    technology reads an SVG's accessible name and description."""
+    root = svg.index(b"<svg")
+    end = svg.index(b">", root) + 1
+    inserted = (f"\n <title>{xml_escape(title)}</title>\n <desc>{xml_escape(description)}</desc>").encode("utf-8")
+    return svg[:end] + inserted + svg[end:]
 
 
 def csv_bytes(data: pd.DataFrame) -> bytes:
@@ -111,42 +133,51 @@ def package_versions() -> dict[str, str]:
 
 
 class _RenderStore:
-    """Rendered figures of one run's inputs kept in the cache, so an interrupted run resumes."""
+    """Rendered figures of one run's inputs kept in the cache, so an interrupted run resumes.
+
+    Each entry is a set of files and, for a figure, its alt text.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def load(self, name: str) -> dict[str, bytes] | None:
+    def load(self, name: str) -> tuple[dict[str, bytes], str] | None:
         if self.folder is None:
             return None
         try:
             listed = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
-            found = {fname: (self.folder / fname).read_bytes() for fname in listed}
-        except (OSError, ValueError):
+            hashes, description = listed["files"], listed["alt_text"]
+            found = {fname: (self.folder / fname).read_bytes() for fname in hashes}
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return found if all(sha256(data) == listed[fname] for fname, data in found.items()) else None
+        return (found, description) if all(sha256(data) == hashes[f] for f, data in found.items()) else None
 
-    def save(self, name: str, files: dict[str, bytes]) -> None:
+    def save(self, name: str, files: dict[str, bytes], description: str = "") -> None:
         if self.folder is None:
             return
         for fname, data in files.items():
             atomic_write_bytes(self.folder / fname, data)
-        listing = {fname: sha256(data) for fname, data in files.items()}
+        listing = {"files": {fname: sha256(data) for fname, data in files.items()}, "alt_text": description}
         atomic_write_bytes(self.folder / f"{name}.json", json.dumps(listing).encode("utf-8"))
 
 
-def _render(name: str, results: Results) -> dict[str, bytes]:
-    """One figure's files: its data as CSV and the figure in every format."""
+def _render(name: str, results: Results) -> tuple[dict[str, bytes], str]:
+    """One figure's files (its data as CSV and the figure in every format) and its alt text."""
     import matplotlib.pyplot as plt
 
+    from analysis.alt_text import alt_text
+
     fig, data = _figures().make_figure(name, results)
+    description = alt_text(name, data, results)
+    title = _figures().get_spec(name).description
     try:
         produced = {table_file(name): csv_bytes(data)}
         for fmt in results.settings.formats:
-            produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, results.settings.dpi)
+            produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, results.settings.dpi, title=title,
+                                                     description=description)
     finally:
         plt.close(fig)
-    return produced
+    return produced, description
 
 
 def render_figures(
@@ -207,20 +238,24 @@ def render_figures(
 
         for name, produced in zip(pending, map_in_processes(lambda name: _render(name, results), pending,
                                                             jobs=settings.n_jobs, progress=ticks)):
-            cached.save(name, produced)
+            cached.save(name, *produced)
             rendered[name] = produced
     for name in names:
-        files.update(rendered[name])
+        produced, description = rendered[name]
+        files.update(produced)
         manifest_figures[name] = {
+            "alt_text": description,
             "description": _figures().get_spec(name).description,
-            "files": {fname: sha256(data) for fname, data in sorted(rendered[name].items())},
+            "files": {fname: sha256(data) for fname, data in sorted(produced.items())},
         }
     extra_files: dict[str, bytes] = {}
     if extras:
-        extra_files = cached.load("tables")
-        if extra_files is None:
+        stored = cached.load("tables")
+        if stored is None:
             extra_files = extras()
             cached.save("tables", extra_files)
+        else:
+            extra_files = stored[0]
     files.update(extra_files)
     manifest_extra = {name: sha256(data) for name, data in extra_files.items()}
     if previous is not None and previous.is_file():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis import groups
+from analysis.alt_text import alt_text
 from analysis.cli import main
 from analysis.config import Settings
 from analysis.errors import AnalysisError
@@ -182,6 +183,9 @@ def test_the_group_keyness_figure_fits_a_page(tmp_path, n_groups):
     assert data["group"].nunique() == min(n_groups, 20)
     assert all(f"own{int(g[-2:])}x" in set(rows["term"]) for g, rows in data.groupby("group"))
     plt.close(fig)
+    described = alt_text("group-keyness", data, results)
+    assert f"one per beat ({min(n_groups, 20)} of {n_groups} groups)" in described
+    assert "beat-00: own0x" in described
 
 
 def test_topic_prevalence_intervals_cover_the_planted_shares():
@@ -224,6 +228,9 @@ def test_topic_prevalence_by_group_from_a_fitted_model(planted, tmp_path):
     fig, data = make_figure("topic-prevalence-by-group", results)
     assert fig.get_size_inches()[1] <= 9.0 and len(data) == 9
     plt.close(fig)
+    described = alt_text("topic-prevalence-by-group", data, results)
+    top = data.assign(lift=data["prevalence"] - data["corpus_prevalence"]).nlargest(1, "lift").iloc[0]
+    assert f"in {top['group']}: {top['prevalence']:.0%} [{top['low']:.0%}, {top['high']:.0%}]" in described
 
 
 @pytest.fixture(scope="module")
@@ -265,9 +272,11 @@ def test_term_trends_recover_a_planted_rise(dated, tmp_path):
     assert ((rising["low"] <= planted * 1.15) & (planted * 0.85 <= rising["high"])).all()
     steady = table[table["term"] == "steady"]
     assert steady["low"].max() < steady["high"].min() + 2  # overlapping bands: no trend
-    fig, _ = make_figure("term-trends", results)
+    fig, data = make_figure("term-trends", results)
     assert fig.get_size_inches()[1] <= 9.0
     plt.close(fig)
+    described = alt_text("term-trends", data, results)
+    assert "over 5 periods of date (2000 to 2004)" in described and "rising peaks in 2004" in described
     assert "term-trends" in figure_names(ordered=True) and "term-trends" not in figure_names()
 
 
@@ -277,6 +286,7 @@ def test_topic_trends_render_within_a_page(dated, tmp_path):
     assert set(data["period"]) == {str(y) for y in range(2000, 2005)} and data["topic"].nunique() == 3
     assert fig.get_size_inches()[1] <= 9.0
     plt.close(fig)
+    assert "one per topic (3)" in alt_text("topic-trends", data, results)
 
 
 def test_default_focus_terms_are_each_groups_strongest_keyword(planted, tmp_path):
