@@ -46,19 +46,20 @@ class FigureSpec:
     draw: Callable[[pd.DataFrame, Results], Axes]
 
 
-# Per-document figures show every document of a corpus that fits a page, else the longest that fit
-# (by word tokens, stated in the figure), never "the first N by id".
+# Per-document figures show every document of a corpus that fits a page, else that many chosen by a
+# criterion the figure states (Results.documents_shown: the most typical of each group in turn, or the
+# longest), never "the first N by id".
 DOCUMENTS_SHOWN = {"document-structure": 25, "distinctive-terms": 6, "term-document-heatmap": 30,
                    "dispersion": 30, "topic-prevalence": 30, "topic-heatmap": 60}
 
 
-def _longest(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
-    """``table`` (with ``doc_id``) restricted to the longest :data:`DOCUMENTS_SHOWN` documents of
-    ``figure`` when the corpus has more."""
+def _shown(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
+    """``table`` (with ``doc_id``) restricted to :data:`DOCUMENTS_SHOWN` documents of ``figure``
+    (:meth:`Results.documents_shown`) when the corpus has more."""
     n = DOCUMENTS_SHOWN[figure]
     if r.prepared.n_documents <= n:
         return table
-    return table[table["doc_id"].isin(r.longest_documents(n))].reset_index(drop=True)
+    return table[table["doc_id"].isin(r.documents_shown(n))].reset_index(drop=True)
 
 
 def _top_terms_data(r: Results) -> pd.DataFrame:
@@ -67,13 +68,13 @@ def _top_terms_data(r: Results) -> pd.DataFrame:
 
 def _distinctive_data(r: Results) -> pd.DataFrame:
     table = terms.tfidf(r.terms)
-    return _longest(r, table[table["rank"] <= 6].reset_index(drop=True), "distinctive-terms")
+    return _shown(r, table[table["rank"] <= 6].reset_index(drop=True), "distinctive-terms")
 
 
 def _heatmap_data(r: Results) -> pd.DataFrame:
     top = terms.term_frequencies(r.terms, "corpus").nsmallest(r.settings.top_n, "rank")["term"]
     table = terms.term_frequencies(r.terms, "document")
-    return _longest(r, table[table["term"].isin(top)].reset_index(drop=True), "term-document-heatmap")
+    return _shown(r, table[table["term"].isin(top)].reset_index(drop=True), "term-document-heatmap")
 
 
 MAX_HEATMAP_ROWS = 120
@@ -108,7 +109,7 @@ def _topic_heatmap_data(r: Results) -> pd.DataFrame:
         table["row_label"] = [f"{short[d]} {p + 1:>2} {role}" for d, p, role in
                               zip(table["doc_id"], table["position"], table["role"])]
     else:
-        table = _longest(r, topics.doc_topics(model), "topic-heatmap")
+        table = _shown(r, topics.doc_topics(model), "topic-heatmap")
         docs = sorted(table["doc_id"].unique())
         table["row"] = table["doc_id"].map({d: i for i, d in enumerate(docs)})
         short = plots.short_labels(docs)
@@ -123,7 +124,8 @@ def _heatmap_subtitle(r: Results) -> str:
     if model.unit == "document" or len(model.units) > MAX_HEATMAP_ROWS:
         n_docs = r.prepared.n_documents
         shown = DOCUMENTS_SHOWN["topic-heatmap"]
-        rows = f"rows: documents, {plots.longest_note(shown, n_docs)}" if shown < n_docs else "rows: documents"
+        note = plots.shown_note(shown, n_docs, r.documents_chosen_by)
+        rows = f"rows: documents, {note}" if note else "rows: documents"
         return f"{subtitle}\n{rows}"
     return f"{subtitle}\nrows: document, paragraph number, role"
 
@@ -131,7 +133,7 @@ def _heatmap_subtitle(r: Results) -> str:
 def _prevalence_data(r: Results) -> pd.DataFrame:
     model = r.topics.model
     documents = topics.topic_prevalence(model, "document")
-    parts = [_longest(r, documents.rename(columns={"group": "doc_id"}), "topic-prevalence").rename(
+    parts = [_shown(r, documents.rename(columns={"group": "doc_id"}), "topic-prevalence").rename(
         columns={"doc_id": "group"})]
     if model.unit != "document" and (model.units["role"] != "paragraph").any():
         parts.append(topics.topic_prevalence(model, "role"))
@@ -147,7 +149,7 @@ def _keyness_data(r: Results) -> pd.DataFrame:
     table = r.keyness
     if table["doc_id"].nunique() <= MAX_KEYNESS_PANELS:
         return table
-    return table[table["doc_id"].isin(r.longest_documents(MAX_KEYNESS_PANELS))].reset_index(drop=True)
+    return table[table["doc_id"].isin(r.documents_shown(MAX_KEYNESS_PANELS))].reset_index(drop=True)
 
 
 MAX_GROUPS_DRAWN = 20
@@ -226,8 +228,9 @@ REGISTRY: dict[str, FigureSpec] = {
             "document-structure",
             "Each document as a bar of its blocks coloured by role (summary, intro, outline, headings, body, "
             "conclusion); length in word tokens.",
-            lambda r: _longest(r, terms.block_overview(r.terms), "document-structure"),
-            lambda d, r: plots.plot_document_structure(d, n_documents=r.prepared.n_documents),
+            lambda r: _shown(r, terms.block_overview(r.terms), "document-structure"),
+            lambda d, r: plots.plot_document_structure(d, n_documents=r.prepared.n_documents,
+                                                  chosen_by=r.documents_chosen_by),
         ),
         FigureSpec(
             "preprocessing-waterfall",
@@ -245,13 +248,15 @@ REGISTRY: dict[str, FigureSpec] = {
             "distinctive-terms",
             "Small multiples: the six most distinctive terms (TF-IDF) of each document.",
             _distinctive_data,
-            lambda d, r: plots.plot_distinctive_terms(d, n=6, n_documents=r.prepared.n_documents),
+            lambda d, r: plots.plot_distinctive_terms(d, n=6, n_documents=r.prepared.n_documents,
+                                                  chosen_by=r.documents_chosen_by),
         ),
         FigureSpec(
             "term-document-heatmap",
             "The corpus's top terms by document, per 1,000 word tokens (cells print raw counts).",
             _heatmap_data,
-            lambda d, r: plots.plot_term_heatmap(d, n=r.settings.top_n, n_documents=r.prepared.n_documents),
+            lambda d, r: plots.plot_term_heatmap(d, n=r.settings.top_n, n_documents=r.prepared.n_documents,
+                                                  chosen_by=r.documents_chosen_by),
         ),
         FigureSpec(
             "rank-frequency",
@@ -269,7 +274,8 @@ REGISTRY: dict[str, FigureSpec] = {
             "keyness",
             "Small multiples: each document's positive and negative keywords against the rest of the corpus (G2).",
             _keyness_data,
-            lambda d, r: plots.plot_keyness(d, n_documents=r.prepared.n_documents),
+            lambda d, r: plots.plot_keyness(d, n_documents=r.prepared.n_documents,
+                                                  chosen_by=r.documents_chosen_by),
         ),
         FigureSpec(
             "group-keyness",
@@ -287,8 +293,9 @@ REGISTRY: dict[str, FigureSpec] = {
         FigureSpec(
             "dispersion",
             "X-ray plot: where each focus term occurs along each document, with Gries's DP.",
-            lambda r: _longest(r, r.dispersion, "dispersion"),
-            lambda d, r: plots.plot_dispersion(d, n_documents=r.prepared.n_documents),
+            lambda r: _shown(r, r.dispersion, "dispersion"),
+            lambda d, r: plots.plot_dispersion(d, n_documents=r.prepared.n_documents,
+                                                  chosen_by=r.documents_chosen_by),
         ),
         FigureSpec(
             "reuse-matrix",
@@ -332,7 +339,8 @@ REGISTRY: dict[str, FigureSpec] = {
             "Stacked topic shares per document and per section role (summary, intro, body, conclusion).",
             _prevalence_data,
             lambda d, r: plots.plot_topic_prevalence(d, subtitle=r.topics.model.subtitle(),
-                                                     n_documents=r.prepared.n_documents),
+                                                     n_documents=r.prepared.n_documents,
+                                                     chosen_by=r.documents_chosen_by),
         ),
         FigureSpec(
             "intertopic-map",

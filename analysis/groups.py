@@ -240,6 +240,64 @@ class GroupCounts:
         return np.asarray(self._indicator @ self.tc.document_tokens, dtype=float)
 
 
+def typical_documents(document_term: sp.csr_matrix, groups: Grouping, tokens: np.ndarray, n: int) -> np.ndarray:
+    """``n`` documents that stand for their groups: the most typical of each group in turn.
+
+    A document's typicality is the cosine between its term profile and its group's mean profile
+    (profiles are documents' term counts scaled to unit length), so a group's typical documents use its
+    common vocabulary, not a stray one such as an encoded attachment. Documents of at least their
+    group's median length come first, so that a typical document has text to show. The groups take
+    turns, largest first: every group is represented before any has two.
+
+    Parameters
+    ----------
+    document_term : sparse matrix
+        Documents x terms counts, in the grouping's document order.
+    groups : Grouping
+    tokens : ndarray of int
+        Word tokens of each document.
+    n : int
+        How many documents.
+
+    Returns
+    -------
+    ndarray of int
+        Document positions in the order chosen: at most ``n``, fewer when fewer documents are grouped.
+    """
+    import scipy.sparse as sp
+
+    profiles = sp.csr_matrix(document_term, dtype=np.float64)
+    profiles.sort_indices()
+    n_docs, n_terms = profiles.shape
+    lengths = np.sqrt(np.bincount(np.repeat(np.arange(n_docs), np.diff(profiles.indptr)), weights=profiles.data ** 2,
+                                  minlength=n_docs))
+    profiles = sp.diags(np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)) @ profiles
+    member = np.flatnonzero(groups.of_document >= 0)
+    of = groups.of_document[member]
+    indicator = sp.csr_matrix((np.ones(len(member)), (of, member)), shape=(len(groups.names), n_docs))
+    means = sp.csr_matrix(indicator @ profiles)
+    means.sort_indices()
+    # Each document's dot product with its own group's mean, gathered term by term: a documents x groups
+    # product would cost a pass over every group for each term.
+    mean_keys = np.repeat(np.arange(len(groups.names), dtype=np.int64), np.diff(means.indptr)) * n_terms + means.indices
+    row = np.repeat(np.arange(n_docs), np.diff(profiles.indptr))
+    in_group = groups.of_document[row] >= 0
+    keys = groups.of_document[row[in_group]].astype(np.int64) * n_terms + profiles.indices[in_group]
+    dots = np.bincount(row[in_group], weights=profiles.data[in_group] * means.data[np.searchsorted(mean_keys, keys)],
+                       minlength=n_docs)[member]
+    norms = np.sqrt(np.asarray(means.multiply(means).sum(axis=1)).ravel())[of]
+    cosine = dots / np.where(norms > 0, norms, 1)
+    medians = pd.Series(tokens[member]).groupby(of).transform("median").to_numpy()
+    order = np.lexsort((member, -cosine, tokens[member] < medians, of))  # by group; long first; most typical first
+    rank_in_group = np.empty(len(member), dtype=np.int64)
+    starts = np.searchsorted(of[order], np.arange(len(groups.names)))
+    rank_in_group[order] = np.arange(len(member)) - starts[of[order]]
+    size_rank = np.empty(len(groups.names), dtype=np.int64)
+    size_rank[np.lexsort((np.arange(len(groups.names)), -groups.sizes))] = np.arange(len(groups.names))
+    turns = np.lexsort((size_rank[of], rank_in_group))  # round by round, largest group first in each round
+    return member[turns[:n]]
+
+
 def group_terms(counts: GroupCounts) -> pd.DataFrame:
     """Term counts and rates per group.
 

@@ -52,7 +52,7 @@ claims, concordance, groups, keyness, reuse, terms, topics = (
     for name in ("claims", "concordance", "groups", "keyness", "reuse", "terms", "topics"))
 
 
-KEYNESS_DOCUMENTS = 30  # per-document keyness beyond this many documents: the longest this many
+KEYNESS_DOCUMENTS = 30  # per-document keyness beyond this many documents: this many (documents_shown)
 
 
 def _stage(name: str):
@@ -264,14 +264,26 @@ class Results:
     @_stage("close reading")
     def keyness(self) -> pd.DataFrame:
         """Each document against the rest (:func:`analysis.keyness.keyness`): every document of a
-        corpus of up to :data:`KEYNESS_DOCUMENTS`, else the longest that many (by word tokens)."""
-        return keyness.keyness(self.terms, documents=self.longest_documents(KEYNESS_DOCUMENTS))
+        corpus of up to :data:`KEYNESS_DOCUMENTS`, else that many (:meth:`documents_shown`)."""
+        return keyness.keyness(self.terms, documents=self.documents_shown(KEYNESS_DOCUMENTS))
 
-    def longest_documents(self, n: int) -> list[str]:
-        """The ids of the ``n`` documents with the most word tokens (ties by id), in id order."""
+    def documents_shown(self, n: int) -> list[str]:
+        """The ids of the ``n`` documents a per-document figure shows, in id order: the most typical of
+        each group in turn when the documents are grouped (:func:`analysis.groups.typical_documents`), else
+        the ``n`` with the most word tokens (ties by id). :attr:`documents_chosen_by` says which."""
+        if self.group_column is not None:
+            found = self.grouping
+            chosen = groups.typical_documents(self.terms.document_term, found, self.terms.document_tokens, n)
+            return sorted(found.doc_ids[i] for i in chosen)
         summary = self.corpus_summary.iloc[:-1]
         chosen = summary.sort_values(["tokens", "doc_id"], ascending=[False, True], kind="stable").head(n)
         return sorted(chosen["doc_id"].tolist())
+
+    @property
+    def documents_chosen_by(self) -> str:
+        """How :meth:`documents_shown` chooses, for a figure's note: ``"the longest"``, or ``"the most
+        typical of each folder"``."""
+        return "the longest" if self.group_column is None else f"the most typical of each {self.group_column}"
 
     @cached_property
     def group_column(self) -> str | None:

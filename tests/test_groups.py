@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -308,3 +309,33 @@ def test_a_focus_term_the_corpus_never_uses_is_named(planted, tmp_path):
     with pytest.warns(UserWarning, match="focus terms the corpus never uses: kratom"):
         assert results.focus_terms == ["goal", "kratom"]
     assert results.dispersion["term"].unique().tolist() == ["goal", "kratom"]
+
+
+def test_per_document_figures_of_a_grouped_corpus_show_each_groups_typical_documents(tmp_path):
+    """The longest document of each group is an encoded attachment: the figures pass over it and show the
+    documents nearest their group's mean profile, every group before any has two, and say so."""
+    rng = np.random.default_rng(3)
+    path = tmp_path / "desks.jsonl"
+    junk = ["begin", *(f"m{k:03d}x" for k in range(400))]
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(90):
+            group = list(PLANTED)[i % 3]
+            size = 200 + 2 * i
+            words = [rng.choice(PLANTED[group]) if rng.random() < 0.1 else rng.choice(SHARED) for _ in range(size)]
+            out.write(json.dumps({"id": f"{group}-{i:02d}", "text": " ".join(words) + ".", "desk": group}) + "\n")
+        for group in PLANTED:  # each group's longest: an encoded attachment
+            words = rng.choice(junk, size=3000)
+            out.write(json.dumps({"id": f"{group}-attachment", "text": " ".join(words) + ".", "desk": group}) + "\n")
+    results = _results(path, tmp_path, group_by="desk")
+    shown = results.documents_shown(7)
+    assert len(shown) == 7 and not any(doc.endswith("attachment") for doc in shown)
+    assert {doc.split("-")[0] for doc in shown} == set(PLANTED)
+    assert set(results.documents_shown(3)) < set(shown)  # one per group, then a second of each, ...
+    assert sorted(Counter(doc.split("-")[0] for doc in shown).values()) == [2, 2, 3]
+    fig, data = make_figure("document-structure", results)
+    assert data["doc_id"].nunique() == 25
+    assert "25 of 93 documents: the most typical of each desk" in fig.axes[0].get_title(loc="left")
+    plt.close(fig)
+    ungrouped = _results(path, tmp_path)
+    assert all(doc.endswith("attachment") for doc in ungrouped.documents_shown(3))  # the longest, as stated
+    assert ungrouped.documents_chosen_by == "the longest"

@@ -149,11 +149,11 @@ def test_reading_plots_draw_on_the_given_axes_and_handle_empty_data(reading_resu
 
 
 def test_keyness_plot_signs_and_fades_bars(reading_results):
-    two = reading_results.keyness[reading_results.keyness["doc_id"].isin(reading_results.longest_documents(2))]
+    two = reading_results.keyness[reading_results.keyness["doc_id"].isin(reading_results.documents_shown(2))]
     ax = plots.plot_keyness(two, n_positive=2, n_negative=1, n_documents=5)
     widths = [p.get_width() for p in ax.patches if p.get_height() == pytest.approx(0.7)]
     assert len(widths) == 6 and sum(w < 0 for w in widths) == 2
-    assert "the 2 longest of 5 documents" in ax.get_title() + ax.get_title(loc="left")
+    assert "2 of 5 documents: the longest" in ax.get_title() + ax.get_title(loc="left")
     alphas = {round(p.get_facecolor()[3], 2) for p in ax.patches if p.get_height() == pytest.approx(0.7)}
     assert alphas == {1.0, plots.NOT_SIGNIFICANT_ALPHA}
 
@@ -174,7 +174,7 @@ def test_keyness_of_a_large_corpus_is_computed_for_the_longest_documents(tmp_pat
     assert sorted(results.keyness["doc_id"].unique()) == [f"d{i:02d}" for i in range(30, 60)]
     fig, data = make_figure("keyness", results)
     assert sorted(data["doc_id"].unique()) == [f"d{i:02d}" for i in range(55, 60)]
-    assert "the 5 longest of 60 documents" in fig.axes[0].get_title(loc="left")
+    assert "5 of 60 documents: the longest" in fig.axes[0].get_title(loc="left")
     assert fig.get_size_inches()[1] <= 9.0
     plt.close(fig)
 

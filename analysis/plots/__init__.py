@@ -21,7 +21,7 @@ from analysis.plots.base import (
     STYLE,
     bar_panels,
     empty_message,
-    longest_note,
+    shown_note,
     new_axes,
     short_labels,
 )
@@ -72,7 +72,7 @@ __all__ = [
     "BAR_COLOR",
     "LINE_COLORS",
     "MAX_HEIGHT_IN",
-    "longest_note",
+    "shown_note",
     "STYLE",
     "new_axes",
     "short_labels",

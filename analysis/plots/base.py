@@ -13,11 +13,11 @@ SINGLE_COLUMN_IN = 3.5
 MAX_HEIGHT_IN = 9.0  # a journal page: no figure is taller
 
 
-def longest_note(shown: int, n_documents: int | None) -> str:
-    """``"the 25 longest of 18,846 documents"`` when a figure shows only some documents, else ""."""
+def shown_note(shown: int, n_documents: int | None, chosen_by: str = "the longest") -> str:
+    """``"25 of 18,846 documents: the longest"`` when a figure shows only some documents, else ""."""
     if n_documents is None or n_documents <= shown:
         return ""
-    return f"the {shown} longest of {n_documents:,} documents"
+    return f"{shown} of {n_documents:,} documents: {chosen_by}"
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {

@@ -14,7 +14,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch
 
 from analysis.plots.base import (BAR_COLOR, MAX_HEIGHT_IN, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message,
-                                 longest_note, new_axes, short_labels)
+                                 shown_note, new_axes, short_labels)
 
 POSITIVE = OKABE_ITO["blue"]
 NEGATIVE = OKABE_ITO["vermillion"]
@@ -65,7 +65,8 @@ def plot_collocates(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 10, 
 
 
 def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int = 6, n_negative: int = 3,
-                 n_documents: int | None = None) -> Axes:
+                 n_documents: int | None = None,
+        chosen_by: str = "the longest") -> Axes:
     """Small multiples: each document's strongest positive and negative keywords.
 
     Bars are signed G2 (negative keywords to the left); faded bars are not
@@ -80,6 +81,8 @@ def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int 
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only some (the longest):
         the title says so.
+    chosen_by : str, default "the longest"
+        How the shown documents were chosen, for the note.
     """
     docs = sorted(data["doc_id"].unique()) if len(data) else []
     drawn = docs
@@ -100,8 +103,7 @@ def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int 
     ax.axvline(0, color="black", lw=0.5)
     ax.set_xlabel("log-likelihood G2 against the rest of the corpus\n"
                   "(left of 0: underused; pale: not significant)")
-    left_out = (f"; the {len(drawn)} longest of {n_documents:,} documents"
-                if n_documents is not None and n_documents > len(drawn) else "")
+    left_out = f"; {note}" if (note := shown_note(len(drawn), n_documents, chosen_by)) else ""
     ax.set_title(f"Keywords of each document{left_out}", pad=14)
     _keyness_legend(ax)
     return ax
@@ -145,7 +147,8 @@ def plot_reference_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_posi
 
 
 def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 20,
-                    n_documents: int | None = None) -> Axes:
+                    n_documents: int | None = None,
+        chosen_by: str = "the longest") -> Axes:
     """X-ray (barcode) plot: where each term occurs along each document.
 
     One group of rows per term, one row per document; a tick marks each
@@ -160,6 +163,8 @@ def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents
         Documents drawn per term, the longest (by ``doc_tokens``), fewer when the terms would not fit a page.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only some: the title says so.
+    chosen_by : str, default "the longest"
+        How the shown documents were chosen, for the note.
     """
     terms = list(dict.fromkeys(data["term"])) if len(data) else []
     docs = sorted(data["doc_id"].unique()) if len(data) else []
@@ -195,8 +200,7 @@ def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     ax.set_xlabel("position in document (share of its counted word tokens)")
-    left_out = (f"; {longest_note(len(drawn), n_documents or len(docs))}"
-                if len(drawn) < (n_documents or len(docs)) else "")
+    left_out = f"; {note}" if (note := shown_note(len(drawn), n_documents or len(docs), chosen_by)) else ""
     ax.set_title(f"Dispersion of terms across documents{left_out}\n"
                  "headers: occurrences; Gries's DP (0 even, 1 concentrated)")
     return ax

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
 
-from analysis.plots.base import (BAR_COLOR, LINE_COLORS, OKABE_ITO, ROLE_COLORS, SINGLE_COLUMN_IN, bar_panels, longest_note,
+from analysis.plots.base import (BAR_COLOR, LINE_COLORS, OKABE_ITO, ROLE_COLORS, SINGLE_COLUMN_IN, bar_panels, shown_note,
                                  empty_message, new_axes, short_labels)
 
 
@@ -42,7 +42,8 @@ def plot_top_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 20, v
 
 
 def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 6,
-                           n_documents: int | None = None) -> Axes:
+                           n_documents: int | None = None,
+        chosen_by: str = "the longest") -> Axes:
     """Small multiples in one Axes: the ``n`` most distinctive terms (TF-IDF) of
     each document, one panel per document, on a shared x axis.
 
@@ -52,6 +53,8 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
         :func:`analysis.terms.tfidf`.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only the longest: the title says so.
+    chosen_by : str, default "the longest"
+        How the shown documents were chosen, for the note.
     """
     top = data[(data["rank"] <= n) & (data["tfidf"] > 0)]
     docs = sorted(top["doc_id"].unique())
@@ -66,13 +69,14 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
                        [(rows["tfidf"] * 1000, LINE_COLORS[i % len(LINE_COLORS)], 0.75)]))
     bar_panels(ax, panels)
     ax.set_xlabel("TF-IDF \u00d7 1,000 = tf \u00d7 idf \u00d7 1,000\ntf: count per word token\nidf: ln(N docs / docs with the term)")
-    note = longest_note(len(docs), n_documents)
+    note = shown_note(len(docs), n_documents, chosen_by)
     ax.set_title(f"Most distinctive terms per document (top {n})" + (f"\n{note}" if note else ""))
     return ax
 
 
 def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25, cmap: str = "cividis",
-                      n_documents: int | None = None) -> Axes:
+                      n_documents: int | None = None,
+        chosen_by: str = "the longest") -> Axes:
     """Terms x documents heatmap of occurrences per 1,000 word tokens.
 
     Rows are the ``n`` terms with the highest corpus count; cells print the raw count.
@@ -83,6 +87,8 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
         :func:`analysis.terms.term_frequencies` with ``by="document"``.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only the longest: the title says so.
+    chosen_by : str, default "the longest"
+        How the shown documents were chosen, for the note.
     """
     totals = data.groupby("term")["count"].sum()
     order = sorted(totals.index, key=lambda t: (-totals[t], t))[:n]
@@ -111,12 +117,13 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
     colorbar.set_label("occurrences per 1,000 word tokens (square-root scale)")
     colorbar.ax.tick_params(labelsize=6)
     ax.set_xlabel("document (cells: raw counts)")
-    note = longest_note(len(docs), n_documents)
+    note = shown_note(len(docs), n_documents, chosen_by)
     ax.set_title(f"Top {len(rate)} corpus terms by document" + (f"\n{note}" if note else ""))
     return ax
 
 
-def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_documents: int | None = None) -> Axes:
+def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_documents: int | None = None,
+        chosen_by: str = "the longest") -> Axes:
     """One bar per document, split into its blocks and coloured by role;
     bar length is the document's length in word tokens.
 
@@ -126,6 +133,8 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_doc
         :func:`analysis.terms.block_overview`.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only the longest: the title says so.
+    chosen_by : str, default "the longest"
+        How the shown documents were chosen, for the note.
     """
     docs = sorted(data["doc_id"].unique())
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.28 * len(docs)))
@@ -148,7 +157,7 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_doc
                      label=f"{r} (not counted)" if r in excluded else r) for r in roles]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3,
               frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0.2)
-    note = longest_note(len(docs), n_documents)
+    note = shown_note(len(docs), n_documents, chosen_by)
     ax.set_title("Document structure: blocks by role" + (f"\n{note}" if note else ""), pad=26)
     return ax
 

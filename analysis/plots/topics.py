@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from analysis.plots.base import (OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, longest_note, new_axes,
+from analysis.plots.base import (OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, shown_note, new_axes,
                                  short_labels)
 
 _TOPIC_PALETTE = [OKABE_ITO[c] for c in (
@@ -108,7 +108,8 @@ def plot_topic_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: 
 
 
 def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None,
-                          n_documents: int | None = None) -> Axes:
+                          n_documents: int | None = None,
+        chosen_by: str = "the longest") -> Axes:
     """Stacked bars of topic shares per document, then per block role.
 
     Parameters
@@ -118,6 +119,8 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
         (optionally) ``role``, concatenated.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only the longest: the title says so.
+    chosen_by : str, default "the longest"
+        How the shown documents were chosen, for the note.
     """
     groups = list(dict.fromkeys(zip(data["group_by"], data["group"])))
     k = int(data["topic"].max()) if not data.empty else 0
@@ -152,7 +155,7 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2), borderaxespad=0,
               frameon=False, fontsize=5.5, ncols=1, handlelength=1)
-    note = longest_note(len(doc_labels), n_documents)
+    note = shown_note(len(doc_labels), n_documents, chosen_by)
     _titled(ax, "Topic prevalence by document and by section role",
             "\n".join(filter(None, [note, subtitle])) or None)
     return ax
