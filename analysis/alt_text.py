@@ -192,9 +192,9 @@ def _group_topic_prevalence(d: pd.DataFrame, r: Results) -> str:
     if d.empty:
         return "No topic prevalence by group: no grouped documents."
     lift = d.assign(lift=d["prevalence"] - d["corpus_prevalence"]).sort_values("lift", ascending=False)
-    parts = _items(f"topic {t} ({label}) in {g}: {p:.0%} [{lo:.0%}, {hi:.0%}] against {c:.0%} overall"
-                   for t, label, g, p, lo, hi, c in lift[["topic", "label", "group", "prevalence", "low", "high",
-                                                          "corpus_prevalence"]].head(3).itertuples(index=False))
+    parts = "; ".join(f"topic {t} ({label}) in {g}: {p:.0%} [{lo:.0%}, {hi:.0%}] against {c:.0%} overall"
+                      for t, label, g, p, lo, hi, c in lift[["topic", "label", "group", "prevalence", "low", "high",
+                                                             "corpus_prevalence"]].head(3).itertuples(index=False))
     return (f"Small multiples, one per topic ({d['topic'].nunique()}), of each {r.grouping.column}'s mean topic share "
             f"with 95% bootstrap intervals ({d['group'].nunique()} groups). Largest excesses over the corpus: "
             f"{parts}.")

@@ -8,6 +8,8 @@ here saves or shows a figure.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -95,8 +97,9 @@ def _topic_grid(n_topics: int, fixed_in: float, row_in: float, **share) -> np.nd
     return grid.ravel()[:max(n_topics, 1)]
 
 
-def _shortened(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "\u2026"
+def _topic_title(topic: int, label: str) -> str:
+    """``T3 pain management · opioid`` on at most two lines that fit a panel of a four-column grid."""
+    return textwrap.fill(f"T{topic} {label}", width=26, max_lines=2, placeholder=" \u2026")
 
 
 def plot_group_topic_prevalence(data: pd.DataFrame, *, axes=None, column: str = "group",
@@ -141,7 +144,7 @@ def plot_group_topic_prevalence(data: pd.DataFrame, *, axes=None, column: str = 
         ax.scatter(rows["prevalence"], y, c=colors, s=7, zorder=3, edgecolors="none")
         ax.axvline(overall, color=OKABE_ITO["black"], lw=0.5, ls="--")
         label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else ""
-        ax.set_title(_shortened(f"T{topic} {label}", 30), fontsize=6.3)
+        ax.set_title(_topic_title(topic, label), fontsize=6.3)
         right = max(float(rows["high"].max()) if rows["high"].notna().any() else 0.0,
                     float(rows["prevalence"].max())) * 1.1 or 1.0
         ax.set_xlim(0, right)
@@ -236,7 +239,7 @@ def plot_topic_trends(data: pd.DataFrame, *, axes=None, column: str = "period", 
         ax.plot(x, rows["prevalence"], color=OKABE_ITO["blue"], lw=1.0, marker="o", ms=2)
         ax.axhline(float(rows["corpus_prevalence"].iloc[0]), color=OKABE_ITO["black"], lw=0.5, ls="--")
         label = rows["label"].iloc[0] if rows["label"].notna().any() else ""
-        ax.set_title(_shortened(f"T{topic} {label}", 30), fontsize=6.3)
+        ax.set_title(_topic_title(topic, label), fontsize=6.3)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(plt.MaxNLocator(3))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}" if v >= 0.06 or v == 0 else f"{v:.1%}"))
