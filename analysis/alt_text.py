@@ -73,15 +73,20 @@ def _term_document_heatmap(d: pd.DataFrame, r: Results) -> str:
     peak = d.loc[d["per_1000_tokens"].idxmax()] if len(d) else None
     strongest = (f" The highest cell: {peak['term']} in {peak['doc_id']} ({peak['per_1000_tokens']:.1f} per 1,000)."
                  if peak is not None else "")
-    return (f"Heat map of the corpus's {d['term'].nunique()} top terms (columns) in {_shown(n, r)} (rows), "
+    return (f"Heat map of the corpus's {d['term'].nunique()} top terms (rows) in {_shown(n, r)} (columns), "
             f"per 1,000 word tokens.{strongest}")
 
 
 def _rank_frequency(d: pd.DataFrame, r: Results) -> str:
     corpus = d[d["scope"] == "corpus"]
-    return (f"Log-log rank-frequency (Zipf) curves of the corpus ({len(corpus):,} terms) and of "
-            f"{_documents(d.loc[d['scope'] == 'document', 'doc_id'].nunique())}, with a reference line of slope -1. Most frequent: "
-            + _items(corpus.sort_values("rank")["term"]) + ".")
+    if (d["scope"] == "document").any():
+        others = _documents(d.loc[d["scope"] == "document", "doc_id"].nunique())
+    elif (d["scope"] == "group").any():
+        others = f"the {d.loc[d['scope'] == 'group', 'group'].nunique()} largest groups by {r.group_column}"
+    else:
+        others = f"none of its {_documents(r.prepared.n_documents)} singly"
+    return (f"Log-log rank-frequency (Zipf) curves of the corpus ({len(corpus):,} terms) and of {others}, with a "
+            f"reference line of slope -1. Most frequent: " + _items(corpus.sort_values("rank")["term"]) + ".")
 
 
 def _collocates(d: pd.DataFrame, r: Results) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis import claims, plots, terms, topics
+from analysis import claims, groups, plots, terms, topics
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
@@ -78,6 +78,25 @@ def _heatmap_data(r: Results) -> pd.DataFrame:
 
 
 MAX_HEATMAP_ROWS = 120
+RANK_FREQUENCY_CURVES = 7  # curves besides the corpus's that a log-log plot keeps apart
+
+
+def _rank_frequency_data(r: Results) -> pd.DataFrame:
+    """The corpus's curve with each document's when there are at most :data:`RANK_FREQUENCY_CURVES`;
+    else with the curves of the largest that many groups (a grouped corpus), or alone."""
+    if r.prepared.n_documents <= RANK_FREQUENCY_CURVES:
+        return terms.rank_frequency(r.terms)
+    corpus = terms.rank_frequency(r.terms, documents=False)
+    if r.group_column is None:
+        return corpus
+    drawn = r.grouping.summary().nlargest(RANK_FREQUENCY_CURVES, "documents", keep="first")["group"]
+    table = groups.group_terms(r.group_counts)
+    table = table[table["group"].isin(drawn)]
+    by_group = pd.DataFrame({"scope": "group", "doc_id": "", "term": table["term"], "count": table["count"],
+                             "rank": table["rank"],
+                             "relative_frequency": table["count"] / table.groupby("group")["count"].transform("sum"),
+                             "group": table["group"]})
+    return pd.concat([corpus.assign(group=""), by_group], ignore_index=True)
 
 
 def _claim_framing_data(r: Results) -> pd.DataFrame:
@@ -260,9 +279,11 @@ REGISTRY: dict[str, FigureSpec] = {
         ),
         FigureSpec(
             "rank-frequency",
-            "Rank-frequency (Zipf) curves of the corpus and of each document on log-log axes.",
-            lambda r: terms.rank_frequency(r.terms),
-            lambda d, r: plots.plot_rank_frequency(d),
+            "Rank-frequency (Zipf) curves of the corpus and of each document (of the largest groups when the "
+            "documents are many) on log-log axes.",
+            _rank_frequency_data,
+            lambda d, r: plots.plot_rank_frequency(d, n_documents=r.prepared.n_documents,
+                                                   column=r.group_column or "group"),
         ),
         FigureSpec(
             "collocates",

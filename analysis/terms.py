@@ -270,8 +270,14 @@ def ngram_frequencies(tc: TermCounts, n: int | None = None, *, min_count: int = 
     return table.reset_index(drop=True)
 
 
-def rank_frequency(tc: TermCounts) -> pd.DataFrame:
+def rank_frequency(tc: TermCounts, *, documents: bool = True) -> pd.DataFrame:
     """Rank-frequency (Zipf) data for the corpus and for each document.
+
+    Parameters
+    ----------
+    tc : TermCounts
+    documents : bool, default True
+        False: the corpus only.
 
     Returns
     -------
@@ -281,8 +287,8 @@ def rank_frequency(tc: TermCounts) -> pd.DataFrame:
         of the counted terms of the scope.
     """
     corpus = term_frequencies(tc, "corpus").assign(scope="corpus", doc_id="")
-    docs = term_frequencies(tc, "document").assign(scope="document")
-    table = pd.concat([corpus, docs], ignore_index=True)
+    parts = [corpus, term_frequencies(tc, "document").assign(scope="document")] if documents else [corpus]
+    table = pd.concat(parts, ignore_index=True)
     table["relative_frequency"] = table["count"] / table.groupby(["scope", "doc_id"])["count"].transform("sum")
     return table[["scope", "doc_id", "term", "count", "rank", "relative_frequency"]]
 

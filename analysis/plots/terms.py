@@ -162,26 +162,36 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_doc
     return ax
 
 
-def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 7) -> Axes:
-    """Rank-frequency (Zipf) plot on log-log axes: the corpus, each document,
+def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 7,
+                        n_documents: int | None = None, column: str = "group") -> Axes:
+    """Rank-frequency (Zipf) plot on log-log axes: the corpus, each document or group,
     and a reference line of slope -1 through the corpus's top term.
 
     Parameters
     ----------
     data : DataFrame
-        :func:`analysis.terms.rank_frequency`.
+        :func:`analysis.terms.rank_frequency`, or rows of ``scope`` ``group``
+        (with a ``group`` column) in place of the documents.
     max_documents : int, default 7
         Documents drawn individually; more documents are left out of the plot
         (they stay in the data).
+    n_documents : int, optional
+        The corpus's documents, for the title when their curves are not drawn.
+    column : str, default "group"
+        The grouping column, for the legend of group curves.
     """
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 2.6))
     docs = sorted(data.loc[data["scope"] == "document", "doc_id"].unique())
-    labels = short_labels(docs)
-    if len(docs) <= max_documents:
-        for i, doc_id in enumerate(docs):
-            rows = data[(data["scope"] == "document") & (data["doc_id"] == doc_id)]
-            ax.loglog(rows["rank"], rows["relative_frequency"], lw=0.8, alpha=0.9,
-                      color=LINE_COLORS[(i + 1) % len(LINE_COLORS)], label=f"document {labels[doc_id]}")
+    curves = []
+    if 0 < len(docs) <= max_documents:
+        labels = short_labels(docs)
+        curves = [(f"document {labels[d]}", data[(data["scope"] == "document") & (data["doc_id"] == d)]) for d in docs]
+    elif (data["scope"] == "group").any():
+        by_group = data[data["scope"] == "group"]
+        curves = [(f"{column} {name}", rows) for name, rows in by_group.groupby("group", sort=False)]
+    for i, (label, rows) in enumerate(curves):
+        ax.loglog(rows["rank"], rows["relative_frequency"], lw=0.8, alpha=0.9,
+                  color=LINE_COLORS[(i + 1) % len(LINE_COLORS)], label=label)
     corpus = data[data["scope"] == "corpus"]
     ax.loglog(corpus["rank"], corpus["relative_frequency"], lw=1.8, color="black", label="corpus")
     if not corpus.empty:
@@ -190,7 +200,13 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
                   label="Zipf reference (slope \u22121)")
     ax.set_xlabel("rank of term (log scale)")
     ax.set_ylabel("share of counted terms (log scale)")
-    ax.set_title("Rank-frequency distribution of terms")
+    many = n_documents is not None and n_documents > max_documents
+    note = ""
+    if many and curves:
+        note = f"\nthe corpus and its {len(curves)} largest groups by {column} ({n_documents:,} documents)"
+    elif many:
+        note = f"\nthe corpus ({n_documents:,} documents; one curve each would not read)"
+    ax.set_title(f"Rank-frequency distribution of terms{note}")
     ax.legend(frameon=False, loc="lower left")
     return ax
 

@@ -1,0 +1,91 @@
+"""What each per-document figure shows at 5, 50 and 5,000 documents: every document while they fit a page,
+then a stated selection, and never a figure taller than a page. Sizes are asserted, not pixels."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.text import Text
+
+from analysis.config import Settings
+from analysis.figures import DOCUMENTS_SHOWN, MAX_KEYNESS_PANELS, RANK_FREQUENCY_CURVES, make_figure
+from analysis.plots.base import MAX_HEIGHT_IN
+from analysis.results import Results
+
+WORDS = ("river bank water stone field market price trade road bridge light tower garden winter summer "
+         "music story letter paper table window island forest mountain valley harbour").split()
+DESKS = [f"desk-{g}" for g in range(8)]
+PAGE_WIDTHS_IN = (3.5, 7.0)
+
+
+def _corpus(path: Path, n: int) -> Path:
+    """``n`` short documents of 40-120 words in eight desks, each desk leaning on three words of its own."""
+    rng = np.random.default_rng(n)
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            desk = i % len(DESKS)
+            own = WORDS[3 * desk:3 * desk + 3]
+            words = [rng.choice(own) if rng.random() < 0.2 else rng.choice(WORDS) for _ in range(rng.integers(40, 120))]
+            text = " ".join(" ".join(words[k:k + 10]).capitalize() + "." for k in range(0, len(words), 10))
+            out.write(json.dumps({"id": f"doc-{i:05d}", "text": text, "desk": DESKS[desk]}) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module", params=[(5, None), (50, None), (5000, None), (5000, "desk")],
+                ids=["5", "50", "5000", "5000-grouped"])
+def sized(request, tmp_path_factory) -> tuple[int, Results]:
+    n, group_by = request.param
+    folder = tmp_path_factory.mktemp(f"n{n}")
+    corpus = _corpus(folder / "corpus.jsonl", n)
+    settings = Settings(corpus=corpus, out=folder / "out", phrases=False, k=3, seeds=1, iterations=30,
+                        unit="document", no_above=1.0, group_by=group_by, focus_terms=("river", "market", "tower"))
+    return n, Results(settings)
+
+
+def _texts(fig) -> str:
+    """Every piece of text drawn on ``fig`` (titles, subtitles, notes), one per line."""
+    return "\n".join(text.get_text() for text in fig.findobj(Text))
+
+
+FIGURES = {name: DOCUMENTS_SHOWN[name] for name in DOCUMENTS_SHOWN} | {"keyness": MAX_KEYNESS_PANELS}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_per_document_figures_show_what_fits_and_say_how_they_chose(sized, name):
+    n, results = sized
+    fig, data = make_figure(name, results)
+    width, height = fig.get_size_inches()
+    assert height <= MAX_HEIGHT_IN and width in PAGE_WIDTHS_IN
+    cap = FIGURES[name]
+    documents = data.loc[data["group_by"] == "document", "group"] if name == "topic-prevalence" else data["doc_id"]
+    assert documents.nunique() == min(n, cap)
+    chosen = "the most typical of each desk" if results.group_column else "the longest"
+    notes = re.findall(rf"(\d+) of {n:,} documents: {chosen}", _texts(fig))
+    if n <= cap:
+        assert not notes
+    else:  # dispersion draws fewer than it holds when the focus terms are many: the note gives the number drawn
+        assert len(set(notes)) == 1 and int(notes[0]) <= cap, notes
+    plt.close(fig)
+
+
+def test_rank_frequency_draws_documents_only_while_they_are_few(sized):
+    n, results = sized
+    fig, data = make_figure("rank-frequency", results)
+    assert fig.get_size_inches()[1] <= MAX_HEIGHT_IN
+    scopes = set(data["scope"])
+    if n <= RANK_FREQUENCY_CURVES:
+        assert scopes == {"corpus", "document"} and data["doc_id"].nunique() == n + 1
+    elif results.group_column:
+        assert scopes == {"corpus", "group"}
+        assert data.loc[data["scope"] == "group", "group"].nunique() == RANK_FREQUENCY_CURVES
+        assert "its 7 largest groups by desk" in _texts(fig)
+    else:
+        assert scopes == {"corpus"} and f"the corpus ({n:,} documents" in _texts(fig)
+    lines = [line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert len(lines) <= RANK_FREQUENCY_CURVES + 2  # the corpus and the Zipf reference besides
+    plt.close(fig)
