@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -59,3 +60,16 @@ def test_the_group_notebook_runs_on_another_corpus_through_its_parameters(tmp_pa
     assert "grouped by desk: 3 groups" in printed and "periods of year: 2001, 2002, 2003, 2004" in printed
     assert "kratom" not in printed
     assert all(any(f"{desk}: {word}" in printed for word in words) for desk, words in DESK_WORDS.items())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_prose_quotes_no_numbers_or_findings_of_the_shipped_corpus(path, seed_ids):
+    """Counts and findings are printed by code cells; Markdown explains (the first cell may name the worked
+    example). Thousands-separated counts, the seed's document ids and its subject word are the signs."""
+    notebook = nbformat.read(path, as_version=4)
+    prose = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"][1:]
+    short_ids = {doc_id.split("_")[0] for doc_id in seed_ids}
+    for text in prose:
+        assert "kratom" not in text.lower(), text
+        assert not set(re.findall(r"(?<![\d,.])(\d{3})(?![\d,])", text)) & short_ids, text
+        assert set(re.findall(r"\b\d{1,3}(?:,\d{3})+\b", text)) <= {"1,000"}, text
