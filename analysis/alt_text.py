@@ -135,7 +135,16 @@ def _reuse_matrix(d: pd.DataFrame, r: Results) -> str:
 
 
 def _reused_share(d: pd.DataFrame, r: Results) -> str:
+    from analysis.plots.reuse import MAX_REUSED_SHARE_BARS
+
     reused = d[d["share"] > 0]
+    if len(d) > MAX_REUSED_SHARE_BARS:
+        whole = int((d["share"] >= 1).sum())
+        return (f"Histogram of the share of each document's words that appear in passages shared with other "
+                f"documents, over {_documents(len(d))}: {len(d) - len(reused):,} reuse none, "
+                f"{len(reused) - whole:,} some and {whole:,} all of their words; median share among those that "
+                f"reuse text {reused['share'].median():.0%}." if len(reused) else
+                f"Histogram of reused shares: none of the {_documents(len(d))} shares a passage with another.")
     top = d.sort_values(["share", "doc_id"], ascending=[False, True]).head(3)
     return (f"Bar chart of the share of each document's words that appear in passages shared with other documents: "
             f"{len(reused):,} of {_documents(len(d))} reuse text. Highest: "

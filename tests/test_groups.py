@@ -334,7 +334,7 @@ def test_per_document_figures_of_a_grouped_corpus_show_each_groups_typical_docum
     assert sorted(Counter(doc.split("-")[0] for doc in shown).values()) == [2, 2, 3]
     fig, data = make_figure("document-structure", results)
     assert data["doc_id"].nunique() == 25
-    assert "25 of 93 documents: the most typical of each desk" in fig.axes[0].get_title(loc="left")
+    assert "25 of 93 documents:\nthe most typical of each desk" in fig.axes[0].get_title(loc="left")
     plt.close(fig)
     ungrouped = _results(path, tmp_path)
     assert all(doc.endswith("attachment") for doc in ungrouped.documents_shown(3))  # the longest, as stated

@@ -141,9 +141,14 @@ def test_rank_frequency_lines(seed_tc):
         (["abcd1", "abcd2"], {"abcd1": "abcd1", "abcd2": "abcd2"}),
         (["ab", "xyz"], {"ab": "ab", "xyz": "xyz"}),
         (["interviews/a", "interviews/b"], {"interviews/a": "interviews/a", "interviews/b": "interviews/b"}),
-        # Ids that differ only at the end, past 16 characters: their endings (the full ids are in the CSVs).
+        # Ids that differ only at the end, past 16 characters: their endings (the full ids are in the CSVs),
+        # with the folder when the ending is a bare number.
         (["train/comp.os.ms-windows.misc/9542", "train/comp.os.ms-windows.misc/9976"],
-         {"train/comp.os.ms-windows.misc/9542": "\u2026/9542", "train/comp.os.ms-windows.misc/9976": "\u2026/9976"}),
+         {"train/comp.os.ms-windows.misc/9542": "\u2026/comp.os.ms-windows.misc/9542",
+          "train/comp.os.ms-windows.misc/9976": "\u2026/comp.os.ms-windows.misc/9976"}),
+        (["reports/2021/annual-summary-v1", "reports/2021/annual-summary-v2"],
+         {"reports/2021/annual-summary-v1": "\u2026-summary-v1",
+          "reports/2021/annual-summary-v2": "\u2026-summary-v2"}),
     ],
 )
 def test_short_labels_are_unique_prefixes(ids, expected):

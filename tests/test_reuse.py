@@ -380,17 +380,21 @@ def test_plots_of_one_document_say_so(plot, table):
     assert any("one document" in t.get_text() for t in ax.texts)
 
 
-def test_plots_of_many_documents_show_the_top_and_say_so():
+def test_plots_of_many_documents_show_the_top_or_the_distribution_and_say_so():
+    """The matrix keeps the documents with the most reuse; the shares become a histogram of every document,
+    with how many reuse nothing, some and all of their words."""
     docs = [doc(f"d{i:02d}", f"{filler(f'd{i}-', i)} {PASSAGE if i % 2 else OTHER_PASSAGE}") for i in range(50)]
+    docs += [doc("alone", filler("alone-", 30)), doc("copy-a", PASSAGE), doc("copy-b", PASSAGE)]
     reuse = find_reuse(docs)
-    matrix = plot_reuse_matrix(reuse.reuse_matrix, max_documents=10)
-    assert "top 10 of 50 documents" in title(matrix)
+    matrix = plot_reuse_matrix(reuse.reuse_matrix, documents=reuse.reused_share["doc_id"], max_documents=10)
+    assert "top 10 of 53 documents" in title(matrix)
     assert len(matrix.get_yticklabels()) == 10
     shares = plot_reused_share(reuse.reused_share, max_documents=10)
-    assert "top 10 of 50 documents" in title(shares)
-    assert len(shares.patches) == 10
-    # the shortest documents have the largest shares
-    assert [t.get_text() for t in shares.get_yticklabels()] == [f"d{i:02d}" for i in range(10)]
+    share = reuse.reused_share["share"]
+    assert (share == 0).sum() == 1 and (share >= 1).sum() == 3  # d00 is the passage alone
+    assert "53 documents: 1 reuse none, 49 some, 3 all of their words" in title(shares)
+    assert sum(p.get_height() for p in shares.patches) == 52  # every document that reuses text, in its bin
+    assert shares.get_figure().get_size_inches()[1] < 9
 
 
 # -- masking reused passages out of term and topic analyses -----------------------------------

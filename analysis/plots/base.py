@@ -13,11 +13,16 @@ SINGLE_COLUMN_IN = 3.5
 MAX_HEIGHT_IN = 9.0  # a journal page: no figure is taller
 
 
+NOTE_LINE = 46  # characters of a note that fit a single-column title line
+
+
 def shown_note(shown: int, n_documents: int | None, chosen_by: str = "the longest") -> str:
-    """``"25 of 18,846 documents: the longest"`` when a figure shows only some documents, else ""."""
+    """``"25 of 18,846 documents: the longest"`` when a figure shows only some documents, else "";
+    on two lines when it would not fit one line of a single-column title."""
     if n_documents is None or n_documents <= shown:
         return ""
-    return f"{shown} of {n_documents:,} documents: {chosen_by}"
+    note = f"{shown} of {n_documents:,} documents: {chosen_by}"
+    return note if len(note) <= NOTE_LINE else f"{shown} of {n_documents:,} documents:\n{chosen_by}"
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -75,11 +80,14 @@ def _unique_prefixes(ids: list[str], min_length: int) -> dict[str, str]:
 
 def _ending(doc_id: str, length: int) -> str:
     """The last ``length`` characters of ``doc_id`` after an ellipsis, widened to the separator before
-    them when it is close (``…/9542`` rather than ``…542``)."""
+    them when it is close (``…/9542`` rather than ``…542``), and to the folder before a bare number,
+    which names nothing on its own (``…/comp.graphics/9542``)."""
     start = len(doc_id) - length
     separator = max(doc_id.rfind(mark, 0, start) for mark in "/_-. ")
     if separator >= 0 and start - separator <= 8:
         start = separator
+    if doc_id[start:].lstrip("/_-. ").isdigit() and doc_id[start] == "/" and doc_id.rfind("/", 0, start) >= 0:
+        start = doc_id.rfind("/", 0, start)
     return "\u2026" + doc_id[start:]
 
 
@@ -92,7 +100,7 @@ def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
     >>> short_labels(["000_2b6e", "001_6c88"])
     {'000_2b6e': '000…', '001_6c88': '001…'}
     >>> short_labels(["train/comp.graphics/38001", "train/comp.graphics/38017"])
-    {'train/comp.graphics/38001': '…/38001', 'train/comp.graphics/38017': '…/38017'}
+    {'train/comp.graphics/38001': '…/comp.graphics/38001', 'train/comp.graphics/38017': '…/comp.graphics/38017'}
     """
     ids = list(dict.fromkeys(ids))
     prefixes = _unique_prefixes(ids, min_length)

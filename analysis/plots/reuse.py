@@ -28,6 +28,9 @@ def _passages(data: pd.DataFrame) -> str:
     return f"passages of {n}+ words" if n else "passages"
 
 
+MAX_REUSED_SHARE_BARS = 40  # documents drawn one bar each; beyond, the distribution
+
+
 def _title(title: str, data: pd.DataFrame, shown: int, total: int) -> str:
     """``title`` and, below it, the passage length and how many documents are shown when not all are.
 
@@ -102,9 +105,11 @@ def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: 
     return ax
 
 
-def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 40) -> Axes:
+def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None,
+                      max_documents: int = MAX_REUSED_SHARE_BARS) -> Axes:
     """Horizontal bars: the share of each document's words that also occur in
-    another document, labelled with the word counts.
+    another document, labelled with the word counts; beyond ``max_documents``
+    documents, the distribution of that share over every document.
 
     Parameters
     ----------
@@ -113,11 +118,14 @@ def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None, max_documen
         reused_words, share``).
     ax : Axes, optional
     max_documents : int, default 40
-        Beyond this, the documents with the largest shares are shown.
+        Beyond this, a histogram of the shares of all documents, with how many
+        reuse nothing, some and all of their words.
     """
     if max_documents < 1:
         raise AnalysisError(f"plot_reused_share: max_documents must be 1 or more, got {max_documents}")
-    rows = data.sort_values(["share", "doc_id"], ascending=[False, True]).head(max_documents).sort_values("doc_id")
+    if len(data) > max_documents:
+        return _reused_share_distribution(data, ax)
+    rows = data.sort_values("doc_id")
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.0 + 0.17 * len(rows)))
     ax.set_title(_title("Words found in another document", data, len(rows), len(data)))
     if len(data) < 2:
@@ -135,4 +143,21 @@ def plot_reused_share(data: pd.DataFrame, *, ax: Axes | None = None, max_documen
     ax.set_xlim(0, max(percent.max(), 1) * 1.5)  # room for the labels
     ax.set_xlabel("% of the document's word tokens found in another\ndocument (labels: reused of all words)")
     ax.set_ylabel("document")
+    return ax
+
+
+def _reused_share_distribution(data: pd.DataFrame, ax: Axes | None) -> Axes:
+    """A histogram of the reused share of every document, in 5% bins, with how many documents reuse
+    nothing, some or all of their words (the ids with their shares are in the data)."""
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 2.8))
+    share = data["share"].to_numpy()
+    none, whole = int((share == 0).sum()), int((share >= 1).sum())
+    some = len(share) - none - whole
+    ax.hist(share[share > 0] * 100, bins=np.linspace(0, 100, 21), color=BAR_COLOR)
+    ax.set_yscale("log")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the document's word tokens found in another document\n(documents that reuse none left out)")
+    ax.set_ylabel("documents (log scale)")
+    ax.set_title(f"{_title('Words found in another document', data, len(share), len(share))}\n"
+                 f"{len(share):,} documents: {none:,} reuse none, {some:,} some, {whole:,} all of their words")
     return ax
