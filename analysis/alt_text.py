@@ -121,8 +121,10 @@ def _keyness_reference(d: pd.DataFrame, r: Results) -> str:
 def _dispersion(d: pd.DataFrame, r: Results) -> str:
     dp = d.drop_duplicates("term").set_index("term")["dp"]
     spread = _items(f"{t} (DP {v:.2f})" for t, v in dp.items())
-    return (f"X-ray plot: where {d['term'].nunique()} focus terms occur along each of {_shown(d['doc_id'].nunique(), r)}"
-            f". Gries's DP, 0 for an even spread: {spread or 'no occurrences'}.")
+    shown, total = d["doc_id"].nunique(), r.prepared.n_documents
+    documents = _documents(total) if shown >= total else f"{shown:,} of {_documents(total)}, those using them most"
+    return (f"X-ray plot: where {d['term'].nunique()} focus terms occur along each of {documents}. Gries's DP, "
+            f"0 for an even spread: {spread or 'no occurrences'}.")
 
 
 def _reuse_matrix(d: pd.DataFrame, r: Results) -> str:

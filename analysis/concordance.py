@@ -311,6 +311,17 @@ def dispersion(
     return dispersion_measures(term_positions(prepared, queries, preprocessor, lemmas=lemmas))
 
 
+def documents_by_use(positions: pd.DataFrame) -> list[str]:
+    """The documents of :func:`term_positions`, those where the terms occur most first (then the
+    longest, then by id): the documents an X-ray plot shows when it cannot show all."""
+    found = positions.dropna(subset=["relative_position"]).groupby("doc_id").size()
+    table = positions.drop_duplicates("doc_id").set_index("doc_id")[["doc_tokens"]]
+    table["occurrences"] = found.reindex(table.index, fill_value=0)
+    table = table.reset_index().sort_values(["occurrences", "doc_tokens", "doc_id"], ascending=[False, False, True],
+                                            kind="stable")
+    return table["doc_id"].tolist()
+
+
 def dispersion_measures(positions: pd.DataFrame) -> pd.DataFrame:
     """:func:`dispersion` computed from a :func:`term_positions` table."""
     rows = []

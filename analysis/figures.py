@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis import claims, groups, plots, terms, topics
+from analysis import claims, concordance, groups, plots, terms, topics
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
@@ -60,6 +60,17 @@ def _shown(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
     if r.prepared.n_documents <= n:
         return table
     return table[table["doc_id"].isin(r.documents_shown(n))].reset_index(drop=True)
+
+
+def _dispersion_data(r: Results) -> pd.DataFrame:
+    """The focus terms' positions in the :data:`DOCUMENTS_SHOWN` documents that use them most
+    (:func:`analysis.concordance.documents_by_use`) when the corpus has more: an X-ray plot of documents
+    that never use the terms shows nothing."""
+    table = r.dispersion
+    n = DOCUMENTS_SHOWN["dispersion"]
+    if r.prepared.n_documents <= n:
+        return table
+    return table[table["doc_id"].isin(concordance.documents_by_use(table)[:n])].reset_index(drop=True)
 
 
 def _top_terms_data(r: Results) -> pd.DataFrame:
@@ -314,9 +325,8 @@ REGISTRY: dict[str, FigureSpec] = {
         FigureSpec(
             "dispersion",
             "X-ray plot: where each focus term occurs along each document, with Gries's DP.",
-            lambda r: _shown(r, r.dispersion, "dispersion"),
-            lambda d, r: plots.plot_dispersion(d, n_documents=r.prepared.n_documents,
-                                                  chosen_by=r.documents_chosen_by),
+            _dispersion_data,
+            lambda d, r: plots.plot_dispersion(d, n_documents=r.prepared.n_documents),
         ),
         FigureSpec(
             "reuse-matrix",

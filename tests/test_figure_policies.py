@@ -64,7 +64,8 @@ def test_per_document_figures_show_what_fits_and_say_how_they_chose(sized, name)
     cap = FIGURES[name]
     documents = data.loc[data["group_by"] == "document", "group"] if name == "topic-prevalence" else data["doc_id"]
     assert documents.nunique() == min(n, cap)
-    chosen = "the most typical of each desk" if results.group_column else "the longest"
+    chosen = ("those using the terms most" if name == "dispersion" else
+              "the most typical of each desk" if results.group_column else "the longest")
     notes = re.findall(rf"(\d+) of {n:,} documents:\s{chosen}", _texts(fig))
     if n <= cap:
         assert not notes
@@ -88,4 +89,14 @@ def test_rank_frequency_draws_documents_only_while_they_are_few(sized):
         assert scopes == {"corpus"} and f"the corpus ({n:,} documents" in _texts(fig)
     lines = [line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")]
     assert len(lines) <= RANK_FREQUENCY_CURVES + 2  # the corpus and the Zipf reference besides
+    plt.close(fig)
+
+
+def test_dispersion_of_a_large_corpus_shows_the_documents_that_use_the_terms(sized):
+    n, results = sized
+    fig, data = make_figure("dispersion", results)
+    counts = data.dropna(subset=["relative_position"]).groupby("doc_id").size()
+    if n > DOCUMENTS_SHOWN["dispersion"]:
+        every = results.dispersion.dropna(subset=["relative_position"]).groupby("doc_id").size()
+        assert counts.min() >= every.sort_values(ascending=False).iloc[DOCUMENTS_SHOWN["dispersion"] - 1]
     plt.close(fig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -80,22 +81,39 @@ def _unique_prefixes(ids: list[str], min_length: int) -> dict[str, str]:
 
 def _ending(doc_id: str, length: int) -> str:
     """The last ``length`` characters of ``doc_id`` after an ellipsis, widened to the separator before
-    them when it is close (``…/9542`` rather than ``…542``), and to the folder before a bare number,
-    which names nothing on its own (``…/comp.graphics/9542``)."""
+    them when it is close (``…/9542`` rather than ``…542``)."""
     start = len(doc_id) - length
     separator = max(doc_id.rfind(mark, 0, start) for mark in "/_-. ")
     if separator >= 0 and start - separator <= 8:
         start = separator
-    if doc_id[start:].lstrip("/_-. ").isdigit() and doc_id[start] == "/" and doc_id.rfind("/", 0, start) >= 0:
-        start = doc_id.rfind("/", 0, start)
     return "\u2026" + doc_id[start:]
+
+
+def _path_labels(ids: list[str]) -> dict[str, str]:
+    """Labels of path-like ids: the id itself when it is short, else its shortest unique ending of whole
+    path components, with the folder before a bare number, which names nothing on its own."""
+    parts = {doc_id: doc_id.split("/") for doc_id in ids}
+    labels = {}
+    for doc_id, own in parts.items():
+        if len(doc_id) <= _READABLE_LABEL:
+            labels[doc_id] = doc_id
+            continue
+        for k in range(1, len(own) + 1):
+            ending = own[-k:]
+            if sum(other[-k:] == ending for other in parts.values()) == 1:
+                break
+        if k < len(own) and Path(ending[0]).stem.isdigit() and k == 1:
+            k += 1
+        labels[doc_id] = ("\u2026/" if k < len(own) else "") + "/".join(own[-k:])
+    return labels
 
 
 def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
     """Short, distinct labels for ``ids``: their shortest unique prefixes (at least ``min_length``
     characters), or, where those run past 16 characters, their shortest unique endings if shorter
-    (ids that differ only at the end, such as ``train/comp.graphics/38001``), with an ellipsis where
-    an id was cut.
+    (ids that differ only at the end), with an ellipsis where an id was cut. Path-like ids whose
+    prefixes would be cut (``test/rec.a…`` names no file) get whole path components from the end
+    (``…/rec.autos/103165``).
 
     >>> short_labels(["000_2b6e", "001_6c88"])
     {'000_2b6e': '000…', '001_6c88': '001…'}
@@ -108,6 +126,8 @@ def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
     endings = {doc_id: label[::-1] if not label.endswith("\u2026") else _ending(doc_id, len(label) - 1)
                for doc_id, label in zip(ids, _unique_prefixes(reversed_ids, min_length).values())}
     longest = max((len(label) for label in prefixes.values()), default=0)
+    if any(label.endswith("\u2026") and "/" in doc_id for doc_id, label in prefixes.items()):
+        return _path_labels(ids)
     if longest <= _READABLE_LABEL:  # short enough: the beginning of an id reads best
         return prefixes
     return endings if max((len(label) for label in endings.values()), default=0) < longest else prefixes

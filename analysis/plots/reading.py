@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch
 
+from analysis.concordance import documents_by_use
 from analysis.plots.base import (BAR_COLOR, MAX_HEIGHT_IN, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message,
                                  shown_note, new_axes, short_labels)
 
@@ -147,8 +148,7 @@ def plot_reference_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_posi
 
 
 def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 20,
-                    n_documents: int | None = None,
-        chosen_by: str = "the longest") -> Axes:
+                    n_documents: int | None = None, chosen_by: str = "those using the terms most") -> Axes:
     """X-ray (barcode) plot: where each term occurs along each document.
 
     One group of rows per term, one row per document; a tick marks each
@@ -160,19 +160,19 @@ def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents
         :func:`analysis.concordance.term_positions`, optionally with ``dp``
         per term (shown in the group headers).
     max_documents : int, default 20
-        Documents drawn per term, the longest (by ``doc_tokens``), fewer when the terms would not fit a page.
+        Documents drawn per term, those where the terms occur most
+        (:func:`analysis.concordance.documents_by_use`), fewer when the terms would not fit a page.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only some: the title says so.
-    chosen_by : str, default "the longest"
-        How the shown documents were chosen, for the note.
+    chosen_by : str, default "those using the terms most"
+        How the documents in ``data`` were chosen, for the note.
     """
     terms = list(dict.fromkeys(data["term"])) if len(data) else []
     docs = sorted(data["doc_id"].unique()) if len(data) else []
     n_terms = max(data["term"].nunique(), 1) if len(data) else 1
     fit = int(((MAX_HEIGHT_IN - 0.8) / n_terms - 0.3) / 0.12)
     if len(docs) > min(max_documents, fit):
-        lengths = data.drop_duplicates("doc_id").set_index("doc_id")["doc_tokens"]
-        drawn = sorted(lengths.sort_values(ascending=False, kind="stable").index[:max(1, min(max_documents, fit))])
+        drawn = sorted(documents_by_use(data)[:max(1, min(max_documents, fit))])
     else:
         drawn = docs
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.8 + len(terms) * (0.12 * len(drawn) + 0.3)))
@@ -200,7 +200,7 @@ def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     ax.set_xlabel("position in document (share of its counted word tokens)")
-    left_out = f"; {note}" if (note := shown_note(len(drawn), n_documents or len(docs), chosen_by)) else ""
+    left_out = f"\n{note}" if (note := shown_note(len(drawn), n_documents or len(docs), chosen_by)) else ""
     ax.set_title(f"Dispersion of terms across documents{left_out}\n"
                  "headers: occurrences; Gries's DP (0 even, 1 concentrated)")
     return ax
