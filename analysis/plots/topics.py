@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
+from matplotlib.transforms import ScaledTranslation
 
 from analysis.plots.base import (OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, shown_note, new_axes,
                                  short_labels)
@@ -153,11 +154,12 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     ax.set_xlabel("share of the group's tokens")
     labels = data.drop_duplicates("topic").sort_values("topic")
     handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2), borderaxespad=0,
-              frameon=False, fontsize=5.5, ncols=1, handlelength=1)
+    below_labels = ax.transAxes + ScaledTranslation(0, -0.45, ax.figure.dpi_scale_trans)  # under the x label
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, 0), bbox_transform=below_labels,
+              borderaxespad=0, frameon=False, fontsize=5.5, ncols=1, handlelength=1)
     note = shown_note(len(doc_labels), n_documents, chosen_by)
-    _titled(ax, "Topic prevalence by document and by section role",
-            "\n".join(filter(None, [note, subtitle])) or None)
+    by_role = " and by section role" if (data["group_by"] == "role").any() else ""
+    _titled(ax, f"Topic prevalence by document{by_role}", "\n".join(filter(None, [note, subtitle])) or None)
     return ax
 
 
