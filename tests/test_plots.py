@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -282,3 +283,25 @@ def test_topic_colors_are_consistent_and_distinct():
     assert len(set(plots.topic_colors(8))) == 8
     many = plots.topic_colors(20)
     assert len(many) == 20 and len({tuple(c) for c in many}) == 20
+
+
+def test_the_intertopic_map_keeps_an_outlying_topic_in_view():
+    """Five topics close together and one far off (as on 20 Newsgroups): the map is centred on the
+    extremes, so every circle centre lies inside the axes with room for its circle."""
+    data = pd.DataFrame({"topic": range(1, 7), "label": list("abcdef"),
+                         "x": [-0.1, -0.15, -0.18, -0.18, -0.1, 0.8], "y": [0.43, 0.16, -0.15, -0.28, -0.14, -0.02],
+                         "prevalence": [0.24, 0.22, 0.2, 0.19, 0.12, 0.04]})
+    ax = plots.plot_intertopic_map(data)
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    margin = 0.1 * (right - left)
+    assert (data["x"].between(left + margin, right - margin)).all()
+    assert (data["y"].between(bottom + margin, top - margin)).all()
+
+
+def test_the_waterfall_of_millions_of_tokens_has_no_offset_over_its_label():
+    data = pd.DataFrame({"step": ["tokenized", "stopwords removed"], "order": [0, 1], "tokens": [5_810_953, 2_880_378],
+                         "types": [189_988, 185_233], "tokens_removed": [0, 2_930_575], "top_affected": ["", "the (9)"]})
+    ax = plots.plot_preprocessing_waterfall(data)
+    ax.figure.canvas.draw()
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    assert any(label.get_text().endswith("M") for label in ax.get_xticklabels())

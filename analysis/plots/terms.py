@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from analysis.plots.base import (BAR_COLOR, LINE_COLORS, OKABE_ITO, ROLE_COLORS, SINGLE_COLUMN_IN, bar_panels, shown_note,
                                  empty_message, new_axes, short_labels)
@@ -74,12 +75,15 @@ def plot_distinctive_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int
     return ax
 
 
+COUNTED_COLUMNS = 20  # documents whose cells still have room for their counts
+
+
 def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25, cmap: str = "cividis",
-                      n_documents: int | None = None,
-        chosen_by: str = "the longest") -> Axes:
+                      n_documents: int | None = None, chosen_by: str = "the longest") -> Axes:
     """Terms x documents heatmap of occurrences per 1,000 word tokens.
 
-    Rows are the ``n`` terms with the highest corpus count; cells print the raw count.
+    Rows are the ``n`` terms with the highest corpus count; cells print the raw count while there are
+    at most :data:`COUNTED_COLUMNS` documents. Beyond 12 documents the figure is two columns wide.
 
     Parameters
     ----------
@@ -97,18 +101,20 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
         data.pivot_table(index="term", columns="doc_id", values=value, fill_value=0).reindex(index=order, columns=docs, fill_value=0)
         for value in ("per_1000_tokens", "count")
     )
-    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
+    ax = new_axes(ax, (SINGLE_COLUMN_IN if len(docs) <= 12 else 2 * SINGLE_COLUMN_IN, 0.9 + 0.15 * len(rate)))
     if rate.empty:
         return empty_message(ax, "no terms")
     # A square-root colour scale keeps the rarer terms visible next to a dominant one.
     image = ax.imshow(rate.to_numpy(), aspect="auto", cmap=cmap, norm=PowerNorm(0.5, vmin=0))
     labels = short_labels(docs)
-    ax.set_xticks(range(len(docs)), [labels[d] for d in docs], rotation=0 if len(docs) <= 8 else 90)
+    ax.set_xticks(range(len(docs)), [labels[d] for d in docs], rotation=0 if len(docs) <= 8 else 90,
+                  **({} if len(docs) <= 8 else {"fontsize": 5.5}))
     ax.set_yticks(range(len(rate)), rate.index)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    if len(docs) <= 20:
+    counted = len(docs) <= COUNTED_COLUMNS
+    if counted:
         shade = image.norm(rate.to_numpy())
         for (r, c), count in np.ndenumerate(counts.to_numpy()):
             ax.text(c, r, f"{int(count)}", ha="center", va="center", fontsize=5.5,
@@ -116,7 +122,7 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
     colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
     colorbar.set_label("occurrences per 1,000 word tokens (square-root scale)")
     colorbar.ax.tick_params(labelsize=6)
-    ax.set_xlabel("document (cells: raw counts)")
+    ax.set_xlabel("document (cells: raw counts)" if counted else "document")
     note = shown_note(len(docs), n_documents, chosen_by)
     ax.set_title(f"Top {len(rate)} corpus terms by document" + (f"\n{note}" if note else ""))
     return ax
@@ -237,6 +243,9 @@ def plot_preprocessing_waterfall(data: pd.DataFrame, *, ax: Axes | None = None) 
             ax.annotate(f"{verb}: {items}", (0, yi + 0.62), xytext=(2, 0), textcoords="offset points",
                         fontsize=5, color="#444444", va="center")
     ax.set_xlim(0, top * 1.18)
+    if top >= 100_000:  # matplotlib would put "1e6" over the axis label
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda v, _: "0" if not v else f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k"))
     ax.set_xlabel("left after the step (word tokens; distinct types)")
     ax.set_title("Preprocessing waterfall", pad=14)
     ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, borderaxespad=0.1)

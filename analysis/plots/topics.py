@@ -189,8 +189,9 @@ def plot_intertopic_map(data: pd.DataFrame, *, ax: Axes | None = None, subtitle:
               fontsize=5.5, handlelength=1)
     span = max(float(np.ptp(data["x"])), float(np.ptp(data["y"])), 1e-6)
     half = 0.5 * span * 1.5
-    ax.set_xlim(cx - half, cx + half)
-    ax.set_ylim(cy - half, cy + half)
+    middle_x, middle_y = (data["x"].min() + data["x"].max()) / 2, (data["y"].min() + data["y"].max()) / 2
+    ax.set_xlim(middle_x - half, middle_x + half)  # centred on the extremes, not the mean: every circle in view
+    ax.set_ylim(middle_y - half, middle_y + half)
     ax.set_aspect("equal")
     ax.axhline(cy, color="#DDDDDD", lw=0.5, zorder=0)
     ax.axvline(cx, color="#DDDDDD", lw=0.5, zorder=0)
