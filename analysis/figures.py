@@ -473,5 +473,21 @@ def make_figure(name: str, results: Results) -> tuple[Figure, pd.DataFrame]:
     data = spec.data(results)
     with plt.rc_context(plots.STYLE):
         drawn = spec.draw(data, results)
-    first = np.ravel(drawn)[0] if isinstance(drawn, np.ndarray) else drawn
+        first = np.ravel(drawn)[0] if isinstance(drawn, np.ndarray) else drawn
+        _widen_for_long_labels(first.figure)
     return first.figure, data
+
+
+LABEL_ROOM_IN = 1.3  # row labels wider than this leave a single-column plot too narrow for its title
+
+
+def _widen_for_long_labels(fig: Figure) -> None:
+    """A single-column figure whose row labels (long document ids, say) are wider than
+    :data:`LABEL_ROOM_IN` becomes two columns wide, so that its plot and title keep their room."""
+    if fig.get_figwidth() >= 2 * plots.SINGLE_COLUMN_IN:
+        return
+    renderer = fig.canvas.get_renderer()
+    widest = max((label.get_window_extent(renderer).width for ax in fig.axes for label in ax.get_yticklabels()
+                  if label.get_text()), default=0.0) / fig.dpi
+    if widest > LABEL_ROOM_IN:
+        fig.set_figwidth(2 * plots.SINGLE_COLUMN_IN)

@@ -100,3 +100,22 @@ def test_dispersion_of_a_large_corpus_shows_the_documents_that_use_the_terms(siz
         every = results.dispersion.dropna(subset=["relative_position"]).groupby("doc_id").size()
         assert counts.min() >= every.sort_values(ascending=False).iloc[DOCUMENTS_SHOWN["dispersion"] - 1]
     plt.close(fig)
+
+
+def test_long_document_labels_widen_the_figure_and_the_title_stays_on_the_page(tmp_path):
+    """Ids such as 20 Newsgroups' ('…/comp.sys.ibm.pc.hardware/60220') take half a column: the figure
+    becomes two columns wide and its title ends inside the figure."""
+    rng = np.random.default_rng(1)
+    path = tmp_path / "long-ids.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(40):
+            words = rng.choice(WORDS, size=60)
+            out.write(json.dumps({"id": f"train/comp.sys.ibm.pc.hardware.{i % 4}/{60000 + i}",
+                                  "text": " ".join(words) + "."}) + "\n")
+    results = Results(Settings(corpus=path, out=tmp_path / "out", phrases=False))
+    fig, _ = make_figure("document-structure", results)
+    assert fig.get_figwidth() == 7.0
+    renderer = fig.canvas.get_renderer()
+    assert all(text.get_window_extent(renderer).x1 <= fig.bbox.width + 1 for text in fig.findobj(Text)
+               if text.get_text() and text.get_visible())
+    plt.close(fig)

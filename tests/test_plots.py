@@ -148,8 +148,8 @@ def test_rank_frequency_lines(seed_tc):
          {"train/comp.os.ms-windows.misc/9542": "\u2026/comp.os.ms-windows.misc/9542",
           "train/comp.os.ms-windows.misc/9976": "\u2026/comp.os.ms-windows.misc/9976"}),
         (["reports/2021/annual-summary-v1", "reports/2021/annual-summary-v2"],
-         {"reports/2021/annual-summary-v1": "\u2026-summary-v1",
-          "reports/2021/annual-summary-v2": "\u2026-summary-v2"}),
+         {"reports/2021/annual-summary-v1": "\u2026/annual-summary-v1",
+          "reports/2021/annual-summary-v2": "\u2026/annual-summary-v2"}),
     ],
 )
 def test_short_labels_are_unique_prefixes(ids, expected):

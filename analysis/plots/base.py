@@ -111,9 +111,8 @@ def _path_labels(ids: list[str]) -> dict[str, str]:
 def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
     """Short, distinct labels for ``ids``: their shortest unique prefixes (at least ``min_length``
     characters), or, where those run past 16 characters, their shortest unique endings if shorter
-    (ids that differ only at the end), with an ellipsis where an id was cut. Path-like ids whose
-    prefixes would be cut (``test/rec.a…`` names no file) get whole path components from the end
-    (``…/rec.autos/103165``).
+    (ids that differ only at the end), with an ellipsis where an id was cut. Path-like ids get whole
+    path components from the end instead (``…/rec.autos/103165``; ``test/rec.a…`` would name no file).
 
     >>> short_labels(["000_2b6e", "001_6c88"])
     {'000_2b6e': '000…', '001_6c88': '001…'}
@@ -130,6 +129,8 @@ def short_labels(ids: Sequence[str], min_length: int = 3) -> dict[str, str]:
         return _path_labels(ids)
     if longest <= _READABLE_LABEL:  # short enough: the beginning of an id reads best
         return prefixes
+    if any("/" in doc_id for doc_id in ids):
+        return _path_labels(ids)
     return endings if max((len(label) for label in endings.values()), default=0) < longest else prefixes
 
 
