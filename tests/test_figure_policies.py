@@ -85,8 +85,10 @@ def test_rank_frequency_draws_documents_only_while_they_are_few(sized):
         assert scopes == {"corpus", "group"}
         assert data.loc[data["scope"] == "group", "group"].nunique() == RANK_FREQUENCY_CURVES
         assert "its 7 largest groups by desk" in _texts(fig)
+        legend = fig.axes[0].get_legend()
+        assert legend.get_title().get_text() == "desk" and "desk-0" in [t.get_text() for t in legend.get_texts()]
     else:
-        assert scopes == {"corpus"} and f"the corpus ({n:,} documents" in _texts(fig)
+        assert scopes == {"corpus"} and f"the corpus alone ({n:,} documents)" in _texts(fig)
     lines = [line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")]
     assert len(lines) <= RANK_FREQUENCY_CURVES + 2  # the corpus and the Zipf reference besides
     plt.close(fig)

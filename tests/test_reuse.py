@@ -392,7 +392,7 @@ def test_plots_of_many_documents_show_the_top_or_the_distribution_and_say_so():
     shares = plot_reused_share(reuse.reused_share, max_documents=10)
     share = reuse.reused_share["share"]
     assert (share == 0).sum() == 1 and (share >= 1).sum() == 3  # d00 is the passage alone
-    assert "53 documents: 1 reuse none, 49 some, 3 all of their words" in title(shares)
+    assert "of 53 documents, 1 reuse none,\n49 some and 3 all of their words" in title(shares)
     assert sum(p.get_height() for p in shares.patches) == 52  # every document that reuses text, in its bin
     assert shares.get_figure().get_size_inches()[1] < 9
 

@@ -194,7 +194,7 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
         curves = [(f"document {labels[d]}", data[(data["scope"] == "document") & (data["doc_id"] == d)]) for d in docs]
     elif (data["scope"] == "group").any():
         by_group = data[data["scope"] == "group"]
-        curves = [(f"{column} {name}", rows) for name, rows in by_group.groupby("group", sort=False)]
+        curves = [(str(name), rows) for name, rows in by_group.groupby("group", sort=False)]
     for i, (label, rows) in enumerate(curves):
         ax.loglog(rows["rank"], rows["relative_frequency"], lw=0.8, alpha=0.9,
                   color=LINE_COLORS[(i + 1) % len(LINE_COLORS)], label=label)
@@ -207,13 +207,17 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
     ax.set_xlabel("rank of term (log scale)")
     ax.set_ylabel("share of counted terms (log scale)")
     many = n_documents is not None and n_documents > max_documents
+    groups = many and bool(curves)
     note = ""
-    if many and curves:
-        note = f"\nthe corpus and its {len(curves)} largest groups by {column} ({n_documents:,} documents)"
+    if groups:
+        note = f"\nthe corpus and its {len(curves)} largest groups by {column}"
     elif many:
-        note = f"\nthe corpus ({n_documents:,} documents; one curve each would not read)"
+        note = f"\nthe corpus alone ({n_documents:,} documents)"
     ax.set_title(f"Rank-frequency distribution of terms{note}")
-    ax.legend(frameon=False, loc="lower left")
+    if groups:  # above the curves, which fall from the upper left
+        ax.legend(frameon=False, loc="upper right", fontsize=5.5, title=column, title_fontsize=5.5)
+    else:
+        ax.legend(frameon=False, loc="lower left")
     return ax
 
 
