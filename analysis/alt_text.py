@@ -121,9 +121,11 @@ def _keyness_reference(d: pd.DataFrame, r: Results) -> str:
 def _dispersion(d: pd.DataFrame, r: Results) -> str:
     dp = d.drop_duplicates("term").set_index("term")["dp"]
     spread = _items(f"{t} (DP {v:.2f})" for t, v in dp.items())
-    shown, total = d["doc_id"].nunique(), r.prepared.n_documents
-    documents = _documents(total) if shown >= total else f"{shown:,} of {_documents(total)}, those using them most"
-    return (f"X-ray plot: where {d['term'].nunique()} focus terms occur along each of {documents}. Gries's DP, "
+    total = r.prepared.n_documents
+    per_term = d.groupby("term")["doc_id"].nunique().max() if len(d) else 0
+    where = (f"each of {_documents(total)}" if d["doc_id"].nunique() >= total else
+             f"the documents that use it most (up to {per_term} of {_documents(total)} per term)")
+    return (f"X-ray plot: where {d['term'].nunique()} focus terms occur along {where}. Gries's DP, "
             f"0 for an even spread: {spread or 'no occurrences'}.")
 
 

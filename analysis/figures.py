@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from analysis import claims, concordance, groups, plots, terms, topics
 from analysis.config import Settings
@@ -63,14 +64,19 @@ def _shown(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
 
 
 def _dispersion_data(r: Results) -> pd.DataFrame:
-    """The focus terms' positions in the :data:`DOCUMENTS_SHOWN` documents that use them most
-    (:func:`analysis.concordance.documents_by_use`) when the corpus has more: an X-ray plot of documents
-    that never use the terms shows nothing."""
+    """The focus terms' positions in every document, or, when the corpus has more than
+    :data:`DOCUMENTS_SHOWN`, in the that many documents that use each term most
+    (:func:`analysis.concordance.documents_by_use`), with the term's corpus count (``term_count``): an
+    X-ray plot of documents that never use a term shows nothing."""
     table = r.dispersion
     n = DOCUMENTS_SHOWN["dispersion"]
     if r.prepared.n_documents <= n:
         return table
-    return table[table["doc_id"].isin(concordance.documents_by_use(table)[:n])].reset_index(drop=True)
+    counts = table.dropna(subset=["relative_position"]).groupby("term").size()
+    parts = [rows[rows["doc_id"].isin(concordance.documents_by_use(rows)[:n])]
+             for _, rows in table.groupby("term", sort=False)]
+    chosen = pd.concat(parts, ignore_index=True)
+    return chosen.assign(term_count=chosen["term"].map(counts).fillna(0).astype(int))
 
 
 def _top_terms_data(r: Results) -> pd.DataFrame:
@@ -472,22 +478,33 @@ def make_figure(name: str, results: Results) -> tuple[Figure, pd.DataFrame]:
     spec = get_spec(name)
     data = spec.data(results)
     with plt.rc_context(plots.STYLE):
-        drawn = spec.draw(data, results)
-        first = np.ravel(drawn)[0] if isinstance(drawn, np.ndarray) else drawn
-        _widen_for_long_labels(first.figure)
-    return first.figure, data
+        measured = _figure_of(spec.draw(data, results))
+        wide = _too_narrow(measured)
+        plt.close(measured)  # laid out once, it would save with a different layout: drawn again from scratch
+        fig = _figure_of(spec.draw(data, results))
+        if wide:
+            fig.set_figwidth(2 * plots.SINGLE_COLUMN_IN)
+    return fig, data
+
+
+def _figure_of(drawn) -> Figure:
+    return (np.ravel(drawn)[0] if isinstance(drawn, np.ndarray) else drawn).figure
 
 
 LABEL_ROOM_IN = 1.3  # row labels wider than this leave a single-column plot too narrow for its title
 
 
-def _widen_for_long_labels(fig: Figure) -> None:
-    """A single-column figure whose row labels (long document ids, say) are wider than
-    :data:`LABEL_ROOM_IN` becomes two columns wide, so that its plot and title keep their room."""
+def _too_narrow(fig: Figure) -> bool:
+    """Whether a single-column figure needs two columns: its row labels (long document ids, say) are
+    wider than :data:`LABEL_ROOM_IN`, or its text runs past its right edge once laid out. Draws ``fig``."""
     if fig.get_figwidth() >= 2 * plots.SINGLE_COLUMN_IN:
-        return
+        return False
+    fig.canvas.draw()  # lays the figure out: the extents below are where the text is drawn
     renderer = fig.canvas.get_renderer()
     widest = max((label.get_window_extent(renderer).width for ax in fig.axes for label in ax.get_yticklabels()
                   if label.get_text()), default=0.0) / fig.dpi
-    if widest > LABEL_ROOM_IN:
-        fig.set_figwidth(2 * plots.SINGLE_COLUMN_IN)
+    ticks = {id(label) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+             for tick in axis.get_major_ticks() + axis.get_minor_ticks() for label in (tick.label1, tick.label2)}
+    overflows = any(text.get_window_extent(renderer).x1 > fig.bbox.width + 1 for text in fig.findobj(Text)
+                    if text.get_text() and text.get_visible() and id(text) not in ticks)
+    return widest > LABEL_ROOM_IN or overflows

@@ -62,9 +62,12 @@ def test_per_document_figures_show_what_fits_and_say_how_they_chose(sized, name)
     width, height = fig.get_size_inches()
     assert height <= MAX_HEIGHT_IN and width in PAGE_WIDTHS_IN
     cap = FIGURES[name]
-    documents = data.loc[data["group_by"] == "document", "group"] if name == "topic-prevalence" else data["doc_id"]
-    assert documents.nunique() == min(n, cap)
-    chosen = ("those using the terms most" if name == "dispersion" else
+    if name == "dispersion":  # the documents that use each term most, under each term
+        assert data.groupby("term")["doc_id"].nunique().max() == min(n, cap)
+    else:
+        documents = data.loc[data["group_by"] == "document", "group"] if name == "topic-prevalence" else data["doc_id"]
+        assert documents.nunique() == min(n, cap)
+    chosen = ("those using each term most" if name == "dispersion" else
               "the most typical of each desk" if results.group_column else "the longest")
     notes = re.findall(rf"(\d+) of {n:,} documents:\s{chosen}", _texts(fig))
     if n <= cap:
@@ -94,13 +97,18 @@ def test_rank_frequency_draws_documents_only_while_they_are_few(sized):
     plt.close(fig)
 
 
-def test_dispersion_of_a_large_corpus_shows_the_documents_that_use_the_terms(sized):
+def test_dispersion_of_a_large_corpus_shows_the_documents_that_use_each_term_most(sized):
+    """Under each term, the documents that use it most, and the term's count in the whole corpus."""
     n, results = sized
     fig, data = make_figure("dispersion", results)
-    counts = data.dropna(subset=["relative_position"]).groupby("doc_id").size()
     if n > DOCUMENTS_SHOWN["dispersion"]:
-        every = results.dispersion.dropna(subset=["relative_position"]).groupby("doc_id").size()
-        assert counts.min() >= every.sort_values(ascending=False).iloc[DOCUMENTS_SHOWN["dispersion"] - 1]
+        every = results.dispersion.dropna(subset=["relative_position"])
+        for term, rows in data.groupby("term"):
+            all_uses = every[every["term"] == term].groupby("doc_id").size().sort_values(ascending=False)
+            shown = rows.dropna(subset=["relative_position"]).groupby("doc_id").size()
+            assert shown.min() >= all_uses.iloc[DOCUMENTS_SHOWN["dispersion"] - 1]
+            assert (rows["term_count"] == all_uses.sum()).all()
+            assert f"{term} ({all_uses.sum():,}, DP" in _texts(fig)
     plt.close(fig)
 
 

@@ -148,7 +148,7 @@ def plot_reference_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_posi
 
 
 def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 20,
-                    n_documents: int | None = None, chosen_by: str = "those using the terms most") -> Axes:
+                    n_documents: int | None = None, chosen_by: str = "those using each term most") -> Axes:
     """X-ray (barcode) plot: where each term occurs along each document.
 
     One group of rows per term, one row per document; a tick marks each
@@ -160,47 +160,48 @@ def plot_dispersion(data: pd.DataFrame, *, ax: Axes | None = None, max_documents
         :func:`analysis.concordance.term_positions`, optionally with ``dp``
         per term (shown in the group headers).
     max_documents : int, default 20
-        Documents drawn per term, those where the terms occur most
-        (:func:`analysis.concordance.documents_by_use`), fewer when the terms would not fit a page.
+        Documents drawn per term: every document while they fit, else under each term those that use it
+        most (:func:`analysis.concordance.documents_by_use`); fewer when the terms would not fit a page.
+        A ``term_count`` column, when present, gives each term's count in the whole corpus for its header.
     n_documents : int, optional
         The corpus's documents, when ``data`` holds only some: the title says so.
-    chosen_by : str, default "those using the terms most"
+    chosen_by : str, default "those using each term most"
         How the documents in ``data`` were chosen, for the note.
     """
     terms = list(dict.fromkeys(data["term"])) if len(data) else []
     docs = sorted(data["doc_id"].unique()) if len(data) else []
     n_terms = max(data["term"].nunique(), 1) if len(data) else 1
-    fit = int(((MAX_HEIGHT_IN - 0.8) / n_terms - 0.3) / 0.12)
-    if len(docs) > min(max_documents, fit):
-        drawn = sorted(documents_by_use(data)[:max(1, min(max_documents, fit))])
-    else:
-        drawn = docs
-    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.8 + len(terms) * (0.12 * len(drawn) + 0.3)))
+    fit = max(1, min(max_documents, int(((MAX_HEIGHT_IN - 0.8) / n_terms - 0.3) / 0.12)))
+    rows_of = {term: data[data["term"] == term] for term in terms}
+    # Every document under every term while they fit; else, under each term, those that use it most.
+    drawn = {term: docs if len(docs) <= fit else sorted(documents_by_use(rows)[:fit]) for term, rows in rows_of.items()}
+    n_rows = max((len(d) for d in drawn.values()), default=0)
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.8 + len(terms) * (0.12 * n_rows + 0.3)))
     if data.empty:
         return empty_message(ax, "no terms chosen")
     labels = short_labels(docs)
     y, ticks, names = 0.0, [], []
-    for term in terms:
-        rows = data[data["term"] == term]
+    for term, rows in rows_of.items():
         found = rows.dropna(subset=["relative_position"])
         dp = f", DP {rows['dp'].iloc[0]:.2f}" if "dp" in rows and rows["dp"].notna().any() else ""
-        ax.text(0, y - 0.1, f"{term} ({len(found)}{dp})", fontsize=6.5, fontweight="bold", va="bottom",
+        count = int(rows["term_count"].iloc[0]) if "term_count" in rows else len(found)
+        ax.text(0, y - 0.1, f"{term} ({count:,}{dp})", fontsize=6.5, fontweight="bold", va="bottom",
                 transform=ax.get_yaxis_transform())
-        for i, doc_id in enumerate(drawn):
+        for i, doc_id in enumerate(drawn[term]):
             row_y = y + 0.55 + i
             ax.axhspan(row_y - 0.4, row_y + 0.4, xmin=0, xmax=1, color="#f2f2f2", lw=0)
             ticks_x = found.loc[found["doc_id"] == doc_id, "relative_position"].to_numpy()
             ax.vlines(ticks_x, row_y - 0.4, row_y + 0.4, color=BAR_COLOR, lw=0.8)
             ticks.append(row_y)
             names.append(labels[doc_id])
-        y += len(drawn) + 1.2
+        y += len(drawn[term]) + 1.2
     ax.set_yticks(ticks, names)
     ax.tick_params(axis="y", length=0, labelsize=5.5)
     ax.set_ylim(y - 0.5, -0.9)
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     ax.set_xlabel("position in document (share of its counted word tokens)")
-    left_out = f"\n{note}" if (note := shown_note(len(drawn), n_documents or len(docs), chosen_by)) else ""
+    left_out = f"\n{note}" if (note := shown_note(n_rows, n_documents or len(docs), chosen_by)) else ""
     ax.set_title(f"Dispersion of terms across documents{left_out}\n"
                  "headers: occurrences; Gries's DP (0 even, 1 concentrated)")
     return ax

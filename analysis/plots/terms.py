@@ -120,7 +120,8 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
             ax.text(c, r, f"{int(count)}", ha="center", va="center", fontsize=5.5,
                     color="black" if shade[r, c] > 0.6 else "white")
     colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
-    colorbar.set_label("occurrences per 1,000 word tokens (square-root scale)")
+    colorbar.set_label("occurrences per 1,000 word tokens (square-root scale)".replace(
+        " (", "\n(" if len(docs) > 12 else " ("))  # beside a short, wide heatmap, on two lines
     colorbar.ax.tick_params(labelsize=6)
     ax.set_xlabel("document (cells: raw counts)" if counted else "document")
     note = shown_note(len(docs), n_documents, chosen_by)
