@@ -104,7 +104,7 @@ def plot_keyness(data: pd.DataFrame, *, ax: Axes | None = None, n_positive: int 
     ax.axvline(0, color="black", lw=0.5)
     ax.set_xlabel("log-likelihood G2 against the rest of the corpus\n"
                   "(left of 0: underused; pale: not significant)")
-    left_out = f"; {note}" if (note := shown_note(len(drawn), n_documents, chosen_by)) else ""
+    left_out = f"\n{note}" if (note := shown_note(len(drawn), n_documents, chosen_by)) else ""
     ax.set_title(f"Keywords of each document{left_out}", pad=14)
     _keyness_legend(ax)
     return ax

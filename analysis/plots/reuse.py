@@ -156,7 +156,7 @@ def _reused_share_distribution(data: pd.DataFrame, ax: Axes | None) -> Axes:
     ax.hist(share[share > 0] * 100, bins=np.linspace(0, 100, 21), color=BAR_COLOR)
     ax.set_xlim(0, 100)
     ax.yaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
-    ax.set_xlabel("% of the document's word tokens found in another document\n(documents that reuse none left out)")
+    ax.set_xlabel("% of its word tokens found in another document\n(documents that reuse none left out)")
     ax.set_ylabel("documents")
     ax.set_title(f"{_title('Words found in another document', data, len(share), len(share))}\n"
                  f"of {len(share):,} documents, {none:,} reuse none,\n{some:,} some and {whole:,} all of their words")
