@@ -215,10 +215,9 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
     elif many:
         note = f"\nthe corpus alone ({n_documents:,} documents)"
     ax.set_title(f"Rank-frequency distribution of terms{note}")
-    if groups:  # above the curves, which fall from the upper left
-        ax.legend(frameon=False, loc="upper right", fontsize=5.5, title=column, title_fontsize=5.5)
-    else:
-        ax.legend(frameon=False, loc="lower left")
+    # Under the curves, which fall from the upper left; small when it lists groups.
+    ax.legend(frameon=False, loc="lower left", **({"fontsize": 5.5, "title": column, "title_fontsize": 5.5}
+                                                  if groups else {}))
     return ax
 
 
