@@ -395,6 +395,13 @@ def test_plots_of_many_documents_show_the_top_or_the_distribution_and_say_so():
     assert "of 53 documents, 1 reuse none,\n49 some and 3 all of their words" in title(shares)
     assert sum(p.get_height() for p in shares.patches) == 52  # every document that reuses text, in its bin
     assert shares.get_figure().get_size_inches()[1] < 9
+    # Thirty documents: a page wide, and a row of the matrix per line of label.
+    full = plot_reuse_matrix(reuse.reuse_matrix, documents=reuse.reused_share["doc_id"])
+    width, height = full.get_figure().get_size_inches()
+    assert width == 7.0 and height <= 9.0 and len(full.get_yticklabels()) == 30
+    full.get_figure().canvas.draw()  # laid out: the labels have taken their room
+    row_in = full.get_position().height * height / 30
+    assert row_in >= 5 / 72  # the 5-point labels do not overlap
 
 
 # -- masking reused passages out of term and topic analyses -----------------------------------

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from analysis.errors import AnalysisError
-from analysis.plots.base import BAR_COLOR, SINGLE_COLUMN_IN, empty_message, new_axes, short_labels
+from analysis.plots.base import BAR_COLOR, MAX_HEIGHT_IN, SINGLE_COLUMN_IN, empty_message, new_axes, short_labels
 
 MAX_ANNOTATED_DOCUMENTS = 12  # the matrix prints its values up to this many documents
 _DIAGONAL = "#e6e6e6"
@@ -70,7 +70,10 @@ def plot_reuse_matrix(data: pd.DataFrame, *, ax: Axes | None = None, documents: 
     largest = pd.concat([data.groupby("doc_id")["share"].max(), data.groupby("other_doc_id")["share"].max()])
     largest = largest.groupby(level=0).max().reindex(every, fill_value=0)
     docs = sorted(sorted(every, key=lambda d: (-largest[d], d))[:max_documents])
-    ax = new_axes(ax, (SINGLE_COLUMN_IN, min(SINGLE_COLUMN_IN, 1.3 + 0.32 * len(docs))))
+    # Beyond a dozen documents each row needs its own line of label: a page wide, 0.13 in a row.
+    size = ((SINGLE_COLUMN_IN, min(SINGLE_COLUMN_IN, 1.3 + 0.32 * len(docs))) if len(docs) <= 12 else
+            (2 * SINGLE_COLUMN_IN, min(MAX_HEIGHT_IN, 2.6 + 0.13 * len(docs))))
+    ax = new_axes(ax, size)
     ax.set_title(_title("Text reuse between documents", data, len(docs), len(every)))
     if len(every) < 2:
         return empty_message(ax, "one document: nothing to compare it with")
