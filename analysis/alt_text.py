@@ -124,7 +124,7 @@ def _dispersion(d: pd.DataFrame, r: Results) -> str:
     total = r.prepared.n_documents
     per_term = d.groupby("term")["doc_id"].nunique().max() if len(d) else 0
     where = (f"each of {_documents(total)}" if d["doc_id"].nunique() >= total else
-             f"the documents that use it most (up to {per_term} of {_documents(total)} per term)")
+             f"the documents that use each term most (up to {per_term} of {_documents(total)} per term)")
     return (f"X-ray plot: where {d['term'].nunique()} focus terms occur along {where}. Gries's DP, "
             f"0 for an even spread: {spread or 'no occurrences'}.")
 
