@@ -24,6 +24,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -78,9 +79,23 @@ class Document:
         return split_blocks(self.text)
 
 
+# Line and paragraph separators, next line and form feed break lines as \n does; the other control characters
+# (C0 but tab and line breaks, DEL, C1) are not text.
+_LINE_BREAKS = dict.fromkeys(map(ord, "\u2028\u2029\u0085\f"), "\n")
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)])
+_SPECIAL = re.compile("[\r\u2028\u2029\u0085\f\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
 def normalize_newlines(text: str) -> str:
-    """Turn ``\\r\\n`` and lone ``\\r`` into ``\\n``."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """Line breaks made ``\\n`` (``\\r\\n``, ``\\r``, U+2028, U+2029, NEL, form feed) and control characters
+    removed (all but tab and line breaks), so that no line collapses and no control character reaches a table.
+
+    >>> normalize_newlines("a\\r\\nb\\u2028c\\x00d\\x1b[0m")
+    'a\\nb\\ncd[0m'
+    """
+    if not _SPECIAL.search(text):
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS).translate(_CONTROLS)
 
 
 def _guess_encoding(data: bytes) -> str:

@@ -53,7 +53,7 @@ from analysis.parallel import map_in_processes
 from analysis.structure import split_blocks
 from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_offsets
 
-FORMAT = "corpus-analysis-prepared/1"
+FORMAT = "corpus-analysis-prepared/2"  # 2: format characters inside words, line separators, controls
 READ_SETTINGS = ("text_column", "id_column", "encoding", "skip_undecodable", "metadata")
 CHUNK_DOCUMENTS = 4000
 _DOCUMENTS_PER_ROW_GROUP = 1000  # a query (kwic, evidence) reads only the row groups of the documents it shows

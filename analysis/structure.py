@@ -24,6 +24,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Invisible format characters a word may hold (soft hyphen, zero-width space and joiners, word joiner, a
+# stray BOM): kept in the text, so that offsets stay those of the file, and ignored wherever words are
+# compared or counted.
+FORMAT_CHARACTERS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+NO_FORMAT = dict.fromkeys(map(ord, FORMAT_CHARACTERS))
+
 ROLES = ("summary", "intro", "outline", "heading", "body", "conclusion", "paragraph")
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022])\s+(.*\S)\s*$")
@@ -103,7 +109,7 @@ def _units(text: str) -> list[_Unit]:
 
 
 def _key(text: str) -> str:
-    return " ".join(text.casefold().rstrip(":").split())
+    return " ".join(text.translate(NO_FORMAT).casefold().rstrip(":").split())
 
 
 def _template_blocks(units: list[_Unit]) -> list[Block] | None:

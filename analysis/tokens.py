@@ -32,6 +32,7 @@ from typing import Sequence
 import numpy as np
 from analysis.config import Settings
 from analysis.errors import AnalysisError
+from analysis.structure import FORMAT_CHARACTERS, NO_FORMAT
 
 _QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "\u0060": "'",
@@ -39,7 +40,9 @@ _QUOTES = str.maketrans({
     "\u2010": "-", "\u2011": "-",
 })
 _QUOTE_CHARACTERS = re.compile("[" + re.escape("".join(map(chr, _QUOTES))) + "]")
-TOKEN_PATTERN = r"[^\W_]+(?:['-][^\W_]+)*"
+# A format character inside a word is part of the token as written and left out of its form.
+_INSIDE = f"(?:[{FORMAT_CHARACTERS}]+|[{FORMAT_CHARACTERS}]*['-][{FORMAT_CHARACTERS}]*)"
+TOKEN_PATTERN = r"[^\W_]+(?:" + _INSIDE + r"[^\W_]+)*"
 _TOKEN = re.compile(TOKEN_PATTERN)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CLITIC = re.compile(r"^[a-z]+'(?:ll|re|ve|d|m|t)$|n't$")
@@ -90,10 +93,10 @@ def raw_tokens(straight: str, start: int = 0, end: int | None = None) -> list[st
 def normalize_token(raw: str) -> str:
     """A token as written, normalised: NFKC, lowercase, possessive removed.
 
-    >>> normalize_token("Kratom's")
-    'kratom'
+    >>> normalize_token("Kratom's"), normalize_token("Kra\u00adtom")
+    ('kratom', 'kratom')
     """
-    return strip_possessive(unicodedata.normalize("NFKC", raw).lower())
+    return strip_possessive(unicodedata.normalize("NFKC", raw.translate(NO_FORMAT)).lower())
 
 
 _POSSESSIVE_AT_LINE_END = re.compile(r"(?<=[^\n])'s$", re.MULTILINE)
@@ -111,7 +114,7 @@ def normalize_tokens(raw: Sequence[str]) -> list[str]:
     """
     if not raw:
         return []
-    joined = _POSSESSIVE_AT_LINE_END.sub("", unicodedata.normalize("NFKC", "\n".join(raw)).lower())
+    joined = _POSSESSIVE_AT_LINE_END.sub("", unicodedata.normalize("NFKC", "\n".join(raw).translate(NO_FORMAT)).lower())
     normalized = joined.split("\n")
     if len(normalized) != len(raw):  # a compatibility character made a line break: one at a time
         return [normalize_token(t) for t in raw]

@@ -1,0 +1,79 @@
+"""Text that looks like text but is not what it seems: invisible characters inside words, other line
+separators and control characters give the same tables as the clean text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.config import Settings
+from analysis.results import Results
+from analysis.structure import FORMAT_CHARACTERS
+
+
+def _copy(seed: Path, target: Path, change) -> Path:
+    target.mkdir(parents=True)
+    for path in sorted(seed.glob("*.md")) + sorted(seed.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        (target / path.name).write_bytes(change(text).encode("utf-8"))
+    return target
+
+
+def _tables(corpus: Path, tmp_path: Path) -> tuple:
+    results = Results(Settings(corpus=corpus, out=tmp_path / f"out-{corpus.name}", cache=False))
+    summary = results.corpus_summary
+    return results.corpus_terms, summary.drop(columns="doc_id"), results.terms.waterfall
+
+
+def _same(first: tuple, second: tuple) -> None:
+    for a, b in zip(first, second):
+        assert a.reset_index(drop=True).equals(b.reset_index(drop=True))
+
+
+def test_invisible_format_characters_inside_words_change_no_count(seed_corpus, tmp_path):
+    """A soft hyphen, zero-width space or joiner, word joiner or stray BOM inside words: the same terms."""
+    rng = np.random.default_rng(3)
+    word = re.compile(r"[A-Za-z]{4,}")
+
+    def sprinkle(text: str) -> str:
+        def inside(match: re.Match) -> str:
+            w = match.group()
+            if rng.random() < 0.3:
+                at = int(rng.integers(1, len(w)))
+                return w[:at] + rng.choice(list(FORMAT_CHARACTERS)) * int(rng.integers(1, 3)) + w[at:]
+            return w
+        return word.sub(inside, text)
+
+    clean = _copy(seed_corpus, tmp_path / "clean", lambda t: t)
+    sprinkled = _copy(seed_corpus, tmp_path / "sprinkled", sprinkle)
+    assert any(c in (sprinkled / p.name).read_text(encoding="utf-8") for p in clean.iterdir() for c in FORMAT_CHARACTERS)
+    _same(_tables(clean, tmp_path), _tables(sprinkled, tmp_path))
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r", "\u2028", "\u2029", "\x85"], ids=["CRLF", "CR", "LS", "PS", "NEL"])
+def test_every_line_break_gives_the_tables_of_lf(seed_corpus, tmp_path, newline):
+    """The outline bullets, headings and paragraphs are found the same whatever breaks the lines."""
+    lf = _copy(seed_corpus, tmp_path / "lf", lambda t: t)
+    other = _copy(seed_corpus, tmp_path / "other", lambda t: t.replace("\n", newline))
+    _same(_tables(lf, tmp_path), _tables(other, tmp_path))
+
+
+def test_control_characters_never_reach_the_tables(seed_corpus, tmp_path):
+    """NUL, ESC, VT, DEL and C1 controls sprinkled over the text: removed when decoding, so the stored
+    text, the tagged claims and the counts are those of the clean text."""
+    controls = "\x00\x1b\x0b\x07\x7f\x9b"
+    rng = np.random.default_rng(5)
+
+    def soil(text: str) -> str:
+        return "".join(c + (rng.choice(list(controls)) if c == " " and rng.random() < 0.2 else "") for c in text)
+
+    clean = _copy(seed_corpus, tmp_path / "clean", lambda t: t)
+    soiled = _copy(seed_corpus, tmp_path / "soiled", soil)
+    _same(_tables(clean, tmp_path), _tables(soiled, tmp_path))
+    results = Results(Settings(corpus=soiled, out=tmp_path / "out", cache=False, lenses=("health-claims",)))
+    stored = "".join(document.text for document in results.prepared)
+    assert not set(controls) & set(stored)
+    assert not any(set(controls) & set(sentence) for sentence in results.claims["sentence"])
