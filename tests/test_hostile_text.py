@@ -77,3 +77,22 @@ def test_control_characters_never_reach_the_tables(seed_corpus, tmp_path):
     stored = "".join(document.text for document in results.prepared)
     assert not set(controls) & set(stored)
     assert not any(set(controls) & set(sentence) for sentence in results.claims["sentence"])
+
+
+def test_dollar_signs_and_backslashes_in_terms_and_ids_are_drawn_as_written():
+    """Mathtext would read '$5 and $10' as a formula and fail on '\\frac' or a lone '$': labels are literal."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from analysis import plots
+    from analysis.export import figure_bytes
+
+    terms = ["$5 and $10", "$\\frac{a}{$", "cost $", "$_$", "^caret"]
+    data = pd.DataFrame({"term": terms, "count": [5, 4, 3, 2, 1], "tokens": 100,
+                         "per_1000_tokens": [50.0, 40.0, 30.0, 20.0, 10.0], "rank": [1, 2, 3, 4, 5]})
+    with plt.rc_context(plots.STYLE):
+        ax = plots.plot_top_terms(data, n=5)
+        for fmt in ("png", "svg", "pdf"):
+            assert figure_bytes(ax.figure, fmt, 72)
+    assert [label.get_text() for label in ax.get_yticklabels()] == terms
+    plt.close(ax.figure)

@@ -53,6 +53,7 @@ STYLE = {
     "axes.spines.right": False,
     "axes.titlelocation": "left",
     "figure.dpi": 150,
+    "text.parse_math": False,  # corpus text such as "$5 to $10" or "$\\frac{" is drawn as written, never as TeX
 }
 
 
