@@ -96,3 +96,16 @@ def test_dollar_signs_and_backslashes_in_terms_and_ids_are_drawn_as_written():
             assert figure_bytes(ax.figure, fmt, 72)
     assert [label.get_text() for label in ax.get_yticklabels()] == terms
     plt.close(ax.figure)
+
+
+def test_log_axes_label_powers_of_ten_as_plain_text(seed_results):
+    """With mathtext off, the rank-frequency axes still read 10⁰, 10¹ ..., not '$\\mathdefault{10^{0}}$'."""
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import make_figure
+
+    fig, _ = make_figure("rank-frequency", seed_results)
+    fig.canvas.draw()
+    labels = [label.get_text() for label in fig.axes[0].get_xticklabels() + fig.axes[0].get_yticklabels()]
+    assert "10⁰" in labels and "10⁻²" in labels and not any("$" in label for label in labels)
+    plt.close(fig)

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from analysis.plots.base import (BAR_COLOR, LINE_COLORS, OKABE_ITO, ROLE_COLORS, SINGLE_COLUMN_IN, bar_panels, shown_note,
                                  empty_message, new_axes, short_labels)
@@ -169,6 +169,19 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_doc
     return ax
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def _power_of_ten(value: float, _position=None) -> str:
+    """``10⁻²`` for 0.01: a log axis's label as plain text.
+
+    >>> _power_of_ten(0.01), _power_of_ten(1000.0)
+    ('10⁻²', '10³')
+    """
+    exponent = round(np.log10(value)) if value > 0 else 0
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
+
+
 def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = 7,
                         n_documents: int | None = None, column: str = "group") -> Axes:
     """Rank-frequency (Zipf) plot on log-log axes: the corpus, each document or group,
@@ -205,6 +218,9 @@ def plot_rank_frequency(data: pd.DataFrame, *, ax: Axes | None = None, max_docum
         ranks = np.array([1, corpus["rank"].max()])
         ax.loglog(ranks, corpus["relative_frequency"].iloc[0] / ranks, ls="--", lw=0.8, color=OKABE_ITO["grey"],
                   label="Zipf reference (slope \u22121)")
+    for axis in (ax.xaxis, ax.yaxis):  # powers of ten in plain text: labels are never parsed as TeX (plots.STYLE)
+        axis.set_major_formatter(FuncFormatter(_power_of_ten))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("rank of term (log scale)")
     ax.set_ylabel("share of counted terms (log scale)")
     many = n_documents is not None and n_documents > max_documents
