@@ -119,6 +119,20 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE's starts like UTF-16 LE's
 
 
+# Files that are not text, whatever their name says: left out with a warning naming the kind.
+_MAGIC = (
+    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document"), (b"{\\rtf", "an RTF document"),
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip file"), (b"BZh", "a bzip2 file"), (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\xfd7zXZ", "an xz file"),
+)
+
+
+class NotTextError(AnalysisError):
+    """A file that is not text (its first bytes are those of a PDF, an image, an archive ...)."""
+
+
 def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     """The text of one file and the encoding it was read with.
 
@@ -130,15 +144,24 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
 
     Raises
     ------
+    NotTextError
+        For a file whose first bytes are those of a PDF, an image, an archive ...
     AnalysisError
-        Naming ``source``, the byte offset and a likely encoding.
+        Naming ``source``, the byte offset and a likely encoding; or the first NUL byte of a file
+        without a byte order mark (UTF-16 without one, most likely).
     """
+    kind = next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
+    if kind is not None:
+        raise NotTextError(f"{source}: {kind}, not text")
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
                 return normalize_newlines(data.decode(codec)), codec.removesuffix("-sig")
             except UnicodeDecodeError:
                 raise encoding_error(source, [data], codec, advise=False) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise AnalysisError(f"{source}: NUL bytes (the first at byte {nul:,}): UTF-16 without a BOM? Save it as UTF-8")
     if encoding != "auto":
         try:
             return normalize_newlines(data.decode(text_codec(encoding))), encoding
@@ -207,11 +230,13 @@ def decode_bytes(data: bytes, encoding: str, source: str) -> str:
 
 
 def _is_ignored(relative: Path) -> bool:
-    """Hidden files and folders, and editor backup/lock files."""
+    """Hidden files and folders, editor backup and lock files, Office lock files, Windows' folder files."""
     name = relative.name
     return (
         any(part.startswith(".") for part in relative.parts)
         or name.endswith("~")
+        or name.startswith("~$")  # an Office lock file
+        or name.lower() in {"thumbs.db", "desktop.ini"}
         or (name.startswith("#") and name.endswith("#"))
         or any(part in {"__pycache__", "node_modules"} for part in relative.parts)
     )
@@ -280,6 +305,8 @@ class ReadBatch:
     encodings : dict of str to str
         The files read with another encoding than the corpus's (a byte order
         mark, or ``auto``), by path.
+    not_text : list of str
+        Files left out because they are not text (a PDF, an image, an archive ...), one line each.
     """
 
     documents: list[Document]
@@ -287,6 +314,7 @@ class ReadBatch:
     empty: list[tuple[int, str]]
     undecodable: list[str] = field(default_factory=list)
     encodings: dict[str, str] = field(default_factory=dict)
+    not_text: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -310,12 +338,16 @@ class Reader:
         """
         where = str(self.path)
         undecodable: list[str] = []
+        not_text: list[str] = []
         encodings: dict[str, str] = {}
         if self.path.is_dir():
             documents = []
             for path in batch.records:
                 try:
                     document, used = self._file_document(path)
+                except NotTextError as exc:
+                    not_text.append(str(exc))
+                    continue
                 except AnalysisError as exc:  # every such file is named at the end of the corpus
                     undecodable.append(str(exc))
                     continue
@@ -331,7 +363,7 @@ class Reader:
         blank = [not doc.text.strip() for doc in documents]
         return ReadBatch([doc for doc, b in zip(documents, blank) if not b], [doc.doc_id for doc in documents],
                          [(i, doc.source) for i, (doc, b) in enumerate(zip(documents, blank)) if b],
-                         undecodable, encodings)
+                         undecodable, encodings, not_text)
 
     def _file_document(self, path: Path) -> tuple[Document, str]:
         relative = path.relative_to(self.path)
@@ -645,6 +677,8 @@ class CorpusChecks:
         self.encodings.update(batch.encodings)
         for _, source in empty:
             warnings.warn(f"{source}: empty document, skipped", CorpusWarning, stacklevel=3)
+        for reason in batch.not_text:
+            warnings.warn(f"{reason}, skipped", CorpusWarning, stacklevel=3)
         self._hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False) if ids
                             else np.zeros(0, np.uint64))
         self.count += documents

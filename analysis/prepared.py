@@ -152,9 +152,9 @@ class PreparedBatch:
 
     Attributes
     ----------
-    ids, empty, undecodable, encodings
+    ids, empty, undecodable, encodings, not_text
         As :class:`analysis.corpus.ReadBatch`: every record's id, the empty and undecodable files
-        (left out), and the files read with another encoding.
+        (left out), the files read with another encoding, and the files that are not text (left out).
     documents : pyarrow.Table
         ``doc_id, source, text, metadata`` (JSON) of the documents with text.
     chunk : Chunk
@@ -166,6 +166,7 @@ class PreparedBatch:
     chunk: Chunk
     undecodable: list[str]
     encodings: dict[str, str]
+    not_text: list[str]
 
 
 def prepare_batch(reader: Reader, batch: RawBatch) -> PreparedBatch:
@@ -187,7 +188,7 @@ def _prepared(read: ReadBatch) -> PreparedBatch:
         "text": [d.text for d in documents], "metadata": [_metadata_json(d.metadata, memo) for d in documents],
     }, schema=_DOCUMENT_SCHEMA)
     return PreparedBatch(read.ids, read.empty, table, prepare_chunk([d.text for d in documents]), read.undecodable,
-                         read.encodings)
+                         read.encodings, read.not_text)
 
 
 def _metadata_json(metadata: dict, memo: dict[tuple, str]) -> str:

@@ -109,3 +109,42 @@ def test_log_axes_label_powers_of_ten_as_plain_text(seed_results):
     labels = [label.get_text() for label in fig.axes[0].get_xticklabels() + fig.axes[0].get_yticklabels()]
     assert "10⁰" in labels and "10⁻²" in labels and not any("$" in label for label in labels)
     plt.close(fig)
+
+
+def _folder_with_impostors(root: Path) -> Path:
+    root.mkdir()
+    (root / "good.txt").write_text("A plain text about rivers and bridges.\n", encoding="utf-8")
+    (root / "other.txt").write_text("Another plain text about towers.\n", encoding="utf-8")
+    (root / "report.txt").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n")
+    (root / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (root / "bundle.txt").write_bytes(b"\x1f\x8b\x08\x00" + bytes(40))
+    (root / "~$draft.txt").write_text("an Office lock file", encoding="utf-8")
+    (root / "desktop.ini").write_text("[.ShellClassInfo]", encoding="utf-8")
+    return root
+
+
+@pytest.mark.filterwarnings("default::analysis.corpus.CorpusWarning")
+def test_files_that_are_not_text_are_skipped_with_a_warning_naming_them(tmp_path, capsys):
+    from analysis.cli import main
+
+    corpus = _folder_with_impostors(tmp_path / "impostors")
+    assert main(["info", "--corpus", str(corpus), "--no-cache"]) == 0
+    captured = capsys.readouterr()
+    assert "documents: 2" in captured.out
+    for name, kind in (("report.txt", "a PDF document"), ("photo.txt", "a PNG image"), ("bundle.txt", "a gzip file")):
+        assert f"{corpus / name}: {kind}, not text, skipped" in captured.err
+    assert "~$draft" not in captured.out + captured.err and "endobj" not in captured.out
+
+
+@pytest.mark.filterwarnings("default::analysis.corpus.CorpusWarning")
+def test_nul_bytes_without_a_bom_are_refused_in_one_line(tmp_path, capsys):
+    from analysis.cli import main
+
+    corpus = _folder_with_impostors(tmp_path / "impostors")
+    (corpus / "wide.txt").write_bytes("Text saved as UTF-16 without its mark".encode("utf-16-le"))
+    assert main(["info", "--corpus", str(corpus), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert f"{corpus / 'wide.txt'}: NUL bytes (the first at byte 1): UTF-16 without a BOM?" in err
+    assert "Traceback" not in err
+    assert main(["info", "--corpus", str(corpus), "--no-cache", "--skip-undecodable"]) == 0
+    assert "documents: 2" in capsys.readouterr().out
