@@ -438,7 +438,8 @@ def group_topic_prevalence(doc_topics: pd.DataFrame, groups: Grouping, labels: d
     """
     from scipy.stats import bootstrap
 
-    mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight").fillna(0.0)
+    # A document with no vocabulary term has no mixture (NaN weights): it is in no group's mean.
+    mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight").dropna(how="all").fillna(0.0)
     topics = mixture.columns.to_numpy()
     theta = mixture.to_numpy(dtype=float)
     group = groups.groups_of(mixture.index)

@@ -190,8 +190,18 @@ class Results:
     @cached_property
     @_stage("topics")
     def topic_input(self):
-        """Vocabulary and bags of words of :attr:`units`."""
-        return topics.prepare(self.units, self.settings)
+        """Vocabulary and bags of words of :attr:`units`; a warning counts the units left without a
+        vocabulary term (their topic mixtures are NaN in the tables)."""
+        prepared = topics.prepare(self.units, self.settings)
+        table = prepared.unit_table
+        empty = table["n_vocab_terms"].to_numpy() == 0
+        if empty.any():
+            unit = self.units.unit
+            documents = f" ({table.loc[empty, 'doc_id'].nunique():,} documents)" if unit != "document" else ""
+            warnings.warn(f"{int(empty.sum()):,} of {len(table):,} {unit}s{documents} have no term left after "
+                          "pruning: their topic mixtures are left empty (NaN) in doc_topics.csv and unit_topics.csv, "
+                          "with n_vocab_terms 0", topics.TopicWarning, stacklevel=2)
+        return prepared
 
     @cached_property
     @_stage("topics")

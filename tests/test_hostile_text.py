@@ -148,3 +148,36 @@ def test_nul_bytes_without_a_bom_are_refused_in_one_line(tmp_path, capsys):
     assert "Traceback" not in err
     assert main(["info", "--corpus", str(corpus), "--no-cache", "--skip-undecodable"]) == 0
     assert "documents: 2" in capsys.readouterr().out
+
+
+def test_a_document_without_vocabulary_terms_gets_no_fake_topic_mixture(tmp_path):
+    """A document whose words are all pruned (here: rare words, each in that one document only) has no
+    mixture: NaN weights and n_vocab_terms 0 in doc_topics and unit_topics, a warning with the count, and
+    no share in any group's mean, instead of exactly 1/K per topic."""
+    import json
+
+    from analysis import topics
+
+    rng = np.random.default_rng(2)
+    shared = "river bank water stone field market price trade road bridge light tower garden".split()
+    path = tmp_path / "docs.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(40):
+            words = " ".join(rng.choice(shared, size=60))
+            out.write(json.dumps({"id": f"d{i:02d}", "text": words + ".", "desk": "ab"[i % 2]}) + "\n")
+        out.write(json.dumps({"id": "odd", "text": "Zyxxa qwupt vrembo.", "desk": "a"}) + "\n")
+    results = Results(Settings(corpus=path, out=tmp_path / "out", phrases=False, k=3, seeds=1, iterations=50,
+                               unit="document", group_by="desk", no_above=1.0))
+    with pytest.warns(topics.TopicWarning, match="1 of 41 documents have no term left after pruning"):
+        model = results.topics.model
+    table = topics.doc_topics(model)
+    odd = table[table["doc_id"] == "odd"]
+    assert odd["weight"].isna().all() and (odd["n_vocab_terms"] == 0).all()
+    rest = table[table["doc_id"] != "odd"]
+    assert rest["weight"].notna().all() and (rest["n_vocab_terms"] > 0).all()
+    assert np.allclose(rest.groupby("doc_id")["weight"].sum(), 1.0)
+    units = topics.unit_topics(model)
+    assert units.loc[units["doc_id"] == "odd", "weight"].isna().all()
+    by_group = results.group_topic_prevalence
+    assert by_group.loc[by_group["group"] == "a", "documents"].eq(20).all()  # the odd one is in no mean
+    assert by_group["prevalence"].notna().all()

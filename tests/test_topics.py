@@ -706,7 +706,7 @@ def test_doc_topics_roll_up_unit_mixtures(seed_k4):
     model = seed_k4.topics.model
     assert model.unit == "paragraph"
     table = topics.doc_topics(model)
-    assert list(table.columns) == ["doc_id", "topic", "weight"]
+    assert list(table.columns) == ["doc_id", "topic", "weight", "n_vocab_terms"]
     assert len(table) == model.n_documents * model.k
     assert np.allclose(table.groupby("doc_id")["weight"].sum(), 1.0)
     lengths = model.units["n_vocab_terms"].to_numpy(dtype=float)
@@ -718,7 +718,9 @@ def test_doc_topics_roll_up_unit_mixtures(seed_k4):
         assert np.allclose(got, expected), doc_id
     # unit_topics is the unit mixture in long form
     long = topics.unit_topics(model)
-    assert np.array_equal(long["weight"].to_numpy().reshape(len(model.units), model.k), model.unit_topic)
+    has_terms = (model.units["n_vocab_terms"] > 0).to_numpy()
+    weights = long["weight"].to_numpy().reshape(len(model.units), model.k)
+    assert np.array_equal(weights[has_terms], model.unit_topic[has_terms]) and np.isnan(weights[~has_terms]).all()
     assert np.allclose(model.unit_topic.sum(axis=1), 1.0) and np.allclose(model.topic_term.sum(axis=1), 1.0)
     # n_vocab_terms counts the terms kept in the vocabulary
     bows = seed_k4.topic_input.bows
@@ -738,11 +740,14 @@ def test_doc_topics_of_a_document_without_vocabulary_terms(planted, tmp_path):
     for path in planted[0].iterdir():
         (root / path.name).write_bytes(path.read_bytes())
     (root / "zzz.txt").write_text("zebra xylophone quokka.\n", encoding="utf-8")  # each word once: pruned
-    model = Results(_planted_settings(root, seeds=1)).topics.model
+    with pytest.warns(topics.TopicWarning, match="have no term left after pruning"):
+        model = Results(_planted_settings(root, seeds=1)).topics.model
     row = model.units.index[model.units["doc_id"] == "zzz"][0]
-    assert model.units.loc[row, "n_vocab_terms"] == 0 and model.unit_topic[row].sum() == pytest.approx(1.0)
+    assert model.units.loc[row, "n_vocab_terms"] == 0
     table = topics.doc_topics(model)
-    assert np.allclose(table.groupby("doc_id")["weight"].sum(), 1.0)
+    assert table.loc[table["doc_id"] == "zzz", "weight"].isna().all()  # no mixture, not the prior's 1/K
+    rest = table[table["doc_id"] != "zzz"]
+    assert np.allclose(rest.groupby("doc_id")["weight"].sum(), 1.0)
 
 
 # -- 7. choosing K -------------------------------------------------------------------------------

@@ -108,24 +108,30 @@ def _labels(model: TopicModel, relevance: np.ndarray, n_terms: int = 3) -> dict[
 
 
 def unit_topics(model: TopicModel) -> pd.DataFrame:
-    """P(topic | unit) in long form: ``unit_id, doc_id, position, role, topic, weight``."""
+    """P(topic | unit) in long form: ``unit_id, doc_id, position, role, topic, weight, n_vocab_terms``.
+
+    A unit with no vocabulary term (every word pruned) has no mixture: its weights are NaN, not the
+    prior the sampler would return for it.
+    """
     k = model.k
     units = model.units
+    terms = units["n_vocab_terms"].to_numpy()
     return pd.DataFrame({
         "unit_id": np.repeat(units["unit_id"].to_numpy(), k),
         "doc_id": np.repeat(units["doc_id"].to_numpy(), k),
         "position": np.repeat(units["position"].to_numpy(), k),
         "role": np.repeat(units["role"].to_numpy(), k),
         "topic": np.tile(np.arange(1, k + 1), len(units)),
-        "weight": model.unit_topic.ravel(),
+        "weight": np.where(np.repeat(terms, k) > 0, model.unit_topic.ravel(), np.nan),
+        "n_vocab_terms": np.repeat(terms, k),
     })
 
 
 def _rolled_up(model: TopicModel, key: str) -> pd.DataFrame:
-    """Topic shares of the tokens of each group of units (weights sum to 1 per group).
+    """Topic shares of the tokens of each group of units (weights sum to 1 per group), with the group's
+    vocabulary tokens (``n_vocab_terms``).
 
-    A group without vocabulary tokens (every term pruned) gets the plain mean
-    of its units' mixtures instead.
+    A group without vocabulary tokens (every term pruned) has no mixture: its weights are NaN.
     """
     # Grouped on integer codes of the key (in order of first appearance, as the key itself would be):
     # the same sums in the same order, without hashing a string per unit and topic.
@@ -135,22 +141,25 @@ def _rolled_up(model: TopicModel, key: str) -> pd.DataFrame:
         "group": np.repeat(codes, model.k), "topic": np.tile(np.arange(1, model.k + 1), len(codes)), "weight": weight,
         "tokens": np.repeat(model.units["n_vocab_terms"].to_numpy(dtype=np.float64), model.k) * weight,
     })
-    grouped = table.groupby(["group", "topic"], sort=False).agg(tokens=("tokens", "sum"), mean=("weight", "mean")).reset_index()
+    grouped = table.groupby(["group", "topic"], sort=False).agg(tokens=("tokens", "sum")).reset_index()
     totals = grouped.groupby("group", sort=False)["tokens"].transform("sum")
-    grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), grouped["mean"])
+    grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), np.nan)
+    terms = np.bincount(codes, weights=model.units["n_vocab_terms"].to_numpy(dtype=np.float64), minlength=len(groups))
+    grouped["n_vocab_terms"] = terms[grouped["group"].to_numpy()].astype(np.int64)
     grouped.insert(0, key, np.asarray(groups, dtype=object)[grouped["group"].to_numpy()])
-    return grouped.drop(columns=["group", "mean"])
+    return grouped.drop(columns=["group"])
 
 
 def doc_topics(model: TopicModel) -> pd.DataFrame:
-    """Topic mixture of each document: ``doc_id, topic, weight``.
+    """Topic mixture of each document: ``doc_id, topic, weight, n_vocab_terms``.
 
     At unit ``document`` the weights are P(topic | document); at finer units
     they are the share of the document's (vocabulary) tokens expected in each
-    topic, i.e. the token-weighted mean of its units' mixtures.
+    topic, i.e. the token-weighted mean of its units' mixtures. A document with no
+    vocabulary term has NaN weights.
     """
     grouped = _rolled_up(model, "doc_id")
-    return grouped[["doc_id", "topic", "weight"]].sort_values(["doc_id", "topic"], ignore_index=True)
+    return grouped[["doc_id", "topic", "weight", "n_vocab_terms"]].sort_values(["doc_id", "topic"], ignore_index=True)
 
 
 ROLE_ORDER = ("summary", "intro", "body", "conclusion", "paragraph", "heading")
