@@ -440,7 +440,7 @@ def test_topics_writes_tables_model_html_and_figures(topics_run):
     assert sorted(terms["topic"].unique()) == [1, 2, 3]
     assert terms.groupby("topic")["rank"].apply(list).map(lambda r: r == list(range(1, len(r) + 1))).all()
     doc_topics = pd.read_csv(out / "doc_topics.csv", dtype={"doc_id": str})
-    assert list(doc_topics.columns) == ["doc_id", "topic", "weight"]
+    assert list(doc_topics.columns) == ["doc_id", "topic", "weight", "n_vocab_terms"]
     assert doc_topics.groupby("doc_id")["weight"].sum().to_numpy() == pytest.approx(1.0)
     ids = pd.read_csv(out / "topic_ids.csv")
     assert list(ids.columns) == ["seed", "native_id", "topic", "label", "similarity", "reference"]
