@@ -390,6 +390,9 @@ def _validated(settings: Settings, where: str) -> Settings:
                 raise AnalysisError(
                     f"{where}: {_label(name, where)} must be a positive number or one of {', '.join(PRIOR_NAMES)}, got {value!r}"
                 ) from None
+    if settings.eta == "asymmetric":  # gensim refuses it for eta, tomotopy has no term prior per topic
+        raise AnalysisError(f"{where}: {_label('eta', where)}: 'asymmetric' is a topic prior (alpha); the term prior "
+                            "takes a positive number, symmetric or auto")
     try:
         parse_k_grid(settings.k_grid)
     except ValueError as exc:

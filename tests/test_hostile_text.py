@@ -181,3 +181,16 @@ def test_a_document_without_vocabulary_terms_gets_no_fake_topic_mixture(tmp_path
     by_group = results.group_topic_prevalence
     assert by_group.loc[by_group["group"] == "a", "documents"].eq(20).all()  # the odd one is in no mean
     assert by_group["prevalence"].notna().all()
+
+
+def test_priors_are_applied_as_recorded_or_refused(seed_corpus, tmp_path):
+    """eta=asymmetric is refused before any work (gensim ended in a traceback); tomotopy's
+    alpha=asymmetric is applied (it was a symmetric prior recorded as asymmetric)."""
+    from analysis.cli import main
+
+    assert main(["topics", "--corpus", str(seed_corpus), "--out", str(tmp_path / "o"), "--eta", "asymmetric"]) == 2
+    settings = dict(corpus=seed_corpus, out=tmp_path / "out", k=3, seeds=1, iterations=30, unit="paragraph",
+                    workers=1)
+    symmetric = Results(Settings(**settings, alpha="symmetric")).topics.model
+    asymmetric = Results(Settings(**settings, alpha="asymmetric")).topics.model
+    assert not np.allclose(symmetric.unit_topic, asymmetric.unit_topic)

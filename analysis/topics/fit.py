@@ -92,8 +92,12 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> Fi
     """Collapsed Gibbs sampling (tomotopy); a seed reproduces a run only with one worker."""
     tp = import_tomotopy()
 
-    alpha = 0.1 if settings.alpha in ("symmetric", "asymmetric", "auto") else float(settings.alpha)
-    eta = 0.01 if settings.eta in ("symmetric", "asymmetric", "auto") else float(settings.eta)
+    if settings.alpha == "asymmetric":  # gensim's: 1 / (i + sqrt(K)), normalised, so both engines mean the same
+        alpha = 1.0 / (np.arange(k) + np.sqrt(k))
+        alpha = (alpha / alpha.sum()).tolist()
+    else:
+        alpha = 0.1 if settings.alpha in ("symmetric", "auto") else float(settings.alpha)
+    eta = 0.01 if settings.eta in ("symmetric", "auto") else float(settings.eta)
     model = tp.LDAModel(k=k, alpha=alpha, eta=eta, seed=seed)
     if settings.alpha != "auto":
         model.optim_interval = 0
