@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SVG_HASH_SALT = "corpus-analysis"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
 # Every output file name is spelled here: the tables of each command (the analyses name the tables, this
 # module their files), the topic model, the HTML view and the manifest (MANIFEST, from provenance).
 
@@ -349,6 +351,10 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[
     list of Path
         The files written, replaced or removed.
     """
+    for name in files:  # a name from anywhere (a figure, a table, a topic label) never leaves the folder
+        if not _PLAIN_NAME.fullmatch(name) or name in {".", ".."}:
+            raise AnalysisError(f"{out}: refusing to write {name!r}: output names are plain file names "
+                                "(letters, digits, '.', '_', '-')")
     out.mkdir(parents=True, exist_ok=True)
     for name in files:
         if (out / name).exists() and not (out / name).is_file():

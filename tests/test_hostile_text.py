@@ -194,3 +194,15 @@ def test_priors_are_applied_as_recorded_or_refused(seed_corpus, tmp_path):
     symmetric = Results(Settings(**settings, alpha="symmetric")).topics.model
     asymmetric = Results(Settings(**settings, alpha="asymmetric")).topics.model
     assert not np.allclose(symmetric.unit_topic, asymmetric.unit_topic)
+
+
+@pytest.mark.parametrize("name", ["/tmp/escaped.csv", "../escaped.csv", "sub/dir.csv", "..", "a b.csv", "é.csv"])
+def test_the_writer_refuses_names_that_are_not_plain_file_names(tmp_path, name):
+    from analysis.errors import AnalysisError
+    from analysis.export import write_figures
+
+    out = tmp_path / "out"
+    with pytest.raises(AnalysisError, match="output names are plain file names"):
+        write_figures({"fine.csv": b"a\n", name: b"b\n"}, out)
+    assert not out.exists() and not (tmp_path / "escaped.csv").exists()
+    assert not list(tmp_path.glob(".out-staging-*"))
