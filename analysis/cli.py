@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -25,7 +27,15 @@ if TYPE_CHECKING:
     from analysis.results import Results
 
 PROG = "corpus-analysis"
-EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program stands so that it unwinds as from Ctrl-C: nothing partial stays."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
 TERMS_BY = ("corpus", "doc", "role", "section", "paragraph")
 INFO_DOCUMENTS = 30  # info prints a row per document up to this many
 
@@ -719,9 +729,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
     parser = build_parser()
-    with warnings.catch_warnings():  # restores showwarning; each run reports its warnings afresh
-        warnings.showwarning = _show_warning
-        return _run(parser, argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        with warnings.catch_warnings():  # restores showwarning; each run reports its warnings afresh
+            warnings.showwarning = _show_warning
+            return _run(parser, argv)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
@@ -734,6 +750,9 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except AnalysisError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        print(f"\n{PROG}: terminated; nothing partial was written", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted; nothing partial was written", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -359,7 +359,8 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[
     for name in files:
         if (out / name).exists() and not (out / name).is_file():
             raise AnalysisError(f"{out / name}: exists and is not a file; move it away to write this figure")
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-staging-"))
+    _remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-staging-{os.getpid()}-"))
     new, old = staging / "new", staging / "old"
     new.mkdir()
     old.mkdir()
@@ -388,6 +389,21 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [path for path, _ in moves]
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove the staging folders of ``out`` left by runs that were killed (their process is gone)."""
+    for folder in out.parent.glob(f".{out.name}-staging-*"):
+        try:
+            pid = int(folder.name.removeprefix(f".{out.name}-staging-").split("-")[0])
+        except ValueError:
+            continue  # not named by a process: not ours to judge
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,51 @@ def test_the_writer_refuses_names_that_are_not_plain_file_names(tmp_path, name):
         write_figures({"fine.csv": b"a\n", name: b"b\n"}, out)
     assert not out.exists() and not (tmp_path / "escaped.csv").exists()
     assert not list(tmp_path.glob(".out-staging-*"))
+
+
+def test_sigterm_ends_a_run_like_ctrl_c(seed_corpus, tmp_path):
+    """SIGTERM: exit 143, the one-line message, the output folder as it was, no staging folder left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "analysis", "figures", "--corpus", str(seed_corpus), "--out", str(out),
+                            "--no-cache", "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(4)  # reading, terms and the first fits: well before the output is written
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 143, err
+    assert "terminated; nothing partial was written" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".out-staging-*"))
+
+
+def test_a_terminated_write_puts_the_folder_back_and_a_killed_ones_staging_is_cleared(tmp_path, monkeypatch):
+    from analysis import export
+    from analysis.cli import Terminated
+
+    out = tmp_path / "out"
+    export.write_figures({"a.csv": b"old a\n", "b.csv": b"old b\n"}, out)
+    dead = tmp_path / ".out-staging-999999999-x"  # a killed run's: no such process
+    alive = tmp_path / f".out-staging-{__import__('os').getpid()}-y"
+    dead.mkdir()
+    alive.mkdir()
+    real = Path.write_bytes
+    calls = []
+
+    def interrupted(self, data):
+        calls.append(self)
+        if len(calls) == 2:
+            raise Terminated()
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupted)
+    with pytest.raises(Terminated):
+        export.write_figures({"a.csv": b"new a\n", "b.csv": b"new b\n"}, out)
+    monkeypatch.undo()
+    assert (out / "a.csv").read_bytes() == b"old a\n" and (out / "b.csv").read_bytes() == b"old b\n"
+    assert not dead.exists() and alive.exists()
+    assert [p.name for p in tmp_path.glob(".out-staging-*")] == [alive.name]
