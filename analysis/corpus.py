@@ -494,6 +494,18 @@ class Corpus:
             found.append(self.metadata)
         return found
 
+    def skipped_files(self) -> list[Path]:
+        """The files of a folder corpus left out for their suffix (``.pdf``, ``.docx``, ``.html``, ``.gz`` ...),
+        sorted; hidden files, editor and Office junk and the metadata table are not counted."""
+        if not self.path.is_dir():
+            return []
+        return sorted(
+            (p for p in self.path.rglob("*") if p.is_file() and p.suffix.lower() not in TEXT_SUFFIXES
+             and not _is_ignored(p.relative_to(self.path)) and p != self.metadata
+             and p.name.lower() != "metadata.csv"),
+            key=lambda p: p.relative_to(self.path).as_posix(),
+        )
+
     def _key(self, path: Path) -> str:
         root = self.path if self.path.is_dir() else self.path.parent
         try:
@@ -706,6 +718,11 @@ class CorpusChecks:
                                     "corpus)")
             warnings.warn(f"{len(self.undecodable)} file(s) left out, not readable as {self.corpus.encoding}: "
                           f"{listed}", CorpusWarning, stacklevel=3)
+        skipped = self.corpus.skipped_files()
+        if skipped:
+            names = [path.relative_to(self.corpus.path).as_posix() for path in skipped]
+            warnings.warn(f"{self.corpus.path}: {len(names)} file(s) not read, not {'/'.join(TEXT_SUFFIXES)}: "
+                          f"{_preview(names)}", CorpusWarning, stacklevel=3)
         if self.count == 0:
             raise AnalysisError(f"{self.corpus.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
         if self.corpus.metadata is None:

@@ -87,7 +87,8 @@ def test_hidden_files_and_editor_junk_are_ignored(tmp_path, write_file):
                  "sub/.#y.md", "__pycache__/z.txt", "readme.rst", "data.csv", "image.png"):
         write_file(root / junk, "junk")
     corpus = Corpus(root)
-    assert _ids(corpus) == ["keep"]
+    with pytest.warns(CorpusWarning, match="3 file\\(s\\) not read, not .txt/.md: 'data.csv', 'image.png', 'readme.rst'"):
+        assert _ids(corpus) == ["keep"]  # other suffixes are named; hidden files and junk are not
     assert [p.name for p in corpus.files()] == ["keep.txt"]
 
 
@@ -208,7 +209,7 @@ def test_all_empty_corpus_raises(tmp_path, write_file):
 def test_folder_without_documents_raises(tmp_path, write_file):
     root = tmp_path / "c"
     write_file(root / "notes.rst", "not a corpus file")
-    with pytest.raises(AnalysisError, match="empty") as info:
+    with pytest.raises(AnalysisError, match="empty") as info, pytest.warns(CorpusWarning, match="'notes.rst'"):
         list(Corpus(root))
     assert str(root) in str(info.value)
 

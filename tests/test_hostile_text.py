@@ -254,3 +254,18 @@ def test_a_terminated_write_puts_the_folder_back_and_a_killed_ones_staging_is_cl
     assert (out / "a.csv").read_bytes() == b"old a\n" and (out / "b.csv").read_bytes() == b"old b\n"
     assert not dead.exists() and alive.exists()
     assert [p.name for p in tmp_path.glob(".out-staging-*")] == [alive.name]
+
+
+def test_files_left_out_for_their_suffix_are_named_once(tmp_path):
+    from analysis.corpus import CorpusWarning
+
+    corpus = tmp_path / "mixed"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "a.txt").write_text("A text about rivers.\n", encoding="utf-8")
+    for name in ("b.pdf", "c.docx", "d.html", "sub/e.gz"):
+        (corpus / name).write_bytes(b"not read")
+    (corpus / "Thumbs.db").write_bytes(b"junk")
+    with pytest.warns(CorpusWarning) as caught:
+        Results(Settings(corpus=corpus, out=tmp_path / "out", cache=False)).prepared
+    messages = [str(w.message) for w in caught if "not read" in str(w.message)]
+    assert messages == [f"{corpus}: 4 file(s) not read, not .txt/.md: 'b.pdf', 'c.docx', 'd.html', 'sub/e.gz'"]
