@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from analysis import __version__
+from analysis import __version__, interrupt
 from analysis.config import SETTINGS, Settings, load_settings
 from analysis.errors import AnalysisError
 
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
 
 PROG = "corpus-analysis"
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program stands so that it unwinds as from Ctrl-C: nothing partial stays."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
 TERMS_BY = ("corpus", "doc", "role", "section", "paragraph")
 INFO_DOCUMENTS = 30  # info prints a row per document up to this many
 
@@ -730,7 +722,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    interrupt.reset()
+    previous = signal.signal(signal.SIGTERM, interrupt.request_stop) if in_main_thread else None
     try:
         with warnings.catch_warnings():  # restores showwarning; each run reports its warnings afresh
             warnings.showwarning = _show_warning
@@ -750,7 +743,7 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except AnalysisError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except Terminated:
+    except interrupt.Terminated:
         print(f"\n{PROG}: terminated; nothing partial was written", file=sys.stderr)
         return EXIT_TERMINATED
     except KeyboardInterrupt:

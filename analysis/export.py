@@ -26,6 +26,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.errors import AnalysisError
+from analysis.interrupt import check_stop
 from analysis.parallel import map_in_processes
 from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative
 from analysis.results import Results
@@ -351,6 +352,7 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[
     list of Path
         The files written, replaced or removed.
     """
+    check_stop()  # a SIGTERM whose exception a finaliser swallowed still stops the run before it writes
     for name in files:  # a name from anywhere (a figure, a table, a topic label) never leaves the folder
         if not _PLAIN_NAME.fullmatch(name) or name in {".", ".."}:
             raise AnalysisError(f"{out}: refusing to write {name!r}: output names are plain file names "
@@ -370,6 +372,7 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[
             target = out / name
             if not (target.is_file() and target.read_bytes() == data):
                 (new / name).write_bytes(data)
+        check_stop()
         owned = prune if callable(prune) else (lambda path: bool(prune))
         stale = [p for p in sorted(out.iterdir()) if p.is_file() and _is_ours(p) and owned(p) and p.name not in files]
         for path in [*(out / p.name for p in sorted(new.iterdir())), *stale]:
