@@ -218,30 +218,32 @@ def _group_topic_prevalence(d: pd.DataFrame, r: Results) -> str:
             f"{parts}.")
 
 
+def _peaks(d: pd.DataFrame, key: str, value: str, name: str, fmt: str, *, sort: bool) -> str:
+    """``"rising peaks in 2004 (10.2); ..."``: the period of each ``key``'s highest ``value``, in ``key``
+    order when ``sort``, else in the table's."""
+    parts = []
+    for item, rows in d.groupby(key, sort=sort):
+        peak = rows.loc[rows[value].idxmax()]
+        parts.append(f"{name}{item} peaks in {peak['period']} ({peak[value]:{fmt}})")
+    return "; ".join(parts[:MAX_ITEMS])
+
+
 def _term_trends(d: pd.DataFrame, r: Results) -> str:
     if d.empty:
         return "No term trends: no focus terms."
     periods = d["period"].drop_duplicates()
-    parts = []
-    for term, rows in d.groupby("term", sort=False):
-        peak = rows.loc[rows["per_1000_tokens"].idxmax()]
-        parts.append(f"{term} peaks in {peak['period']} ({peak['per_1000_tokens']:.1f})")
     return (f"Line chart of {d['term'].nunique()} focus terms per 1,000 word tokens over {len(periods)} periods of "
             f"{r.periods.column} ({periods.iloc[0]} to {periods.iloc[-1]}), with 95% bootstrap bands. "
-            + "; ".join(parts[:MAX_ITEMS]) + ".")
+            + _peaks(d, "term", "per_1000_tokens", "", ".1f", sort=False) + ".")
 
 
 def _topic_trends(d: pd.DataFrame, r: Results) -> str:
     if d.empty:
         return "No topic trends: no ordered documents."
     periods = d["period"].drop_duplicates()
-    parts = []
-    for topic, rows in d.groupby("topic", sort=True):
-        peak = rows.loc[rows["prevalence"].idxmax()]
-        parts.append(f"topic {topic} peaks in {peak['period']} ({peak['prevalence']:.0%})")
     return (f"Small multiples, one per topic ({d['topic'].nunique()}), of its mean share of each period's documents "
             f"over {len(periods)} periods of {r.periods.column}, with 95% bootstrap bands. "
-            + "; ".join(parts[:MAX_ITEMS]) + ".")
+            + _peaks(d, "topic", "prevalence", "topic ", ".0%", sort=True) + ".")
 
 
 def _topic_stability(d: pd.DataFrame, r: Results) -> str:

@@ -81,8 +81,8 @@ class Document:
 
 # Line and paragraph separators, next line and form feed break lines as \n does; the other control characters
 # (C0 but tab and line breaks, DEL, C1) are not text.
-_LINE_BREAKS = dict.fromkeys(map(ord, "\u2028\u2029\u0085\f"), "\n")
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)])
+_CLEAN = {**dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)]),
+          **dict.fromkeys(map(ord, "\u2028\u2029\u0085\f"), "\n")}
 _SPECIAL = re.compile("[\r\u2028\u2029\u0085\f\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
@@ -95,7 +95,7 @@ def normalize_newlines(text: str) -> str:
     """
     if not _SPECIAL.search(text):
         return text
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS).translate(_CONTROLS)
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN)
 
 
 def _guess_encoding(data: bytes) -> str:
