@@ -436,6 +436,7 @@ def _check_out(settings: Settings, *, writing: bool = True) -> None:
 
 
 def _render_progress(name: str) -> None:
+    interrupt.check_stop()  # a SIGTERM a finaliser swallowed stops the run at the next figure
     print(f"rendering {name}", file=sys.stderr)
 
 
@@ -724,11 +725,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     interrupt.reset()
     previous = signal.signal(signal.SIGTERM, interrupt.request_stop) if in_main_thread else None
+    unraisable, sys.unraisablehook = sys.unraisablehook, interrupt.quiet_unraisable(sys.unraisablehook)
     try:
         with warnings.catch_warnings():  # restores showwarning; each run reports its warnings afresh
             warnings.showwarning = _show_warning
             return _run(parser, argv)
     finally:
+        sys.unraisablehook = unraisable
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
 

@@ -28,6 +28,15 @@ def check_stop() -> None:
         raise Terminated()
 
 
+def quiet_unraisable(hook):
+    """``hook`` (a :data:`sys.unraisablehook`) but silent for :class:`Terminated`: a request a finaliser
+    swallowed is remembered and acted on by :func:`check_stop`, so its traceback would only alarm."""
+    def quiet(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Terminated):
+            hook(unraisable)
+    return quiet
+
+
 def reset() -> None:
     """Forget a request (a new run in the same process)."""
     global _requested

@@ -292,3 +292,17 @@ def test_a_sigterm_swallowed_by_a_finaliser_still_stops_the_write(tmp_path):
         assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out-staging-*"))
     finally:
         interrupt.reset()
+
+
+def test_a_swallowed_sigterm_prints_no_traceback(capsys):
+    """The interpreter's report of a Terminated raised in a finaliser is silenced while a command runs."""
+    import sys
+
+    from analysis import interrupt
+
+    reported = []
+    quiet = interrupt.quiet_unraisable(reported.append)
+    quiet(type("U", (), {"exc_value": interrupt.Terminated()})())
+    quiet(type("U", (), {"exc_value": ValueError("other")})())
+    assert [type(u.exc_value) for u in reported] == [ValueError]
+    assert sys.unraisablehook is not quiet
