@@ -69,6 +69,15 @@ class Settings:
                                 "file read otherwise than as UTF-8.")
     skip_undecodable: bool = setting(False, "leave out, with a warning, files that cannot be decoded",
                                      group="corpus", doc="Otherwise one error names every such file.")
+    max_file_mb: float = setting(256.0, "text files of a folder corpus above this size (MB) are left out, "
+                                        "with a warning, unread", group="corpus", metavar="MB", bounds=(0.001, 10**6),
+                                 doc="A single text file this large is rarely one document (a log, a dump, a whole "
+                                     "archive saved as text). A JSONL line longer than this is an error: memory "
+                                     "never holds more than one such line.")
+    max_decompressed_gb: float = setting(50.0, "a .jsonl.gz corpus that decompresses to more than this (GB) is "
+                                               "refused", group="corpus", metavar="GB", bounds=(0.001, 10**6),
+                                         doc="A guard against decompression bombs; split a larger corpus into "
+                                             "several files, or raise the limit.")
     metadata: Path | None = setting(None, "metadata table (CSV) joined on the document id", group="corpus",
                                     metavar="CSV", doc="None uses ``<corpus>/metadata.csv`` when the corpus is a "
                                     "folder that has one.", corpus_specific=True)

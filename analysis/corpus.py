@@ -22,6 +22,7 @@ import codecs
 import gzip
 import hashlib
 import heapq
+import io
 import itertools
 import json
 import re
@@ -29,18 +30,17 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
 from analysis.errors import AnalysisError
+from analysis.listing import METADATA_FILE, NOT_TEXT_SUFFIX, TEXT_SUFFIXES, Listing, list_folder
 from analysis.structure import Block, split_blocks
 
-TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
-METADATA_FILE = "metadata.csv"
 _BATCH_ROWS = 10_000
 _BATCH_CHARACTERS = 8_000_000  # a batch also ends here, so a few huge documents do not fill memory
 _PREVIEW = 5  # ids named in a message
@@ -81,21 +81,29 @@ class Document:
 
 # Line and paragraph separators, next line and form feed break lines as \n does; the other control characters
 # (C0 but tab and line breaks, DEL, C1) are not text.
-_CLEAN = {**dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)]),
-          **dict.fromkeys(map(ord, "\u2028\u2029\u0085\f"), "\n")}
-_SPECIAL = re.compile("[\r\u2028\u2029\u0085\f\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_CONTROL_CODES = "".join(map(chr, [*range(0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)]))
+_LINE_BREAKS = "\u2028\u2029\u0085\f"
+_CLEAN = {**dict.fromkeys(map(ord, _CONTROL_CODES)), **dict.fromkeys(map(ord, _LINE_BREAKS), "\n")}
+_CONTROL = re.compile(f"[{re.escape(_CONTROL_CODES)}]")
+_SPECIAL = re.compile(f"[\r{re.escape(_LINE_BREAKS + _CONTROL_CODES)}]")
+
+
+def clean_text(text: str) -> tuple[str, int]:
+    """Line breaks made ``\\n`` (``\\r\\n``, ``\\r``, U+2028, U+2029, NEL, form feed) and control characters
+    removed (all but tab and line breaks), so that no line collapses and no control character reaches a table;
+    and how many control characters were removed.
+
+    >>> clean_text("a\\r\\nb\\u2028c\\x00d\\x1b[0m")
+    ('a\\nb\\ncd[0m', 2)
+    """
+    if not _SPECIAL.search(text):
+        return text, 0
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN), len(_CONTROL.findall(text))
 
 
 def normalize_newlines(text: str) -> str:
-    """Line breaks made ``\\n`` (``\\r\\n``, ``\\r``, U+2028, U+2029, NEL, form feed) and control characters
-    removed (all but tab and line breaks), so that no line collapses and no control character reaches a table.
-
-    >>> normalize_newlines("a\\r\\nb\\u2028c\\x00d\\x1b[0m")
-    'a\\nb\\ncd[0m'
-    """
-    if not _SPECIAL.search(text):
-        return text
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN)
+    """The text of :func:`clean_text`, without the count."""
+    return clean_text(text)[0]
 
 
 def _guess_encoding(data: bytes) -> str:
@@ -130,7 +138,17 @@ _MAGIC = (
 
 
 class NotTextError(AnalysisError):
-    """A file that is not text (its first bytes are those of a PDF, an image, an archive ...)."""
+    """A file that is not text (its first bytes are those of a PDF, an image, an archive ...).
+
+    Attributes
+    ----------
+    kind : str
+        What the file is ("a PDF document").
+    """
+
+    def __init__(self, source: str, kind: str) -> None:
+        super().__init__(f"{source}: {kind}, not text")
+        self.kind = kind
 
 
 def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
@@ -140,7 +158,7 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     says; otherwise the file is decoded strictly with ``encoding``, or with
     ``auto`` as UTF-8 when it is valid UTF-8, else as charset-normalizer's
     best guess for this file alone (Windows-1252 where it is nearly as
-    good). Line endings are normalised.
+    good). The text is not yet cleaned (:func:`clean_text`).
 
     Raises
     ------
@@ -152,11 +170,11 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     """
     kind = next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
     if kind is not None:
-        raise NotTextError(f"{source}: {kind}, not text")
+        raise NotTextError(source, kind)
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return normalize_newlines(data.decode(codec)), codec.removesuffix("-sig")
+                return data.decode(codec), codec.removesuffix("-sig")
             except UnicodeDecodeError:
                 raise encoding_error(source, [data], codec, advise=False) from None
     nul = data.find(b"\x00")
@@ -164,11 +182,11 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
         raise AnalysisError(f"{source}: NUL bytes (the first at byte {nul:,}): UTF-16 without a BOM? Save it as UTF-8")
     if encoding != "auto":
         try:
-            return normalize_newlines(data.decode(text_codec(encoding))), encoding
+            return data.decode(text_codec(encoding)), encoding
         except UnicodeDecodeError:
             raise encoding_error(source, [data], encoding, advise=False) from None
     try:
-        return normalize_newlines(data.decode("utf-8")), "utf-8"
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     import charset_normalizer
@@ -182,7 +200,7 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     western = next((m for m in matches if m.encoding == "cp1252"), None)
     if western is not None and western.percent_chaos <= best.percent_chaos + _CHAOS_TIE:
         best = western
-    return normalize_newlines(str(best)), best.encoding
+    return str(best), best.encoding
 
 
 def encoding_error(source: str, chunks: Iterable[bytes], encoding: str, *, advise: bool = True) -> AnalysisError:
@@ -227,19 +245,6 @@ def decode_bytes(data: bytes, encoding: str, source: str) -> str:
     except UnicodeDecodeError:
         raise encoding_error(source, [data], encoding) from None
     return normalize_newlines(text)
-
-
-def _is_ignored(relative: Path) -> bool:
-    """Hidden files and folders, editor backup and lock files, Office lock files, Windows' folder files."""
-    name = relative.name
-    return (
-        any(part.startswith(".") for part in relative.parts)
-        or name.endswith("~")
-        or name.startswith("~$")  # an Office lock file
-        or name.lower() in {"thumbs.db", "desktop.ini"}
-        or (name.startswith("#") and name.endswith("#"))
-        or any(part in {"__pycache__", "node_modules"} for part in relative.parts)
-    )
 
 
 def _table_suffix(path: Path) -> str | None:
@@ -300,21 +305,24 @@ class ReadBatch:
         The id of every record, in order, empty documents included.
     empty : list of (int, str)
         The position in ``ids`` and the source of each empty document (left out).
-    undecodable : list of str
-        Why each file that could not be decoded was left out (one line each).
+    undecodable : list of (str, str)
+        Each file that could not be decoded, and why (one line).
     encodings : dict of str to str
         The files read with another encoding than the corpus's (a byte order
         mark, or ``auto``), by path.
-    not_text : list of str
-        Files left out because they are not text (a PDF, an image, an archive ...), one line each.
+    not_text : list of (str, str)
+        Each file left out because it is not text, and what it is (a PDF document, a PNG image ...).
+    controls : list of (str, int)
+        The source of each document that held control characters, and how many were removed.
     """
 
     documents: list[Document]
     ids: list[str]
     empty: list[tuple[int, str]]
-    undecodable: list[str] = field(default_factory=list)
+    undecodable: list[tuple[str, str]] = field(default_factory=list)
     encodings: dict[str, str] = field(default_factory=dict)
-    not_text: list[str] = field(default_factory=list)
+    not_text: list[tuple[str, str]] = field(default_factory=list)
+    controls: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -337,39 +345,48 @@ class Reader:
             object, a missing text or id column, a text that is not text.
         """
         where = str(self.path)
-        undecodable: list[str] = []
-        not_text: list[str] = []
+        undecodable: list[tuple[str, str]] = []
+        not_text: list[tuple[str, str]] = []
         encodings: dict[str, str] = {}
+        controls: list[tuple[str, int]] = []
         if self.path.is_dir():
             documents = []
             for path in batch.records:
                 try:
-                    document, used = self._file_document(path)
+                    document, used = self._file_document(path, controls)
                 except NotTextError as exc:
-                    not_text.append(str(exc))
+                    not_text.append((str(path), exc.kind))
                     continue
                 except AnalysisError as exc:  # every such file is named at the end of the corpus
-                    undecodable.append(str(exc))
+                    undecodable.append((str(path), str(exc)))
                     continue
                 documents.append(document)
                 if used != (self.encoding if self.encoding != "auto" else "utf-8"):
                     encodings[str(path)] = used
         elif isinstance(batch.records, list):  # JSONL lines
-            documents = [self._row_document(row, number, where) for number, row in self._json_rows(batch)]
+            documents = [self._row_document(row, number, where, controls) for number, row in self._json_rows(batch)]
         else:
             rows = batch.records.to_dict("records") if isinstance(batch.records, pd.DataFrame) \
                 else batch.records.to_pylist()
-            documents = [self._row_document(row, batch.first_row + i, where) for i, row in enumerate(rows)]
+            documents = [self._row_document(row, batch.first_row + i, where, controls) for i, row in enumerate(rows)]
         blank = [not doc.text.strip() for doc in documents]
         return ReadBatch([doc for doc, b in zip(documents, blank) if not b], [doc.doc_id for doc in documents],
                          [(i, doc.source) for i, (doc, b) in enumerate(zip(documents, blank)) if b],
-                         undecodable, encodings, not_text)
+                         undecodable, encodings, not_text, controls)
 
-    def _file_document(self, path: Path) -> tuple[Document, str]:
+    @staticmethod
+    def _cleaned(text: str, source: str, controls: list[tuple[str, int]]) -> str:
+        text, removed = clean_text(text)
+        if removed:
+            controls.append((source, removed))
+        return text
+
+    def _file_document(self, path: Path, controls: list[tuple[str, int]]) -> tuple[Document, str]:
         relative = path.relative_to(self.path)
         folder = relative.parts[0] if len(relative.parts) > 1 else ""
         text, used = decode_file(path.read_bytes(), self.encoding, str(path))
-        return Document(relative.with_suffix("").as_posix(), text, str(path), {"folder": folder}), used
+        return Document(relative.with_suffix("").as_posix(), self._cleaned(text, str(path), controls), str(path),
+                        {"folder": folder}), used
 
     def _json_rows(self, batch: RawBatch) -> Iterator[tuple[int, dict[str, Any]]]:
         row = batch.first_row
@@ -385,7 +402,8 @@ class Reader:
             yield row, record
             row += 1
 
-    def _row_document(self, row: dict[str, Any], number: int, where: str) -> Document:
+    def _row_document(self, row: dict[str, Any], number: int, where: str,
+                      controls: list[tuple[str, int]]) -> Document:
         source = f"{where}: row {number}"
         if self.text_column not in row:
             raise AnalysisError(
@@ -408,7 +426,40 @@ class Reader:
             for k, v in row.items()
             if k not in (self.text_column, self.id_column)
         }
-        return Document(doc_id, normalize_newlines(text), source, metadata)
+        return Document(doc_id, self._cleaned(text, source, controls), source, metadata)
+
+
+class _CappedStream(io.RawIOBase):
+    """A binary stream that stops with an error past ``total`` bytes read, or inside a line longer than
+    ``line`` bytes: a decompression bomb, or a file without line breaks, never fills memory."""
+
+    def __init__(self, stream: BinaryIO, path: Path, *, total: int | None, line: int) -> None:
+        self._stream, self._path, self._total, self._line = stream, path, total, line
+        self._read = self._lines = self._open_line = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._stream.readinto(buffer)
+        if not count:
+            return count
+        data = bytes(memoryview(buffer)[:count])
+        self._read += count
+        if self._total is not None and self._read > self._total:
+            raise AnalysisError(f"{self._path}: decompresses to more than {self._total / 2**30:.3g} GB "
+                                "(max_decompressed_gb); raise the limit or split the file")
+        last = data.rfind(b"\n")
+        self._lines += data.count(b"\n")
+        self._open_line = self._open_line + count if last < 0 else count - last - 1
+        if self._open_line > self._line:
+            raise AnalysisError(f"{self._path}: line {self._lines + 1:,} is longer than {self._line / 2**20:.3g} MB "
+                                "(max_file_mb); is this JSON Lines, one record per line?")
+        return count
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 class Corpus:
@@ -427,6 +478,12 @@ class Corpus:
         error names them all).
     metadata : path, optional
         CSV joined on the document id; ``<folder>/metadata.csv`` by default.
+    max_file_mb : float, default 256
+        A folder corpus's text files larger than this are left out, with a warning, before they are read;
+        a JSONL line longer than this is an error.
+    max_decompressed_gb : float, default 50
+        A ``.jsonl.gz`` corpus that decompresses to more than this is an error (a decompression bomb,
+        or a file to split).
 
     Notes
     -----
@@ -449,8 +506,12 @@ class Corpus:
         encoding: str = "utf-8",
         metadata: str | Path | None = None,
         skip_undecodable: bool = False,
+        max_file_mb: float = 256,
+        max_decompressed_gb: float = 50,
     ) -> None:
         self.path = Path(path)
+        self.max_file_mb = max_file_mb
+        self.max_decompressed_gb = max_decompressed_gb
         self.text_column = text_column
         self.id_column = id_column
         self.encoding = encoding
@@ -477,34 +538,26 @@ class Corpus:
             encoding=settings.encoding,
             metadata=settings.metadata,
             skip_undecodable=settings.skip_undecodable,
+            max_file_mb=settings.max_file_mb,
+            max_decompressed_gb=settings.max_decompressed_gb,
         )
 
     # -- files ---------------------------------------------------------------
     def files(self) -> list[Path]:
-        """The files the corpus is read from, sorted (metadata last)."""
-        if self.path.is_file():
-            found = [self.path]
-        else:
-            found = sorted(
-                (p for p in self.path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
-                 and not _is_ignored(p.relative_to(self.path))),
-                key=lambda p: p.relative_to(self.path).as_posix(),
-            )
+        """The files the corpus is read from, sorted (metadata last), as the folder holds them now."""
+        found = [self.path] if self.path.is_file() else self._list().text
         if self.metadata is not None:
             found.append(self.metadata)
         return found
 
-    def skipped_files(self) -> list[Path]:
-        """The files of a folder corpus left out for their suffix (``.pdf``, ``.docx``, ``.html``, ``.gz`` ...),
-        sorted; hidden files, editor and Office junk and the metadata table are not counted."""
-        if not self.path.is_dir():
-            return []
-        return sorted(
-            (p for p in self.path.rglob("*") if p.is_file() and p.suffix.lower() not in TEXT_SUFFIXES
-             and not _is_ignored(p.relative_to(self.path)) and p != self.metadata
-             and p.name.lower() != "metadata.csv"),
-            key=lambda p: p.relative_to(self.path).as_posix(),
-        )
+    def _list(self) -> Listing:
+        return list_folder(self.path, max_file_bytes=int(self.max_file_mb * 2**20), metadata=self.metadata)
+
+    @cached_property
+    def listing(self) -> Listing:
+        """What the folder held when first asked (an empty listing for a table corpus): the files left out
+        and why, the links that lead out of it, the ids that differ only in case."""
+        return self._list() if self.path.is_dir() else Listing([self.path])
 
     def _key(self, path: Path) -> str:
         root = self.path if self.path.is_dir() else self.path.parent
@@ -603,10 +656,13 @@ class Corpus:
             return
 
     def _jsonl_batches(self, size: int) -> Iterator[RawBatch]:
-        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        compressed = self.path.name.lower().endswith(".gz")
         line, row = 1, 1
         try:
-            with opener(self.path, "rt", encoding=text_codec(self.encoding)) as handle:
+            capped = _CappedStream((gzip.open if compressed else open)(self.path, "rb"), self.path,
+                                   total=int(self.max_decompressed_gb * 2**30) if compressed else None,
+                                   line=int(self.max_file_mb * 2**20))
+            with io.TextIOWrapper(io.BufferedReader(capped, 1 << 20), encoding=text_codec(self.encoding)) as handle:
                 # Lines are read a few megabytes at a time, at C speed.
                 for lines in _bounded(iter(lambda: handle.readlines(_BATCH_CHARACTERS), []), size, len):
                     yield RawBatch(lines, line, row)
@@ -650,7 +706,7 @@ class Corpus:
         duplicated = table.loc[table[key].duplicated(), key].unique().tolist()
         if duplicated:
             warnings.warn(
-                f"{self.metadata}: duplicate ids {_preview(duplicated)}; the first row of each is used",
+                f"{self.metadata}: duplicate ids {preview(duplicated)}; the first row of each is used",
                 CorpusWarning, stacklevel=3,
             )
             table = table.drop_duplicates(subset=key, keep="first")
@@ -659,7 +715,8 @@ class Corpus:
 
 class CorpusChecks:
     """The checks that need the whole corpus, fed batch by batch: empty documents (warned and left
-    out), duplicate ids, at least one document, and the metadata file's matches both ways.
+    out), duplicate ids, at least one document, and the metadata file's matches both ways; and the
+    record of what reading left out or changed.
 
     Ids are kept as 64-bit hashes (8 bytes per document); a duplicate is confirmed, and its two
     rows named, by reading the corpus again.
@@ -678,19 +735,23 @@ class CorpusChecks:
         self._matched: set[str] = set()
         self._unmatched = 0
         self._first_unmatched: list[str] = []
-        self.undecodable: list[str] = []
+        self.undecodable: list[tuple[str, str]] = []
+        self.not_text: list[tuple[str, str]] = []
         self.encodings: dict[str, str] = {}
+        self.controls: list[tuple[str, int]] = []
 
     def accept(self, batch: ReadBatch, documents: int) -> None:
         """Take one batch (its ids in order, empty and undecodable files, encodings) and how many
         documents it kept."""
         ids, empty = batch.ids, batch.empty
         self.undecodable += batch.undecodable
+        self.not_text += batch.not_text
         self.encodings.update(batch.encodings)
+        self.controls += batch.controls
         for _, source in empty:
             warnings.warn(f"{source}: empty document, skipped", CorpusWarning, stacklevel=3)
-        for reason in batch.not_text:
-            warnings.warn(f"{reason}, skipped", CorpusWarning, stacklevel=3)
+        for source, kind in batch.not_text:
+            warnings.warn(f"{source}: {kind}, not text, skipped", CorpusWarning, stacklevel=3)
         self._hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False) if ids
                             else np.zeros(0, np.uint64))
         self.count += documents
@@ -701,7 +762,8 @@ class CorpusChecks:
             self._first_unmatched = heapq.nsmallest(_PREVIEW, [*self._first_unmatched, *unmatched])
 
     def finish(self) -> None:
-        """Raise for a duplicate id or an empty corpus; warn about unmatched metadata.
+        """Raise for a duplicate id or an empty corpus; warn about what was left out or cleaned, and about
+        unmatched metadata.
 
         Raises
         ------
@@ -709,32 +771,48 @@ class CorpusChecks:
         """
         self._raise_on_duplicates()
         if self.undecodable:
-            listed = "; ".join(self.undecodable[:_PREVIEW]) + (f"; and {len(self.undecodable) - _PREVIEW} more"
-                                                                if len(self.undecodable) > _PREVIEW else "")
+            messages = [message for _, message in self.undecodable]
+            listed = "; ".join(messages[:_PREVIEW]) + (f"; and {len(messages) - _PREVIEW} more"
+                                                       if len(messages) > _PREVIEW else "")
             if not self.corpus.skip_undecodable:
-                raise AnalysisError(f"{len(self.undecodable)} file(s) could not be read as {self.corpus.encoding}: "
+                raise AnalysisError(f"{len(messages)} file(s) could not be read as {self.corpus.encoding}: "
                                     f"{listed}. Pass --encoding auto to detect each file's encoding, or "
                                     "--skip-undecodable to leave them out (a guess is never applied to the whole "
                                     "corpus)")
-            warnings.warn(f"{len(self.undecodable)} file(s) left out, not readable as {self.corpus.encoding}: "
+            warnings.warn(f"{len(messages)} file(s) left out, not readable as {self.corpus.encoding}: "
                           f"{listed}", CorpusWarning, stacklevel=3)
-        skipped = self.corpus.skipped_files()
-        if skipped:
-            names = [path.relative_to(self.corpus.path).as_posix() for path in skipped]
-            warnings.warn(f"{self.corpus.path}: {len(names)} file(s) not read, not {'/'.join(TEXT_SUFFIXES)}: "
-                          f"{_preview(names)}", CorpusWarning, stacklevel=3)
+        warn_about_listing(self.corpus)
+        if self.controls:
+            warnings.warn(controls_message(self.controls), CorpusWarning, stacklevel=3)
         if self.count == 0:
             raise AnalysisError(f"{self.corpus.path}: corpus is empty (no non-empty {'/'.join(TEXT_SUFFIXES)} documents)")
         if self.corpus.metadata is None:
             return
         no_document = sorted(set(self.metadata) - self._matched)
         if no_document:
-            warnings.warn(f"{self.corpus.metadata}: {len(no_document)} id(s) match no document: {_preview(no_document)}",
+            warnings.warn(f"{self.corpus.metadata}: {len(no_document)} id(s) match no document: {preview(no_document)}",
                           CorpusWarning, stacklevel=3)
         if self._unmatched:
-            shown = _preview(self._first_unmatched, total=self._unmatched)
+            shown = preview(self._first_unmatched, total=self._unmatched)
             warnings.warn(f"{self.corpus.metadata}: {self._unmatched} document(s) have no metadata row: {shown}",
                           CorpusWarning, stacklevel=3)
+
+    def record(self) -> dict[str, Any]:
+        """What reading left out or changed, for the prepared corpus's record (and from it the manifest):
+        ``encodings`` (files read otherwise than as the corpus's encoding), ``left_out`` (files not text,
+        or not decodable, by relative path, with why) and ``control_characters`` (how many were removed
+        from how many documents). Keys with nothing to say are left out."""
+        left_out = {self.corpus._key(Path(source)): f"{kind}, not text" for source, kind in self.not_text}
+        left_out.update({self.corpus._key(Path(source)): f"not readable as {self.corpus.encoding}"
+                         for source, _ in self.undecodable})
+        record: dict[str, Any] = {}
+        if self.encodings:
+            record["encodings"] = dict(sorted(self.encodings.items()))
+        if left_out:
+            record["left_out"] = dict(sorted(left_out.items()))
+        if self.controls:
+            record["control_characters"] = {"removed": sum(n for _, n in self.controls), "documents": len(self.controls)}
+        return record
 
     def _raise_on_duplicates(self) -> None:
         hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, np.uint64)
@@ -748,10 +826,43 @@ class CorpusChecks:
                 raise AnalysisError(f"{rows[later][1]}: duplicate document id '{rows[later][0]}' (also {rows[first][1]})")
 
 
-def _preview(items: list[str], limit: int = _PREVIEW, total: int | None = None) -> str:
-    """The first ``limit`` items, and how many more of ``total`` (by default ``len(items)``)."""
+def warn_about_listing(corpus: Corpus) -> None:
+    """Warn, once per corpus object, about the files its folder holds but the corpus does not read, the
+    links that lead out of it and the ids that differ only in case (see :class:`analysis.listing.Listing`)."""
+    if corpus.__dict__.get("_listing_warned"):
+        return
+    corpus.__dict__["_listing_warned"] = True
+    listing, root = corpus.listing, corpus.path
+    by_suffix = [name for name, why in listing.left_out.items() if why == NOT_TEXT_SUFFIX]
+    if by_suffix:
+        warnings.warn(f"{root}: {len(by_suffix)} file(s) not read, {NOT_TEXT_SUFFIX}: {preview(by_suffix)}",
+                      CorpusWarning, stacklevel=3)
+    others = [f"{name!r} ({why})" for name, why in listing.left_out.items() if why != NOT_TEXT_SUFFIX]
+    if others:
+        warnings.warn(f"{root}: {len(others)} file(s) not read: {preview(others, quote=False)}", CorpusWarning,
+                      stacklevel=3)
+    if listing.outside:
+        links = [f"{name!r} -> {real!r}" for name, real in listing.outside.items()]
+        warnings.warn(f"{root}: {len(links)} symbolic link(s) lead out of the corpus folder (read; the manifest "
+                      f"records where): {preview(links, quote=False)}", CorpusWarning, stacklevel=3)
+    if listing.case_collisions:
+        groups = [" / ".join(map(repr, ids)) for ids in listing.case_collisions]
+        warnings.warn(f"{root}: {len(groups)} document id(s) differ from another only in case "
+                      f"({preview(groups, quote=False)}): distinct documents here, one file on Windows and macOS",
+                      CorpusWarning, stacklevel=3)
+
+
+def controls_message(controls: list[tuple[str, int]]) -> str:
+    """One line: how many control characters were removed from which documents."""
+    shown = [f"{source!r} ({count:,})" for source, count in controls]
+    return (f"{sum(n for _, n in controls):,} control character(s) (NUL, ESC and the other C0/C1 codes but tab "
+            f"and line breaks) removed from {len(controls):,} document(s): {preview(shown, quote=False)}")
+
+
+def preview(items: list[str], limit: int = _PREVIEW, total: int | None = None, *, quote: bool = True) -> str:
+    """The first ``limit`` items (quoted with ``repr``), and how many more of ``total`` (by default ``len(items)``)."""
     total = len(items) if total is None else total
-    shown = ", ".join(repr(i) for i in items[:limit])
+    shown = ", ".join(repr(i) if quote else i for i in items[:limit])
     return shown + (f" and {total - limit} more" if total > limit else "")
 
 

@@ -280,7 +280,8 @@ def render_figures(
         "settings": portable_settings(settings, root),
         "corpus": {"path": relative(settings.corpus, root), "files": results.prepared.file_hashes,
                    **({"encodings": {relative(Path(f), root): e for f, e in results.prepared.encodings.items()}}
-                      if results.prepared.encodings else {})},
+                      if results.prepared.encodings else {}),
+                   **results.prepared.reading_record()},
         "packages": package_versions(),
         "figures": dict(sorted(manifest_figures.items())),
         "files": dict(sorted(manifest_extra.items())),

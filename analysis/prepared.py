@@ -35,10 +35,11 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,14 +47,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from analysis.corpus import Corpus, CorpusChecks, Document, RawBatch, ReadBatch, Reader
+from analysis.corpus import (
+    Corpus,
+    CorpusChecks,
+    CorpusWarning,
+    Document,
+    RawBatch,
+    ReadBatch,
+    Reader,
+    preview,
+    warn_about_listing,
+)
 from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
 from analysis.parallel import map_in_processes
 from analysis.structure import split_blocks
 from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_offsets
 
-FORMAT = "corpus-analysis-prepared/2"  # 2: format characters inside words, line separators, controls
+FORMAT = "corpus-analysis-prepared/3"  # 3: what reading left out and the control characters removed
 READ_SETTINGS = ("text_column", "id_column", "encoding", "skip_undecodable", "metadata")
 CHUNK_DOCUMENTS = 4000
 _DOCUMENTS_PER_ROW_GROUP = 1000  # a query (kwic, evidence) reads only the row groups of the documents it shows
@@ -152,9 +163,10 @@ class PreparedBatch:
 
     Attributes
     ----------
-    ids, empty, undecodable, encodings, not_text
+    ids, empty, undecodable, encodings, not_text, controls
         As :class:`analysis.corpus.ReadBatch`: every record's id, the empty and undecodable files
-        (left out), the files read with another encoding, and the files that are not text (left out).
+        (left out), the files read with another encoding, the files that are not text (left out), and
+        the documents control characters were removed from.
     documents : pyarrow.Table
         ``doc_id, source, text, metadata`` (JSON) of the documents with text.
     chunk : Chunk
@@ -164,9 +176,10 @@ class PreparedBatch:
     empty: list[tuple[int, str]]
     documents: pa.Table
     chunk: Chunk
-    undecodable: list[str]
+    undecodable: list[tuple[str, str]]
     encodings: dict[str, str]
-    not_text: list[str]
+    not_text: list[tuple[str, str]]
+    controls: list[tuple[str, int]]
 
 
 def prepare_batch(reader: Reader, batch: RawBatch) -> PreparedBatch:
@@ -188,7 +201,7 @@ def _prepared(read: ReadBatch) -> PreparedBatch:
         "text": [d.text for d in documents], "metadata": [_metadata_json(d.metadata, memo) for d in documents],
     }, schema=_DOCUMENT_SCHEMA)
     return PreparedBatch(read.ids, read.empty, table, prepare_chunk([d.text for d in documents]), read.undecodable,
-                         read.encodings, read.not_text)
+                         read.encodings, read.not_text, read.controls)
 
 
 def _metadata_json(metadata: dict, memo: dict[tuple, str]) -> str:
@@ -313,6 +326,10 @@ class PreparedCorpus:
         SHA-256 of every corpus file read (the content snapshot).
     encodings : dict
         The files read with another encoding than the corpus's (a byte order mark, or ``auto``).
+    left_out : dict
+        The files reading left out, by path relative to the corpus, with why (not text, not decodable).
+    control_characters : dict
+        ``removed`` control characters from how many ``documents`` (empty when none were).
     source : Corpus or None
         The corpus it was read from (None for one built from documents).
     """
@@ -326,6 +343,35 @@ class PreparedCorpus:
         self.file_hashes: dict[str, str] = meta["files"]
         self.name: str = meta["name"]
         self.encodings: dict[str, str] = meta.get("encodings", {})
+        self.left_out: dict[str, str] = meta.get("left_out", {})
+        self.control_characters: dict[str, int] = meta.get("control_characters", {})
+
+    def reading_record(self) -> dict[str, Any]:
+        """What the corpus folder holds but the run did not read (``left_out``: relative path -> why), the
+        links that lead out of it (``links_outside``: relative path -> real path), the ids that differ only
+        in case, and how many control characters were removed: for the manifest. Keys with nothing to say
+        are left out."""
+        listing = self.source.listing if self.source is not None else None
+        record: dict[str, Any] = {
+            "left_out": dict(sorted({**(listing.left_out if listing else {}), **self.left_out}.items())),
+            "links_outside": listing.outside if listing else {},
+            "ids_differing_only_in_case": [list(ids) for ids in listing.case_collisions] if listing else [],
+            "control_characters": self.control_characters,
+        }
+        return {key: value for key, value in record.items() if value}
+
+    def warn_about_reading(self) -> None:
+        """Warn again about what reading left out or changed (a run that loads the corpus from the cache)."""
+        if self.source is not None:
+            warn_about_listing(self.source)
+        if self.left_out:
+            shown = [f"{name!r} ({why})" for name, why in self.left_out.items()]
+            warnings.warn(f"{len(shown)} file(s) left out when the corpus was read: {preview(shown, quote=False)}",
+                          CorpusWarning, stacklevel=3)
+        if self.control_characters:
+            warnings.warn(f"{self.control_characters['removed']:,} control character(s) were removed from "
+                          f"{self.control_characters['documents']:,} document(s) when the corpus was read",
+                          CorpusWarning, stacklevel=3)
 
     def _array(self, name: str) -> np.ndarray:
         return np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
@@ -465,8 +511,7 @@ def _build(batches: Iterable[PreparedBatch], folder: Path, metadata: dict, *, ch
         pass
     if checks is not None:
         checks.finish()
-        if checks.encodings:
-            metadata = {**metadata, "encodings": dict(sorted(checks.encodings.items()))}
+        metadata = {**metadata, **checks.record()}
     writer.close(metadata)
     release_freed_memory()  # the batches' memory, before the term layer is derived
 
@@ -531,7 +576,9 @@ def prepare(
     if cache is not None:
         target = cache_folder(cache) / key
         if (target / _METADATA_FILE).is_file():
-            return PreparedCorpus(target, source=corpus)
+            loaded = PreparedCorpus(target, source=corpus)
+            loaded.warn_about_reading()
+            return loaded
         parent = cache
     else:
         parent = Path(_session_folder())

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from analysis.config import Settings
+from analysis.corpus import CorpusWarning
 from analysis.results import Results
 from analysis.structure import FORMAT_CHARACTERS
 
@@ -72,11 +73,16 @@ def test_control_characters_never_reach_the_tables(seed_corpus, tmp_path):
 
     clean = _copy(seed_corpus, tmp_path / "clean", lambda t: t)
     soiled = _copy(seed_corpus, tmp_path / "soiled", soil)
-    _same(_tables(clean, tmp_path), _tables(soiled, tmp_path))
+    planted = sum(sum(map(path.read_text(encoding="utf-8").count, controls)) for path in soiled.iterdir())
+    with pytest.warns(CorpusWarning, match=f"{planted:,} control character\\(s\\) .* removed from 5 document"):
+        soiled_tables = _tables(soiled, tmp_path)
+    _same(_tables(clean, tmp_path), soiled_tables)
     results = Results(Settings(corpus=soiled, out=tmp_path / "out", cache=False, lenses=("health-claims",)))
-    stored = "".join(document.text for document in results.prepared)
+    with pytest.warns(CorpusWarning, match="control character"):
+        stored = "".join(document.text for document in results.prepared)
     assert not set(controls) & set(stored)
     assert not any(set(controls) & set(sentence) for sentence in results.claims["sentence"])
+    assert results.prepared.reading_record()["control_characters"] == {"removed": planted, "documents": 5}
 
 
 def test_dollar_signs_and_backslashes_in_terms_and_ids_are_drawn_as_written():
