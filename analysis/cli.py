@@ -98,7 +98,7 @@ def _setting_options(title: str, family: str, *, skip: Sequence[str] = (),
 def _corpus_options() -> argparse.ArgumentParser:
     common, group = _setting_options("corpus and preprocessing (override the config file)", "corpus")
     group.add_argument("--config", metavar="FILE", help="TOML settings file (default: nearest pyproject.toml with [tool.analysis])")
-    for name in (n for n, f in SETTINGS.items() if f.metadata["group"] == "run"):
+    for name in (*(n for n, f in SETTINGS.items() if f.metadata["group"] == "run"), "excel_safe"):
         _add_setting(group, name)
     return common
 
@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _corpus_options()
 
     topic = _topic_options(select_k=False)
-    output = _setting_options("output", "output")[0]
+    output = _setting_options("output", "output", skip=("excel_safe",))[0]  # every command has it
     reading = _setting_options("close reading (override the config file)", "reading")[0]
     reuse = _setting_options("text reuse (override the config file)", "reuse")[0]
     claims = _setting_options("health claims (override the config file)", "claims")[0]
@@ -316,7 +316,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"outline bullets counted: {'yes' if settings.include_outline else 'no'}")
     documents = summary.iloc[:-1]
     if args.out:
-        atomic_write_bytes(Path(args.out), csv_bytes(summary))
+        atomic_write_bytes(Path(args.out), csv_bytes(summary, formula_safe=settings.excel_safe))
         print(f"wrote the table of {len(documents):,} documents to {args.out}", file=sys.stderr)
     elif len(documents) <= INFO_DOCUMENTS:
         print()
@@ -361,7 +361,7 @@ def _cmd_terms(args: argparse.Namespace) -> int:
     if args.top is not None:
         table = table[table["rank"] <= args.top]
     table = table.drop(columns="rank") if args.by == "doc" else table
-    data = csv_bytes(table)
+    data = csv_bytes(table, formula_safe=settings.excel_safe)
     if args.out:
         atomic_write_bytes(Path(args.out), data)
         print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
@@ -391,7 +391,7 @@ def _cmd_keyness(args: argparse.Namespace) -> int:
     more = " ..." if len(found.names) > 12 else ""
     print(f"groups by {found.column}: {len(found.names)} ({sizes}{more}){ungrouped}")
     if args.out:
-        atomic_write_bytes(Path(args.out), csv_bytes(table))
+        atomic_write_bytes(Path(args.out), csv_bytes(table, formula_safe=settings.excel_safe))
         print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
     else:
         shown = ["term", "count", "count_reference", "per_1000_tokens", "per_1000_tokens_reference", "log_ratio",
@@ -479,9 +479,9 @@ def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], 
         if any(name in USES_TOPICS for name in names):
             found.update({**topic_tables(results), **model_files(results)})
         if any(name in REUSE_FIGURES for name in names):
-            found.update(table_files(results.reuse_tables()))
+            found.update(table_files(results.reuse_tables(), formula_safe=settings.excel_safe))
         if any(name in CLAIM_FIGURES for name in names):
-            found.update(table_files(results.claim_tables()))
+            found.update(table_files(results.claim_tables(), formula_safe=settings.excel_safe))
         return found
 
     store = _render_store(settings, inputs)
@@ -601,7 +601,7 @@ def _write_group(settings: Settings, results, names: Sequence[str], tables: Call
     from analysis.export import MANIFEST, render_figures, table_files, write_figures
 
     files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST,
-                           extras=lambda: table_files(tables()), replaces=owned)
+                           extras=lambda: table_files(tables(), formula_safe=settings.excel_safe), replaces=owned)
     return len(write_figures(files, settings.out, prune=owned)), len(files)
 
 
@@ -659,11 +659,11 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_or_print(table, out: str | None, printed: str) -> None:
+def _write_or_print(table, out: str | None, printed: str, settings: Settings) -> None:
     from analysis.export import atomic_write_bytes, csv_bytes
 
     if out:
-        atomic_write_bytes(Path(out), csv_bytes(table))
+        atomic_write_bytes(Path(out), csv_bytes(table, formula_safe=settings.excel_safe))
     else:
         print(printed)
 
@@ -678,7 +678,7 @@ def _cmd_kwic(args: argparse.Namespace) -> int:
     results = Results(settings, progress=_progress)
     with results.timer.stage("kwic"):
         table = kwic(results.prepared, args.term, results.preprocessor, window=settings.window, sort=args.sort, lemmas=args.lemmas)
-    _write_or_print(table, args.out, format_kwic(table))
+    _write_or_print(table, args.out, format_kwic(table), settings)
     print(f"{len(table):,} matches of {args.term!r} in {table['doc_id'].nunique():,} documents", file=sys.stderr)
     print(results.timer.summary(), file=sys.stderr)
     return EXIT_OK
@@ -697,7 +697,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
     with results.timer.stage("collocates"):
         table = collocates(results.prepared, args.term, results.preprocessor, window=settings.window, min_count=args.min_count)
     _write_or_print(table, args.out, table.head(args.top).to_string(
-        index=False, float_format=lambda v: f"{v:.2f}") if len(table) else "")
+        index=False, float_format=lambda v: f"{v:.2f}") if len(table) else "", settings)
     print(f"{args.term!r}: {table.attrs['node_count']:,} occurrences; {len(table):,} collocates seen at least "
           f"{args.min_count} times within \u00b1{settings.window} words", file=sys.stderr)
     print(results.timer.summary(), file=sys.stderr)

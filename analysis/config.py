@@ -212,6 +212,12 @@ class Settings:
     formats: tuple[str, ...] = setting(FORMATS, "figure formats", group="output", metavar="png,svg,pdf",
                                        choices=FORMATS)
     dpi: int = setting(300, "PNG resolution", group="output", metavar="N", bounds=(30, 2400))
+    excel_safe: bool = setting(False, "prefix CSV cells that start with = + - @ with ' so that spreadsheets do not "
+                                      "run them as formulas", group="output",
+                               doc="Corpus text, terms and ids become CSV cells; opened in Excel, LibreOffice or "
+                                   "Google Sheets, a cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` runs as a "
+                                   "formula (CSV injection). Text cells only; numbers stay numbers. Off by default, "
+                                   "because the prefix changes the text that other programs read.")
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -112,8 +113,38 @@ def _svg_with_description(svg: bytes, title: str, description: str) -> bytes:
     return svg[:end] + inserted + svg[end:]
 
 
-def csv_bytes(data: pd.DataFrame) -> bytes:
-    """A DataFrame as UTF-8 CSV with ``\\n`` line endings and full float precision."""
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")  # what a spreadsheet may read as the start of a formula (OWASP)
+
+
+def excel_safe(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with every text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return) prefixed with ``'``; numbers are left as they are.
+
+    >>> excel_safe(pd.DataFrame({"term": ["=HYPERLINK(1)", "pain"], "count": [-1, 2]}))["term"].tolist()
+    ["'=HYPERLINK(1)", 'pain']
+    """
+    safe = data
+    for column in data.columns:
+        dtype = data[column].dtype
+        if not (pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)):
+            continue
+        text = data[column].astype(str) if isinstance(dtype, pd.CategoricalDtype) else data[column]
+        try:
+            risky = text.str.match(_FORMULA_START, na=False).to_numpy(dtype=bool)
+        except AttributeError:  # an object column that holds no text
+            continue
+        if risky.any():
+            if safe is data:
+                safe = data.copy()
+            safe[column] = text.where(~risky, "'" + text.astype(str))
+    return safe
+
+
+def csv_bytes(data: pd.DataFrame, *, formula_safe: bool = False) -> bytes:
+    """A DataFrame as UTF-8 CSV with ``\\n`` line endings and full float precision; with ``formula_safe``,
+    through :func:`excel_safe`."""
+    if formula_safe:
+        data = excel_safe(data)
     buffer = io.BytesIO()  # written as bytes: no second copy of a large table as one str
     data.to_csv(buffer, index=False, lineterminator="\n", float_format="%.10g", encoding="utf-8")
     return buffer.getvalue()
@@ -138,49 +169,56 @@ def package_versions() -> dict[str, str]:
 class _RenderStore:
     """Rendered figures of one run's inputs kept in the cache, so an interrupted run resumes.
 
-    Each entry is a set of files and, for a figure, its alt text.
+    Each entry is a set of files and, for a figure, its alt text and the characters it could not draw.
     """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def load(self, name: str) -> tuple[dict[str, bytes], str] | None:
+    def load(self, name: str) -> tuple[dict[str, bytes], str, str] | None:
         if self.folder is None:
             return None
         try:
             listed = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
-            hashes, description = listed["files"], listed["alt_text"]
+            hashes, description, missing = listed["files"], listed["alt_text"], listed["missing_glyphs"]
             found = {fname: (self.folder / fname).read_bytes() for fname in hashes}
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return (found, description) if all(sha256(data) == hashes[f] for f, data in found.items()) else None
+        return (found, description, missing) if all(sha256(data) == hashes[f] for f, data in found.items()) else None
 
-    def save(self, name: str, files: dict[str, bytes], description: str = "") -> None:
+    def save(self, name: str, files: dict[str, bytes], description: str = "", missing: str = "") -> None:
         if self.folder is None:
             return
         for fname, data in files.items():
             atomic_write_bytes(self.folder / fname, data)
-        listing = {"files": {fname: sha256(data) for fname, data in files.items()}, "alt_text": description}
+        listing = {"files": {fname: sha256(data) for fname, data in files.items()}, "alt_text": description,
+                   "missing_glyphs": missing}
         atomic_write_bytes(self.folder / f"{name}.json", json.dumps(listing).encode("utf-8"))
 
 
-def _render(name: str, results: Results) -> tuple[dict[str, bytes], str]:
-    """One figure's files (its data as CSV and the figure in every format) and its alt text."""
+def _render(name: str, results: Results) -> tuple[dict[str, bytes], str, str]:
+    """One figure's files (its data as CSV and the figure in every format), its alt text, and the
+    characters no installed font could draw (matplotlib's warnings about them are collected, not shown)."""
     import matplotlib.pyplot as plt
 
     from analysis.alt_text import alt_text
+    from analysis.plots.fonts import missing_glyphs
 
-    fig, data = _figures().make_figure(name, results)
-    description = alt_text(name, data, results)
-    title = _figures().get_spec(name).description
-    try:
-        produced = {table_file(name): csv_bytes(data)}
-        for fmt in results.settings.formats:
-            produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, results.settings.dpi, title=title,
-                                                     description=description)
-    finally:
-        plt.close(fig)
-    return produced, description
+    with warnings.catch_warnings(record=True) as caught:
+        fig, data = _figures().make_figure(name, results)
+        description = alt_text(name, data, results)
+        title = _figures().get_spec(name).description
+        try:
+            produced = {table_file(name): csv_bytes(data, formula_safe=results.settings.excel_safe)}
+            for fmt in results.settings.formats:
+                produced[f"{name}.{fmt}"] = figure_bytes(fig, fmt, results.settings.dpi, title=title,
+                                                         description=description)
+        finally:
+            plt.close(fig)
+    missing, others = missing_glyphs(caught)
+    for warning in others:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return produced, description, missing
 
 
 def render_figures(
@@ -243,8 +281,14 @@ def render_figures(
                                                             jobs=settings.n_jobs, progress=ticks)):
             cached.save(name, *produced)
             rendered[name] = produced
+    from analysis.plots.fonts import GlyphWarning, by_script, glyphs_message
+
+    missing = {name: rendered[name][2] for name in names if rendered[name][2]}
+    if missing:
+        warnings.warn(glyphs_message(by_script("".join(missing.values())), list(missing)), GlyphWarning,
+                      stacklevel=2)
     for name in names:
-        produced, description = rendered[name]
+        produced, description, _ = rendered[name]
         files.update(produced)
         manifest_figures[name] = {
             "alt_text": description,
@@ -284,20 +328,21 @@ def render_figures(
                    **results.prepared.reading_record()},
         "packages": package_versions(),
         "figures": dict(sorted(manifest_figures.items())),
+        **({"missing_glyphs": by_script("".join(missing.values()))} if missing else {}),
         "files": dict(sorted(manifest_extra.items())),
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     return files
 
 
-def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    """Tidy tables (by name) as CSV bytes, by file name."""
-    return {table_file(name): csv_bytes(table) for name, table in tables.items()}
+def table_files(tables: dict[str, pd.DataFrame], *, formula_safe: bool = False) -> dict[str, bytes]:
+    """Tidy tables (by name) as CSV bytes (see :func:`csv_bytes`), by file name."""
+    return {table_file(name): csv_bytes(table, formula_safe=formula_safe) for name, table in tables.items()}
 
 
 def topic_tables(results: Results) -> dict[str, bytes]:
     """The tidy topic exports as CSV bytes (``topic_terms.csv``, ``doc_topics.csv`` ...)."""
-    return table_files(results.tables())
+    return table_files(results.tables(), formula_safe=results.settings.excel_safe)
 
 
 def model_files(results: Results) -> dict[str, bytes]:

@@ -173,3 +173,46 @@ def test_not_text_files_are_recorded_in_the_manifest_and_warned_about_again_from
         manifest = json.loads((tmp_path / f"out-{run}" / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["corpus"]["left_out"] == {"scan.txt": "a PDF document, not text",
                                                   "slides.pptx": "not .txt/.md"}, run
+
+
+def _formula_cells(folder) -> list[str]:
+    """Text cells of every CSV in ``folder`` that a spreadsheet would run as a formula (numbers excepted)."""
+    import csv
+
+    found = []
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    try:
+                        float(cell)
+                        continue
+                    except ValueError:
+                        pass
+                    if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                        found.append(f"{path.name}: {cell}")
+    return found
+
+
+def test_excel_safe_prefixes_every_cell_a_spreadsheet_would_run(tmp_path, capsys, monkeypatch):
+    root = tmp_path / "c"
+    root.mkdir()
+    for name, word in zip(("=HYPERLINK(1)", "+cmd", "@SUM(A1)", "-rm", "plain"),
+                          ("glacier", "canyon", "marsh", "estuary", "lagoon")):
+        (root / f"{name}.txt").write_text(f"{TEXT}Water rises near the {word} {word} {word}.\n-Rivers flood the "
+                                          f"delta.\n=1+1 rivers -2 @cmd\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    figures = ["--only", "top-terms,term-document-heatmap,keyness,document-structure,reuse-matrix"]
+    assert _figures(root, tmp_path / "raw", tmp_path, *figures) == 0
+    raw = _formula_cells(tmp_path / "raw")
+    assert "term-document-heatmap.csv: =HYPERLINK(1)" in raw and "term-document-heatmap.csv: -rm" in raw
+    assert _figures(root, tmp_path / "safe", tmp_path, *figures, "--excel-safe") == 0
+    assert _formula_cells(tmp_path / "safe") == []
+    heatmap = (tmp_path / "safe" / "term-document-heatmap.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in heatmap and "'@SUM(A1)" in heatmap and "\nplain," in heatmap
+    keyness = (tmp_path / "safe" / "keyness.csv").read_text(encoding="utf-8")
+    assert ",-" in keyness  # negative G2 and log ratios stay numbers
+    assert main(["kwic", "rivers", "--corpus", str(root), "--out", str(tmp_path / "kwic.csv"), "--excel-safe",
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert _formula_cells(tmp_path) == [] and "'-2 @cmd" in (tmp_path / "kwic.csv").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "safe" / "manifest.json").read_text(encoding="utf-8"))["settings"]["excel_safe"]

@@ -312,3 +312,43 @@ def test_a_swallowed_sigterm_prints_no_traceback(capsys):
     quiet(type("U", (), {"exc_value": ValueError("other")})())
     assert [type(u.exc_value) for u in reported] == [ValueError]
     assert sys.unraisablehook is not quiet
+
+
+def _script_corpus(root: Path, words: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "a.txt").write_text(f"{words} {words} river water river\n\nwater river {words}\n", encoding="utf-8")
+    (root / "b.txt").write_text(f"river water sea {words}\n", encoding="utf-8")
+    return root
+
+
+def _render_top_terms(corpus: Path, out: Path, capsys) -> tuple[str, dict]:
+    import json
+
+    from analysis.cli import main
+
+    assert main(["figures", "--corpus", str(corpus), "--out", str(out), "--no-cache", "--only", "top-terms",
+                 "--formats", "png,svg,pdf", "--dpi", "40"]) == 0
+    return capsys.readouterr().err, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_glyphs_no_font_has_are_one_warning_and_recorded_by_script(tmp_path, capsys, monkeypatch):
+    """Ethiopic, which neither DejaVu Sans nor the usual CJK fallbacks cover: matplotlib warned once per
+    glyph, per format and per measuring draw; the run says it once and the manifest keeps the scripts."""
+    monkeypatch.chdir(tmp_path)
+    err, manifest = _render_top_terms(_script_corpus(tmp_path / "ethiopic", "ሰላም ዓለም"), tmp_path / "out", capsys)
+    assert "Glyph" not in err
+    lines = [line for line in err.splitlines() if "no glyph" in line]
+    assert lines == ["corpus-analysis: warning: 5 character(s) have no glyph in the installed fonts and are drawn "
+                     "as boxes (Ethiopic: ለላምሰዓ) in top-terms; install a font that has them (e.g. Noto Sans CJK, "
+                     "Symbola); the manifest records them under missing_glyphs"]
+    assert manifest["missing_glyphs"] == {"Ethiopic": "ለላምሰዓ"}
+
+
+def test_an_installed_font_with_the_glyphs_draws_them(tmp_path, capsys, monkeypatch):
+    from analysis.plots.fonts import font_family
+
+    if len(font_family()) == 1:
+        pytest.skip("no CJK fallback font installed (.ci/run installs fonts-wqy-microhei)")
+    monkeypatch.chdir(tmp_path)
+    err, manifest = _render_top_terms(_script_corpus(tmp_path / "cjk", "東京 研究 テキスト"), tmp_path / "out", capsys)
+    assert "no glyph" not in err and "missing_glyphs" not in manifest

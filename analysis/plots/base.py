@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from analysis.plots.fonts import font_family
+
 SINGLE_COLUMN_IN = 3.5
 MAX_HEIGHT_IN = 9.0  # a journal page: no figure is taller
 
@@ -54,6 +56,7 @@ STYLE = {
     "axes.titlelocation": "left",
     "figure.dpi": 150,
     "text.parse_math": False,  # corpus text such as "$5 to $10" or "$\\frac{" is drawn as written, never as TeX
+    "font.family": font_family(),  # installed fonts with CJK, Indic, emoji ... glyphs as per-character fallbacks
 }
 
 
