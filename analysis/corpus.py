@@ -137,6 +137,9 @@ _MAGIC = (
 )
 
 
+_NUL_SHARE = 8  # a file of which at least one byte in this many is NUL is refused as UTF-16/32 without a BOM
+
+
 class NotTextError(AnalysisError):
     """A file that is not text (its first bytes are those of a PDF, an image, an archive ...).
 
@@ -178,7 +181,9 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
             except UnicodeDecodeError:
                 raise encoding_error(source, [data], codec, advise=False) from None
     nul = data.find(b"\x00")
-    if nul >= 0:
+    # Latin-script UTF-16 without a BOM is about half NUL bytes (UTF-32 three quarters); a few stray NULs
+    # in text are control characters, removed and counted with the others.
+    if nul >= 0 and data.count(b"\x00") * _NUL_SHARE >= len(data):
         raise AnalysisError(f"{source}: NUL bytes (the first at byte {nul:,}): UTF-16 without a BOM? Save it as UTF-8")
     if encoding != "auto":
         try:

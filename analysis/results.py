@@ -197,7 +197,8 @@ class Results:
         empty = table["n_vocab_terms"].to_numpy() == 0
         if empty.any():
             unit = self.units.unit
-            documents = f" ({table.loc[empty, 'doc_id'].nunique():,} documents)" if unit != "document" else ""
+            holders = table.loc[empty, "doc_id"].nunique()
+            documents = f" (in {holders:,} document{'s' if holders > 1 else ''})" if unit != "document" else ""
             warnings.warn(f"{int(empty.sum()):,} of {len(table):,} {unit}s{documents} have no term left after "
                           "pruning: their topic mixtures are left empty (NaN) in doc_topics.csv and unit_topics.csv, "
                           "with n_vocab_terms 0", topics.TopicWarning, stacklevel=2)

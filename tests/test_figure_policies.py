@@ -129,3 +129,21 @@ def test_long_document_labels_widen_the_figure_and_the_title_stays_on_the_page(t
     assert all(text.get_window_extent(renderer).x1 <= fig.bbox.width + 1 for text in fig.findobj(Text)
                if text.get_text() and text.get_visible())
     plt.close(fig)
+
+
+def test_the_role_legend_never_covers_the_structure_title(seed_corpus, tmp_path):
+    """Seven roles (the articles' six and a plain document's "paragraph") make a third legend row; the title
+    sat at a fixed 26 pt above the axes and the legend's third row covered it."""
+    corpus = tmp_path / "mixed"
+    corpus.mkdir()
+    for path in sorted(seed_corpus.glob("*.txt")) + sorted(seed_corpus.glob("*.md")):
+        (corpus / path.name).write_bytes(path.read_bytes())
+    (corpus / "plain.txt").write_text("One plain paragraph about rivers and their banks.\n", encoding="utf-8")
+    fig, _ = make_figure("document-structure", Results(Settings(corpus=corpus, out=tmp_path / "out", cache=False)))
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    title = ax.title.get_window_extent(renderer)
+    assert len(ax.get_legend().get_texts()) == 7
+    assert title.y0 >= legend.y1 - 1, (title, legend)
+    plt.close(fig)

@@ -156,6 +156,17 @@ def test_nul_bytes_without_a_bom_are_refused_in_one_line(tmp_path, capsys):
     assert "documents: 2" in capsys.readouterr().out
 
 
+def test_a_few_stray_nul_bytes_in_text_are_control_characters_not_utf16(tmp_path):
+    from analysis.corpus import Corpus
+
+    root = tmp_path / "stray"
+    root.mkdir()
+    (root / "a.txt").write_bytes("Kratom\x00 and pain relief, as the\x00 articles say.\n".encode("utf-8"))
+    with pytest.warns(CorpusWarning, match=r"2 control character\(s\) .* removed from 1 document"):
+        documents = list(Corpus(root))
+    assert documents[0].text == "Kratom and pain relief, as the articles say.\n"
+
+
 def test_a_document_without_vocabulary_terms_gets_no_fake_topic_mixture(tmp_path):
     """A document whose words are all pruned (here: rare words, each in that one document only) has no
     mixture: NaN weights and n_vocab_terms 0 in doc_topics and unit_topics, a warning with the count, and

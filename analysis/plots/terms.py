@@ -129,6 +129,10 @@ def plot_term_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, n: int = 25
     return ax
 
 
+_LEGEND_COLUMNS = 3
+_LEGEND_ROW_PT = 11  # one row of the role legend, in points
+
+
 def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_documents: int | None = None,
         chosen_by: str = "the longest") -> Axes:
     """One bar per document, split into its blocks and coloured by role;
@@ -162,10 +166,12 @@ def plot_document_structure(data: pd.DataFrame, *, ax: Axes | None = None, n_doc
     excluded = set(data.loc[~data["included"], "role"])
     handles = [Patch(facecolor=ROLE_COLORS[r], hatch="////" if r in excluded else None, edgecolor="white",
                      label=f"{r} (not counted)" if r in excluded else r) for r in roles]
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3,
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=_LEGEND_COLUMNS,
               frameon=False, handlelength=1.2, columnspacing=1.0, borderaxespad=0.2)
     note = shown_note(len(docs), n_documents, chosen_by)
-    ax.set_title("Document structure: blocks by role" + (f"\n{note}" if note else ""), pad=26)
+    legend_rows = -(-len(handles) // _LEGEND_COLUMNS)
+    ax.set_title("Document structure: blocks by role" + (f"\n{note}" if note else ""),
+                 pad=4 + _LEGEND_ROW_PT * legend_rows)  # above the legend, however many roles it lists
     return ax
 
 
