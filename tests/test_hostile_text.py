@@ -200,6 +200,27 @@ def test_a_document_without_vocabulary_terms_gets_no_fake_topic_mixture(tmp_path
     assert by_group["prevalence"].notna().all()
 
 
+def test_a_document_of_stopwords_only_is_named_not_silently_missing_from_the_mixtures(tmp_path):
+    """A document with no term at all (stopwords and numbers only) is no LDA unit: it has no row in
+    doc_topics, and a warning says so with its id, where before it was silently absent."""
+    import json
+
+    from analysis import topics
+
+    rng = np.random.default_rng(3)
+    shared = "river bank water stone field market price trade road bridge light tower garden".split()
+    path = tmp_path / "docs.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(40):
+            out.write(json.dumps({"id": f"d{i:02d}", "text": " ".join(rng.choice(shared, size=60)) + "."}) + "\n")
+        out.write(json.dumps({"id": "hollow", "text": "The and of to it 12 is 1999."}) + "\n")
+    results = Results(Settings(corpus=path, out=tmp_path / "out", phrases=False, k=3, seeds=1, iterations=50,
+                               unit="document", no_above=1.0))
+    with pytest.warns(topics.TopicWarning, match=r"1 of 41 documents have no term to fit topics on .* \('hollow'\)"):
+        model = results.topics.model
+    assert "hollow" not in set(topics.doc_topics(model)["doc_id"])
+
+
 def test_priors_are_applied_as_recorded_or_refused(seed_corpus, tmp_path):
     """eta=asymmetric is refused before any work (gensim ended in a traceback); tomotopy's
     alpha=asymmetric is applied (it was a symmetric prior recorded as asymmetric)."""

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
+from analysis.corpus import preview
 from analysis.errors import AnalysisError
 from analysis.pipeline import PreparedTerms
 from analysis.prepared import PreparedCorpus
@@ -188,6 +189,12 @@ def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Sett
     if not texts:
         raise AnalysisError(f"{settings.corpus}: no terms left to fit topics on (is the corpus empty?)")
     result = TopicUnits(table, texts, unit, note, n_documents)
+    without = n_documents - table["doc_id"].nunique()
+    if without:
+        ids = sorted(set(prepared.doc_ids) - set(table["doc_id"]))
+        warnings.warn(f"{without:,} of {n_documents:,} documents have no term to fit topics on (only stopwords, "
+                      f"numbers or short tokens): they have no row in doc_topics.csv ({preview(ids)})",
+                      TopicWarning, stacklevel=2)
     if note:
         warnings.warn(
             f"{note} (LDA needs at least {settings.min_units_per_topic} units per topic): fitting on "
