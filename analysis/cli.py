@@ -66,7 +66,7 @@ def _add_setting(group, name: str, flag: str | None = None, **changes) -> None:
     """Add the option of setting ``name`` to ``group``, from its declaration (:func:`analysis.config.setting`)."""
     declared = SETTINGS[name]
     meta, default = declared.metadata, declared.default
-    shown = "" if default is None else f" (default {_shown(default)})"
+    shown = "" if default in (None, "") else f" (default {_shown(default)})"
     options = {"dest": name, "help": meta["help"] + shown, "default": None}
     if isinstance(default, bool):
         options["action"] = argparse.BooleanOptionalAction

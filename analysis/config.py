@@ -121,6 +121,18 @@ class Settings:
     cache_dir: Path | None = setting(None, "cache folder", group="run", metavar="DIR",
                                      doc="None: ``.corpus-analysis-cache`` beside the output folder (it holds a "
                                          "``.gitignore``, so git ignores it).")
+    executor: str = setting("local", "where the map steps run: this machine's cores, or a Dask cluster", group="run",
+                            choices=("local", "dask"),
+                            doc="Results do not depend on it. ``dask`` needs the ``dask`` extra "
+                                "(``pip install 'corpus-analysis[dask]'``) and, without a ``scheduler``, starts a "
+                                "``LocalCluster`` of ``jobs`` workers.")
+    scheduler: str = setting("", "the Dask scheduler: local:N, tcp://host:8786, or slurm:N/pbs:N/sge:N/lsf:N; "
+                                 "implies --executor dask", group="run", metavar="ADDRESS",
+                             doc="``local:N`` starts a ``LocalCluster`` of N single-threaded worker processes; "
+                                 "``tcp://...`` connects to a running scheduler; ``slurm:N`` (``pbs``, ``sge``, "
+                                 "``lsf``) submits N jobs of a ``dask-jobqueue`` cluster configured in dask's "
+                                 "``jobqueue.yaml``. Workers must see the corpus at the same path and run the same "
+                                 "package versions (checked on connecting).")
     # -- topic model
     seed: int = setting(0, "seed of every randomised step; --seed S alone fits one topic run with seed S", group="topics",
                         metavar="S", bounds=(0, 2**32 - 1),
@@ -408,6 +420,13 @@ def _validated(settings: Settings, where: str) -> Settings:
     if settings.eta == "asymmetric":  # gensim refuses it for eta, tomotopy has no term prior per topic
         raise AnalysisError(f"{where}: {_label('eta', where)}: 'asymmetric' is a topic prior (alpha); the term prior "
                             "takes a positive number, symmetric or auto")
+    if settings.scheduler:
+        from analysis.executor import parse_scheduler
+
+        try:
+            parse_scheduler(settings.scheduler)
+        except ValueError as exc:
+            raise AnalysisError(f"{where}: {_label('scheduler', where)}: {exc}") from None
     try:
         parse_k_grid(settings.k_grid)
     except ValueError as exc:

@@ -60,7 +60,7 @@ from analysis.corpus import (
 )
 from analysis.errors import AnalysisError
 from analysis.memory import release_freed_memory
-from analysis.parallel import map_in_processes
+from analysis.executor import Executor, LocalExecutor
 from analysis.structure import split_blocks
 from analysis.tokens import TOKEN_PATTERN, normalize_tokens, straighten, token_offsets
 
@@ -548,7 +548,7 @@ def cache_folder(cache: Path) -> Path:
 
 def prepare(
     corpus: Corpus, *, cache: Path | None, jobs: int = 1, chunk_size: int = CHUNK_DOCUMENTS,
-    progress: Callable[[Iterable], Iterable] | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None, executor: Executor | None = None,
 ) -> PreparedCorpus:
     """Load the prepared form of ``corpus`` from ``cache``, or build it there.
 
@@ -559,11 +559,14 @@ def prepare(
         The cache folder; ``None`` builds into a temporary folder that is
         removed when the process exits.
     jobs : int, default 1
-        Worker processes for the build.
+        Worker processes for the build (unless ``executor`` is given).
     chunk_size : int
         Documents per chunk. The result does not depend on it or on ``jobs``.
     progress : callable, optional
         Wraps the build, an iterable with one item per document prepared (e.g. a tqdm bar).
+    executor : Executor, optional
+        Where the batches are read and prepared (:mod:`analysis.executor`; a Dask cluster's workers read
+        their own files); the merge runs here, in corpus order, so the result is the same.
 
     Raises
     ------
@@ -585,7 +588,8 @@ def prepare(
     checks = CorpusChecks(corpus)  # reads the metadata file: its errors come before any work
     built = Path(tempfile.mkdtemp(dir=parent, prefix=f".{key}-building-"))
     built.chmod(0o755)
-    batches = map_in_processes(functools.partial(prepare_batch, corpus.reader), corpus.batches(chunk_size), jobs=jobs)
+    batches = (executor or LocalExecutor(jobs)).map(functools.partial(prepare_batch, corpus.reader),
+                                                    corpus.batches(chunk_size))
     try:
         _build(batches, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
                checks=checks, progress=progress)

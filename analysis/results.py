@@ -23,6 +23,7 @@ from analysis import pipeline
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus, CorpusWarning
 from analysis.errors import AnalysisError
+from analysis.executor import executor_for
 from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus, prepare
 from analysis.progress import StageTimer
@@ -112,7 +113,7 @@ class Results:
         """The corpus read, split and tokenized once (:func:`analysis.prepared.prepare`), from the
         cache when the corpus bytes and reading settings are unchanged. Every analysis reads this
         snapshot, never the files."""
-        return prepare(self.corpus, cache=self.settings.cache_folder, jobs=self.settings.n_jobs,
+        return prepare(self.corpus, cache=self.settings.cache_folder, executor=executor_for(self.settings),
                        progress=self._wrap("prepare corpus"))
 
     @cached_property

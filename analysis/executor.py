@@ -1,0 +1,226 @@
+"""Where the map steps of a run go: this machine's worker processes, or a Dask cluster.
+
+An executor maps a function over items and yields the results in item order, with a bounded number of
+tasks in flight, so that the merges that follow (in this process) see the same sequence whatever ran
+the tasks: the same corpus and settings give the same bytes on one core, on many, or on a cluster.
+
+- :class:`LocalExecutor` (``executor = "local"``, the default): forked worker processes
+  (:func:`analysis.parallel.map_in_processes`).
+- :class:`DaskExecutor` (``executor = "dask"``, or any ``scheduler``): tasks submitted to a
+  ``dask.distributed`` client. The scheduler is ``local:N`` (a ``LocalCluster`` of N single-threaded
+  worker processes on this machine), ``tcp://host:8786`` (a running scheduler), or ``slurm:N``,
+  ``pbs:N``, ``sge:N``, ``lsf:N`` (N jobs of a ``dask-jobqueue`` cluster, configured in dask's
+  ``jobqueue.yaml``). Workers must read the corpus at the same path (a shared file system), and run the
+  same versions of this package and its dependencies: :func:`check_versions` refuses a cluster that
+  does not.
+
+Functions and items sent to a cluster must be picklable (module-level functions, ``functools.partial``
+of them); the local executor also takes closures.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import re
+from functools import cached_property
+from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+
+from analysis.errors import AnalysisError
+from analysis.parallel import map_in_processes
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+JOBQUEUE_KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
+SCHEDULER_FORMS = "local:N, tcp://host:port, or slurm:N / pbs:N / sge:N / lsf:N"
+# Packages whose versions must agree between this process and the workers (besides dask's own).
+_SCHEDULER_SIDE = ("python", "dask", "distributed", "msgpack", "cloudpickle", "toolz")
+_SCHEDULER = re.compile(r"^(?:local:(?P<local>\d+)|(?P<kind>slurm|pbs|sge|lsf):(?P<jobs>\d+)|(?P<address>(?:tcp|tls|ucx|inproc)://\S+))$")
+
+
+class Executor(Protocol):
+    """What the map steps of a run need: ``map(function, items, progress=None)`` in item order."""
+
+    def map(self, function: Callable[[Item], Result], items: Iterable[Item],
+            progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Result]: ...
+
+
+class LocalExecutor:
+    """Forked worker processes on this machine (``jobs`` of them; 1 runs in this process)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def map(self, function, items, progress=None):
+        return map_in_processes(function, items, jobs=self.jobs, progress=progress)
+
+    def __repr__(self) -> str:
+        return f"LocalExecutor(jobs={self.jobs})"
+
+
+class DaskExecutor:
+    """Tasks on a ``dask.distributed`` cluster, at most two per worker thread in flight. The cluster is
+    reached (or started) when the first task is submitted: a run that finds its work in the cache never
+    waits for one.
+
+    Parameters
+    ----------
+    scheduler : str
+        See :func:`parse_scheduler`.
+    """
+
+    def __init__(self, scheduler: str) -> None:
+        self.scheduler = scheduler
+
+    @cached_property
+    def client(self):
+        """The ``distributed.Client`` (:func:`dask_client`)."""
+        return dask_client(self.scheduler)
+
+    @property
+    def slots(self) -> int:
+        """Worker threads of the cluster (at least 1)."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def map(self, function, items, progress=None):
+        if progress is not None:
+            items = list(items)
+            return (result for _, result in zip(progress(items), self._ordered(function, items)))
+        return self._ordered(function, items)
+
+    def _ordered(self, function, items) -> Iterator:
+        pending: collections.deque = collections.deque()
+        try:
+            for item in items:
+                pending.append(self.client.submit(function, item, pure=False))
+                if len(pending) >= 2 * self.slots:
+                    yield pending.popleft().result()  # a worker's error is raised here, as raised there
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor({self.scheduler!r})"
+
+
+def parse_scheduler(value: str) -> dict[str, str | int]:
+    """``{"local": N}``, ``{"kind": "slurm", "jobs": N}`` or ``{"address": "tcp://..."}``.
+
+    Raises
+    ------
+    ValueError
+        For any other form.
+    """
+    found = _SCHEDULER.match(value.strip())
+    if not found or (found["local"] is not None and int(found["local"]) < 1) or \
+            (found["jobs"] is not None and int(found["jobs"]) < 1):
+        raise ValueError(f"expected {SCHEDULER_FORMS}, got {value!r}")
+    if found["local"] is not None:
+        return {"local": int(found["local"])}
+    if found["kind"] is not None:
+        return {"kind": found["kind"], "jobs": int(found["jobs"])}
+    return {"address": found["address"]}
+
+
+_CLIENTS: dict[str, object] = {}
+
+
+def dask_client(scheduler: str):
+    """A client of ``scheduler`` (see :func:`parse_scheduler`), made once per process and closed at exit;
+    a cluster this process starts (``local:N``, ``slurm:N`` ...) ends with it.
+
+    Raises
+    ------
+    AnalysisError
+        Without the ``dask`` extra, when the scheduler cannot be reached, or when its workers run other
+        versions (:func:`check_versions`).
+    """
+    if scheduler in _CLIENTS:
+        return _CLIENTS[scheduler]
+    form = parse_scheduler(scheduler)
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise AnalysisError(f"--scheduler {scheduler}: running on Dask needs the dask extra "
+                            "(pip install 'corpus-analysis[dask]')") from None
+    try:
+        if "local" in form:  # no dashboard, its HTTP routes on a free port, no routine log lines
+            cluster = LocalCluster(n_workers=form["local"], threads_per_worker=1, processes=True,
+                                   dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        elif "kind" in form:
+            try:
+                import dask_jobqueue
+            except ImportError:
+                raise AnalysisError(f"--scheduler {scheduler}: needs dask-jobqueue (pip install dask-jobqueue)") from None
+            cluster = getattr(dask_jobqueue, JOBQUEUE_KINDS[form["kind"]])()  # configured in jobqueue.yaml
+            cluster.scale(jobs=form["jobs"])
+            client = Client(cluster)
+        else:
+            client = Client(form["address"], timeout="20s")
+    except AnalysisError:
+        raise
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise AnalysisError(f"--scheduler {scheduler}: cannot start or reach the cluster ({exc})") from None
+    try:
+        check_versions(client, scheduler)
+    except BaseException:
+        client.close()
+        raise
+    _CLIENTS[scheduler] = client
+    return client
+
+
+@atexit.register
+def close_clients() -> None:
+    """Close every client this process opened, and the clusters it started (at exit, or sooner)."""
+    while _CLIENTS:
+        _, client = _CLIENTS.popitem()
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def version_mismatches(versions: dict) -> list[str]:
+    """The packages whose versions differ between this process and the workers (or, for dask's core
+    packages, the scheduler), from ``Client.get_versions()``: one ``"name: here X, workers Y"`` each."""
+    here = versions["client"]["packages"]
+    scheduler = (versions.get("scheduler") or {}).get("packages", {})
+    workers = [info.get("packages", {}) for info in versions["workers"].values() if info]
+    found = []
+    for name in sorted(here):
+        theirs = {w.get(name, "missing") for w in workers}
+        if name in _SCHEDULER_SIDE and scheduler:
+            theirs.add(scheduler.get(name, "missing"))
+        if theirs - {here[name]}:
+            found.append(f"{name}: here {here[name]}, cluster {', '.join(sorted(map(str, theirs)))}")
+    return found
+
+
+def check_versions(client, scheduler: str) -> None:
+    """Refuse a cluster whose workers run other versions of this package or of what shapes its results.
+
+    Raises
+    ------
+    AnalysisError
+        One line naming every mismatch.
+    """
+    from analysis.provenance import PACKAGES
+
+    mismatches = version_mismatches(client.get_versions(packages=list(PACKAGES)))
+    if mismatches:
+        raise AnalysisError(f"--scheduler {scheduler}: the workers run other versions than this machine "
+                            f"({'; '.join(mismatches)}); install the same environment on them")
+
+
+def executor_for(settings) -> Executor:
+    """The executor ``settings`` ask for: Dask when ``executor`` is ``dask`` or a ``scheduler`` is set
+    (``local:<jobs>`` by default), else this machine's ``jobs`` processes."""
+    if settings.executor == "dask" or settings.scheduler:
+        return DaskExecutor(settings.scheduler or f"local:{settings.n_jobs}")
+    return LocalExecutor(settings.n_jobs)

@@ -1,0 +1,136 @@
+"""Benchmark: preparing a corpus in this process's workers against a Dask ``LocalCluster`` of two.
+
+Corpora (made by :func:`bench_prepare.make_corpora` from 20 Newsgroups): ``groups`` (about 120,000
+documents of six sentences) and ``clauses`` (about 950,000 short ones).
+
+Programs, each run in its own process (``--repeat`` times, median), on the same corpus:
+
+- ``local-jobs2``: build the prepared corpus with two forked worker processes (the default run);
+- ``dask-local2``: the same on ``--scheduler local:2`` (a ``LocalCluster`` of two single-threaded
+  workers started by the run), which gives the same files;
+- ``dask-start``: start the ``LocalCluster``, connect, check versions, run one empty task, stop: the
+  fixed cost of a cluster run.
+
+Reported: wall and CPU seconds (the run and every process it started), the peak memory (PSS, sampled
+every 20 ms) of the whole tree, of the client process and of the largest worker, and the ratios
+dask / local. Usage: ``python benchmarks/bench_dask.py [--repeat 3] [--skip-clauses]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_prepare import make_corpora  # noqa: E402
+
+PREPARE = """
+import sys
+from pathlib import Path
+from analysis.config import Settings
+from analysis.results import Results
+settings = Settings(corpus=Path(sys.argv[1]), out=Path(sys.argv[2]) / "out", cache_dir=Path(sys.argv[2]) / "cache",
+                    jobs=2, scheduler=sys.argv[3])
+print(Results(settings).prepared.n_documents)
+"""
+
+START = """
+from analysis.executor import DaskExecutor
+print(list(DaskExecutor("local:2").map(abs, [-1])))
+"""
+
+
+def measure(command: list[str]) -> dict:
+    """Wall time, CPU seconds of the process and its children, and peak PSS of the tree, of the client
+    process and of the largest other process (a worker), sampled every 20 ms."""
+    start = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peaks: dict[int, float] = {}
+    tree_peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal tree_peak
+        while not stop.is_set():
+            try:
+                tree = [p for p in (process, *process.children(recursive=True)) if p.is_running()]
+                sizes = {p.pid: p.memory_full_info().pss for p in tree}
+                tree_peak = max(tree_peak, sum(sizes.values()))
+                for pid, size in sizes.items():
+                    peaks[pid] = max(peaks.get(pid, 0), size)
+            except psutil.Error:
+                pass
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    errors = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    stop.set()
+    sampler.join()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command}: failed\n{errors}")
+    children = usage.ru_utime + usage.ru_stime
+    others = [size for pid, size in peaks.items() if pid != process.pid]
+    return {"wall": time.perf_counter() - start, "cpu": children, "tree_mb": tree_peak / 1e6,
+            "client_mb": peaks.get(process.pid, 0) / 1e6, "worker_mb": max(others, default=0) / 1e6}
+
+
+def median_run(command: list[str], repeat: int, before=None) -> dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        if before:
+            before()
+        runs.append(measure(command))
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-clauses", action="store_true", help="leave out the 10x corpus")
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
+        work = Path(tmp)
+        corpora = make_corpora(work)
+        load = os.getloadavg()
+        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores")
+        results: dict[str, dict[str, float]] = {"dask-start": median_run([python, "-c", START], args.repeat)}
+        for corpus in ["groups"] if args.skip_clauses else ["groups", "clauses"]:
+            path = corpora[corpus]
+            documents = sum(1 for _ in path.open(encoding="utf-8"))
+            scratch = work / f"run-{corpus}"
+
+            def fresh() -> None:
+                shutil.rmtree(scratch, ignore_errors=True)
+                scratch.mkdir()
+
+            for name, scheduler in (("local-jobs2", ""), ("dask-local2", "local:2")):
+                results[f"{corpus} ({documents:,} docs) {name}"] = median_run(
+                    [python, "-c", PREPARE, str(path), str(scratch), scheduler], args.repeat, before=fresh)
+        print(f"{'program':<40}{'wall s':>8}{'cpu s':>8}{'tree MB':>9}{'client MB':>11}{'worker MB':>11}")
+        for name, r in results.items():
+            print(f"{name:<40}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['tree_mb']:>9.0f}{r['client_mb']:>11.0f}"
+                  f"{r['worker_mb']:>11.0f}")
+        print("\nratios dask-local2 / local-jobs2:")
+        for corpus in [k.rsplit(" ", 1)[0] for k in results if k.endswith("local-jobs2")]:
+            local, dask = results[f"{corpus} local-jobs2"], results[f"{corpus} dask-local2"]
+            print(f"  {corpus}: wall {dask['wall'] / local['wall']:.2f}, cpu {dask['cpu'] / local['cpu']:.2f}, "
+                  f"tree memory {dask['tree_mb'] / local['tree_mb']:.2f}; client {dask['client_mb']:.0f} MB "
+                  f"against {local['client_mb']:.0f} MB")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

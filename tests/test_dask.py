@@ -1,0 +1,142 @@
+"""The same run on a Dask cluster: the executor setting, the scheduler forms, the version check, and
+byte-identical output between this machine's processes and a ``LocalCluster`` (skipped without the
+``dask`` extra)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.cli import main
+from analysis.config import Settings
+from analysis.corpus import Corpus
+from analysis.executor import DaskExecutor, LocalExecutor, executor_for, parse_scheduler, version_mismatches
+from analysis.prepared import prepare
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("value, parsed", [
+    ("local:2", {"local": 2}), ("tcp://10.0.0.5:8786", {"address": "tcp://10.0.0.5:8786"}),
+    ("slurm:4", {"kind": "slurm", "jobs": 4}), ("pbs:1", {"kind": "pbs", "jobs": 1}),
+])
+def test_scheduler_forms(value, parsed):
+    assert parse_scheduler(value) == parsed
+
+
+@pytest.mark.parametrize("value", ["local:0", "local", "8786", "http://host:8786", "slurm", "kubernetes:3"])
+def test_a_scheduler_of_another_form_is_one_line_before_any_work(value, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--corpus", str(REPO / "corpus"), "--scheduler", value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scheduler" in err[0] and "local:N, tcp://host:port" in err[0], err
+
+
+def test_the_executor_follows_the_settings():
+    assert isinstance(executor_for(Settings(jobs=3)), LocalExecutor) and executor_for(Settings(jobs=3)).jobs == 3
+    assert executor_for(Settings(executor="dask", jobs=2)).scheduler == "local:2"
+    assert executor_for(Settings(scheduler="tcp://h:8786")).scheduler == "tcp://h:8786"  # a scheduler implies dask
+
+
+def test_workers_with_other_versions_are_named_in_one_line():
+    here = {"packages": {"python": "3.11.7", "corpus-analysis": "0.1.0", "gensim": "4.3.3", "dask": "2026.8.0"}}
+    other = {"packages": {**here["packages"], "gensim": "4.4.0"}}
+    versions = {"client": here, "scheduler": here, "workers": {"tcp://a:1": here, "tcp://b:2": other}}
+    assert version_mismatches(versions) == ["gensim: here 4.3.3, cluster 4.3.3, 4.4.0"]
+    versions["workers"] = {"tcp://a:1": here}
+    assert version_mismatches(versions) == []
+
+
+def test_without_the_dask_extra_the_error_says_what_to_install(monkeypatch, tmp_path, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name.split(".")[0] == "distributed":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--corpus", str(REPO / "corpus"), "--no-cache", "--scheduler", "local:7"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        ("corpus-analysis: error: --scheduler local:7: running on Dask needs the dask extra "
+         "(pip install 'corpus-analysis[dask]')")]
+
+
+# -- on a LocalCluster ---------------------------------------------------------------------------------
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clusters_end_with_the_module():
+    from analysis.executor import close_clients
+
+    yield
+    close_clients()  # the rest of the suite runs without idle workers
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _prepared_files(corpus: Corpus, cache: Path, **how) -> dict[str, bytes]:
+    prepared = prepare(corpus, cache=cache, **how)
+    return _files(prepared.folder)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A JSONL corpus of 60 short documents in three desks."""
+    rng = np.random.default_rng(12)
+    words = "river bank water stone field market price trade road bridge light tower garden winter".split()
+    path = tmp_path_factory.mktemp("dask") / "docs.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(60):
+            text = " ".join(" ".join(rng.choice(words, size=9)).capitalize() + "." for _ in range(rng.integers(2, 6)))
+            out.write(json.dumps({"id": f"d{i:03d}", "text": text, "desk": f"desk-{i % 3}"}) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("scheduler", ["local:1", "local:2"])
+def test_the_prepared_corpus_is_byte_identical_on_a_cluster(scheduler, generated, seed_corpus, tmp_path):
+    """Partitioned alike, the files are the same bytes; partitioned otherwise, the same tables."""
+    for corpus in (Corpus(generated), Corpus(seed_corpus)):
+        whole = prepare(corpus, cache=tmp_path / "whole", jobs=1)
+        for chunk_size in (1, 7, 25):
+            local = _prepared_files(corpus, tmp_path / f"local-{chunk_size}", jobs=1, chunk_size=chunk_size)
+            on_dask = prepare(corpus, cache=tmp_path / f"dask-{chunk_size}", chunk_size=chunk_size,
+                              executor=DaskExecutor(scheduler))
+            assert _files(on_dask.folder) == local, (corpus.path, chunk_size)
+            assert on_dask.blocks.equals(whole.blocks) and on_dask.documents.equals(whole.documents)
+            assert [d.text for d in on_dask] == [d.text for d in whole]
+
+
+def test_a_worker_side_error_is_the_same_one_line(tmp_path, capsys, monkeypatch):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Rivers carry water.\n", encoding="utf-8")
+    (corpus / "b.txt").write_bytes(b"caf\xe9 au lait\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--corpus", str(corpus), "--no-cache", "--scheduler", "local:2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{corpus / 'b.txt'}: not valid utf-8 at byte 3" in err[0], err
+
+
+def test_figures_on_a_cluster_are_the_committed_figures_byte_for_byte(tmp_path, monkeypatch):
+    import shutil
+
+    project = tmp_path / "project"  # the project's settings and corpus, so the manifest's paths match
+    shutil.copytree(REPO / "corpus", project / "corpus")
+    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
+    monkeypatch.chdir(project)
+    assert main(["figures", "--no-cache", "--scheduler", "local:2"]) == 0
+    committed = _files(REPO / "figures")
+    produced = _files(project / "figures")
+    assert sorted(produced) == sorted(committed)
+    assert [name for name in committed if produced[name] != committed[name]] == []
