@@ -42,6 +42,7 @@ from analysis.structure import Block, split_blocks
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
 _BATCH_ROWS = 10_000
+_BARE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a carriage return that no line feed follows
 _BATCH_CHARACTERS = 8_000_000  # a batch also ends here, so a few huge documents do not fill memory
 _PREVIEW = 5  # ids named in a message
 
@@ -208,12 +209,13 @@ def decode_file(data: bytes, encoding: str, source: str) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def encoding_error(source: str, chunks: Iterable[bytes], encoding: str, *, advise: bool = True) -> AnalysisError:
+def encoding_error(source: str, chunks: Iterable[bytes], encoding: str, *, advise: bool = True,
+                   first_byte: int = 0) -> AnalysisError:
     """The error for the first byte of ``chunks`` that ``encoding`` cannot decode.
 
     The offset counts from the start of the file (a BOM included), however the
-    bytes were buffered when decoding failed; the suggested encoding is
-    guessed from the chunk that holds the bad byte.
+    bytes were buffered when decoding failed (``first_byte``: where in the file ``chunks`` begin); the
+    suggested encoding is guessed from the chunk that holds the bad byte.
     """
     # Plain utf-8 rather than utf-8-sig: a BOM is valid UTF-8, and offsets stay file offsets.
     decoder = codecs.getincrementaldecoder("utf-8" if text_codec(encoding) == "utf-8-sig" else encoding)("strict")
@@ -228,7 +230,7 @@ def encoding_error(source: str, chunks: Iterable[bytes], encoding: str, *, advis
         offset, sample = offset + len(chunk), chunk
     guess = _guess_encoding(sample)
     advice = f"; pass --encoding {guess} or re-save the file as UTF-8" if advise else ""
-    return AnalysisError(f"{source}: not valid {encoding} at byte {position} (looks like {guess}){advice}")
+    return AnalysisError(f"{source}: not valid {encoding} at byte {first_byte + position} (looks like {guess}){advice}")
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
@@ -278,14 +280,74 @@ def _bounded(pieces: Iterable[list], size: int, weigh: Callable[[Any], int]) -> 
 
 
 @dataclass(frozen=True)
+class JsonlRange:
+    """The lines of a JSON Lines file from byte ``start`` (a line start) to byte ``end``: a partition that
+    the process preparing it reads itself (:meth:`Corpus.batches` with ``by_reference``)."""
+
+    path: Path
+    start: int
+    end: int
+
+    def lines(self, encoding: str) -> list[str]:
+        """The lines, decoded strictly.
+
+        Raises
+        ------
+        AnalysisError
+            Naming the file and the byte offset (from the start of the file) of the first bad byte.
+        """
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            data = handle.read(self.end - self.start)
+        try:
+            text = data.decode(text_codec(encoding) if self.start == 0 else _no_bom(encoding))
+        except UnicodeDecodeError:
+            raise encoding_error(str(self.path), [data], encoding, first_byte=self.start) from None
+        # Lines as a text file reads them (universal newlines: \r\n and \r end a line too, nothing else).
+        parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+@dataclass(frozen=True)
+class ParquetSlice:
+    """Rows ``start:stop`` of row group ``group`` of a Parquet file: a partition that the process preparing
+    it reads itself."""
+
+    path: Path
+    group: int
+    start: int
+    stop: int
+
+    def read(self):
+        """The rows, as a pyarrow Table."""
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(self.path).read_row_group(self.group).slice(self.start, self.stop - self.start)
+
+
+def _lines_end_with_newline_bytes(encoding: str) -> bool:
+    """Whether lines of ``encoding`` end with the byte ``\\n`` (UTF-8, single-byte code pages; not UTF-16)."""
+    try:
+        return "a\n".encode(_no_bom(encoding)) == b"a\n"
+    except (LookupError, UnicodeEncodeError):
+        return False
+
+
+def _no_bom(encoding: str) -> str:
+    """The codec of ``encoding`` for bytes after the start of a file (no byte order mark to drop)."""
+    codec = text_codec(encoding)
+    return "utf-8" if codec == "utf-8-sig" else codec
+
+
+@dataclass(frozen=True)
 class RawBatch:
     """Consecutive records of a corpus as read, not yet parsed (see :meth:`Corpus.batches`).
 
     Attributes
     ----------
-    records : list, DataFrame or pyarrow.RecordBatch
+    records : list, DataFrame, pyarrow.RecordBatch, JsonlRange or ParquetSlice
         Folder corpora: file paths; JSONL: lines; CSV: a frame of rows;
-        Parquet: a record batch.
+        Parquet: a record batch; or, read by reference, where the lines or rows are.
     first_line : int
         The line number of the first record (JSONL; elsewhere as ``first_row``).
     first_row : int
@@ -354,9 +416,14 @@ class Reader:
         not_text: list[tuple[str, str]] = []
         encodings: dict[str, str] = {}
         controls: list[tuple[str, int]] = []
+        records = batch.records
+        if isinstance(records, JsonlRange):
+            records = records.lines(self.encoding)
+        elif isinstance(records, ParquetSlice):
+            records = records.read()
         if self.path.is_dir():
             documents = []
-            for path in batch.records:
+            for path in records:
                 try:
                     document, used = self._file_document(path, controls)
                 except NotTextError as exc:
@@ -368,11 +435,11 @@ class Reader:
                 documents.append(document)
                 if used != (self.encoding if self.encoding != "auto" else "utf-8"):
                     encodings[str(path)] = used
-        elif isinstance(batch.records, list):  # JSONL lines
-            documents = [self._row_document(row, number, where, controls) for number, row in self._json_rows(batch)]
+        elif isinstance(records, list):  # JSONL lines
+            documents = [self._row_document(row, number, where, controls)
+                         for number, row in self._json_rows(records, batch)]
         else:
-            rows = batch.records.to_dict("records") if isinstance(batch.records, pd.DataFrame) \
-                else batch.records.to_pylist()
+            rows = records.to_dict("records") if isinstance(records, pd.DataFrame) else records.to_pylist()
             documents = [self._row_document(row, batch.first_row + i, where, controls) for i, row in enumerate(rows)]
         blank = [not doc.text.strip() for doc in documents]
         return ReadBatch([doc for doc, b in zip(documents, blank) if not b], [doc.doc_id for doc in documents],
@@ -393,9 +460,9 @@ class Reader:
         return Document(relative.with_suffix("").as_posix(), self._cleaned(text, str(path), controls), str(path),
                         {"folder": folder}), used
 
-    def _json_rows(self, batch: RawBatch) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _json_rows(self, lines: list[str], batch: RawBatch) -> Iterator[tuple[int, dict[str, Any]]]:
         row = batch.first_row
-        for offset, line in enumerate(batch.records):
+        for offset, line in enumerate(lines):
             if not line.strip():
                 continue
             try:
@@ -612,11 +679,15 @@ class Corpus:
                 yield Document(doc.doc_id, doc.text, doc.source, {**doc.metadata, **extra}) if extra else doc
         checks.finish()
 
-    def batches(self, size: int = _BATCH_ROWS) -> Iterator[RawBatch]:
+    def batches(self, size: int = _BATCH_ROWS, *, by_reference: bool = False) -> Iterator[RawBatch]:
         """The corpus's records, unparsed, in batches of ``size`` (fewer when they are long).
 
         Reading a batch's files and parsing its records is left to :meth:`Reader.read`, so that
-        worker processes can do it; only the byte stream is read here.
+        worker processes can do it; only the byte stream is read here. With ``by_reference``, an
+        uncompressed JSONL or a Parquet corpus is cut into :class:`JsonlRange` or :class:`ParquetSlice`
+        partitions that the workers read themselves (a cluster's workers, which see the same files):
+        this process only finds where the partitions start (JSONL: one pass counting lines, no
+        decoding or parsing).
         """
         if self.path.is_dir():
             files = self.files()[:-1] if self.metadata is not None else self.files()
@@ -626,6 +697,9 @@ class Corpus:
                 first += len(paths)
             return
         suffix = _table_suffix(self.path)
+        if by_reference and (suffix == ".parquet" or (suffix == ".jsonl" and _lines_end_with_newline_bytes(self.encoding))):
+            yield from (self._jsonl_ranges if suffix == ".jsonl" else self._parquet_slices)(size)
+            return
         yield from {".csv": self._csv_batches, ".jsonl": self._jsonl_batches, ".jsonl.gz": self._jsonl_batches,
                     ".parquet": self._parquet_batches}[suffix](size)
 
@@ -677,6 +751,44 @@ class Corpus:
             raise encoding_error(str(self.path), _file_chunks(self.path), self.encoding) from None
         except (OSError, EOFError) as exc:
             raise AnalysisError(f"{self.path}: cannot read ({exc})") from None
+
+    def _jsonl_ranges(self, size: int) -> Iterator[RawBatch]:
+        line, row, start = 1, 1, 0
+        line_limit = int(self.max_file_mb * 2**20)
+        with self.path.open("rb") as handle:
+            for lines in _bounded(iter(lambda: handle.readlines(_BATCH_CHARACTERS), []), size, len):
+                longest = max(map(len, lines))
+                if longest > line_limit:
+                    raise AnalysisError(f"{self.path}: a line longer than {line_limit / 2**20:.3g} MB (max_file_mb) "
+                                        f"after line {line:,}; is this JSON Lines, one record per line?")
+                end = start + sum(map(len, lines))
+                yield RawBatch(JsonlRange(self.path, start, end), line, row)
+                for text_line in lines:
+                    # As the text reader counts: a bare \r ends a line too; blank lines are not records.
+                    pieces = [p for p in _BARE_CR.split(text_line) if p] if b"\r" in text_line else (text_line,)
+                    line += len(pieces)
+                    row += sum(not self._blank(piece) for piece in pieces)
+                start = end
+
+    def _blank(self, line: bytes) -> bool:
+        """Whether a JSONL line is blank as :meth:`Reader.read` sees it once decoded (Unicode spaces too)."""
+        stripped = line.strip()
+        return not stripped or (len(stripped) <= 16 and not stripped.decode(_no_bom(self.encoding), "replace").strip())
+
+    def _parquet_slices(self, size: int) -> Iterator[RawBatch]:
+        import pyarrow.parquet as pq
+
+        try:
+            metadata = pq.ParquetFile(self.path).metadata
+        except Exception as exc:  # pyarrow raises several types for a bad file
+            raise AnalysisError(f"{self.path}: not a readable Parquet file ({exc})") from None
+        first = 1
+        for group in range(metadata.num_row_groups):
+            rows = metadata.row_group(group).num_rows
+            for start in range(0, rows, size):
+                stop = min(start + size, rows)
+                yield RawBatch(ParquetSlice(self.path, group, start, stop), first, first)
+                first += stop - start
 
     def _parquet_batches(self, size: int) -> Iterator[RawBatch]:
         try:

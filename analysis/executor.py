@@ -40,7 +40,10 @@ _SCHEDULER = re.compile(r"^(?:local:(?P<local>\d+)|(?P<kind>slurm|pbs|sge|lsf):(
 
 
 class Executor(Protocol):
-    """What the map steps of a run need: ``map(function, items, progress=None)`` in item order."""
+    """What the map steps of a run need: ``map(function, items, progress=None)`` in item order, and
+    whether the workers open the corpus's files themselves (``opens_files``)."""
+
+    opens_files: bool
 
     def map(self, function: Callable[[Item], Result], items: Iterable[Item],
             progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Result]: ...
@@ -48,6 +51,8 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Forked worker processes on this machine (``jobs`` of them; 1 runs in this process)."""
+
+    opens_files = False  # records are read here and handed over (batch boundaries as a serial run has them)
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
@@ -69,6 +74,8 @@ class DaskExecutor:
     scheduler : str
         See :func:`parse_scheduler`.
     """
+
+    opens_files = True  # workers read their own partitions; this process only says where they are
 
     def __init__(self, scheduler: str) -> None:
         self.scheduler = scheduler

@@ -588,8 +588,9 @@ def prepare(
     checks = CorpusChecks(corpus)  # reads the metadata file: its errors come before any work
     built = Path(tempfile.mkdtemp(dir=parent, prefix=f".{key}-building-"))
     built.chmod(0o755)
-    batches = (executor or LocalExecutor(jobs)).map(functools.partial(prepare_batch, corpus.reader),
-                                                    corpus.batches(chunk_size))
+    executor = executor or LocalExecutor(jobs)
+    batches = executor.map(functools.partial(prepare_batch, corpus.reader),
+                           corpus.batches(chunk_size, by_reference=executor.opens_files))
     try:
         _build(batches, built, {"format": FORMAT, "files": hashes, "name": name, "settings": _read_options(corpus)},
                checks=checks, progress=progress)

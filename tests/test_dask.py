@@ -13,6 +13,7 @@ import pytest
 from analysis.cli import main
 from analysis.config import Settings
 from analysis.corpus import Corpus
+from analysis.errors import AnalysisError
 from analysis.executor import DaskExecutor, LocalExecutor, executor_for, parse_scheduler, version_mismatches
 from analysis.prepared import prepare
 
@@ -140,3 +141,66 @@ def test_figures_on_a_cluster_are_the_committed_figures_byte_for_byte(tmp_path, 
     produced = _files(project / "figures")
     assert sorted(produced) == sorted(committed)
     assert [name for name in committed if produced[name] != committed[name]] == []
+
+
+@pytest.fixture(scope="module")
+def awkward_jsonl(tmp_path_factory) -> Path:
+    """JSON Lines without ids (ids are row numbers), with a BOM, blank lines, CRLF and a bare CR line end,
+    Unicode text and a U+2028 inside a string: where partitions start must not shift a row."""
+    rng = np.random.default_rng(4)
+    words = "río bank wáter stone field market price trade road bridge light tower garden winter".split()
+    lines = []
+    for i in range(70):
+        text = " ".join(" ".join(rng.choice(words, size=8)).capitalize() + "." for _ in range(rng.integers(1, 4)))
+        if i == 33:
+            text += "\u2028a line separator inside a JSON string"
+        lines.append(json.dumps({"text": text, "n": i}, ensure_ascii=False))
+    body = ""
+    for i, line in enumerate(lines):
+        body += line + ("\r\n" if i % 5 == 0 else "\r" if i == 40 else "\n") + ("\n  \n" if i % 9 == 0 else "")
+    path = tmp_path_factory.mktemp("awkward") / "rows.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    return path
+
+
+def _tables(prepared) -> tuple:
+    return prepared.documents, prepared.blocks, [(d.doc_id, d.source, d.text) for d in prepared]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 6, 50])
+def test_workers_read_their_own_jsonl_and_parquet_partitions(awkward_jsonl, chunk_size, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist([json.loads(line) for line in
+                                  awkward_jsonl.read_text(encoding="utf-8-sig").replace("\r", "\n").split("\n")
+                                  if line.strip()])
+    parquet = tmp_path / "rows.parquet"
+    pq.write_table(table, parquet, row_group_size=17)
+    for path in (awkward_jsonl, parquet):
+        corpus = Corpus(path)
+        assert all(type(b.records).__name__ in ("JsonlRange", "ParquetSlice")
+                   for b in corpus.batches(chunk_size, by_reference=True))
+        local = prepare(corpus, cache=tmp_path / f"local-{path.suffix}", jobs=1)
+        on_dask = prepare(corpus, cache=tmp_path / f"dask-{path.suffix}", chunk_size=chunk_size,
+                          executor=DaskExecutor("local:2"))
+        for a, b in zip(_tables(local), _tables(on_dask)):
+            assert (a.equals(b) if hasattr(a, "equals") else a == b), path
+        assert local.n_documents == 70 and on_dask.documents["doc_id"].tolist() == [str(i) for i in range(1, 71)]
+
+
+def test_a_bad_line_in_a_later_partition_is_named_as_in_process(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    good = [json.dumps({"id": f"r{i}", "text": f"Rivers and lakes number {i}."}) for i in range(30)]
+    path.write_bytes(("\n".join(good[:20]) + "\n\n{not json\n" + "\n".join(good[20:]) + "\n").encode("utf-8"))
+
+    def error(**how) -> str:
+        with pytest.raises(AnalysisError) as caught:
+            prepare(Corpus(path), cache=None, chunk_size=5, **how)
+        return str(caught.value)
+
+    assert error(jobs=1) == error(executor=DaskExecutor("local:2")) == \
+        f"{path}: line 22 is not valid JSON (Expecting property name enclosed in double quotes)"
+    path.write_bytes(path.read_bytes().replace(b"{not json\n", b"").replace(b"number 25", b"n\xe9mber 25"))
+    assert error(jobs=1) == error(executor=DaskExecutor("local:2"))
+    assert "not valid utf-8 at byte 1347 " in error(jobs=1)  # the offset of the e-acute
