@@ -197,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
                                            f"{INFO_DOCUMENTS} documents (--out writes the table for any corpus).")
     info.add_argument("--out", metavar="FILE", help="write the per-document table as CSV to FILE")
 
+    convert = commands.add_parser(
+        "convert", parents=[common], help="write the corpus as one Parquet or JSONL file (for a cluster)",
+        description="Write the corpus (any source: a folder, CSV, JSONL, Parquet) as one Parquet or JSON Lines "
+                    "file with columns id, text and the metadata columns. A cluster's workers read it in "
+                    "partitions, which a CSV (quoted line breaks) or a compressed JSONL does not allow.")
+    convert.add_argument("target", metavar="FILE", help="the file to write: .parquet, .jsonl or .jsonl.gz")
+
     terms = commands.add_parser("terms", parents=[common], help="tidy term table as CSV",
                                 description="Term frequencies as CSV. --by doc gives columns doc_id,term,count; "
                                             "--by COLUMN (a metadata column) gives counts and rates per group.")
@@ -295,6 +302,23 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         return EXIT_OK
     entries, size = cache_summary(folder)
     print(f"{folder}: {entries} prepared corpora, {size / 1e6:,.1f} MB")
+    return EXIT_OK
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from analysis.export import write_corpus
+    from analysis.results import Results
+
+    settings = _settings(args)
+    target = Path(args.target)
+    corpus = settings.corpus.resolve()
+    if target.resolve() == corpus or corpus in target.resolve().parents:
+        raise AnalysisError(f"{target}: not inside or over the corpus (corpus/ is read-only)")
+    _check_writable(target, "FILE")
+    results = Results(settings, progress=_progress)
+    written = write_corpus(results.prepared, target)
+    columns = len(results.prepared.documents.columns) - 1
+    print(f"{target}: {written:,} documents (id, text and {columns} metadata column(s))")
     return EXIT_OK
 
 
@@ -706,7 +730,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
 
 COMMANDS = {"figures": _cmd_figures, "reuse": _cmd_reuse, "claims": _cmd_claims, "kwic": _cmd_kwic,
             "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
-            "info": _cmd_info, "terms": _cmd_terms, "keyness": _cmd_keyness, "cache": _cmd_cache, "init": _cmd_init}
+            "info": _cmd_info, "convert": _cmd_convert, "terms": _cmd_terms, "keyness": _cmd_keyness, "cache": _cmd_cache, "init": _cmd_init}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

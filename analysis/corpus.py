@@ -697,11 +697,21 @@ class Corpus:
                 first += len(paths)
             return
         suffix = _table_suffix(self.path)
-        if by_reference and (suffix == ".parquet" or (suffix == ".jsonl" and _lines_end_with_newline_bytes(self.encoding))):
+        if by_reference and self.splits:
             yield from (self._jsonl_ranges if suffix == ".jsonl" else self._parquet_slices)(size)
             return
         yield from {".csv": self._csv_batches, ".jsonl": self._jsonl_batches, ".jsonl.gz": self._jsonl_batches,
                     ".parquet": self._parquet_batches}[suffix](size)
+
+    @property
+    def splits(self) -> bool:
+        """Whether workers can read the corpus in partitions of their own: a folder (lists of files),
+        Parquet (row groups), uncompressed JSONL in an encoding whose lines end in the byte ``\\n``. Not a
+        CSV (quoted line breaks) or a ``.jsonl.gz`` (a stream): this process reads those and sends the
+        records."""
+        suffix = _table_suffix(self.path)
+        return self.path.is_dir() or suffix == ".parquet" or (
+            suffix == ".jsonl" and _lines_end_with_newline_bytes(self.encoding))
 
     def records_at(self, positions: set[int]) -> dict[int, tuple[str, str]]:
         """``(id, source)`` of the records at the given positions (0-based, in reading order, empty
@@ -754,13 +764,9 @@ class Corpus:
 
     def _jsonl_ranges(self, size: int) -> Iterator[RawBatch]:
         line, row, start = 1, 1, 0
-        line_limit = int(self.max_file_mb * 2**20)
-        with self.path.open("rb") as handle:
+        capped = _CappedStream(self.path.open("rb"), self.path, total=None, line=int(self.max_file_mb * 2**20))
+        with io.BufferedReader(capped, 1 << 20) as handle:
             for lines in _bounded(iter(lambda: handle.readlines(_BATCH_CHARACTERS), []), size, len):
-                longest = max(map(len, lines))
-                if longest > line_limit:
-                    raise AnalysisError(f"{self.path}: a line longer than {line_limit / 2**20:.3g} MB (max_file_mb) "
-                                        f"after line {line:,}; is this JSON Lines, one record per line?")
                 end = start + sum(map(len, lines))
                 yield RawBatch(JsonlRange(self.path, start, end), line, row)
                 for text_line in lines:

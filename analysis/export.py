@@ -80,6 +80,62 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+CORPUS_FORMATS = (".parquet", ".jsonl", ".jsonl.gz")
+
+
+def write_corpus(prepared, target: Path, *, rows_per_group: int = 10_000) -> int:
+    """Write a prepared corpus as one Parquet or JSON Lines (``.jsonl``, ``.jsonl.gz``) file, atomically:
+    columns ``id``, ``text`` and every metadata column (text; ``""`` where a document has none). Read
+    back with the default ``text_column`` and ``id_column``, it gives the same documents. Returns how many
+    were written.
+
+    A cluster's workers read such a file in partitions (Parquet row groups, JSONL byte ranges); a CSV,
+    whose quoted line breaks keep it from being split, or a compressed JSONL cannot be.
+
+    Raises
+    ------
+    AnalysisError
+        For another suffix, or a metadata column named ``id`` or ``text``.
+    """
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    suffix = next((s for s in CORPUS_FORMATS if target.name.lower().endswith(s)), None)
+    if suffix is None:
+        raise AnalysisError(f"{target}: the converted corpus must end in {', '.join(CORPUS_FORMATS)}")
+    metadata = prepared.documents.drop(columns="doc_id").astype(str)
+    clash = [c for c in metadata.columns if c in ("id", "text")]
+    if clash:
+        raise AnalysisError(f"{target}: a metadata column is named {clash[0]!r}, like the id or text column")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(handle)
+    ids = prepared.documents["doc_id"].astype(str)
+    schema = pa.schema([("id", pa.string()), ("text", pa.string()), *((c, pa.string()) for c in metadata.columns)])
+    try:
+        writer = pq.ParquetWriter(temporary, schema) if suffix == ".parquet" else None
+        lines = None if writer else (gzip.open if suffix == ".jsonl.gz" else open)(temporary, "wt", encoding="utf-8")
+        with writer or lines:
+            documents = prepared.iter_documents()
+            for start in range(0, len(ids), rows_per_group):
+                stop = min(start + rows_per_group, len(ids))
+                texts = [next(documents).text for _ in range(start, stop)]
+                columns = {"id": ids.iloc[start:stop].tolist(), "text": texts,
+                           **{c: metadata[c].iloc[start:stop].tolist() for c in metadata.columns}}
+                if writer:
+                    writer.write_table(pa.table(columns, schema=schema))
+                else:
+                    for row in zip(*columns.values()):
+                        lines.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return len(ids)
+
+
 def figure_bytes(fig: Figure, fmt: str, dpi: int, *, title: str = "", description: str = "") -> bytes:
     """Render ``fig`` to ``fmt`` (png, svg, pdf) with reproducible metadata.
 

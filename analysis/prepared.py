@@ -589,6 +589,11 @@ def prepare(
     built = Path(tempfile.mkdtemp(dir=parent, prefix=f".{key}-building-"))
     built.chmod(0o755)
     executor = executor or LocalExecutor(jobs)
+    if executor.opens_files and not corpus.splits:
+        warnings.warn(f"{corpus.path}: read by this process and sent to the workers, since it cannot be split "
+                      f"into partitions they read themselves; for a cluster, convert it once: corpus-analysis "
+                      f"convert {corpus.path.name.split('.')[0]}.parquet --corpus {corpus.path}",
+                      CorpusWarning, stacklevel=2)
     batches = executor.map(functools.partial(prepare_batch, corpus.reader),
                            corpus.batches(chunk_size, by_reference=executor.opens_files))
     try:

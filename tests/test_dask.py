@@ -204,3 +204,43 @@ def test_a_bad_line_in_a_later_partition_is_named_as_in_process(tmp_path):
     path.write_bytes(path.read_bytes().replace(b"{not json\n", b"").replace(b"number 25", b"n\xe9mber 25"))
     assert error(jobs=1) == error(executor=DaskExecutor("local:2"))
     assert "not valid utf-8 at byte 1347 " in error(jobs=1)  # the offset of the e-acute
+
+
+def test_a_line_past_the_limit_is_the_same_error_when_partitioned(tmp_path):
+    path = tmp_path / "one-line.jsonl"
+    path.write_text(json.dumps({"id": "1", "text": "short"}) + "\n" + json.dumps({"id": "2", "text": "w " * 600_000}),
+                    encoding="utf-8")
+    corpus = Corpus(path, max_file_mb=1)
+    messages = set()
+    for by_reference in (False, True):
+        with pytest.raises(AnalysisError) as caught:
+            list(corpus.batches(by_reference=by_reference))
+        messages.add(str(caught.value))
+    assert messages == {f"{path}: line 2 is longer than 1 MB (max_file_mb); is this JSON Lines, one record per line?"}
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".jsonl.gz"])
+def test_convert_writes_a_corpus_that_reads_back_the_same(suffix, tmp_path, capsys, monkeypatch):
+    source = tmp_path / "letters"
+    (source / "north").mkdir(parents=True)
+    (source / "south").mkdir()
+    (source / "north" / "a.txt").write_text("Rivers run north.\n\nA second paragraph.\n", encoding="utf-8")
+    (source / "south" / "b.md").write_text("# Heading\n\nRivers run south, café.\n", encoding="utf-8")
+    (source / "metadata.csv").write_text("id,year\nnorth/a,1901\nsouth/b,1902\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / f"letters{suffix}"
+    assert main(["convert", str(target), "--corpus", str(source), "--no-cache"]) == 0
+    assert capsys.readouterr().out.strip() == f"{target}: 2 documents (id, text and 2 metadata column(s))"
+    original = [(d.doc_id, d.text, d.metadata) for d in Corpus(source)]
+    assert [(d.doc_id, d.text, d.metadata) for d in Corpus(target)] == original
+
+
+def test_a_corpus_that_cannot_be_split_is_read_here_with_advice(tmp_path):
+    from analysis.corpus import CorpusWarning
+
+    path = tmp_path / "rows.csv"
+    path.write_text("id,text\n1,\"Rivers run,\nnorth.\"\n2,Lakes are still.\n", encoding="utf-8")
+    with pytest.warns(CorpusWarning, match=r"rows.csv: read by this process .* corpus-analysis convert "
+                                           r"rows.parquet --corpus"):
+        prepared = prepare(Corpus(path), cache=None, executor=DaskExecutor("local:2"))
+    assert prepared.n_documents == 2
