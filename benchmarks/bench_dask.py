@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_prepare import make_corpora  # noqa: E402
+from bench_prepare import make_corpora
 
 PREPARE = """
 import sys
