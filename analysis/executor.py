@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import functools
 import logging
 import re
 from functools import cached_property
@@ -40,13 +41,15 @@ _SCHEDULER = re.compile(r"^(?:local:(?P<local>\d+)|(?P<kind>slurm|pbs|sge|lsf):(
 
 
 class Executor(Protocol):
-    """What the map steps of a run need: ``map(function, items, progress=None)`` in item order, and
-    whether the workers open the corpus's files themselves (``opens_files``)."""
+    """What the map steps of a run need: ``map(function, items, progress=None, common=())``, the results of
+    ``function(*common, item)`` in item order, and whether the workers open the corpus's files
+    themselves (``opens_files``). ``common`` holds the arguments every task shares (rules, tables, a
+    prepared corpus): forked workers inherit them, a cluster receives them once per worker."""
 
     opens_files: bool
 
-    def map(self, function: Callable[[Item], Result], items: Iterable[Item],
-            progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Result]: ...
+    def map(self, function: Callable[..., Result], items: Iterable[Item],
+            progress: Callable[[Iterable], Iterable] | None = None, common: tuple = ()) -> Iterator[Result]: ...
 
 
 class LocalExecutor:
@@ -57,8 +60,9 @@ class LocalExecutor:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
 
-    def map(self, function, items, progress=None):
-        return map_in_processes(function, items, jobs=self.jobs, progress=progress)
+    def map(self, function, items, progress=None, common=()):
+        task = functools.partial(function, *common) if common else function
+        return map_in_processes(task, items, jobs=self.jobs, progress=progress)
 
     def __repr__(self) -> str:
         return f"LocalExecutor(jobs={self.jobs})"
@@ -90,17 +94,18 @@ class DaskExecutor:
         """Worker threads of the cluster (at least 1)."""
         return max(1, sum(self.client.nthreads().values()))
 
-    def map(self, function, items, progress=None):
+    def map(self, function, items, progress=None, common=()):
         if progress is not None:
             items = list(items)
-            return (result for _, result in zip(progress(items), self._ordered(function, items)))
-        return self._ordered(function, items)
+            return (result for _, result in zip(progress(items), self._ordered(function, items, common)))
+        return self._ordered(function, items, common)
 
-    def _ordered(self, function, items) -> Iterator:
+    def _ordered(self, function, items, common: tuple) -> Iterator:
         pending: collections.deque = collections.deque()
+        shared = self.client.scatter(list(common), broadcast=True, hash=False) if common else []
         try:
             for item in items:
-                pending.append(self.client.submit(function, item, pure=False))
+                pending.append(self.client.submit(function, *shared, item, pure=False))
                 if len(pending) >= 2 * self.slots:
                     yield pending.popleft().result()  # a worker's error is raised here, as raised there
             while pending:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.memory import release_freed_memory
+from analysis.executor import Executor, LocalExecutor
 from analysis.parallel import map_in_processes
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor, word_flags
@@ -575,23 +576,27 @@ def _block_chunks(prepared: PreparedCorpus, tokens: int) -> list[tuple[int, int]
     return ranges or [(0, 0)]
 
 
-def _chunked_phrases(prepared: PreparedCorpus, rules: _Rules, chunks: Sequence[tuple[int, int]], jobs: int, *,
-                     min_count: int, threshold: float) -> dict[tuple[int, int], float]:
+def _word_counts(prepared: PreparedCorpus, rules: _Rules, blocks: tuple[int, int]) -> np.ndarray:
+    """How often each word occurs, counted, in the blocks ``[start, end)``."""
+    return np.bincount(_chunk_words(prepared, rules, blocks).words, minlength=rules.n_words)
+
+
+def _candidate_pairs(prepared: PreparedCorpus, rules: _Rules, possible: np.ndarray,
+                     blocks: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The adjacent pairs of ``possible`` words in the blocks ``[start, end)`` and their counts."""
+    chunk = _chunk_words(prepared, rules, blocks)
+    return pair_counts(chunk.words, chunk.pair_ok, possible)
+
+
+def _chunked_phrases(prepared: PreparedCorpus, rules: _Rules, chunks: Sequence[tuple[int, int]], executor: Executor,
+                     *, min_count: int, threshold: float) -> dict[tuple[int, int], float]:
     """:func:`learn_phrases` over the chunks: their word counts summed, then their candidate pairs (of
     words frequent enough) summed."""
-    n_words = rules.n_words
-    word_counts = np.zeros(n_words, dtype=np.int64)
-    for counts in map_in_processes(
-            lambda blocks: np.bincount(_chunk_words(prepared, rules, blocks).words, minlength=n_words), chunks,
-            jobs=jobs):
+    word_counts = np.zeros(rules.n_words, dtype=np.int64)
+    for counts in executor.map(_word_counts, chunks, common=(prepared, rules)):
         word_counts += counts
     possible = (word_counts >= min_count) & ~rules.is_edge
-
-    def candidate_pairs(blocks: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        chunk = _chunk_words(prepared, rules, blocks)
-        return pair_counts(chunk.words, chunk.pair_ok, possible)
-
-    pairs = list(map_in_processes(candidate_pairs, chunks, jobs=jobs))
+    pairs = list(executor.map(_candidate_pairs, chunks, common=(prepared, rules, possible)))
     codes, keys = pd.factorize(np.concatenate([keys for keys, _ in pairs]), sort=True)
     counts = np.bincount(codes, weights=np.concatenate([counts for _, counts in pairs]), minlength=len(keys))
     return learn_phrases(keys, counts.astype(np.int64), word_counts, min_count=min_count, threshold=threshold)
@@ -623,15 +628,19 @@ def _term_matrix(items: np.ndarray, items_per_block: np.ndarray, names: Sequence
 def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
                  masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, *, jobs: int = 1,
                  chunk_tokens: int = _CHUNK_TOKENS,
-                 progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
+                 progress: Callable[[Iterable], Iterable] | None = None,
+                 executor: Executor | None = None) -> PreparedTerms:
     """Run the preprocessing pipeline on ``prepared`` (see the module notes).
 
-    A map over chunks of whole documents, in ``jobs`` worker processes, and
-    merges of their counts: word counts, then candidate phrase pairs, then
-    the terms, waterfall and n-grams of each chunk. The result does not
-    depend on ``jobs`` or ``chunk_tokens``. ``progress`` (e.g. a tqdm bar)
-    wraps the list of :data:`DERIVE_STEPS` and is advanced as each ends.
+    A map over chunks of whole documents, in ``jobs`` worker processes (or on
+    ``executor``: a cluster's workers open the prepared corpus from its folder,
+    which they must see), and merges here of their counts: word counts, then
+    candidate phrase pairs, then the terms, waterfall and n-grams of each
+    chunk. The result does not depend on ``jobs``, the executor or
+    ``chunk_tokens``. ``progress`` (e.g. a tqdm bar) wraps the list of
+    :data:`DERIVE_STEPS` and is advanced as each ends.
     """
+    executor = executor or LocalExecutor(jobs)
     stage = iter((progress or iter)(DERIVE_STEPS))
     settings = preprocessor.settings
     forms = prepared.forms
@@ -651,7 +660,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
                    is_digit=np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words))
     chunks = _block_chunks(prepared, chunk_tokens)
 
-    phrases = (_chunked_phrases(prepared, rules, chunks, jobs, min_count=settings.phrase_min_count,
+    phrases = (_chunked_phrases(prepared, rules, chunks, executor, min_count=settings.phrase_min_count,
                                 threshold=settings.phrase_threshold) if settings.phrases else {})
     next(stage, None)
     phrase_list = sorted(phrases, key=lambda p: (-phrases[p], words[p[0]], words[p[1]]))
@@ -675,8 +684,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
     table = PhraseTable.of(phrases, phrase_ids, n_words)
     parts = []
     drops = [drop for _, drop in filters]
-    for part in map_in_processes(lambda blocks: _chunk_terms(prepared, rules, table, drops, settings.phrases, blocks),
-                                 chunks, jobs=jobs):
+    for part in executor.map(_chunk_terms, chunks, common=(prepared, rules, table, drops, settings.phrases)):
         waterfall.add(part.tallies)
         parts.append(dataclasses.replace(part, tallies=[]))  # the tallies are summed: let them go
     next(stage, None)
@@ -707,13 +715,14 @@ def terms_folder(prepared: PreparedCorpus, preprocessor: Preprocessor, versions:
 
 def prepared_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *, versions: Mapping[str, str],
                    masks: Mapping[str, Sequence[tuple[int, int]]] | None = None, cache: bool = True, jobs: int = 1,
-                   progress: Callable[[Iterable], Iterable] | None = None) -> PreparedTerms:
+                   progress: Callable[[Iterable], Iterable] | None = None,
+                   executor: Executor | None = None) -> PreparedTerms:
     """The term layer of ``prepared``: loaded from its folder when cached, else derived (in ``jobs``
-    processes) and stored."""
+    processes, or on ``executor``) and stored."""
     folder = terms_folder(prepared, preprocessor, versions)
     if cache and (folder / "terms.json").is_file():
         return PreparedTerms.load(folder)
-    result = derive_terms(prepared, preprocessor, masks, jobs=jobs, progress=progress)
+    result = derive_terms(prepared, preprocessor, masks, jobs=jobs, progress=progress, executor=executor)
     if cache:
         staging = Path(tempfile.mkdtemp(dir=prepared.folder, prefix=".terms-"))
         try:

@@ -373,6 +373,11 @@ class PreparedCorpus:
                           f"{self.control_characters['documents']:,} document(s) when the corpus was read",
                           CorpusWarning, stacklevel=3)
 
+    def __reduce__(self):
+        """Pickled as its folder: a worker process (a cluster's, on a shared file system) reopens it, with
+        its arrays memory-mapped; the source corpus stays with the run that verifies it."""
+        return PreparedCorpus, (self.folder,)
+
     def _array(self, name: str) -> np.ndarray:
         return np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
 

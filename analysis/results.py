@@ -23,7 +23,7 @@ from analysis import pipeline
 from analysis.config import Settings, parse_k_grid
 from analysis.corpus import Corpus, CorpusWarning
 from analysis.errors import AnalysisError
-from analysis.executor import executor_for
+from analysis.executor import Executor, executor_for
 from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus, prepare
 from analysis.progress import StageTimer
@@ -113,8 +113,14 @@ class Results:
         """The corpus read, split and tokenized once (:func:`analysis.prepared.prepare`), from the
         cache when the corpus bytes and reading settings are unchanged. Every analysis reads this
         snapshot, never the files."""
-        return prepare(self.corpus, cache=self.settings.cache_folder, executor=executor_for(self.settings),
+        return prepare(self.corpus, cache=self.settings.cache_folder, executor=self.executor,
                        progress=self._wrap("prepare corpus"))
+
+    @cached_property
+    def executor(self) -> Executor:
+        """Where the map steps run (:func:`analysis.executor.executor_for`): this machine's ``jobs``
+        processes, or a Dask cluster."""
+        return executor_for(self.settings)
 
     @cached_property
     @_stage("reuse")
@@ -136,7 +142,7 @@ class Results:
         passages masked when ``settings.mask_reuse`` is on."""
         masks = self.reuse.reused_char_ranges if self.settings.mask_reuse else None
         return pipeline.prepared_terms(self.prepared, self.preprocessor, masks=masks, cache=self.settings.cache,
-                                       jobs=self.settings.n_jobs,
+                                       executor=self.executor,
                                        versions=pipeline.preprocessing_versions(self.preprocessor),
                                        progress=self._wrap("terms: " + ", ".join(pipeline.DERIVE_STEPS)))
 

@@ -93,13 +93,20 @@ def _prepared_files(corpus: Corpus, cache: Path, **how) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    """A JSONL corpus of 60 short documents in three desks."""
+    """A JSONL corpus of 60 short documents in three desks, half their sentences with a phrase."""
     rng = np.random.default_rng(12)
     words = "river bank water stone field market price trade road bridge light tower garden winter".split()
     path = tmp_path_factory.mktemp("dask") / "docs.jsonl"
+
+    def sentence() -> str:
+        chosen = list(rng.choice(words, size=9))
+        if rng.random() < 0.5:
+            chosen[2:2] = ["chronic", "pain"]
+        return " ".join(chosen).capitalize() + "."
+
     with path.open("w", encoding="utf-8") as out:
         for i in range(60):
-            text = " ".join(" ".join(rng.choice(words, size=9)).capitalize() + "." for _ in range(rng.integers(2, 6)))
+            text = " ".join(sentence() for _ in range(rng.integers(2, 6)))
             out.write(json.dumps({"id": f"d{i:03d}", "text": text, "desk": f"desk-{i % 3}"}) + "\n")
     return path
 
@@ -244,3 +251,26 @@ def test_a_corpus_that_cannot_be_split_is_read_here_with_advice(tmp_path):
                                            r"rows.parquet --corpus"):
         prepared = prepare(Corpus(path), cache=None, executor=DaskExecutor("local:2"))
     assert prepared.n_documents == 2
+
+
+@pytest.mark.parametrize("lemmatize", [False, True])
+def test_the_term_layer_on_a_cluster_is_the_in_process_one(generated, tmp_path, lemmatize):
+    """Workers open the prepared corpus from its folder (it pickles as its path) and count their chunks;
+    the merges here give the layer of one process, masks, phrases, lemmas and n-grams included."""
+    from analysis.pipeline import derive_terms
+    from analysis.results import Results
+
+    results = Results(Settings(corpus=generated, out=tmp_path / "out", cache_dir=tmp_path / "cache",
+                               phrase_min_count=3, lemmatize=lemmatize))
+    masks = {"d001": [(0, 40)], "d007": [(10, 200)]}
+    one = derive_terms(results.prepared, results.preprocessor, masks, chunk_tokens=10**9)
+    on_dask = derive_terms(results.prepared, results.preprocessor, masks, chunk_tokens=60,
+                           executor=DaskExecutor("local:2"))
+    for name in ("sequence", "offsets", "n_tokens", "counted"):
+        assert np.array_equal(getattr(one, name), getattr(on_dask, name)), name
+    assert (one.terms, one.words) == (on_dask.terms, on_dask.words)
+    assert (one.block_term != on_dask.block_term).nnz == 0
+    assert one.waterfall.equals(on_dask.waterfall) and one.phrases.equals(on_dask.phrases)
+    assert len(one.phrases) > 0
+    for n, arrays in one.ngrams.items():
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays, on_dask.ngrams[n])), n
