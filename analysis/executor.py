@@ -215,7 +215,8 @@ def version_mismatches(versions: dict) -> list[str]:
 
 
 def check_versions(client, scheduler: str) -> None:
-    """Refuse a cluster whose workers run other versions of this package or of what shapes its results.
+    """Refuse a cluster whose workers run other versions of this package or of what shapes its results
+    (tomotopy's SIMD build included).
 
     Raises
     ------
@@ -225,9 +226,22 @@ def check_versions(client, scheduler: str) -> None:
     from analysis.provenance import PACKAGES
 
     mismatches = version_mismatches(client.get_versions(packages=list(PACKAGES)))
+    here, theirs = tomotopy_build(), set(client.run(tomotopy_build).values())
+    if theirs - {here}:  # its SIMD build changes fitted topics; the manifest records this machine's
+        mismatches.append(f"tomotopy's SIMD build: here {here}, cluster {', '.join(sorted(theirs))}")
     if mismatches:
         raise AnalysisError(f"--scheduler {scheduler}: the workers run other versions than this machine "
                             f"({'; '.join(mismatches)}); install the same environment on them")
+
+
+def tomotopy_build() -> str:
+    """The SIMD build tomotopy uses in this process (``avx2``, ``sse2`` ...), or ``not installed``."""
+    from analysis.topics import import_tomotopy
+
+    try:
+        return import_tomotopy().isa
+    except ImportError:
+        return "not installed"
 
 
 def executor_for(settings) -> Executor:

@@ -88,7 +88,8 @@ import pandas as pd
 from analysis.claims.lexicons import (CATEGORIES, CLAIM_CATEGORIES, CUE_LISTS, MARKER_CATEGORIES, Lexicons,
                                       shipped_lexicons, word_matches)
 from analysis.corpus import Document
-from analysis.parallel import map_in_processes
+from analysis.executor import Executor, LocalExecutor
+from analysis.prepared import PreparedCorpus
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT, normalize, split_sentences, token_spans
 
 CLAIM_COLUMNS = ["doc_id", "block", "block_role", "section", "sentence_index", "sentence", "category", "term",
@@ -307,10 +308,26 @@ def counted_sentences(corpus: Iterable[Document], excluded_roles: Iterable[str])
                 yield doc, block, index, sentence
 
 
+def _tag_documents(lexicons: Lexicons, excluded_roles: tuple[str, ...], documents: list[Document]) -> list[list]:
+    """The claim rows of ``documents`` (see :func:`tag_claims`)."""
+    return [[doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
+            for doc, block, index, sentence in counted_sentences(documents, excluded_roles)
+            for row in _sentence_rows(sentence, lexicons)]
+
+
+def _tag_range(prepared: PreparedCorpus, lexicons: Lexicons, excluded_roles: tuple[str, ...],
+               bounds: tuple[int, int]) -> list[list]:
+    """The claim rows of documents ``start:stop`` of a prepared corpus, whose text the worker reads itself."""
+    start, stop = bounds
+    texts = prepared.texts(range(start, stop))
+    documents = [Document(prepared.doc_ids[d], texts[d], "") for d in range(start, stop)]
+    return _tag_documents(lexicons, excluded_roles, documents)
+
+
 def tag_claims(
     corpus: Iterable[Document], lexicons: Lexicons | None = None, *,
     excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT, jobs: int = 1,
-    progress: Callable[[Iterable], Iterable] | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None, executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Every risk, benefit and advice claim and every hedge and booster, sentence by sentence.
 
@@ -323,6 +340,9 @@ def tag_claims(
         Block roles left out (the outline repeats the headings).
     jobs : int, default 1
         Worker processes tagging chunks of documents; the table is the same for any number.
+    executor : Executor, optional
+        Where the chunks are tagged instead (:mod:`analysis.executor`). From a prepared corpus, the
+        workers read their documents' text themselves.
     progress : callable, optional
         Wraps the chunks of documents as they are tagged (e.g. a tqdm bar).
 
@@ -352,15 +372,17 @@ def tag_claims(
 [1, 'booster', 'clearly', 'asserted', ''], [1, 'risk', 'addiction', 'negated', 'not']]
     """
     lexicons = lexicons if lexicons is not None else shipped_lexicons()
-
-    def tag(documents: list[Document]) -> list[list]:
-        return [[doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
-                for doc, block, index, sentence in counted_sentences(documents, excluded_roles)
-                for row in _sentence_rows(sentence, lexicons)]
-
-    documents = list(corpus)
-    chunks = [documents[i:i + _TAG_CHUNK] for i in range(0, len(documents), _TAG_CHUNK)]
-    rows = [row for part in map_in_processes(tag, chunks, jobs=jobs, progress=progress) for row in part]
+    executor = executor or LocalExecutor(jobs)
+    excluded = tuple(excluded_roles)
+    if isinstance(corpus, PreparedCorpus):
+        n = corpus.n_documents
+        parts = executor.map(_tag_range, [(i, min(i + _TAG_CHUNK, n)) for i in range(0, n, _TAG_CHUNK)],
+                             progress=progress, common=(corpus, lexicons, excluded))
+    else:
+        documents = list(corpus)
+        parts = executor.map(_tag_documents, [documents[i:i + _TAG_CHUNK] for i in range(0, len(documents), _TAG_CHUNK)],
+                             progress=progress, common=(lexicons, excluded))
+    rows = [row for part in parts for row in part]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype(
         {"block": int, "sentence_index": int, "char_start": int})
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.config import Settings
 from analysis.errors import AnalysisError
-from analysis.parallel import map_in_processes
+from analysis.executor import executor_for
 from analysis.topics.fit import ENGINES, Fit, TopicInput, model_from_fit
 from analysis.topics.model import TopicModel, normalized
 from analysis.topics.stability import align_topics, medoid
@@ -87,6 +87,19 @@ def selection_sample(n_units: int, settings: Settings) -> np.ndarray | None:
     return np.sort(np.random.default_rng(settings.seed).choice(n_units, limit, replace=False))
 
 
+def _score(prepared: TopicInput, train_prepared: TopicInput, test_bows, top_n: int, settings: Settings,
+           run: tuple[int, int]) -> tuple[TopicModel, list[list]]:
+    """One fit of the K x seed grid on the training units, its coherences over all units and its held-out
+    perplexity."""
+    k, seed = run
+    fit = ENGINES[settings.engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
+    model = model_from_fit(fit, train_prepared, seed, settings, k)
+    top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
+    scores = [[k, seed, measure, coherence(top, prepared, measure)] for measure in ("c_v", "c_npmi", "u_mass")]
+    scores.append([k, seed, "perplexity", heldout_perplexity(fit, normalized(fit.topic_term), test_bows)])
+    return model, scores
+
+
 def select_k(
     prepared: TopicInput, settings: Settings, k_grid: Sequence[int], *, seeds: Sequence[int] | None = None,
     held_out: float = 0.2, top_n: int = 10, progress: Callable[[Iterable], Iterable] | None = None,
@@ -119,19 +132,11 @@ def select_k(
         if k > len(prepared.vocabulary):
             raise AnalysisError(f"K={k} exceeds the vocabulary of {len(prepared.vocabulary)} terms")
 
-    def score(run: tuple[int, int]) -> tuple[TopicModel, list[list]]:
-        k, seed = run
-        fit = ENGINES[settings.engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
-        model = model_from_fit(fit, train_prepared, seed, settings, k)
-        top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
-        scores = [[k, seed, measure, coherence(top, prepared, measure)] for measure in ("c_v", "c_npmi", "u_mass")]
-        scores.append([k, seed, "perplexity", heldout_perplexity(fit, normalized(fit.topic_term), test_bows)])
-        return model, scores
-
     grid = [(k, seed) for k in k_grid for seed in seeds]
     rows: list[list] = []
     runs: dict[int, list[TopicModel]] = {}
-    for model, scores in map_in_processes(score, grid, jobs=settings.n_jobs, progress=progress):
+    for model, scores in executor_for(settings).map(_score, grid, progress=progress,
+                                                    common=(prepared, train_prepared, test_bows, top_n, settings)):
         runs.setdefault(model.k, []).append(model)
         rows.extend(scores)
     for k, models in runs.items():

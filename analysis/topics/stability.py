@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import Settings
-from analysis.parallel import map_in_processes
+from analysis.executor import executor_for
 from analysis.stats import js_similarity
 from analysis.topics.fit import TopicInput, fit_topics
 from analysis.topics.model import TopicModel, TopicResult
@@ -76,16 +76,20 @@ def fit_stable_topics(
     ----------
     prepared : result of :func:`prepare`
     settings : Settings
-        The fits run in ``settings.n_jobs`` processes, each with one thread
-        and its own seed: the runs are those of a serial fit.
+        The fits run in ``settings.n_jobs`` processes (or on the Dask cluster
+        of ``settings.scheduler``), each with one thread and its own seed: the
+        runs are those of a serial fit.
     seeds : sequence of int, optional
         Default ``settings.seed, settings.seed + 1, ...`` (``settings.seeds`` of them).
     progress : callable, optional
         Wraps the iterable of seeds (e.g. ``tqdm``).
     """
     seeds = list(seeds) if seeds is not None else [settings.seed + i for i in range(settings.seeds)]
-    runs = list(map_in_processes(lambda seed: fit_topics(prepared, settings, seed=seed), seeds,
-                                 jobs=settings.n_jobs, progress=progress))
+    runs = list(executor_for(settings).map(_fit_seed, seeds, progress=progress, common=(prepared, settings)))
     return stabilize(runs, settings)
+
+
+def _fit_seed(prepared: TopicInput, settings: Settings, seed: int) -> TopicModel:
+    return fit_topics(prepared, settings, seed=seed)
 
 
