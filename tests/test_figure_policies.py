@@ -9,6 +9,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.text import Text
 
@@ -146,4 +147,24 @@ def test_the_role_legend_never_covers_the_structure_title(seed_corpus, tmp_path)
     title = ax.title.get_window_extent(renderer)
     assert len(ax.get_legend().get_texts()) == 7
     assert title.y0 >= legend.y1 - 1, (title, legend)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("k, columns, shown", [(6, 1, 6), (20, 2, 20), (60, 2, 24)])
+def test_topic_terms_stay_within_a_page_at_any_k(k, columns, shown):
+    """At K = 20 one column of topic panels was 13.7 in tall (20 Newsgroups); beyond ten topics they take
+    two columns, and beyond 24 the most prevalent 24 are drawn and the title says so."""
+    from analysis.plots import plot_topic_terms
+
+    rows = [{"topic": t, "rank": r, "term": f"t{t}w{r}", "term_count": 100 - r, "topic_count": 50 - r,
+             "prevalence": 1 / k} for t in range(1, k + 1) for r in range(1, 11)]
+    drawn = plot_topic_terms(pd.DataFrame(rows))
+    axes = np.ravel(drawn)
+    fig = axes[0].figure
+    width, height = fig.get_size_inches()
+    assert height <= MAX_HEIGHT_IN and width == pytest.approx(PAGE_WIDTHS_IN[columns - 1])
+    headers = [t.get_text() for ax in axes for t in ax.texts if t.get_text().startswith("T")]
+    assert len(headers) == shown and headers[-1].startswith(f"T{shown} ")
+    title = axes[0].get_title()
+    assert (f"the {shown} most prevalent of {k} topics" in title) == (shown < k)
     plt.close(fig)

@@ -14,7 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.transforms import ScaledTranslation
 
-from analysis.plots.base import (OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, shown_note, new_axes,
+from analysis.plots.base import (MAX_HEIGHT_IN, OKABE_ITO, SINGLE_COLUMN_IN, bar_panels, empty_message, shown_note,
+                                 new_axes,
                                  short_labels)
 
 _TOPIC_PALETTE = [OKABE_ITO[c] for c in (
@@ -38,9 +39,17 @@ def _titled(ax: Axes, title: str, subtitle: str | None, gap: float = 3) -> None:
                     fontsize=5.5, color="#444444", va="bottom", linespacing=1.15)
 
 
+_TOPICS_PER_COLUMN = 10  # more topics go in two columns
+_TOPIC_TERMS_MAX_TOPICS = 24  # what two columns hold within a page at three terms a topic
+
+
+def _topic_terms_height(n_topics: int, n_terms: int) -> float:
+    return 0.9 + n_topics * (0.12 * n_terms + 0.28)
+
+
 def plot_topic_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int | None = None,
-                     lam: float = 0.6, subtitle: str | None = None) -> Axes:
-    """Small multiples in one Axes: each topic's top terms by relevance.
+                     lam: float = 0.6, subtitle: str | None = None) -> Axes | np.ndarray:
+    """Small multiples: each topic's top terms by relevance.
 
     Each bar is the estimated number of the term's tokens assigned to the
     topic, over a grey bar of the term's count in the whole corpus (as in
@@ -51,28 +60,48 @@ def plot_topic_terms(data: pd.DataFrame, *, ax: Axes | None = None, n: int | Non
     data : DataFrame
         :func:`analysis.topics.topic_terms` with ``by="relevance"``, plus a
         ``prevalence`` column.
+    ax : Axes, optional
+        Draw every topic in this Axes. Default: a new figure, in two columns beyond
+        ten topics; beyond 24, the 24 most prevalent (topic ids are in order of prevalence),
+        and the title says so, so that the figure stays within a page.
     n : int, optional
-        Terms per topic (default: 8 for up to 6 topics, fewer beyond).
+        Terms per topic (default: 6 for up to 8 topics, fewer beyond).
     lam : float
         The relevance lambda, stated in the title.
+
+    Returns
+    -------
+    Axes, or an array of two Axes (two columns)
     """
     k = int(data["topic"].max()) if not data.empty else 0
     n = n or (6 if k <= 8 else 4 if k <= 14 else 3)
-    top = data[data["rank"] <= n]
-    ax = new_axes(ax, (SINGLE_COLUMN_IN, 0.9 + k * (0.12 * n + 0.28)))
+    shown = k if ax is not None else min(k, _TOPIC_TERMS_MAX_TOPICS)
+    top = data[(data["rank"] <= n) & (data["topic"] <= shown)]
+    columns = 1 if ax is not None or shown <= _TOPICS_PER_COLUMN else 2
+    rows = -(-shown // columns) if shown else 1
+    height = min(_topic_terms_height(rows, n), MAX_HEIGHT_IN)
+    if columns == 2:
+        _, axes = plt.subplots(1, 2, figsize=(2 * SINGLE_COLUMN_IN, height), layout="constrained", sharex=True)
+    else:
+        axes = np.array([new_axes(ax, (SINGLE_COLUMN_IN, height))])
     if top.empty:
-        return empty_message(ax, "no topics")
+        return empty_message(axes[0], "no topics")
     colors = topic_colors(k)
     panels = []
-    for topic, rows in top.groupby("topic", sort=True):
-        rows = rows.sort_values("rank")
-        share = float(rows["prevalence"].iloc[0])
-        panels.append((f"T{topic} \u2013 {share:.0%} of tokens", rows["term"].tolist(),
-                       [(rows["term_count"], "#DDDDDD", 0.8), (rows["topic_count"], colors[topic - 1], 0.5)]))
-    bar_panels(ax, panels)
-    ax.set_xlabel("term tokens\ngrey: corpus; colour: estimated in topic")
-    _titled(ax, f"Topic terms by relevance (\u03bb = {lam:g})", subtitle)
-    return ax
+    for topic, rows_of_topic in top.groupby("topic", sort=True):
+        rows_of_topic = rows_of_topic.sort_values("rank")
+        share = float(rows_of_topic["prevalence"].iloc[0])
+        panels.append((f"T{topic} \u2013 {share:.0%} of tokens", rows_of_topic["term"].tolist(),
+                       [(rows_of_topic["term_count"], "#DDDDDD", 0.8),
+                        (rows_of_topic["topic_count"], colors[topic - 1], 0.5)]))
+    for target, start in zip(axes, range(0, len(panels), rows)):
+        bar_panels(target, panels[start:start + rows])
+        target.set_xlabel("term tokens\ngrey: corpus; colour: estimated in topic")
+    if len(axes) == 2 and len(panels) <= rows:
+        axes[1].set_visible(False)
+    note = f"; the {shown} most prevalent of {k} topics" if shown < k else ""
+    _titled(axes[0], f"Topic terms by relevance (\u03bb = {lam:g}){note}", subtitle)
+    return axes[0] if len(axes) == 1 else axes
 
 
 def plot_topic_heatmap(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None,
