@@ -168,3 +168,21 @@ def test_topic_terms_stay_within_a_page_at_any_k(k, columns, shown):
     title = axes[0].get_title()
     assert (f"the {shown} most prevalent of {k} topics" in title) == (shown < k)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("k", [6, 20, 40])
+def test_topic_stability_and_prevalence_stay_within_a_page(k):
+    """topic-prevalence at K = 20 was 9.7 in tall (a one-column legend of 20 topics); topic-stability passed a
+    page at K = 23."""
+    from analysis.plots import plot_topic_prevalence, plot_topic_stability
+
+    stability = pd.DataFrame([{"topic": t, "label": f"w{t} · x · y", "seed": s, "similarity": 0.5}
+                              for t in range(1, k + 1) for s in (1, 2)])
+    prevalence = pd.DataFrame([{"group_by": "document", "group": f"d{d}", "topic": t, "weight": 1 / k}
+                               for d in range(30) for t in range(1, k + 1)])
+    labels = pd.DataFrame({"topic": range(1, k + 1), "label": [f"w{t} · x · y" for t in range(1, k + 1)]})
+    for ax in (plot_topic_stability(stability), plot_topic_prevalence(prevalence.merge(labels))):
+        assert ax.figure.get_size_inches()[1] <= MAX_HEIGHT_IN
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(ticks) in (k, 30)
+        plt.close(ax.figure)

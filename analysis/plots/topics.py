@@ -154,7 +154,8 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     """
     groups = list(dict.fromkeys(zip(data["group_by"], data["group"])))
     k = int(data["topic"].max()) if not data.empty else 0
-    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.2 * len(groups) + 0.11 * k))
+    legend_columns = 1 if k <= _TOPICS_PER_COLUMN else 2
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, min(1.5 + 0.2 * len(groups) + 0.11 * -(-k // legend_columns), MAX_HEIGHT_IN)))
     if data.empty:
         return empty_message(ax, "no topics")
     colors = topic_colors(k)
@@ -185,7 +186,7 @@ def plot_topic_prevalence(data: pd.DataFrame, *, ax: Axes | None = None, subtitl
     handles = [Patch(facecolor=colors[t - 1], label=f"T{t} {lab}") for t, lab in zip(labels["topic"], labels["label"])]
     below_labels = ax.transAxes + ScaledTranslation(0, -0.45, ax.figure.dpi_scale_trans)  # under the x label
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, 0), bbox_transform=below_labels,
-              borderaxespad=0, frameon=False, fontsize=5.5, ncols=1, handlelength=1)
+              borderaxespad=0, frameon=False, fontsize=5.5, ncols=legend_columns, handlelength=1)
     note = shown_note(len(doc_labels), n_documents, chosen_by)
     by_role = " and by section role" if (data["group_by"] == "role").any() else ""
     _titled(ax, f"Topic prevalence by document{by_role}", "\n".join(filter(None, [note, subtitle])) or None)
@@ -230,6 +231,9 @@ def plot_intertopic_map(data: pd.DataFrame, *, ax: Axes | None = None, subtitle:
     return ax
 
 
+_STABILITY_ROW_IN = 0.36
+
+
 def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None) -> Axes:
     """Per topic: the similarity of its best match in every other seed's run.
 
@@ -239,7 +243,10 @@ def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle
         :attr:`analysis.topics.TopicResult.stability` (``topic, label, seed, similarity``).
     """
     topics = data.drop_duplicates("topic").sort_values("topic")
-    ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.36 * max(len(topics), 1)))
+    # A row per topic with its terms on a line above; past a page, compact rows with the terms in the tick
+    # label.
+    compact = 1.2 + _STABILITY_ROW_IN * len(topics) > MAX_HEIGHT_IN
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, min(1.2 + _STABILITY_ROW_IN * max(len(topics), 1), MAX_HEIGHT_IN)))
     if data.empty:
         return empty_message(ax, "one seed only: fit with seeds > 1 to measure stability")
     colors = topic_colors(int(topics["topic"].max()))
@@ -248,9 +255,12 @@ def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle
         jitter = np.linspace(-0.18, 0.18, len(values)) if len(values) > 1 else np.zeros(1)
         ax.scatter(values, y + jitter, s=9, color=colors[topic - 1], edgecolors="none", zorder=3)
         ax.plot([np.median(values)] * 2, [y - 0.22, y + 0.22], color="black", lw=1.2, zorder=4)
-        ax.text(0.01, y - 0.28, label, fontsize=5.5, color="#333333", va="bottom",
-                transform=ax.get_yaxis_transform())
-    ax.set_yticks(range(len(topics)), [f"T{t}" for t in topics["topic"]])
+        if not compact:
+            ax.text(0.01, y - 0.28, label, fontsize=5.5, color="#333333", va="bottom",
+                    transform=ax.get_yaxis_transform())
+    ax.set_yticks(range(len(topics)), [f"T{t} {label}" if compact else f"T{t}"
+                                       for t, label in zip(topics["topic"], topics["label"])],
+                  **({"fontsize": 5} if compact else {}))
     ax.set_ylim(len(topics) - 0.6, -0.75)
     ax.set_xlim(0, 1)
     ax.set_xlabel("best-match similarity in another seed's run\n"
