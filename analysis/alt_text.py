@@ -27,7 +27,7 @@ def _documents(n: int) -> str:
 
 
 def _shown(shown: int, r: Results) -> str:
-    """``"5 documents"``, or ``"25 of 18,846 documents, the longest"`` when a figure shows some of them."""
+    """``"5 documents"``, or ``"25 of 18,846 documents, the most typical"`` when a figure shows some of them."""
     total = r.prepared.n_documents
     return _documents(total) if shown >= total else f"{shown:,} of {_documents(total)}, {r.documents_chosen_by}"
 

@@ -180,8 +180,8 @@ MAX_KEYNESS_PANELS = 5  # a panel of nine keywords per document: five fit a page
 
 
 def _keyness_data(r: Results) -> pd.DataFrame:
-    """Per-document keyness of every document when they fit a page, else of the longest
-    :data:`MAX_KEYNESS_PANELS` (grouped corpora compare their groups in ``group-keyness``)."""
+    """Per-document keyness of every document when they fit a page, else of the :data:`MAX_KEYNESS_PANELS`
+    that :meth:`Results.documents_shown` chooses (grouped corpora compare their groups in ``group-keyness``)."""
     table = r.keyness
     if table["doc_id"].nunique() <= MAX_KEYNESS_PANELS:
         return table

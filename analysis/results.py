@@ -283,21 +283,20 @@ class Results:
 
     def documents_shown(self, n: int) -> list[str]:
         """The ids of the ``n`` documents a per-document figure shows, in id order: the most typical of
-        each group in turn when the documents are grouped (:func:`analysis.groups.typical_documents`), else
-        the ``n`` with the most word tokens (ties by id). :attr:`documents_chosen_by` says which."""
-        if self.group_column is not None:
-            found = self.grouping
-            chosen = groups.typical_documents(self.terms.document_term, found, self.terms.document_tokens, n)
-            return sorted(found.doc_ids[i] for i in chosen)
-        summary = self.corpus_summary.iloc[:-1]
-        chosen = summary.sort_values(["tokens", "doc_id"], ascending=[False, True], kind="stable").head(n)
-        return sorted(chosen["doc_id"].tolist())
+        each group in turn when the documents are grouped, else the most typical of the corpus
+        (:func:`analysis.groups.typical_documents`: nearest the mean term profile, among documents of at
+        least median length; the longest were often encoded attachments). :attr:`documents_chosen_by`
+        says which."""
+        found = self.grouping if self.group_column is not None else groups.grouping(
+            self.prepared.documents[["doc_id"]].assign(corpus="corpus"), "corpus")
+        chosen = groups.typical_documents(self.terms.document_term, found, self.terms.document_tokens, n)
+        return sorted(found.doc_ids[i] for i in chosen)
 
     @property
     def documents_chosen_by(self) -> str:
-        """How :meth:`documents_shown` chooses, for a figure's note: ``"the longest"``, or ``"the most
+        """How :meth:`documents_shown` chooses, for a figure's note: ``"the most typical"``, or ``"the most
         typical of each folder"``."""
-        return "the longest" if self.group_column is None else f"the most typical of each {self.group_column}"
+        return "the most typical" if self.group_column is None else f"the most typical of each {self.group_column}"
 
     @cached_property
     def group_column(self) -> str | None:

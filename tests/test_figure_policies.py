@@ -69,7 +69,7 @@ def test_per_document_figures_show_what_fits_and_say_how_they_chose(sized, name)
         documents = data.loc[data["group_by"] == "document", "group"] if name == "topic-prevalence" else data["doc_id"]
         assert documents.nunique() == min(n, cap)
     chosen = ("those using each term most" if name == "dispersion" else
-              "the most typical of each desk" if results.group_column else "the longest")
+              "the most typical of each desk" if results.group_column else "the most typical")
     notes = re.findall(rf"(\d+) of {n:,} documents:\s{chosen}", _texts(fig))
     if n <= cap:
         assert not notes
