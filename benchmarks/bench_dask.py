@@ -18,10 +18,8 @@ dask / local. Usage: ``python benchmarks/bench_dask.py [--repeat 3] [--skip-clau
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +30,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_prepare import make_corpora
+from bench_prepare import bench_arguments, make_corpora, median_run
 
 PREPARE = """
 import sys
@@ -86,27 +84,16 @@ def measure(command: list[str]) -> dict:
             "client_mb": peaks.get(process.pid, 0) / 1e6, "worker_mb": max(others, default=0) / 1e6}
 
 
-def median_run(command: list[str], repeat: int, before=None) -> dict[str, float]:
-    runs = []
-    for _ in range(repeat):
-        if before:
-            before()
-        runs.append(measure(command))
-    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-clauses", action="store_true", help="leave out the 10x corpus")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
         work = Path(tmp)
         corpora = make_corpora(work)
         load = os.getloadavg()
         print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores")
-        results: dict[str, dict[str, float]] = {"dask-start": median_run([python, "-c", START], args.repeat)}
+        results: dict[str, dict[str, float]] = {"dask-start": median_run([python, "-c", START], args.repeat,
+                                                                         measured=measure)}
         for corpus in ["groups"] if args.skip_clauses else ["groups", "clauses"]:
             path = corpora[corpus]
             documents = sum(1 for _ in path.open(encoding="utf-8"))
@@ -118,7 +105,8 @@ def main() -> None:
 
             for name, scheduler in (("local-jobs2", ""), ("dask-local2", "local:2")):
                 results[f"{corpus} ({documents:,} docs) {name}"] = median_run(
-                    [python, "-c", PREPARE, str(path), str(scratch), scheduler], args.repeat, before=fresh)
+                    [python, "-c", PREPARE, str(path), str(scratch), scheduler], args.repeat, before=fresh,
+                    measured=measure)
         print(f"{'program':<40}{'wall s':>8}{'cpu s':>8}{'tree MB':>9}{'client MB':>11}{'worker MB':>11}")
         for name, r in results.items():
             print(f"{name:<40}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['tree_mb']:>9.0f}{r['client_mb']:>11.0f}"

@@ -122,20 +122,27 @@ def measure(command: list[str], capture: bool = False) -> dict:
             "stdout": stdout}
 
 
-def median_run(command: list[str], repeat: int, before=None) -> dict[str, float]:
+def median_run(command: list[str], repeat: int, before=None, *, measured=None) -> dict[str, float]:
+    """The median of each figure of ``repeat`` runs of ``command`` (``before`` runs before each), measured
+    by ``measured`` (default :func:`measure`)."""
     runs = []
     for _ in range(repeat):
         if before:
             before()
-        runs.append(measure(command))
-    return {key: statistics.median(r[key] for r in runs) for key in ("wall", "cpu", "rss_mb", "rss_sum_mb")}
+        runs.append((measured or measure)(command))
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0] if key != "stdout"}
+
+
+def bench_arguments(doc: str) -> argparse.Namespace:
+    """``--repeat N`` and ``--skip-clauses``, the options of the benchmarks on these corpora."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-clauses", action="store_true", help="leave out the 10x corpus")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-clauses", action="store_true", help="leave out the 10x corpus")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     python = sys.executable
     cli = [python, "-m", "analysis"]
     with tempfile.TemporaryDirectory(prefix="bench-prepare-") as tmp:
