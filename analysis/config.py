@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
+import re
 import textwrap
+import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -372,6 +373,31 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     return None if name in _OPTIONAL_KEYS and not value.strip() else value
 
 
+SCHEDULER_FORMS = "local:N, tcp://host:port, or slurm:N / pbs:N / sge:N / lsf:N"
+_SCHEDULER = re.compile(r"^(?:local:(?P<local>\d+)|(?P<kind>slurm|pbs|sge|lsf):(?P<jobs>\d+)"
+                        r"|(?P<address>(?:tcp|tls|ucx|inproc)://\S+))$")
+
+
+def parse_scheduler(value: str) -> dict[str, str | int]:
+    """The ``scheduler`` setting read: ``{"local": N}``, ``{"kind": "slurm", "jobs": N}`` or
+    ``{"address": "tcp://..."}`` (see :mod:`analysis.executor`).
+
+    Raises
+    ------
+    ValueError
+        For any other form.
+    """
+    found = _SCHEDULER.match(value.strip())
+    if not found or (found["local"] is not None and int(found["local"]) < 1) or \
+            (found["jobs"] is not None and int(found["jobs"]) < 1):
+        raise ValueError(f"expected {SCHEDULER_FORMS}, got {value!r}")
+    if found["local"] is not None:
+        return {"local": int(found["local"])}
+    if found["kind"] is not None:
+        return {"kind": found["kind"], "jobs": int(found["jobs"])}
+    return {"address": found["address"]}
+
+
 def _validated(settings: Settings, where: str) -> Settings:
     """Check ranges and choices; raise one clear error for the first problem."""
     for name, declared in SETTINGS.items():
@@ -421,8 +447,6 @@ def _validated(settings: Settings, where: str) -> Settings:
         raise AnalysisError(f"{where}: {_label('eta', where)}: 'asymmetric' is a topic prior (alpha); the term prior "
                             "takes a positive number, symmetric or auto")
     if settings.scheduler:
-        from analysis.executor import parse_scheduler
-
         try:
             parse_scheduler(settings.scheduler)
         except ValueError as exc:

@@ -24,20 +24,19 @@ import atexit
 import collections
 import functools
 import logging
-import re
 from functools import cached_property
 from typing import Callable, Iterable, Iterator, Protocol, TypeVar
 
+from analysis.config import parse_scheduler
 from analysis.errors import AnalysisError
 from analysis.parallel import map_in_processes
+from analysis.provenance import PACKAGES, tomotopy_build
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 JOBQUEUE_KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
-SCHEDULER_FORMS = "local:N, tcp://host:port, or slurm:N / pbs:N / sge:N / lsf:N"
 # Packages whose versions must agree between this process and the workers (besides dask's own).
 _SCHEDULER_SIDE = ("python", "dask", "distributed", "msgpack", "cloudpickle", "toolz")
-_SCHEDULER = re.compile(r"^(?:local:(?P<local>\d+)|(?P<kind>slurm|pbs|sge|lsf):(?P<jobs>\d+)|(?P<address>(?:tcp|tls|ucx|inproc)://\S+))$")
 
 
 class Executor(Protocol):
@@ -116,25 +115,6 @@ class DaskExecutor:
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.scheduler!r})"
-
-
-def parse_scheduler(value: str) -> dict[str, str | int]:
-    """``{"local": N}``, ``{"kind": "slurm", "jobs": N}`` or ``{"address": "tcp://..."}``.
-
-    Raises
-    ------
-    ValueError
-        For any other form.
-    """
-    found = _SCHEDULER.match(value.strip())
-    if not found or (found["local"] is not None and int(found["local"]) < 1) or \
-            (found["jobs"] is not None and int(found["jobs"]) < 1):
-        raise ValueError(f"expected {SCHEDULER_FORMS}, got {value!r}")
-    if found["local"] is not None:
-        return {"local": int(found["local"])}
-    if found["kind"] is not None:
-        return {"kind": found["kind"], "jobs": int(found["jobs"])}
-    return {"address": found["address"]}
 
 
 _CLIENTS: dict[str, object] = {}
@@ -223,8 +203,6 @@ def check_versions(client, scheduler: str) -> None:
     AnalysisError
         One line naming every mismatch.
     """
-    from analysis.provenance import PACKAGES
-
     mismatches = version_mismatches(client.get_versions(packages=list(PACKAGES)))
     here, theirs = tomotopy_build(), set(client.run(tomotopy_build).values())
     if theirs - {here}:  # its SIMD build changes fitted topics; the manifest records this machine's
@@ -232,16 +210,6 @@ def check_versions(client, scheduler: str) -> None:
     if mismatches:
         raise AnalysisError(f"--scheduler {scheduler}: the workers run other versions than this machine "
                             f"({'; '.join(mismatches)}); install the same environment on them")
-
-
-def tomotopy_build() -> str:
-    """The SIMD build tomotopy uses in this process (``avx2``, ``sse2`` ...), or ``not installed``."""
-    from analysis.topics import import_tomotopy
-
-    try:
-        return import_tomotopy().isa
-    except ImportError:
-        return "not installed"
 
 
 def executor_for(settings) -> Executor:

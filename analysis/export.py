@@ -29,7 +29,7 @@ from analysis import __version__
 from analysis.errors import AnalysisError
 from analysis.interrupt import check_stop
 from analysis.parallel import map_in_processes
-from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative
+from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative, tomotopy_build
 from analysis.results import Results
 
 if TYPE_CHECKING:
@@ -212,13 +212,10 @@ def sha256(data: bytes) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape the output, and the Python version."""
-    from analysis.topics import import_tomotopy
-
     found = installed_versions()
-    try:  # its SIMD build can change results; record the one fits use (they may run in workers)
-        found["tomotopy"] += f" ({import_tomotopy().isa})"
-    except ImportError:
-        pass
+    build = tomotopy_build()  # its SIMD build can change results; record the one fits use
+    if build != "not installed":
+        found["tomotopy"] += f" ({build})"
     return found
 
 

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.memory import release_freed_memory
 from analysis.executor import Executor, LocalExecutor
+from analysis.memory import release_freed_memory
 from analysis.parallel import map_in_processes
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor, word_flags

@@ -39,6 +39,27 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
+def import_tomotopy():
+    """tomotopy, its AVX2 build (unless ``TOMOTOPY_ISA`` is set).
+
+    Its results can differ between its SSE2 and AVX builds; the AVX2 build is
+    chosen so that machines with AVX2 or AVX-512 agree.
+    """
+    os.environ.setdefault("TOMOTOPY_ISA", "avx2")
+    import tomotopy
+
+    return tomotopy
+
+
+def tomotopy_build() -> str:
+    """The SIMD build tomotopy uses in this process (``avx2``, ``sse2`` ...), or ``not installed``: it
+    changes fitted topics, so manifests record it and a cluster's workers must match it."""
+    try:
+        return import_tomotopy().isa
+    except ImportError:
+        return "not installed"
+
+
 def code_digest() -> str:
     """SHA-256 over the package's own source and data files: a change of code is a change of inputs."""
     root = Path(__file__).resolve().parent

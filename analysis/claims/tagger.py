@@ -85,8 +85,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.claims.lexicons import (CATEGORIES, CLAIM_CATEGORIES, CUE_LISTS, MARKER_CATEGORIES, Lexicons,
-                                      shipped_lexicons, word_matches)
+from analysis.claims.lexicons import (
+    CATEGORIES,
+    CLAIM_CATEGORIES,
+    CUE_LISTS,
+    MARKER_CATEGORIES,
+    Lexicons,
+    shipped_lexicons,
+    word_matches,
+)
 from analysis.corpus import Document
 from analysis.executor import Executor, LocalExecutor
 from analysis.prepared import PreparedCorpus

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import pandas as pd
 
 from analysis.config import Settings
 from analysis.errors import AnalysisError
+from analysis.provenance import import_tomotopy
 from analysis.topics.model import TopicModel, normalized
 from analysis.topics.units import TopicUnits
 
@@ -74,18 +74,6 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
         return gamma / gamma.sum(axis=1, keepdims=True)
 
     return Fit(model.get_topics().astype(np.float64), infer(bows), infer)
-
-
-def import_tomotopy():
-    """tomotopy, its AVX2 build (unless ``TOMOTOPY_ISA`` is set).
-
-    Its results can differ between its SSE2 and AVX builds; the AVX2 build is
-    chosen so that machines with AVX2 or AVX-512 agree.
-    """
-    os.environ.setdefault("TOMOTOPY_ISA", "avx2")
-    import tomotopy
-
-    return tomotopy
 
 
 def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
