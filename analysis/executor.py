@@ -214,7 +214,19 @@ def check_versions(client, scheduler: str) -> None:
 
 def executor_for(settings) -> Executor:
     """The executor ``settings`` ask for: Dask when ``executor`` is ``dask`` or a ``scheduler`` is set
-    (``local:<jobs>`` by default), else this machine's ``jobs`` processes."""
+    (``local:<jobs>`` by default), else this machine's ``jobs`` processes.
+
+    Raises
+    ------
+    AnalysisError
+        For a cluster of other machines without the cache: their workers read the prepared corpus from
+        the cache folder, and without it the corpus is prepared in a temporary folder of this machine.
+    """
     if settings.executor == "dask" or settings.scheduler:
-        return DaskExecutor(settings.scheduler or f"local:{settings.n_jobs}")
+        scheduler = settings.scheduler or f"local:{settings.n_jobs}"
+        if "local" not in parse_scheduler(scheduler) and not settings.cache:
+            raise AnalysisError(f"--scheduler {scheduler}: the workers read the prepared corpus from the cache "
+                                "folder, which --no-cache replaces with a temporary folder on this machine; "
+                                "keep the cache, with --cache-dir on a file system the workers share")
+        return DaskExecutor(scheduler)
     return LocalExecutor(settings.n_jobs)

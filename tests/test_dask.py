@@ -42,6 +42,15 @@ def test_the_executor_follows_the_settings():
     assert executor_for(Settings(scheduler="tcp://h:8786")).scheduler == "tcp://h:8786"  # a scheduler implies dask
 
 
+def test_a_remote_cluster_without_the_cache_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """Its workers could not open a prepared corpus kept in this machine's temporary folder."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["info", "--corpus", str(REPO / "corpus"), "--no-cache", "--scheduler", "tcp://10.0.0.5:8786"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--no-cache replaces with a temporary folder" in err[0], err
+    assert isinstance(executor_for(Settings(scheduler="local:2", cache=False)), DaskExecutor)  # same machine
+
+
 def test_workers_with_other_versions_are_named_in_one_line():
     here = {"packages": {"python": "3.11.7", "corpus-analysis": "0.1.0", "gensim": "4.3.3", "dask": "2026.8.0"}}
     other = {"packages": {**here["packages"], "gensim": "4.4.0"}}
