@@ -615,9 +615,11 @@ class Corpus:
         )
 
     # -- files ---------------------------------------------------------------
-    def files(self) -> list[Path]:
-        """The files the corpus is read from, sorted (metadata last), as the folder holds them now."""
-        found = [self.path] if self.path.is_file() else self._list().text
+    def files(self, *, fresh: bool = False) -> list[Path]:
+        """The files the corpus is read from, sorted (metadata last): those of :attr:`listing` (one walk of
+        the folder per run, so that the files hashed are the files read), or with ``fresh`` as the
+        folder holds them now."""
+        found = [self.path] if self.path.is_file() else list((self._list() if fresh else self.listing).text)
         if self.metadata is not None:
             found.append(self.metadata)
         return found
@@ -649,9 +651,10 @@ class Corpus:
             hashes[self._key(path)] = digest.hexdigest()
         return hashes
 
-    def file_stats(self) -> dict[str, tuple[int, int]]:
-        """Size and modification time (ns) of every corpus file, keyed like :meth:`file_hashes`."""
-        return {self._key(path): (path.stat().st_size, path.stat().st_mtime_ns) for path in self.files()}
+    def file_stats(self, *, fresh: bool = False) -> dict[str, tuple[int, int]]:
+        """Size and modification time (ns) of every corpus file (of the folder as it is now with ``fresh``),
+        keyed like :meth:`file_hashes`."""
+        return {self._key(path): (path.stat().st_size, path.stat().st_mtime_ns) for path in self.files(fresh=fresh)}
 
     @cached_property
     def snapshot(self) -> tuple[dict[str, str], dict[str, tuple[int, int]]]:

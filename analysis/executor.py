@@ -35,7 +35,7 @@ from analysis.provenance import PACKAGES, tomotopy_build
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 JOBQUEUE_KINDS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
-# Packages whose versions must agree between this process and the workers (besides dask's own).
+# Compared with the scheduler too (every package is compared with each worker): what its messages need.
 _SCHEDULER_SIDE = ("python", "dask", "distributed", "msgpack", "cloudpickle", "toolz")
 
 

@@ -10,6 +10,7 @@ output folder as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -20,7 +21,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from xml.sax.saxutils import escape as xml_escape
 
 import pandas as pd
@@ -67,17 +68,25 @@ _SAVE_METADATA = {
 }
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write, renamed to ``path`` when the block ends and removed if
+    it fails: ``path`` is never left half written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
+        yield Path(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    with _replacing(path) as temporary:
+        temporary.write_bytes(data)
 
 
 CORPUS_FORMATS = (".parquet", ".jsonl", ".jsonl.gz")
@@ -109,12 +118,9 @@ def write_corpus(prepared, target: Path, *, rows_per_group: int = 10_000) -> int
     clash = [c for c in metadata.columns if c in ("id", "text")]
     if clash:
         raise AnalysisError(f"{target}: a metadata column is named {clash[0]!r}, like the id or text column")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
     ids = prepared.documents["doc_id"].astype(str)
     schema = pa.schema([("id", pa.string()), ("text", pa.string()), *((c, pa.string()) for c in metadata.columns)])
-    try:
+    with _replacing(target) as temporary:
         writer = pq.ParquetWriter(temporary, schema) if suffix == ".parquet" else None
         lines = None if writer else (gzip.open if suffix == ".jsonl.gz" else open)(temporary, "wt", encoding="utf-8")
         with writer or lines:
@@ -129,10 +135,6 @@ def write_corpus(prepared, target: Path, *, rows_per_group: int = 10_000) -> int
                 else:
                     for row in zip(*columns.values()):
                         lines.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return len(ids)
 
 

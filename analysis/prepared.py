@@ -303,7 +303,7 @@ def verify_snapshot(corpus: Corpus) -> None:
     AnalysisError
         Naming the first file that changed, appeared or disappeared.
     """
-    before, now = corpus.snapshot[1], corpus.file_stats()
+    before, now = corpus.snapshot[1], corpus.file_stats(fresh=True)
     for name in sorted(set(now) | set(before)):
         if now.get(name) != before.get(name):
             what = "appeared" if name not in before else "disappeared" if name not in now else "changed"
