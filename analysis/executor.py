@@ -16,6 +16,13 @@ the tasks: the same corpus and settings give the same bytes on one core, on many
 
 Functions and items sent to a cluster must be picklable (module-level functions, ``functools.partial``
 of them); the local executor also takes closures.
+
+Besides the ordered ``map``, an executor runs a shuffle in three calls: :meth:`~Executor.launch` maps a
+function that splits each item's result into ``buckets`` parts, :meth:`~Executor.shuffle` combines part
+``b`` of every result (in item order) for each bucket ``b``, and :meth:`~Executor.gather` brings results
+back. On a cluster the results in between are *handles* (futures) that stay on the workers, and only
+part ``b`` of each travels to the worker that combines bucket ``b``; here they are the values themselves.
+Combines see their parts in item order, so a shuffle's result does not depend on where it ran.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import atexit
 import collections
 import functools
 import logging
+import operator
 from functools import cached_property
-from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from analysis.config import parse_scheduler
 from analysis.errors import AnalysisError
@@ -47,8 +55,26 @@ class Executor(Protocol):
 
     opens_files: bool
 
+    slots: int  # tasks that run at once
+
     def map(self, function: Callable[..., Result], items: Iterable[Item],
             progress: Callable[[Iterable], Iterable] | None = None, common: tuple = ()) -> Iterator[Result]: ...
+
+    def launch(self, function: Callable[..., Result], items: Iterable[Item], *, common: tuple = (),
+               progress: Callable[[Iterable], Iterable] | None = None) -> list:
+        """Handles of ``function(*common, item)`` for each item, left where they were computed."""
+
+    def shuffle(self, combine: Callable[..., Result], handles: Sequence, *, buckets: int, common: tuple = (),
+                beside: Sequence | None = None, progress: Callable[[Iterable], Iterable] | None = None) -> list:
+        """Handles of ``combine(*common, bucket, parts)`` for each bucket, where ``parts`` lists
+        ``result[bucket]`` of every handle's result in order; with ``beside`` (one handle per bucket),
+        ``combine(*common, bucket, beside[bucket], parts)``."""
+
+    def pick(self, handles: Sequence, index) -> list:
+        """Handles of ``result[index]`` of each handle's result."""
+
+    def gather(self, handles: Sequence, progress: Callable[[Iterable], Iterable] | None = None) -> list:
+        """The values of ``handles``, in order."""
 
 
 class LocalExecutor:
@@ -59,9 +85,28 @@ class LocalExecutor:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
 
+    @property
+    def slots(self) -> int:
+        return self.jobs
+
     def map(self, function, items, progress=None, common=()):
         task = functools.partial(function, *common) if common else function
         return map_in_processes(task, items, jobs=self.jobs, progress=progress)
+
+    def launch(self, function, items, *, common=(), progress=None):
+        return list(self.map(function, items, progress=progress, common=common))
+
+    def shuffle(self, combine, handles, *, buckets, common=(), beside=None, progress=None):
+        def bucket_of(bucket: int):  # forked workers inherit the handles: only the results travel back
+            parts = [handle[bucket] for handle in handles]
+            return combine(*common, bucket, *([] if beside is None else [beside[bucket]]), parts)
+        return list(self.map(bucket_of, range(buckets), progress=progress))
+
+    def pick(self, handles, index):
+        return [handle[index] for handle in handles]
+
+    def gather(self, handles, progress=None):
+        return list(progress(handles)) if progress else list(handles)
 
     def __repr__(self) -> str:
         return f"LocalExecutor(jobs={self.jobs})"
@@ -113,8 +158,43 @@ class DaskExecutor:
             for future in pending:
                 future.cancel()
 
+    def launch(self, function, items, *, common=(), progress=None):
+        shared = self.client.scatter(list(common), broadcast=True, hash=False) if common else []
+        return self._waited([self.client.submit(function, *shared, item, pure=False) for item in items], progress)
+
+    def shuffle(self, combine, handles, *, buckets, common=(), beside=None, progress=None):
+        shared = self.client.scatter(list(common), broadcast=True, hash=False) if common else []
+        combined = []
+        for bucket in range(buckets):
+            parts = self.pick(handles, bucket)  # each part is cut where its result lies; only the part moves
+            extra = [] if beside is None else [beside[bucket]]
+            combined.append(self.client.submit(_combine_parts, combine, len(shared) + 1 + len(extra),
+                                               *shared, bucket, *extra, *parts, pure=False))
+        return self._waited(combined, progress)
+
+    def pick(self, handles, index):
+        return [self.client.submit(operator.getitem, handle, index, pure=False) for handle in handles]
+
+    def gather(self, handles, progress=None):
+        return self.client.gather(self._waited(list(handles), progress))
+
+    def _waited(self, futures: list, progress) -> list:
+        """``futures``, after waiting for each under a progress bar (when one is given)."""
+        if progress is not None:
+            from distributed import as_completed
+            for future in progress(as_completed(futures)):
+                if future.status == "error":
+                    future.result()  # a worker's error is raised here, as raised there
+        return futures
+
     def __repr__(self) -> str:
         return f"DaskExecutor({self.scheduler!r})"
+
+
+def _combine_parts(combine: Callable, leading: int, *arguments):
+    """``combine(*arguments[:leading], list(arguments[leading:]))``: a cluster passes the parts of a
+    bucket as separate arguments, so that each arrives as a value."""
+    return combine(*arguments[:leading], list(arguments[leading:]))
 
 
 _CLIENTS: dict[str, object] = {}

@@ -124,7 +124,8 @@ class Results:
         """Passages and sentences shared between documents (:func:`analysis.reuse.find_reuse`)."""
         return reuse.find_reuse(self.prepared, n=self.settings.reuse_ngram,
                                 min_documents=self.settings.reuse_min_documents,
-                                excluded_roles=excluded_roles(self.settings), progress=self.progress)
+                                excluded_roles=excluded_roles(self.settings), progress=self.progress,
+                                executor=self.executor)
 
     @cached_property
     def preprocessor(self) -> Preprocessor:

@@ -283,3 +283,45 @@ def test_the_term_layer_on_a_cluster_is_the_in_process_one(generated, tmp_path, 
     assert len(one.phrases) > 0
     for n, arrays in one.ngrams.items():
         assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays, on_dask.ngrams[n])), n
+
+
+@pytest.fixture(scope="module")
+def reused(tmp_path_factory) -> Path:
+    """3,000 documents of five sentences, most drawn from 300 shared ones (a word edited now and then),
+    so that passages and near-duplicate sentences recur across documents."""
+    rng = np.random.default_rng(5)
+    vocabulary = np.array([f"w{i}" for i in range(3_000)])
+    shared = [list(rng.choice(vocabulary, size=14)) for _ in range(300)]
+    path = tmp_path_factory.mktemp("reused") / "docs.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(3_000):
+            sentences = []
+            for _ in range(5):
+                words = list(shared[rng.integers(300)]) if rng.random() < 0.7 else list(rng.choice(vocabulary, 12))
+                if rng.random() < 0.3:
+                    words[rng.integers(len(words))] = str(rng.choice(vocabulary))
+                sentences.append(" ".join(words).capitalize() + ".")
+            out.write(json.dumps({"id": f"r{i:04d}", "text": " ".join(sentences)}) + "\n")
+    return path
+
+
+def _reuse_bytes(found) -> dict[str, bytes]:
+    tables = {name: getattr(found, name).to_csv(index=False).encode() for name in
+              ("shared_spans", "span_occurrences", "near_duplicate_sentences", "reuse_matrix", "reused_share")}
+    return tables | {"char_ranges": json.dumps(found.reused_char_ranges, sort_keys=True).encode()}
+
+
+def test_reuse_tables_are_byte_identical_for_any_workers_and_ranges(reused, seed_corpus, tmp_path, monkeypatch):
+    """Passages (an exact shingle shuffle) and near-duplicate sentences (MinHash band keys as shuffle keys)
+    give the same bytes in this process and on LocalClusters of one and two workers, however the documents
+    are cut into ranges (one range, a few, dozens)."""
+    from analysis.reuse import find_reuse
+
+    for corpus in (Corpus(reused), Corpus(seed_corpus)):
+        prepared = prepare(corpus, cache=tmp_path / corpus.path.name, jobs=1)
+        reference = _reuse_bytes(find_reuse(prepared, n=6))
+        assert len(reference["near_duplicate_sentences"]) > 1_000 and len(reference["shared_spans"]) > 500
+        for scheduler, tokens_per_task in (("local:1", 4_000), ("local:2", 10**9), ("local:2", 2_500)):
+            monkeypatch.setattr("analysis.reuse.reading._TOKENS_PER_TASK", tokens_per_task)
+            found = _reuse_bytes(find_reuse(prepared, n=6, executor=DaskExecutor(scheduler)))
+            assert [name for name in reference if found[name] != reference[name]] == [], (corpus.path, scheduler)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
@@ -239,8 +240,8 @@ def test_sentence_matcher_reports_only_true_pairs_and_nearly_all_of_them():
         assert len(found) >= 0.95 * len(expected)
 
 
-def planted_recall(seed: int = 11, copies_per_level: int = 60) -> dict[float, float]:
-    """Recall of the sentence matcher on planted near-duplicates, by Jaccard similarity.
+def planted_recall(seed: int = 11, copies_per_level: int = 60, executor=None) -> tuple[dict[float, float], pd.DataFrame]:
+    """Recall of the sentence matcher on planted near-duplicates, by Jaccard similarity, and the pairs found.
 
     Each original is a sentence of 30 distinct words drawn from 20,000 (unrelated originals share
     almost nothing); its edited copy, in another document, replaces words with new ones so that the
@@ -258,25 +259,47 @@ def planted_recall(seed: int = 11, copies_per_level: int = 60) -> dict[float, fl
             a, b = f"{level}-{copy}-a", f"{level}-{copy}-b"
             docs += [doc(a, " ".join(f"w{w}" for w in words) + "."), doc(b, " ".join(f"w{w}" for w in edited) + ".")]
             planted[(a, b)] = level
-    table = find_reuse(docs, sentence_threshold=0.5).near_duplicate_sentences
+    table = find_reuse(docs, sentence_threshold=0.5, executor=executor).near_duplicate_sentences
     found = set(zip(table["doc_a"], table["doc_b"]))
-    return {level: sum((pair in found) for pair, lv in planted.items() if lv == level) / copies_per_level
-            for level in levels}
+    assert found <= set(planted)  # no false pair: unrelated originals share too few words
+    words = {d.doc_id: set(d.text.rstrip(".").split()) for d in docs}
+    for a, b, similarity in zip(table["doc_a"], table["doc_b"], table["similarity"]):
+        assert similarity == len(words[a] & words[b]) / len(words[a] | words[b]) >= 0.5  # verified exactly
+    return ({level: sum((pair in found) for pair, lv in planted.items() if lv == level) / copies_per_level
+             for level in levels}, table)
 
 
-def test_planted_near_duplicates_are_found():
-    recall = planted_recall()
+@pytest.mark.parametrize("where", ["this process", "three processes", "a LocalCluster of two"])
+def test_planted_near_duplicates_are_found_the_same_wherever_they_run(where, monkeypatch):
+    """Band keys are shuffle keys and candidates are checked on exact sets: recall and pairs do not depend
+    on the executor, the buckets (one per worker) or the ranges of documents."""
+    if where == "a LocalCluster of two":
+        pytest.importorskip("distributed")
+        from analysis.executor import DaskExecutor, close_clients
+        executor = DaskExecutor("local:2")
+    else:
+        from analysis.executor import LocalExecutor, close_clients
+        executor = LocalExecutor(1 if where == "this process" else 3)
+    monkeypatch.setattr("analysis.reuse.reading._TOKENS_PER_TASK", 1_000)  # about 30 ranges of documents
+    try:
+        recall, table = planted_recall(executor=executor)
+        again = planted_recall(executor=executor)[1]
+    finally:
+        close_clients()
     assert recall[0.5] >= 0.95
     assert all(recall[level] == 1.0 for level in (0.7, 0.8, 0.9, 0.95))
+    pd.testing.assert_frame_equal(table, again)
+    pd.testing.assert_frame_equal(table, planted_recall()[1].astype(table.dtypes.to_dict()))
 
 
 # ------------------------------------------------------ checks and options
 
 
-def test_a_generator_is_rejected():
+def test_a_generator_is_read_once_like_a_list():
     docs = [doc("a", PASSAGE), doc("b", PASSAGE)]
-    with pytest.raises(AnalysisError, match="read a second time"):
-        find_reuse(d for d in docs)
+    from_generator, from_list = find_reuse(d for d in docs), find_reuse(docs)
+    for name in ("shared_spans", "span_occurrences", "near_duplicate_sentences", "reuse_matrix", "reused_share"):
+        pd.testing.assert_frame_equal(getattr(from_generator, name), getattr(from_list, name))
 
 
 @pytest.mark.parametrize("option, value", [("n", 0), ("min_documents", 1), ("sentence_threshold", 0.0),
