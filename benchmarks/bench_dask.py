@@ -9,11 +9,17 @@ Programs, each run in its own process (``--repeat`` times, median), on the same 
 - ``dask-local2``: the same on ``--scheduler local:2`` (a ``LocalCluster`` of two single-threaded
   workers started by the run), which gives the same files;
 - ``dask-start``: start the ``LocalCluster``, connect, check versions, run one empty task, stop: the
-  fixed cost of a cluster run.
+  fixed cost of a cluster run;
+- ``reuse-*``: text reuse (passages and near-duplicate sentences, shuffles; the corpus prepared
+  beforehand) on the ``groups`` corpus, with two forked processes (``reuse-local-jobs2``), on a
+  ``LocalCluster`` of two (``reuse-dask-local2``), and on four workers limited to ``--worker-memory``
+  each (``reuse-dask-4x``, a ``LocalCluster`` the program starts and reaches by its address, as a
+  remote cluster is reached): the peak of the largest worker shows that memory stays bounded per
+  worker.
 
 Reported: wall and CPU seconds (the run and every process it started), the peak memory (PSS, sampled
 every 20 ms) of the whole tree, of the client process and of the largest worker, and the ratios
-dask / local. Usage: ``python benchmarks/bench_dask.py [--repeat 3] [--skip-clauses]``.
+dask / local. Usage: ``python benchmarks/bench_dask.py [--repeat 3] [--skip-clauses] [--worker-memory 700MB]``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,27 @@ from analysis.results import Results
 settings = Settings(corpus=Path(sys.argv[1]), out=Path(sys.argv[2]) / "out", cache_dir=Path(sys.argv[2]) / "cache",
                     jobs=2, scheduler=sys.argv[3])
 print(Results(settings).prepared.n_documents)
+"""
+
+REUSE = """
+import sys
+from pathlib import Path
+from analysis.config import Settings
+from analysis.results import Results
+
+def run(scheduler):
+    settings = Settings(corpus=Path(sys.argv[1]), out=Path(sys.argv[2]) / "out", cache_dir=Path(sys.argv[2]) / "cache",
+                        jobs=2, scheduler=scheduler)
+    found = Results(settings).reuse
+    print(len(found.shared_spans), len(found.near_duplicate_sentences))
+
+if __name__ == "__main__":
+    if sys.argv[3] == "4x":  # four workers with a memory limit each, reached by address like a remote cluster
+        from distributed import LocalCluster
+        with LocalCluster(n_workers=4, threads_per_worker=1, memory_limit=sys.argv[4], dashboard_address=None) as cluster:
+            run(cluster.scheduler_address)
+    else:
+        run(sys.argv[3])
 """
 
 START = """
@@ -85,7 +112,7 @@ def measure(command: list[str]) -> dict:
 
 
 def main() -> None:
-    args = bench_arguments(__doc__)
+    args = bench_arguments(__doc__, worker_memory="700MB")
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
         work = Path(tmp)
@@ -107,14 +134,20 @@ def main() -> None:
                 results[f"{corpus} ({documents:,} docs) {name}"] = median_run(
                     [python, "-c", PREPARE, str(path), str(scratch), scheduler], args.repeat, before=fresh,
                     measured=measure)
+        reuse_corpus, reuse_scratch = corpora["groups"], work / "run-reuse"
+        reuse_run = [python, "-c", REUSE, str(reuse_corpus), str(reuse_scratch)]
+        measure(reuse_run + [""])  # prepares the corpus into the cache the programs below read
+        for name, how in (("reuse-local-jobs2", [""]), ("reuse-dask-local2", ["local:2"]),
+                          (f"reuse-dask-4x (limit {args.worker_memory} each)", ["4x", args.worker_memory])):
+            results[f"groups {name}"] = median_run(reuse_run + how, args.repeat, measured=measure)
         print(f"{'program':<40}{'wall s':>8}{'cpu s':>8}{'tree MB':>9}{'client MB':>11}{'worker MB':>11}")
         for name, r in results.items():
             print(f"{name:<40}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['tree_mb']:>9.0f}{r['client_mb']:>11.0f}"
                   f"{r['worker_mb']:>11.0f}")
         print("\nratios dask-local2 / local-jobs2:")
-        for corpus in [k.rsplit(" ", 1)[0] for k in results if k.endswith("local-jobs2")]:
-            local, dask = results[f"{corpus} local-jobs2"], results[f"{corpus} dask-local2"]
-            print(f"  {corpus}: wall {dask['wall'] / local['wall']:.2f}, cpu {dask['cpu'] / local['cpu']:.2f}, "
+        for name in [k for k in results if k.endswith("local-jobs2")]:
+            local, dask = results[name], results[name.replace("local-jobs2", "dask-local2")]
+            print(f"  {name.removesuffix('local-jobs2')}: wall {dask['wall'] / local['wall']:.2f}, cpu {dask['cpu'] / local['cpu']:.2f}, "
                   f"tree memory {dask['tree_mb'] / local['tree_mb']:.2f}; client {dask['client_mb']:.0f} MB "
                   f"against {local['client_mb']:.0f} MB")
         print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -133,11 +133,14 @@ def median_run(command: list[str], repeat: int, before=None, *, measured=None) -
     return {key: statistics.median(r[key] for r in runs) for key in runs[0] if key != "stdout"}
 
 
-def bench_arguments(doc: str) -> argparse.Namespace:
-    """``--repeat N`` and ``--skip-clauses``, the options of the benchmarks on these corpora."""
+def bench_arguments(doc: str, worker_memory: str | None = None) -> argparse.Namespace:
+    """``--repeat N`` and ``--skip-clauses``, the options of the benchmarks on these corpora (and
+    ``--worker-memory`` when a default is given)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-clauses", action="store_true", help="leave out the 10x corpus")
+    if worker_memory:
+        parser.add_argument("--worker-memory", default=worker_memory, help="memory limit of each of four workers")
     return parser.parse_args()
 
 
