@@ -156,10 +156,19 @@ class Settings:
                                      doc="The grid is K values x seeds fits: on 20 Newsgroups (18,846 documents) it "
                                          "would take about 40 fits of a minute each. Smaller corpora use every unit.")
     k_grid: str = setting("2..10", "the K values select-k compares: 2..12 or 4,6,8", group="topics", metavar="GRID")
-    engine: str = setting("tomotopy", "LDA engine", group="topics", choices=("tomotopy", "gensim"),
+    engine: str = setting("tomotopy", "LDA engine", group="topics", choices=("tomotopy", "gensim", "online"),
                           doc="``tomotopy``: collapsed Gibbs sampling; on 20 Newsgroups it recovers the newsgroups "
                               "far better than gensim (see the README's benchmark). ``gensim``: online variational "
-                              "Bayes (``LdaModel``, one process). Both reproduce a run from its seed.")
+                              "Bayes (``LdaModel``, one process). ``online``: the same model streamed in chunks of "
+                              "``online_chunk_units`` units, its E-steps on the run's workers or cluster (memory "
+                              "does not grow with the units). All reproduce a run from its seed.")
+    tomotopy_max_tokens: int = setting(50_000_000, "above this many tokens in the topic model's units, tomotopy "
+                                                   "gives way to the online engine; 0: never", group="topics",
+                                       metavar="N", bounds=(0, 10**12),
+                                       doc="tomotopy keeps its own copy of every token; the README gives the "
+                                           "memory measured per token.")
+    online_chunk_units: int = setting(2_000, "units per chunk of the online engine (four chunks make one update)",
+                                      group="topics", metavar="N", bounds=(1, 10**7))
     workers: int = setting(1, "tomotopy threads (only 1 reproduces a run exactly)", group="topics", metavar="N",
                            bounds=(1, 256))
     passes: int = setting(20, "gensim passes over the corpus", group="topics", metavar="N", bounds=(1, 10_000),

@@ -109,3 +109,41 @@ def test_memory_does_not_grow_with_the_documents(tmp_path):
                               capture_output=True, text=True, check=True)
         peaks[n_units] = int(done.stdout.split()[-1])
     assert peaks[4_000] <= 1.2 * peaks[400], peaks
+
+
+def _topic_tables(settings) -> dict[str, bytes]:
+    from analysis.results import Results
+
+    results = Results(settings)
+    return {name: table.to_csv(index=False).encode() for name, table in results.tables().items()
+            if name.startswith(("topic", "doc_topics", "unit_topics"))}
+
+
+def test_the_online_engine_gives_the_same_topic_tables_in_process_and_on_a_cluster(seed_corpus, tmp_path):
+    """Each seed's E-steps are mapped over the run's workers; the tables are the in-process ones."""
+    from analysis.config import Settings
+
+    pytest.importorskip("distributed")
+    from analysis.executor import close_clients
+
+    def settings(**how):
+        return Settings(corpus=seed_corpus, out=tmp_path / "out", cache_dir=tmp_path / "cache", engine="online",
+                        seeds=2, passes=3, online_chunk_units=10, **how)
+    here = _topic_tables(settings(jobs=1))
+    try:
+        there = _topic_tables(settings(scheduler="local:2"))
+    finally:
+        close_clients()
+    assert here and [name for name in here if here[name] != there[name]] == []
+
+
+def test_tomotopy_gives_way_to_the_online_engine_above_its_token_limit(seed_corpus, tmp_path):
+    from analysis.config import Settings
+    from analysis.results import Results
+    from analysis.topics import TopicWarning
+
+    results = Results(Settings(corpus=seed_corpus, out=tmp_path / "out", cache_dir=tmp_path / "cache", seeds=1,
+                               passes=2, tomotopy_max_tokens=100))
+    with pytest.warns(TopicWarning, match=r"exceed tomotopy_max_tokens \(100\).*online engine"):
+        model = results.topics.model
+    assert model.settings["engine"] == "online" and "streamed in chunks of 2,000 units" in model.subtitle()

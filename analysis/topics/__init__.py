@@ -6,7 +6,9 @@ The pipeline is
    LDA sees (documents, sections or paragraphs) with the same preprocessing as
    the term analytics;
 2. :func:`prepare` and :func:`fit_topics` (``fit``) build the vocabulary and
-   fit one seed with the gensim or tomotopy engine; :func:`fit_stable_topics`
+   fit one seed with the tomotopy, gensim or streamed online engine (``streamed``: gensim's online LDA
+   on chunks of units, its E-steps mapped over workers; :func:`engine_for` says which fits);
+   :func:`fit_stable_topics`
    (``stability``) fits several, aligns their topics and reports the run most
    similar to the others;
 3. the table functions (``tables``: :func:`topic_terms`, :func:`doc_topics`,
@@ -24,6 +26,7 @@ from analysis.topics.fit import (
     Fit,
     TopicInput,
     build_vocabulary,
+    engine_for,
     fit_topics,
     import_tomotopy,
     prepare,
@@ -55,7 +58,7 @@ from analysis.topics.units import (
 )
 
 __all__ = [
-    "Fit", "TopicInput", "build_vocabulary", "fit_topics", "import_tomotopy", "prepare",
+    "Fit", "TopicInput", "build_vocabulary", "engine_for", "fit_topics", "import_tomotopy", "prepare",
     "MODEL_FORMAT", "TopicModel", "TopicResult",
     "METRICS", "coherence", "heldout_perplexity", "select_k", "selection_sample",
     "align_topics", "fit_stable_topics", "stabilize",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -57,7 +59,7 @@ class Fit:
     infer: Callable[[list[list[tuple[int, int]]]], np.ndarray]
 
 
-def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
+def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
     from gensim.models import LdaModel
 
     model = LdaModel(
@@ -76,7 +78,7 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
     return Fit(model.get_topics().astype(np.float64), infer(bows), infer)
 
 
-def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> Fit:
+def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
     """Collapsed Gibbs sampling (tomotopy); a seed reproduces a run only with one worker."""
     tp = import_tomotopy()
 
@@ -122,7 +124,36 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings) -> Fi
     return Fit(topic_term, unit_topic, infer)
 
 
-ENGINES = {"gensim": _fit_gensim, "tomotopy": _fit_tomotopy}
+def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
+    """gensim's online LDA streamed in chunks of ``online_chunk_units`` units, its E-steps on ``executor``
+    (:mod:`analysis.topics.streamed`); the chunks are written where the workers can read them (the cache
+    folder, else a temporary folder of this machine) and removed after the fit."""
+    from analysis.topics.streamed import fit_streamed, write_chunks
+
+    parent = settings.cache_folder if settings.cache else None
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="online-lda-", dir=parent) as folder:
+        chunks = write_chunks([bows.matrix], Path(folder) / "counts", units_per_chunk=settings.online_chunk_units)
+        fit = fit_streamed(chunks, len(dictionary), k, seed=seed, passes=settings.passes,
+                           alpha=_gensim_prior(settings.alpha), eta=_gensim_prior(settings.eta),
+                           iterations=settings.iterations, executor=executor)
+        fit.infer(chunks, Path(folder) / "doc_topics", executor=executor)
+        unit_topic = pd.concat([pd.read_parquet(path) for path in sorted((Path(folder) / "doc_topics").glob("*.parquet"))])
+    return Fit(fit.lambda_, unit_topic.filter(like="topic_").to_numpy(dtype=np.float64),
+               lambda new_bows: fit.mixtures(list(new_bows)))
+
+
+ENGINES = {"gensim": _fit_gensim, "tomotopy": _fit_tomotopy, "online": _fit_online}
+
+
+def engine_for(prepared: "TopicInput", settings: Settings) -> str:
+    """The engine that fits ``prepared``: the ``engine`` setting, except that tomotopy (which holds every
+    token in memory) gives way to the streamed online engine above ``tomotopy_max_tokens`` tokens."""
+    if settings.engine == "tomotopy" and settings.tomotopy_max_tokens and \
+            prepared.bows.matrix.sum() > settings.tomotopy_max_tokens:
+        return "online"
+    return settings.engine
 
 
 def topic_settings(settings: Settings) -> dict:
@@ -200,19 +231,22 @@ def prepare(units: TopicUnits, settings: Settings) -> TopicInput:
     return TopicInput(units, vocabulary, BagsOfWords.from_texts(units.texts, dictionary), dictionary)
 
 
-def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings, k: int) -> TopicModel:
+def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings, k: int, engine: str) -> TopicModel:
     units = prepared.unit_table
     topic_term, unit_topic = normalized(fit.topic_term), normalized(fit.unit_topic)
     weights = units["n_vocab_terms"].to_numpy(dtype=np.float64) @ unit_topic
     order = np.array(sorted(range(k), key=lambda i: (-round(float(weights[i]), 9), i)))
     return TopicModel(
         topic_term=topic_term[order], unit_topic=unit_topic[:, order], vocabulary=prepared.vocabulary,
-        term_counts=prepared.term_counts, units=units, native_ids=order, seed=seed, settings={**topic_settings(settings), "k": k},
+        term_counts=prepared.term_counts, units=units, native_ids=order, seed=seed, settings={**topic_settings(settings), "k": k, "engine": engine,
+                                                       **({"online_chunk_units": settings.online_chunk_units}
+                                                          if engine == "online" else {})},
         unit=prepared.units.unit, note=prepared.units.note, n_documents=prepared.units.n_documents,
     )
 
 
-def fit_topics(prepared: TopicInput, settings: Settings, *, seed: int | None = None, k: int | None = None) -> TopicModel:
+def fit_topics(prepared: TopicInput, settings: Settings, *, seed: int | None = None, k: int | None = None,
+               executor=None) -> TopicModel:
     """Fit one LDA model; topics ordered by prevalence (id 1 = most prevalent).
 
     Parameters
@@ -224,10 +258,13 @@ def fit_topics(prepared: TopicInput, settings: Settings, *, seed: int | None = N
         Default ``settings.seed``.
     k : int, optional
         Default ``settings.k``.
+    executor : Executor, optional
+        Where the online engine runs its E-steps (default: this process).
     """
     seed = settings.seed if seed is None else seed
     k = settings.k if k is None else k
-    fit = ENGINES[settings.engine](prepared.bows, prepared.dictionary, k, seed, settings)
-    return model_from_fit(fit, prepared, seed, settings, k)
+    engine = engine_for(prepared, settings)
+    fit = ENGINES[engine](prepared.bows, prepared.dictionary, k, seed, settings, executor=executor)
+    return model_from_fit(fit, prepared, seed, settings, k, engine)
 
 

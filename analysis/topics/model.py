@@ -80,7 +80,10 @@ class TopicModel:
         """Fitted on what, with which K and seed: for figure subtitles."""
         what = describe_units(self.unit, len(self.units), self.n_documents)
         note = f"\n({self.note})" if self.note else ""
-        return f"LDA ({self.settings['engine']}), K={self.k}, seed {self.seed}\nfitted on {what}{note}"
+        engine = self.settings["engine"]
+        if engine == "online":
+            engine = f"online, streamed in chunks of {self.settings['online_chunk_units']:,} units"
+        return f"LDA ({engine}), K={self.k}, seed {self.seed}\nfitted on {what}{note}"
 
     def to_files(self, stem: str) -> dict[str, bytes]:
         """The model as ``{stem}.json`` (text) and ``{stem}.npz`` (arrays): no pickle.

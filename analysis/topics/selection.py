@@ -12,7 +12,7 @@ import pandas as pd
 from analysis.config import Settings
 from analysis.errors import AnalysisError
 from analysis.executor import executor_for
-from analysis.topics.fit import ENGINES, Fit, TopicInput, model_from_fit
+from analysis.topics.fit import ENGINES, Fit, TopicInput, engine_for, model_from_fit
 from analysis.topics.model import TopicModel, normalized
 from analysis.topics.stability import align_topics, medoid
 from analysis.topics.units import TopicUnits
@@ -92,8 +92,9 @@ def _score(prepared: TopicInput, train_prepared: TopicInput, test_bows, top_n: i
     """One fit of the K x seed grid on the training units, its coherences over all units and its held-out
     perplexity."""
     k, seed = run
-    fit = ENGINES[settings.engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
-    model = model_from_fit(fit, train_prepared, seed, settings, k)
+    engine = engine_for(train_prepared, settings)
+    fit = ENGINES[engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
+    model = model_from_fit(fit, train_prepared, seed, settings, k, engine)
     top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
     scores = [[k, seed, measure, coherence(top, prepared, measure)] for measure in ("c_v", "c_npmi", "u_mass")]
     scores.append([k, seed, "perplexity", heldout_perplexity(fit, normalized(fit.topic_term), test_bows)])

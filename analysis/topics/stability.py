@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.config import Settings
 from analysis.executor import executor_for
 from analysis.stats import js_similarity
-from analysis.topics.fit import TopicInput, fit_topics
+from analysis.topics.fit import TopicInput, engine_for, fit_topics
 from analysis.topics.model import TopicModel, TopicResult
 from analysis.topics.tables import topic_labels
 
@@ -85,7 +85,12 @@ def fit_stable_topics(
         Wraps the iterable of seeds (e.g. ``tqdm``).
     """
     seeds = list(seeds) if seeds is not None else [settings.seed + i for i in range(settings.seeds)]
-    runs = list(executor_for(settings).map(_fit_seed, seeds, progress=progress, common=(prepared, settings)))
+    executor = executor_for(settings)
+    if engine_for(prepared, settings) == "online":  # one seed after the other, each mapping its E-steps
+        runs = [fit_topics(prepared, settings, seed=seed, executor=executor)
+                for seed in (progress(seeds) if progress else seeds)]
+    else:
+        runs = list(executor.map(_fit_seed, seeds, progress=progress, common=(prepared, settings)))
     return stabilize(runs, settings)
 
 

@@ -83,35 +83,45 @@ def _chunk_seed(seed: int, pass_: int, chunk: int) -> int:
     return int(np.random.SeedSequence([seed, pass_, chunk]).generate_state(1)[0])
 
 
+def _estimator(exp_elog_beta: np.ndarray, alpha: np.ndarray, options: tuple[int, float], seed: int):
+    """What gensim's ``LdaModel.inference`` reads of a model, with a random state of its own."""
+    iterations, gamma_threshold = options
+    return SimpleNamespace(random_state=np.random.RandomState(seed), num_topics=len(alpha), dtype=np.float64,
+                           alpha=alpha, expElogbeta=exp_elog_beta, iterations=iterations,
+                           gamma_threshold=gamma_threshold)
+
+
 def _estep(exp_elog_beta: np.ndarray, alpha: np.ndarray, options: tuple[int, float],
-           item: tuple[CountChunk, int]) -> tuple[np.ndarray, int]:
-    """gensim's E-step on one chunk: its sufficient statistics (K x V) and its number of units."""
+           item: tuple[CountChunk, int]) -> tuple[np.ndarray, int, np.ndarray]:
+    """gensim's E-step on one chunk: its sufficient statistics (K x V), its number of units and the sum of
+    their expected log topic weights (what learning ``alpha`` needs)."""
+    from gensim.matutils import dirichlet_expectation
     from gensim.models import LdaModel
 
     chunk, seed = item
-    iterations, gamma_threshold = options
-    estimator = SimpleNamespace(random_state=np.random.RandomState(seed), num_topics=len(alpha), dtype=np.float64,
-                                alpha=alpha, expElogbeta=exp_elog_beta, iterations=iterations,
-                                gamma_threshold=gamma_threshold)
     bows = chunk.bows()
-    _, sstats = LdaModel.inference(estimator, bows, collect_sstats=True)
-    return sstats, len(bows)
+    gamma, sstats = LdaModel.inference(_estimator(exp_elog_beta, alpha, options, seed), bows, collect_sstats=True)
+    return sstats, len(bows), dirichlet_expectation(gamma).sum(axis=0)
+
+
+def _mixtures(exp_elog_beta: np.ndarray, alpha: np.ndarray, options: tuple[int, float], seed: int,
+              bows: list) -> np.ndarray:
+    """Each bag's topic mixture (normalised gamma of gensim's inference)."""
+    from gensim.models import LdaModel
+
+    if not bows:
+        return np.zeros((0, len(alpha)))
+    gamma, _ = LdaModel.inference(_estimator(exp_elog_beta, alpha, options, seed), bows)
+    return gamma / gamma.sum(axis=1, keepdims=True)
 
 
 def _theta(exp_elog_beta: np.ndarray, alpha: np.ndarray, options: tuple[int, float], folder: str,
            item: tuple[int, CountChunk, int]) -> np.ndarray:
     """The topic mixture of each unit of one chunk, written as ``doc_topics-<chunk>.parquet`` in ``folder``;
     returns the chunk's tokens by topic (each unit's mixture weighted by its tokens)."""
-    from gensim.models import LdaModel
-
     number, chunk, seed = item
-    iterations, gamma_threshold = options
-    estimator = SimpleNamespace(random_state=np.random.RandomState(seed), num_topics=len(alpha), dtype=np.float64,
-                                alpha=alpha, expElogbeta=exp_elog_beta, iterations=iterations,
-                                gamma_threshold=gamma_threshold)
     bows = chunk.bows()
-    gamma, _ = LdaModel.inference(estimator, bows)
-    theta = gamma / gamma.sum(axis=1, keepdims=True)
+    theta = _mixtures(exp_elog_beta, alpha, options, seed, bows)
     table = pd.DataFrame(theta, columns=[f"topic_{t + 1}" for t in range(len(alpha))])
     table.insert(0, "unit", np.arange(chunk.start, chunk.stop, dtype=np.int64))
     table.insert(1, "chunk", np.full(len(table), number, dtype=np.int64))
@@ -144,6 +154,15 @@ class StreamedLda:
 
         return np.exp(dirichlet_expectation(self.lambda_))
 
+    @property
+    def _options(self) -> tuple[int, float]:
+        return self.settings["iterations"], self.settings["gamma_threshold"]
+
+    def mixtures(self, bows: list, seed: int = 0) -> np.ndarray:
+        """The topic mixture of each bag of words, here (the random start of each bag from ``seed``)."""
+        return _mixtures(self._exp_elog_beta(), self.alpha, self._options,
+                         _chunk_seed(self.settings["seed"], _INFERENCE, seed), bows)
+
     def save(self, path: Path) -> None:
         """Write ``path`` (``.npz``: the arrays, fixed timestamps) and ``path.with_suffix('.json')`` (settings
         and trace): the same fit gives the same bytes."""
@@ -166,10 +185,9 @@ class StreamedLda:
         executor = executor or LocalExecutor(1)
         seed = self.settings["seed"]
         items = [(number, chunk, _chunk_seed(seed, _INFERENCE, number)) for number, chunk in enumerate(chunks)]
-        options = (self.settings["iterations"], self.settings["gamma_threshold"])
         tokens = np.zeros(len(self.alpha))
         for part in executor.map(_theta, items, progress=progress,
-                                 common=(self._exp_elog_beta(), self.alpha, options, str(folder))):
+                                 common=(self._exp_elog_beta(), self.alpha, self._options, str(folder))):
             tokens += part  # in chunk order: the same sums wherever the chunks ran
         return pd.DataFrame({"topic": np.arange(1, len(tokens) + 1), "tokens": tokens,
                              "share": tokens / tokens.sum() if tokens.sum() else tokens})
@@ -195,8 +213,9 @@ def fit_streamed(chunks: Sequence[CountChunk], n_terms: int, k: int, *, seed: in
     chunks_per_round : int, default 4
         Chunks whose statistics make one M-step (a round); the fit depends on it, not on the workers.
     alpha, eta, decay, offset, iterations, gamma_threshold
-        As gensim's ``LdaModel`` (``alpha`` ``"symmetric"``, ``"asymmetric"`` or a number; learned
-        priors, ``"auto"``, are not supported: they would need every unit's gamma).
+        As gensim's ``LdaModel``. A learned ``alpha`` (``"auto"``) is updated once per round from the
+        expected log topic weights its chunks sum (gensim updates it after every chunk), before the
+        M-step; a learned ``eta`` in gensim's M-step.
     executor : Executor, optional
         Where the E-steps run (default: this process).
     progress : callable, optional
@@ -209,8 +228,8 @@ def fit_streamed(chunks: Sequence[CountChunk], n_terms: int, k: int, *, seed: in
     from gensim.models import LdaModel
     from gensim.models.ldamodel import LdaState
 
-    if alpha == "auto" or eta == "auto":
-        raise ValueError("fit_streamed: learned priors ('auto') are not supported")
+    from gensim.models.ldamodel import update_dir_prior
+
     executor = executor or LocalExecutor(1)
     model = LdaModel(id2word={i: str(i) for i in range(n_terms)}, num_topics=k, random_state=seed, alpha=alpha,
                      eta=eta, decay=decay, offset=offset, iterations=iterations, gamma_threshold=gamma_threshold,
@@ -223,11 +242,16 @@ def fit_streamed(chunks: Sequence[CountChunk], n_terms: int, k: int, *, seed: in
             items = [(chunks[c], _chunk_seed(seed, pass_, c))
                      for c in range(first, min(first + chunks_per_round, len(chunks)))]
             statistics = LdaState(model.eta, (k, n_terms), dtype=np.float64)
-            for sstats, n_units in executor.map(_estep, items, progress=progress,
-                                                common=(model.expElogbeta, model.alpha, (iterations, gamma_threshold))):
+            elog_theta = np.zeros(k)
+            for sstats, n_units, elog_theta_sum in executor.map(
+                    _estep, items, progress=progress,
+                    common=(model.expElogbeta, model.alpha, (iterations, gamma_threshold))):
                 statistics.sstats += sstats  # in chunk order, so the sums do not depend on the workers
                 statistics.numdocs += n_units
+                elog_theta += elog_theta_sum
             rho = pow(offset + pass_ + model.num_updates / units_per_round, -decay)
+            if model.optimize_alpha and statistics.numdocs:
+                model.alpha = update_dir_prior(model.alpha, statistics.numdocs, elog_theta / statistics.numdocs, rho)
             before = model.expElogbeta.copy()
             model.do_mstep(rho, statistics, pass_ > 0)
             trace.append({"pass": pass_, "first_chunk": first, "rho": rho,
