@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.pipeline import form_lemmas
+from analysis.executor import Executor, LocalExecutor
+from analysis.pipeline import document_chunks, form_lemmas
 from analysis.prepared import PreparedCorpus
 from analysis.stats import g2_contingency
 from analysis.tokens import Preprocessor, tokenize
@@ -29,8 +30,8 @@ COLLOCATE_COLUMNS = ["collocate", "count", "collocate_count", "expected", "pmi",
 class _TokenForms:
     """Every token of a prepared corpus as an id of its form (or lemma), with the counted blocks.
 
-    Matching a query reads only the form array; the per-token arrays that
-    collocates and dispersion need are built on first use.
+    Matching a query reads only the form array; collocates and dispersion
+    read it a chunk of documents at a time (:func:`_chunk_tokens`).
     """
 
     def __init__(self, prepared: PreparedCorpus, preprocessor: Preprocessor, lemmas: bool) -> None:
@@ -45,23 +46,18 @@ class _TokenForms:
         return list(dict.fromkeys(self.name_of_form))
 
     @cached_property
+    def name_ids(self) -> np.ndarray:
+        """The name id (in :attr:`names`) of every form."""
+        ids = {name: i for i, name in enumerate(self.names)}
+        return np.fromiter((ids[n] for n in self.name_of_form), dtype=np.int64, count=len(self.name_of_form))
+
+    def form_sets(self, words: list[str]) -> list[np.ndarray]:
+        """For each word of a query, the ids of the forms that match it."""
+        return [np.flatnonzero(self._name_array == w) for w in words]
+
+    @cached_property
     def _name_array(self) -> np.ndarray:
         return np.asarray(self.name_of_form, dtype=object)
-
-    @cached_property
-    def tokens(self) -> np.ndarray:
-        """The name id of every token."""
-        ids = {name: i for i, name in enumerate(self.names)}
-        form_id = np.fromiter((ids[n] for n in self.name_of_form), dtype=np.int64, count=len(self.name_of_form))
-        return form_id[np.asarray(self.prepared.form)] if len(form_id) else np.zeros(0, dtype=np.int64)
-
-    @cached_property
-    def block(self) -> np.ndarray:
-        return self.prepared.token_block
-
-    @cached_property
-    def counted(self) -> np.ndarray:
-        return self.counted_block[self.block]
 
     def query(self, query: str, command: str) -> list[str]:
         """The query's words as compared (lemmas when asked; a corpus form's lemma is looked up, not recomputed)."""
@@ -83,7 +79,7 @@ class _TokenForms:
         form = np.asarray(self.prepared.form)
         n = len(words)
         last = len(form) - n + 1
-        ids = [np.flatnonzero(self._name_array == w) for w in words]
+        ids = self.form_sets(words)
         if last <= 0 or any(len(i) == 0 for i in ids):
             return np.zeros(0, dtype=np.int64)
         hit = np.flatnonzero(np.isin(form[:last], ids[0]))
@@ -171,7 +167,7 @@ def kwic(
 
 def collocates(
     prepared: PreparedCorpus, query: str, preprocessor: Preprocessor, *, window: int = 5, min_count: int = 3,
-    lemmas: bool = True, function_words: bool = False,
+    lemmas: bool = True, function_words: bool = False, executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Words that occur near ``query`` more often than chance, with three association measures.
 
@@ -204,6 +200,9 @@ def collocates(
         Count lemmas (the node matches every form, collocates are merged by lemma).
     function_words : bool, default False
         Keep stopwords, numbers and clitics as collocates.
+    executor : Executor, optional
+        Where the chunks of blocks are counted (:mod:`analysis.executor`;
+        default: this process); their counts are summed here.
 
     Returns
     -------
@@ -216,20 +215,16 @@ def collocates(
         raise AnalysisError(f"--window must be 1 or more, got {window}")
     tokens = _TokenForms(prepared, preprocessor, lemmas)
     node = tokens.query(query, "collocates")
-    n = len(node)
-    starts = tokens.matches(node)
-    counted = np.flatnonzero(tokens.counted)
-    totals = np.bincount(tokens.tokens[counted], minlength=len(tokens.names))
-    # Context positions: within the window and the node's block, each counted once, never the node itself.
-    shifts = np.concatenate([np.arange(-window, 0), np.arange(n, n + window)])
-    around = (starts[:, None] + shifts[None, :]).ravel()
-    inside = (starts[:, None] + np.arange(n)[None, :]).ravel()
-    valid = (around >= 0) & (around < len(tokens.tokens))
-    around = around[valid]
-    same_block = tokens.block[around] == np.repeat(tokens.block[starts], len(shifts))[valid]
-    context = np.setdiff1d(np.unique(around[same_block]), inside)
-    near = np.bincount(tokens.tokens[context], minlength=len(tokens.names))
-    node_count, slots, n_tokens = len(starts), len(context), len(counted)
+    near = np.zeros(len(tokens.names), dtype=np.int64)
+    totals = np.zeros(len(tokens.names), dtype=np.int64)
+    node_count = slots = n_tokens = 0
+    for part in (executor or LocalExecutor(1)).map(
+            _collocate_counts, document_chunks(prepared, _TOKENS_PER_TASK),
+            common=(prepared, tokens.name_ids, tokens.counted_block, tokens.form_sets(node), window)):
+        (near_ids, near_counts), (total_ids, total_counts), found, context, counted = part
+        np.add.at(near, near_ids, near_counts)  # integer sums: exact in any order
+        np.add.at(totals, total_ids, total_counts)
+        node_count, slots, n_tokens = node_count + found, slots + context, n_tokens + counted
     index = np.flatnonzero(near >= min_count)
     names = np.asarray(tokens.names, dtype=object)[index]
     kept = np.asarray([word not in node and (function_words or not preprocessor.is_function_word(word))
@@ -248,11 +243,53 @@ def collocates(
     return table
 
 
+def _chunk_tokens(prepared: PreparedCorpus, name_ids: np.ndarray, counted_block: np.ndarray,
+                  documents: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The tokens of documents ``first:last``: their forms, name ids, blocks and whether counted, and the
+    position of the first."""
+    start, stop = (int(b) for b in prepared.document_offsets[list(documents)])
+    offsets = np.asarray(prepared.block_offsets[start:stop + 1])
+    first = int(offsets[0])
+    form = np.asarray(prepared.form[first:int(offsets[-1])])
+    block = np.repeat(np.arange(start, stop, dtype=np.int64), np.diff(offsets))
+    return form, name_ids[form] if len(name_ids) else form.astype(np.int64), block, counted_block[block], first
+
+
+def _starts(form: np.ndarray, block: np.ndarray, counted: np.ndarray, form_sets: list[np.ndarray]) -> np.ndarray:
+    """Where the words (each a set of form ids) start in a run of whole blocks, within one counted block."""
+    n = len(form_sets)
+    hit = np.flatnonzero(np.isin(form[:max(0, len(form) - n + 1)], form_sets[0]))
+    for k in range(1, n):
+        hit = hit[np.isin(form[hit + k], form_sets[k])]
+    return hit[counted[hit] & (block[hit] == block[hit + n - 1])] if len(hit) else hit
+
+
+def _collocate_counts(prepared: PreparedCorpus, name_ids: np.ndarray, counted_block: np.ndarray,
+                      form_sets: list[np.ndarray], window: int, documents: tuple[int, int]) -> tuple:
+    """One chunk's share of :func:`collocates`: the names near the node and every counted name (each as
+    ids and counts), the node's occurrences, the context positions and the counted tokens."""
+    form, tokens, block, counted, _ = _chunk_tokens(prepared, name_ids, counted_block, documents)
+    n = len(form_sets)
+    starts = _starts(form, block, counted, form_sets)
+    # Context positions: within the window and the node's block, each counted once, never the node itself.
+    shifts = np.concatenate([np.arange(-window, 0), np.arange(n, n + window)])
+    around = (starts[:, None] + shifts[None, :]).ravel()
+    inside = (starts[:, None] + np.arange(n)[None, :]).ravel()
+    valid = (around >= 0) & (around < len(tokens))
+    around = around[valid]
+    same_block = block[around] == np.repeat(block[starts], len(shifts))[valid]
+    context = np.setdiff1d(np.unique(around[same_block]), inside)
+    return (np.unique(tokens[context], return_counts=True), np.unique(tokens[counted], return_counts=True),
+            len(starts), len(context), int(counted.sum()))
+
+
 POSITION_COLUMNS = ["term", "doc_id", "position", "doc_tokens", "relative_position"]
+_TOKENS_PER_TASK = 4_000_000  # a chunk of whole documents for collocates and dispersion
 
 
 def term_positions(
     prepared: PreparedCorpus, queries: Iterable[str], preprocessor: Preprocessor, *, lemmas: bool = True,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Where each query occurs in each document: the data of a dispersion (x-ray) plot.
 
@@ -265,27 +302,42 @@ def term_positions(
         ``term, doc_id, position, doc_tokens, relative_position`` (position
         over ``doc_tokens``, 0 to 1), one row per occurrence; a document in
         which a term never occurs has one row with no position, so every
-        document is listed for every term.
+        document is listed for every term. Chunks of whole documents are
+        read on ``executor`` (default: this process) and joined in order.
     """
     queries = list(dict.fromkeys(queries))
     tokens = _TokenForms(prepared, preprocessor, lemmas)
-    wanted = {q: tokens.query(q, "dispersion") for q in queries}
-    doc_of_token = prepared.block_document[tokens.block]
-    sizes = np.bincount(doc_of_token[tokens.counted], minlength=prepared.n_documents)
-    # A token's position among the counted tokens of its document.
-    rank = np.cumsum(tokens.counted) - 1
-    doc_first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    wanted = [tokens.form_sets(tokens.query(q, "dispersion")) for q in queries]
+    by_query: list[list] = [[] for _ in queries]
+    for part in (executor or LocalExecutor(1)).map(
+            _chunk_positions, document_chunks(prepared, _TOKENS_PER_TASK),
+            common=(prepared, tokens.counted_block, wanted)):
+        for rows, found in zip(by_query, part):
+            rows.extend(found)  # chunks of whole documents, in corpus order
     doc_ids = prepared.doc_ids
-    rows = []
-    for query in queries:
-        starts = tokens.matches(wanted[query])
-        by_doc = doc_of_token[starts]
-        positions = rank[starts] - doc_first[by_doc]
-        for doc, size in enumerate(sizes.tolist()):
-            found = positions[by_doc == doc].tolist() or [None]
-            rows.extend([query, doc_ids[doc], start, size, None if start is None else start / max(size, 1)]
-                        for start in found)
+    rows = [[query, doc_ids[doc], start, size, None if start is None else start / max(size, 1)]
+            for query, found in zip(queries, by_query) for doc, start, size in found]
     return pd.DataFrame(rows, columns=POSITION_COLUMNS).astype({"position": "Int64", "relative_position": float})
+
+
+def _chunk_positions(prepared: PreparedCorpus, counted_block: np.ndarray, wanted: list[list[np.ndarray]],
+                     documents: tuple[int, int]) -> list[list[tuple]]:
+    """For each query, ``(document, position, document's counted tokens)`` in documents ``first:last``, a
+    position of None where a document lacks the query."""
+    form, _, block, counted, _ = _chunk_tokens(prepared, np.zeros(0, dtype=np.int64), counted_block, documents)
+    first_doc, last_doc = documents
+    doc_of_token = np.asarray(prepared.block_document)[block]
+    sizes = np.bincount(doc_of_token[counted] - first_doc, minlength=last_doc - first_doc)
+    rank = np.cumsum(counted) - 1  # a token's position among the counted tokens of its document
+    doc_first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    found = []
+    for form_sets in wanted:
+        starts = _starts(form, block, counted, form_sets)
+        by_doc = doc_of_token[starts] - first_doc
+        positions = rank[starts] - doc_first[by_doc]
+        found.append([(first_doc + doc, start, size) for doc, size in enumerate(sizes.tolist())
+                      for start in (positions[by_doc == doc].tolist() or [None])])
+    return found
 
 
 def dispersion(

@@ -566,14 +566,19 @@ def _chunk_terms(prepared: PreparedCorpus, rules: _Rules, phrases: PhraseTable, 
                        ngrams)
 
 
-def _block_chunks(prepared: PreparedCorpus, tokens: int) -> list[tuple[int, int]]:
-    """Block ranges of whole documents holding about ``tokens`` tokens each (at least one range)."""
+def document_chunks(prepared: PreparedCorpus, tokens: int) -> list[tuple[int, int]]:
+    """Ranges of whole documents holding about ``tokens`` tokens each (at least one range)."""
     document_blocks = np.asarray(prepared.document_offsets)
     before = np.asarray(prepared.block_offsets)[document_blocks]  # tokens before each document
     cuts = np.searchsorted(before, np.arange(tokens, int(before[-1]), tokens))
     documents = np.unique(np.concatenate([[0], cuts, [len(document_blocks) - 1]]))
-    ranges = [(int(document_blocks[a]), int(document_blocks[b])) for a, b in itertools.pairwise(documents)]
-    return ranges or [(0, 0)]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(documents)] or [(0, 0)]
+
+
+def block_chunks(prepared: PreparedCorpus, tokens: int) -> list[tuple[int, int]]:
+    """Block ranges of whole documents holding about ``tokens`` tokens each (at least one range)."""
+    document_blocks = np.asarray(prepared.document_offsets)
+    return [(int(document_blocks[a]), int(document_blocks[b])) for a, b in document_chunks(prepared, tokens)]
 
 
 def _word_counts(prepared: PreparedCorpus, rules: _Rules, blocks: tuple[int, int]) -> np.ndarray:
@@ -658,7 +663,7 @@ def derive_terms(prepared: PreparedCorpus, preprocessor: Preprocessor,
                    word_of_form=word_of_form, lemma_changed=lemma_changed, n_forms=len(forms),
                    is_edge=preprocessor.function_word_mask(words),
                    is_digit=np.fromiter(map(str.isdigit, words), dtype=bool, count=n_words))
-    chunks = _block_chunks(prepared, chunk_tokens)
+    chunks = block_chunks(prepared, chunk_tokens)
 
     phrases = (_chunked_phrases(prepared, rules, chunks, executor, min_count=settings.phrase_min_count,
                                 threshold=settings.phrase_threshold) if settings.phrases else {})

@@ -242,7 +242,7 @@ class Results:
         only when neither finds any."""
         if self.settings.focus_terms:
             wanted = list(dict.fromkeys(self.settings.focus_terms))
-            positions = concordance.term_positions(self.prepared, wanted, self.preprocessor)
+            positions = concordance.term_positions(self.prepared, wanted, self.preprocessor, executor=self.executor)
             vars(self)["focus_positions"] = positions  # the dispersion's data: found once
             found = set(positions.loc[positions["position"].notna(), "term"])
             missing = [term for term in wanted if term not in found]
@@ -278,7 +278,8 @@ class Results:
     @cached_property
     def focus_positions(self) -> pd.DataFrame:
         """Where each focus term occurs in each document (:func:`analysis.concordance.term_positions`)."""
-        return concordance.term_positions(self.prepared, self.focus_terms, self.preprocessor)
+        return concordance.term_positions(self.prepared, self.focus_terms, self.preprocessor,
+                                          executor=self.executor)
 
     @cached_property
     @_stage("close reading")
@@ -383,7 +384,8 @@ class Results:
         """Collocates of the first three focus terms, stacked with ``node`` and ``node_count``."""
         frames = []
         for node in self.focus_terms[:3]:
-            table = concordance.collocates(self.prepared, node, self.preprocessor, window=self.settings.window)
+            table = concordance.collocates(self.prepared, node, self.preprocessor, window=self.settings.window,
+                                           executor=self.executor)
             frames.append(table.assign(node=node, node_count=table.attrs["node_count"]))
         columns = ["node", "node_count", *concordance.COLLOCATE_COLUMNS]
         return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)

@@ -325,3 +325,25 @@ def test_reuse_tables_are_byte_identical_for_any_workers_and_ranges(reused, seed
             monkeypatch.setattr("analysis.reuse.reading._TOKENS_PER_TASK", tokens_per_task)
             found = _reuse_bytes(find_reuse(prepared, n=6, executor=DaskExecutor(scheduler)))
             assert [name for name in reference if found[name] != reference[name]] == [], (corpus.path, scheduler)
+
+
+def test_collocates_and_dispersion_are_exact_reductions_over_chunks(generated, seed_corpus, tmp_path, monkeypatch):
+    """Chunks of whole documents are counted on the workers and summed (collocates) or joined in order
+    (positions): the tables of one pass over the corpus, for any chunking."""
+    from analysis import concordance
+    from analysis.results import Results
+
+    for corpus, node, terms in ((generated, "chronic pain", ["river", "chronic pain", "absent"]),
+                                (seed_corpus, "kratom", ["kratom", "pain relief"])):
+        results = Results(Settings(corpus=corpus, out=tmp_path / "out", cache_dir=tmp_path / "cache"))
+        whole = concordance.collocates(results.prepared, node, results.preprocessor, min_count=1)
+        positions = concordance.term_positions(results.prepared, terms, results.preprocessor)
+        assert whole.attrs["node_count"] > 10 and positions["position"].notna().sum() > 10
+        monkeypatch.setattr("analysis.concordance._TOKENS_PER_TASK", 97)
+        for executor in (LocalExecutor(2), DaskExecutor("local:2")):
+            chunked = concordance.collocates(results.prepared, node, results.preprocessor, min_count=1,
+                                             executor=executor)
+            assert chunked.equals(whole) and chunked.attrs == whole.attrs
+            assert concordance.term_positions(results.prepared, terms, results.preprocessor,
+                                              executor=executor).equals(positions)
+        monkeypatch.undo()
