@@ -58,14 +58,28 @@ METRICS = {
 
 def coherence(model_terms: list[list[str]], prepared: TopicInput, measure: str) -> float:
     """Mean coherence of topics given as top-term lists (gensim ``CoherenceModel``)."""
+    return grid_coherence([model_terms], prepared, measure)[0]
+
+
+def grid_coherence(runs: list[list[list[str]]], prepared: TopicInput, measure: str) -> list[float]:
+    """Mean coherence of each run's topics (top-term lists of one length), from one count of the
+    co-occurrences of every run's top terms over the units: gensim's ``CoherenceModel`` keeps its counts
+    while the topics asked about are among those counted, so the runs share one pass over the texts
+    (the counts of a word or pair do not depend on which others are counted)."""
     from gensim.models.coherencemodel import CoherenceModel
 
+    counted = [topic for run in runs for topic in run]
+    means = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        cm = CoherenceModel(topics=model_terms, texts=prepared.units.texts, dictionary=prepared.dictionary,
-                            coherence=measure, topn=len(model_terms[0]), processes=1)
-        values = np.array(cm.get_coherence_per_topic(), dtype=np.float64)
-    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+        model = CoherenceModel(topics=counted, texts=prepared.units.texts, dictionary=prepared.dictionary,
+                               coherence=measure, topn=len(counted[0]), processes=1)
+        model.estimate_probabilities()
+        for run in runs:
+            model.topics = run
+            values = np.array(model.get_coherence_per_topic(), dtype=np.float64)
+            means.append(float(np.nanmean(values)) if np.isfinite(values).any() else float("nan"))
+    return means
 
 
 def _subset(prepared: TopicInput, rows: np.ndarray) -> TopicInput:
@@ -87,18 +101,14 @@ def selection_sample(n_units: int, settings: Settings) -> np.ndarray | None:
     return np.sort(np.random.default_rng(settings.seed).choice(n_units, limit, replace=False))
 
 
-def _score(prepared: TopicInput, train_prepared: TopicInput, test_bows, top_n: int, settings: Settings,
-           run: tuple[int, int]) -> tuple[TopicModel, list[list]]:
-    """One fit of the K x seed grid on the training units, its coherences over all units and its held-out
-    perplexity."""
+def _score(prepared: TopicInput, train_prepared: TopicInput, test_bows, settings: Settings,
+           run: tuple[int, int]) -> tuple[TopicModel, float]:
+    """One fit of the K x seed grid on the training units and its held-out perplexity."""
     k, seed = run
     engine = engine_for(train_prepared, settings)
     fit = ENGINES[engine](train_prepared.bows, prepared.dictionary, k, seed, settings)
     model = model_from_fit(fit, train_prepared, seed, settings, k, engine)
-    top = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
-    scores = [[k, seed, measure, coherence(top, prepared, measure)] for measure in ("c_v", "c_npmi", "u_mass")]
-    scores.append([k, seed, "perplexity", heldout_perplexity(fit, normalized(fit.topic_term), test_bows)])
-    return model, scores
+    return model, heldout_perplexity(fit, normalized(fit.topic_term), test_bows)
 
 
 def select_k(
@@ -136,10 +146,15 @@ def select_k(
     grid = [(k, seed) for k in k_grid for seed in seeds]
     rows: list[list] = []
     runs: dict[int, list[TopicModel]] = {}
-    for model, scores in executor_for(settings).map(_score, grid, progress=progress,
-                                                    common=(prepared, train_prepared, test_bows, top_n, settings)):
+    fitted = list(executor_for(settings).map(_score, grid, progress=progress,
+                                             common=(prepared, train_prepared, test_bows, settings)))
+    tops = [[[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
+            for model, _ in fitted]
+    coherences = {measure: grid_coherence(tops, prepared, measure) for measure in ("c_v", "c_npmi", "u_mass")}
+    for number, ((k, seed), (model, perplexity)) in enumerate(zip(grid, fitted)):
         runs.setdefault(model.k, []).append(model)
-        rows.extend(scores)
+        rows.extend([k, seed, measure, coherences[measure][number]] for measure in ("c_v", "c_npmi", "u_mass"))
+        rows.append([k, seed, "perplexity", perplexity])
     for k, models in runs.items():
         reference = models[medoid(models)]
         for model in models:
