@@ -56,6 +56,7 @@ class Executor(Protocol):
     opens_files: bool
 
     slots: int  # tasks that run at once
+    shares_memory: bool  # the tasks see this process's objects without copies (forked workers)
 
     def map(self, function: Callable[..., Result], items: Iterable[Item],
             progress: Callable[[Iterable], Iterable] | None = None, common: tuple = ()) -> Iterator[Result]: ...
@@ -81,6 +82,7 @@ class LocalExecutor:
     """Forked worker processes on this machine (``jobs`` of them; 1 runs in this process)."""
 
     opens_files = False  # records are read here and handed over (batch boundaries as a serial run has them)
+    shares_memory = True
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
@@ -124,6 +126,7 @@ class DaskExecutor:
     """
 
     opens_files = True  # workers read their own partitions; this process only says where they are
+    shares_memory = False
 
     def __init__(self, scheduler: str) -> None:
         self.scheduler = scheduler

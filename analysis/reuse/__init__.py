@@ -85,8 +85,8 @@ from analysis.reuse.passages import (
 )
 from analysis.reuse.reading import Options, document_ranges
 from analysis.reuse.sentences import (
-    SENTENCE_COLUMNS, SentenceInfo, band_candidates, cut_sentences, distinct_sets, home_groups, homes_of_block,
-    ordered_pairs, sentence_table, verify,
+    SENTENCE_COLUMNS, SentenceInfo, band_candidates, band_parts, band_rounds, cut_sentences, distinct_sets,
+    home_groups, homes_of_block, ordered_pairs, sentence_table, verify,
 )
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT
 
@@ -251,18 +251,26 @@ def find_reuse(
         found.extend(part)
     spans, occurrences, matrix, shares = passage_tables(found, doc_ids, n)
     sets = executor.shuffle(distinct_sets, executor.pick(read, 2), buckets=buckets,
-                            common=(sentence_threshold, buckets), progress=bar("distinct sentences"))
+                            progress=bar("distinct sentences"))
     homes = executor.pick(sets, 0)
     groups = home_groups(buckets)
-    candidates = executor.shuffle(band_candidates, executor.pick(sets, 1), buckets=buckets, common=(groups,),
-                                  progress=bar("similar sentences (LSH bands)"))
+    # Workers that share this machine's memory read every home as they pair band keys, and drop pairs
+    # whose signatures disagree at once; a cluster sends the band's pairs on to be checked.
+    at_hand = {home: homes[home] for home in range(buckets)} if executor.shares_memory else {}
+    candidates = []
+    for bands in band_rounds(sentence_threshold):
+        keys = executor.shuffle(band_parts, [], buckets=buckets, common=(sentence_threshold, buckets, bands),
+                                beside=homes)
+        candidates += executor.shuffle(band_candidates, keys, buckets=buckets, common=(groups, sentence_threshold),
+                                       beside=[at_hand] * buckets,
+                                       progress=bar(f"similar sentences (LSH bands {bands.start + 1}-{bands.stop})"))
     blocks = groups * (groups + 1) // 2
     verified = executor.shuffle(verify, candidates, buckets=blocks, common=(sentence_threshold,),
                                 beside=[{home: homes[home] for home in homes_of_block(block, groups, buckets)}
                                         for block in range(blocks)],
                                 progress=bar("similar sentences (verified)"))
-    del candidates
-    first, second, similarity = ordered_pairs(executor.gather(executor.pick(sets, 2)) + executor.gather(verified))
+    del candidates, keys
+    first, second, similarity = ordered_pairs(executor.gather(executor.pick(sets, 1)) + executor.gather(verified))
     del sets, homes, verified
     wanted = np.unique(np.concatenate([first, second]))
     part_of = wanted >> np.int64(32)

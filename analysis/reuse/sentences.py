@@ -1,18 +1,20 @@
 """Near-duplicate sentences: MinHash LSH with band keys as shuffle keys, every candidate verified exactly.
 
 Each sentence is a set of shingle keys (:class:`analysis.reuse.reading.Sentence`) with an id that
-orders it in the corpus (:func:`sentence_id`). Three shuffles, each a combine per bucket:
+orders it in the corpus (:func:`sentence_id`). The steps, each a combine per bucket:
 
 1. :func:`distinct_sets`, sentences cut by a digest of their set: sentences with the same set are
    matched once (their copies are paired here, similarity 1). Each distinct set gets a MinHash
    signature of :data:`MINHASH_PERMUTATIONS` values, cut into bands of :func:`lsh_rows` rows (4 for
-   the default threshold 0.5); the set's key in each band is sent on, and the set stays in its bucket,
-   its *home*.
-2. :func:`band_candidates`, band keys cut by value: sets that agree on all values of some band are
-   candidates. Each pair is sent to the *block* of its two homes: homes fall into ``g`` groups
-   (:func:`home_groups`, about the square root of twice the buckets), and a block checks the pairs of
-   one pair of groups, so each home is read by ``g`` blocks while a candidate travels as four numbers
-   (a replicated join: candidates outnumber sets many times over).
+   the default threshold 0.5), and stays in its bucket, its *home*.
+2. In rounds of :data:`BANDS_PER_ROUND` bands (:func:`band_rounds`), each home sends its sets' band
+   keys to buckets by value (:func:`band_parts`), and :func:`band_candidates` pairs the sets that agree
+   on all values of some band. Workers that share this machine's memory read the homes there and drop
+   pairs whose signatures disagree as they find them; on a cluster the pairs travel on. Each pair goes
+   to the *block* of its two homes: homes fall into ``g`` groups (:func:`home_groups`, about the square
+   root of twice the buckets), and a block checks the pairs of one pair of groups, so each home is
+   read by ``g`` blocks while a candidate travels as four numbers (a replicated join: candidates
+   outnumber sets many times over).
 3. :func:`verify`: each pair once; a pair whose signatures agree on fewer than ``threshold - 0.15`` of
    the values is dropped; the rest are kept only when the exact Jaccard similarity of their sets
    reaches the threshold, and their sentences are paired across documents.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -204,20 +207,21 @@ class Home:
     def find(self, ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.ids, ids)
 
-    def rows(self, at: np.ndarray) -> tuple[Ragged, Ragged, Ragged]:
-        """The sets, sentences and their documents of the sets at ``at``."""
-        return self.sets.take(at), self.members.take(at), self.member_documents.take(at)
+    @cached_property
+    def low_bytes(self) -> np.ndarray:
+        """The low byte of every signature value: it agrees wherever the whole value does."""
+        return self.signatures.astype(np.uint8)
 
-    @classmethod
-    def joined(cls, homes: list[Home]) -> Home:
-        """The sets of several homes, by id."""
-        ids = np.concatenate([_NO_INTS, *(home.ids for home in homes)])
-        order = np.argsort(ids, kind="stable")
-        return cls(ids[order], Ragged.joined([h.sets for h in homes], np.uint64).take(order),
-                   np.concatenate([np.zeros((0, MINHASH_PERMUTATIONS), dtype=np.uint32),
-                                   *(h.signatures for h in homes)])[order],
-                   Ragged.joined([h.members for h in homes], np.int64).take(order),
-                   Ragged.joined([h.member_documents for h in homes], np.int64).take(order))
+
+def _gather(homes: dict[int, Home], ids: np.ndarray, in_home: np.ndarray, column: str) -> Ragged:
+    """A ragged column (sets, members ...) of each set ``ids[i]``, looked up in its home ``in_home[i]``."""
+    order = np.argsort(in_home, kind="stable")
+    pieces = [getattr(homes[number], column).take(homes[number].find(ids[order][in_home[order] == number]))
+              for number in np.unique(in_home).tolist()]
+    dtype = getattr(next(iter(homes.values())), column).values.dtype
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return Ragged.joined(pieces, dtype).take(back)
 
 
 def _distinct(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -233,9 +237,9 @@ def _across(first_ids, first_docs, second_ids, second_docs, similarity) -> dict:
     return {"first": first_ids[keep], "second": second_ids[keep], "similarity": similarity[keep]}
 
 
-def distinct_sets(threshold: float, buckets: int, bucket: int, parts: list[dict]) -> tuple:
-    """Shuffle 1 (see the module notes): this bucket's :class:`Home`, its band keys cut by value, and
-    the pairs of copies of one set (similarity 1, across documents)."""
+def distinct_sets(bucket: int, parts: list[dict]) -> tuple:
+    """Shuffle 1 (see the module notes): this bucket's :class:`Home` and the pairs of copies of one set
+    (similarity 1, across documents)."""
     ids = _joined(parts, "ids", _NO_INTS)
     documents = _joined(parts, "documents", _NO_INTS)
     digests = np.concatenate([np.zeros((0, 2), dtype=np.uint64), *(part["digests"] for part in parts)])
@@ -257,14 +261,55 @@ def distinct_sets(threshold: float, buckets: int, bucket: int, parts: list[dict]
         copies_b.append(b)
     a, b = np.concatenate([_NO_INTS, *copies_a]), np.concatenate([_NO_INTS, *copies_b])
     copies = _across(ids[a], documents[a], ids[b], documents[b], np.ones(len(a)))
+    return home, copies
+
+
+BANDS_PER_ROUND = 8  # band keys shuffled at once: each costs 24 bytes per distinct set
+
+
+def band_rounds(threshold: float) -> list[range]:
+    """The bands of the signature (:func:`lsh_rows` values each), :data:`BANDS_PER_ROUND` per round."""
+    bands = MINHASH_PERMUTATIONS // lsh_rows(threshold)
+    return [range(first, min(bands, first + BANDS_PER_ROUND)) for first in range(0, bands, BANDS_PER_ROUND)]
+
+
+def band_parts(threshold: float, buckets: int, bands: range, number: int, home: Home, parts: list) -> list[dict]:
+    """The keys of the sets of one home (its ``number``) in some ``bands``, cut into ``buckets`` by value."""
     rows_per_band = lsh_rows(threshold)
     keys = np.concatenate([np.zeros(0, dtype=np.uint64)] + [
-        band_keys(home.signatures[:, band * rows_per_band:(band + 1) * rows_per_band], salt=band)
-        for band in range(MINHASH_PERMUTATIONS // rows_per_band)])
-    representatives = np.tile(home.ids, MINHASH_PERMUTATIONS // rows_per_band)
-    bands = _cut(keys % np.uint64(buckets), buckets, keys=keys, ids=representatives,
-                 homes=np.full(len(keys), bucket, dtype=np.int64))
-    return home, bands, copies
+        band_keys(home.signatures[:, band * rows_per_band:(band + 1) * rows_per_band], salt=band) for band in bands])
+    return _cut(keys % np.uint64(buckets), buckets, keys=keys, ids=np.tile(home.ids, len(bands)),
+                homes=np.full(len(keys), number, dtype=np.int64))
+
+
+def _needed(threshold: float) -> int:
+    """Signature values two sets must agree on: ``threshold - 0.15`` of them, as a count (the fraction
+    compared exactly as a float)."""
+    return next(c for c in range(MINHASH_PERMUTATIONS + 1)
+                if c / MINHASH_PERMUTATIONS >= threshold - _ESTIMATE_MARGIN)
+
+
+def _close(threshold: float, homes: dict[int, Home], first: np.ndarray, first_home: np.ndarray,
+           second: np.ndarray, second_home: np.ndarray) -> np.ndarray:
+    """Which pairs of sets agree on enough signature values (low bytes first: most pairs fail there, at a
+    quarter of the memory traffic), looked up in their homes."""
+    def rows(ids, in_home, column):
+        found = np.empty((len(ids), MINHASH_PERMUTATIONS), dtype=getattr(next(iter(homes.values())), column).dtype)
+        for number, home in homes.items():
+            mine = in_home == number
+            found[mine] = getattr(home, column)[home.find(ids[mine])]
+        return found
+
+    needed = _needed(threshold)
+    close = np.zeros(len(first), dtype=bool)
+    for lo in range(0, len(first), _PAIRS_AT_ONCE):
+        part = slice(lo, lo + _PAIRS_AT_ONCE)
+        maybe = np.count_nonzero(rows(first[part], first_home[part], "low_bytes")
+                                 == rows(second[part], second_home[part], "low_bytes"), axis=1) >= needed
+        at = lo + np.flatnonzero(maybe)
+        close[at] = np.count_nonzero(rows(first[at], first_home[at], "signatures")
+                                     == rows(second[at], second_home[at], "signatures"), axis=1) >= needed
+    return close
 
 
 def home_groups(buckets: int) -> int:
@@ -288,30 +333,38 @@ def homes_of_block(block: int, groups: int, buckets: int) -> list[int]:
     return [home for home in range(buckets) if home % groups in pairs[block]]
 
 
-def band_candidates(groups: int, bucket: int, parts: list[dict]) -> list[dict]:
-    """Shuffle 2: pairs of sets that agree on all values of some band (the earlier set first), each sent to
-    the block of their two homes."""
+def band_candidates(groups: int, threshold: float, bucket: int, homes: dict[int, Home],
+                    parts: list[dict]) -> list[dict]:
+    """Shuffle 2: pairs of sets that agree on all values of some band (the earlier set first), each once,
+    sent to the block of their two homes. Where the ``homes`` are at hand (workers that share this
+    machine's memory), pairs whose signatures disagree are dropped as they are found, as :func:`verify`
+    would drop them: a band's chance collisions of short sentences outnumber the pairs kept a
+    hundredfold."""
     keys = _joined(parts, "keys", np.zeros(0, dtype=np.uint64))
-    ids, homes = _joined(parts, "ids", _NO_INTS), _joined(parts, "homes", _NO_INTS)
-    order = np.lexsort((ids, keys))
-    keys, ids, homes = keys[order], ids[order], homes[order]
+    ids, in_home = _joined(parts, "ids", _NO_INTS), _joined(parts, "homes", _NO_INTS)
+    order = np.argsort(keys, kind="stable")
+    keys, ids, in_home = keys[order], ids[order], in_home[order]
     new = np.ones(len(keys), dtype=bool)
     new[1:] = keys[1:] != keys[:-1]
     sizes = np.diff(np.append(np.flatnonzero(new), len(keys)))
     members = np.flatnonzero(np.repeat(sizes > 1, sizes))
-    # Pairs as one number each (sets numbered densely), so that a pair found in many bands is kept once as
-    # the pairs come, by hashing.
+    # Pairs as one number each (sets numbered densely), so that a pair found in several bands is kept once
+    # as the pairs come, by hashing.
     distinct_ids, dense = np.unique(ids, return_inverse=True)
     home_of = np.zeros(len(distinct_ids), dtype=np.int64)
-    home_of[dense] = homes
+    home_of[dense] = in_home
     n = np.int64(max(1, len(distinct_ids)))
-    codes, held = [_NO_INTS], 0
+    codes, held, distinct = [_NO_INTS], 0, 0
     for a, b in bucket_pairs(members, sizes[sizes > 1]):
-        codes.append(dense[a] * n + dense[b])
+        a, b = np.minimum(dense[a], dense[b]), np.maximum(dense[a], dense[b])
+        if homes:
+            keep = _close(threshold, homes, distinct_ids[a], home_of[a], distinct_ids[b], home_of[b])
+            a, b = a[keep], b[keep]
+        codes.append(a * n + b)
         held += len(a)
-        if held > 4 * _PAIRS_AT_ONCE:
+        if held > 2 * distinct + 4 * _PAIRS_AT_ONCE:  # kept once when the copies double: linear work overall
             codes = [pd.unique(np.concatenate(codes))]
-            held = len(codes[0])
+            held = distinct = len(codes[0])
     codes = pd.unique(np.concatenate(codes))
     a, b = codes // n, codes % n
     pairs = {"first": distinct_ids[a], "second": distinct_ids[b], "home": home_of[a], "second_home": home_of[b]}
@@ -326,24 +379,12 @@ def verify(threshold: float, block: int, homes: dict[int, Home], parts: list[dic
     kept = _distinct(columns["first"], columns["second"])
     first, second, home_a, home_b = (columns[name][kept] for name in ("first", "second", "home", "second_home"))
 
-    both = Home.joined(list(homes.values()))
-    a, b = both.find(first), both.find(second)
-    # Agreeing on at least threshold - 0.15 of the values, as a count (the fraction compared exactly as a float).
-    needed = next(c for c in range(MINHASH_PERMUTATIONS + 1)
-                  if c / MINHASH_PERMUTATIONS >= threshold - _ESTIMATE_MARGIN)
-    # The low byte of each value agrees wherever the whole value does: comparing those first rules
-    # out most candidates at a quarter of the memory traffic, and never one that would pass.
-    low_bytes = both.signatures.astype(np.uint8)
-    close = np.zeros(len(a), dtype=bool)
-    for lo in range(0, len(a), _PAIRS_AT_ONCE):
-        maybe = lo + np.flatnonzero(np.count_nonzero(low_bytes[a[lo:lo + _PAIRS_AT_ONCE]]
-                                                     == low_bytes[b[lo:lo + _PAIRS_AT_ONCE]], axis=1) >= needed)
-        close[maybe] = np.count_nonzero(both.signatures[a[maybe]] == both.signatures[b[maybe]], axis=1) >= needed
-    a, b = a[close], b[close]
-    sets_a, sets_b = both.sets.take(a), both.sets.take(b)
+    close = _close(threshold, homes, first, home_a, second, home_b)
+    first, second, home_a, home_b = first[close], second[close], home_a[close], home_b[close]
+    sets_a, sets_b = _gather(homes, first, home_a, "sets"), _gather(homes, second, home_b, "sets")
     kept, similarities = [], []
     offsets_a, offsets_b = sets_a.offsets, sets_b.offsets
-    for row in range(len(a)):
+    for row in range(len(first)):
         set_u = sets_a.values[offsets_a[row]:offsets_a[row] + sets_a.sizes[row]]
         set_v = sets_b.values[offsets_b[row]:offsets_b[row] + sets_b.sizes[row]]
         common = len(np.intersect1d(set_u, set_v, assume_unique=True))
@@ -352,8 +393,8 @@ def verify(threshold: float, block: int, homes: dict[int, Home], parts: list[dic
             kept.append(row)
             similarities.append(similarity)
     kept = np.asarray(kept, dtype=np.int64)
-    _, members_a, documents_a = both.rows(a[kept])
-    _, members_b, documents_b = both.rows(b[kept])
+    members_a, documents_a = (_gather(homes, first[kept], home_a[kept], c) for c in ("members", "member_documents"))
+    members_b, documents_b = (_gather(homes, second[kept], home_b[kept], c) for c in ("members", "member_documents"))
     # Every sentence of one set with every sentence of the other.
     mine_u, docs_u, mine_v, docs_v = members_a, documents_a, members_b, documents_b
     per_pair = mine_u.sizes * mine_v.sizes
