@@ -149,7 +149,7 @@ class DaskExecutor:
 
     def _ordered(self, function, items, common: tuple) -> Iterator:
         pending: collections.deque = collections.deque()
-        shared = self.client.scatter(list(common), broadcast=True, hash=False) if common else []
+        shared = self._shared(common)
         try:
             for item in items:
                 pending.append(self.client.submit(function, *shared, item, pure=False))
@@ -162,11 +162,11 @@ class DaskExecutor:
                 future.cancel()
 
     def launch(self, function, items, *, common=(), progress=None):
-        shared = self.client.scatter(list(common), broadcast=True, hash=False) if common else []
+        shared = self._shared(common)
         return self._waited([self.client.submit(function, *shared, item, pure=False) for item in items], progress)
 
     def shuffle(self, combine, handles, *, buckets, common=(), beside=None, progress=None):
-        shared = self.client.scatter(list(common), broadcast=True, hash=False) if common else []
+        shared = self._shared(common)
         combined = []
         for bucket in range(buckets):
             parts = self.pick(handles, bucket)  # each part is cut where its result lies; only the part moves
@@ -181,6 +181,12 @@ class DaskExecutor:
     def gather(self, handles, progress=None):
         return self.client.gather(self._waited(list(handles), progress))
 
+    def _shared(self, common: tuple) -> list:
+        """Futures of the values every task shares, made by tasks that hold them: a worker fetches each once,
+        and a worker lost (to its memory limit, say) is recovered by running them again, where scattered
+        data would be lost for good."""
+        return [self.client.submit(_value, value, pure=False) for value in common]
+
     def _waited(self, futures: list, progress) -> list:
         """``futures``, after waiting for each under a progress bar (when one is given)."""
         if progress is not None:
@@ -192,6 +198,10 @@ class DaskExecutor:
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.scheduler!r})"
+
+
+def _value(value):
+    return value
 
 
 def _combine_parts(combine: Callable, leading: int, *arguments):

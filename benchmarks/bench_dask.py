@@ -19,7 +19,7 @@ Programs, each run in its own process (``--repeat`` times, median), on the same 
 
 Reported: wall and CPU seconds (the run and every process it started), the peak memory (PSS, sampled
 every 20 ms) of the whole tree, of the client process and of the largest worker, and the ratios
-dask / local. Usage: ``python benchmarks/bench_dask.py [--repeat 3] [--skip-clauses] [--worker-memory 700MB]``.
+dask / local. Usage: ``python benchmarks/bench_dask.py [--repeat 3] [--skip-clauses] [--worker-memory 1500MB]``.
 """
 
 from __future__ import annotations
@@ -63,8 +63,10 @@ def run(scheduler):
 if __name__ == "__main__":
     if sys.argv[3] == "4x":  # four workers with a memory limit each, reached by address like a remote cluster
         from distributed import LocalCluster
+        from analysis.executor import close_clients
         with LocalCluster(n_workers=4, threads_per_worker=1, memory_limit=sys.argv[4], dashboard_address=None) as cluster:
             run(cluster.scheduler_address)
+            close_clients()  # before the cluster it reaches
     else:
         run(sys.argv[3])
 """
@@ -112,7 +114,7 @@ def measure(command: list[str]) -> dict:
 
 
 def main() -> None:
-    args = bench_arguments(__doc__, worker_memory="700MB")
+    args = bench_arguments(__doc__, worker_memory="1500MB")
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
         work = Path(tmp)
@@ -134,12 +136,15 @@ def main() -> None:
                 results[f"{corpus} ({documents:,} docs) {name}"] = median_run(
                     [python, "-c", PREPARE, str(path), str(scratch), scheduler], args.repeat, before=fresh,
                     measured=measure)
+                print(corpus, name, {key: round(value, 2) for key, value in
+                                     results[f"{corpus} ({documents:,} docs) {name}"].items()}, flush=True)
         reuse_corpus, reuse_scratch = corpora["groups"], work / "run-reuse"
         reuse_run = [python, "-c", REUSE, str(reuse_corpus), str(reuse_scratch)]
         measure(reuse_run + [""])  # prepares the corpus into the cache the programs below read
         for name, how in (("reuse-local-jobs2", [""]), ("reuse-dask-local2", ["local:2"]),
                           (f"reuse-dask-4x (limit {args.worker_memory} each)", ["4x", args.worker_memory])):
             results[f"groups {name}"] = median_run(reuse_run + how, args.repeat, measured=measure)
+            print(name, {key: round(value, 2) for key, value in results[f"groups {name}"].items()}, flush=True)
         print(f"{'program':<40}{'wall s':>8}{'cpu s':>8}{'tree MB':>9}{'client MB':>11}{'worker MB':>11}")
         for name, r in results.items():
             print(f"{name:<40}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['tree_mb']:>9.0f}{r['client_mb']:>11.0f}"
