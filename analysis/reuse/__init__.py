@@ -232,8 +232,8 @@ def find_reuse(
     source = corpus if isinstance(corpus, PreparedCorpus) else list(corpus)
     doc_ids = source.doc_ids if isinstance(source, PreparedCorpus) else [doc.doc_id for doc in source]
     executor = executor or LocalExecutor(1)
-    buckets = max(1, executor.slots)
     ranges = document_ranges(source)
+    buckets = max(1, min(executor.slots, len(ranges)))  # one range: nothing to share out, so no worker processes
     edges = np.asarray([start for start, _ in ranges] + [ranges[-1][1]], dtype=np.int64)
 
     def bar(description: str):
