@@ -130,7 +130,7 @@ def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executo
     folder, else a temporary folder of this machine) and removed after the fit."""
     from analysis.topics.streamed import fit_streamed, write_chunks
 
-    parent = settings.cache_folder if settings.cache else None
+    parent = settings.cache_folder.resolve() if settings.cache else None  # workers may run elsewhere
     if parent is not None:
         parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="online-lda-", dir=parent) as folder:
