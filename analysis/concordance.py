@@ -244,15 +244,14 @@ def collocates(
 
 
 def _chunk_tokens(prepared: PreparedCorpus, name_ids: np.ndarray, counted_block: np.ndarray,
-                  documents: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """The tokens of documents ``first:last``: their forms, name ids, blocks and whether counted, and the
-    position of the first."""
+                  documents: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tokens of documents ``first:last``: their forms, name ids, blocks and whether counted."""
     start, stop = (int(b) for b in prepared.document_offsets[list(documents)])
     offsets = np.asarray(prepared.block_offsets[start:stop + 1])
     first = int(offsets[0])
     form = np.asarray(prepared.form[first:int(offsets[-1])])
     block = np.repeat(np.arange(start, stop, dtype=np.int64), np.diff(offsets))
-    return form, name_ids[form] if len(name_ids) else form.astype(np.int64), block, counted_block[block], first
+    return form, name_ids[form] if len(name_ids) else form.astype(np.int64), block, counted_block[block]
 
 
 def _starts(form: np.ndarray, block: np.ndarray, counted: np.ndarray, form_sets: list[np.ndarray]) -> np.ndarray:
@@ -268,7 +267,7 @@ def _collocate_counts(prepared: PreparedCorpus, name_ids: np.ndarray, counted_bl
                       form_sets: list[np.ndarray], window: int, documents: tuple[int, int]) -> tuple:
     """One chunk's share of :func:`collocates`: the names near the node and every counted name (each as
     ids and counts), the node's occurrences, the context positions and the counted tokens."""
-    form, tokens, block, counted, _ = _chunk_tokens(prepared, name_ids, counted_block, documents)
+    form, tokens, block, counted = _chunk_tokens(prepared, name_ids, counted_block, documents)
     n = len(form_sets)
     starts = _starts(form, block, counted, form_sets)
     # Context positions: within the window and the node's block, each counted once, never the node itself.
@@ -324,7 +323,7 @@ def _chunk_positions(prepared: PreparedCorpus, counted_block: np.ndarray, wanted
                      documents: tuple[int, int]) -> list[list[tuple]]:
     """For each query, ``(document, position, document's counted tokens)`` in documents ``first:last``, a
     position of None where a document lacks the query."""
-    form, _, block, counted, _ = _chunk_tokens(prepared, np.zeros(0, dtype=np.int64), counted_block, documents)
+    form, _, block, counted = _chunk_tokens(prepared, np.zeros(0, dtype=np.int64), counted_block, documents)
     first_doc, last_doc = documents
     doc_of_token = np.asarray(prepared.block_document)[block]
     sizes = np.bincount(doc_of_token[counted] - first_doc, minlength=last_doc - first_doc)

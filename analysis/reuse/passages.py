@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.reuse.reading import NO_KEYS, BlockWords, Options, Reader, documents, starts
+from analysis.reuse.reading import NO_KEYS, BlockWords, Options, Reader, cut, documents, starts
 
 MAX_PLACES_PER_DOCUMENT = 4
 SPAN_COLUMNS = ["span_id", "text", "n_words", "n_documents", "documents", "occurrences", "positions"]
@@ -32,8 +32,8 @@ _NO_INTS = np.zeros(0, dtype=np.int64)
 
 
 def shingle_parts(source, options: Options, buckets: int, bounds: tuple[int, int]) -> list[tuple]:
-    """``(keys, documents, positions)`` of every shingle of documents ``bounds``, in reading order, cut
-    into ``buckets`` parts by key."""
+    """``keys``, ``numbers`` (documents) and ``places`` (word positions) of every shingle of documents
+    ``bounds``, in reading order, cut into ``buckets`` parts by key."""
     reader = Reader(options)
     keys, places, numbers = [NO_KEYS], [_NO_INTS], [_NO_INTS]
     for number, doc in enumerate(documents(source, bounds), start=bounds[0]):
@@ -42,14 +42,7 @@ def shingle_parts(source, options: Options, buckets: int, bounds: tuple[int, int
             places.append(words.offset + np.arange(len(words.keys), dtype=np.int64))
             numbers.append(np.full(len(words.keys), number, dtype=np.int64))
     keys, places, numbers = np.concatenate(keys), np.concatenate(places), np.concatenate(numbers)
-    return _cut(keys % np.uint64(buckets), buckets, keys, numbers, places)
-
-
-def _cut(destination: np.ndarray, parts: int, *columns: np.ndarray) -> list[tuple]:
-    """``columns`` cut into ``parts`` by ``destination``, rows in their order within each part."""
-    order = np.argsort(destination, kind="stable")
-    edges = np.concatenate([[0], np.cumsum(np.bincount(destination.astype(np.int64), minlength=parts))])
-    return [tuple(column[order[a:b]] for column in columns) for a, b in zip(edges[:-1], edges[1:])]
+    return cut(keys % np.uint64(buckets), buckets, keys=keys, numbers=numbers, places=places)
 
 
 @dataclass(frozen=True)
@@ -122,8 +115,8 @@ class ShingleDocuments:
         pairs = np.unique(group * (len(edges) - 1) + in_range)  # (shingle, range), sorted by shingle
         shingles, ranges = pairs // (len(edges) - 1), pairs % (len(edges) - 1)
         found = []
-        for index in _cut(ranges, len(edges) - 1, shingles):
-            index = index[0]
+        for part in cut(ranges, len(edges) - 1, index=shingles):
+            index = part["index"]
             rows = _ranges(self.offsets[index], counts[index])
             found.append(ShingleDocuments(self.keys[index], np.concatenate([[0], np.cumsum(counts[index])]),
                                           self.documents[rows], self.positions[rows]))
@@ -139,9 +132,9 @@ def _ranges(firsts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def shared_shingles(min_documents: int, edges: np.ndarray, bucket: int, parts: list[tuple]) -> list[ShingleDocuments]:
     """The shared shingles of one bucket (its ``parts`` from every range of documents), cut by the range
     of documents (``edges``) that holds them."""
-    keys = np.concatenate([NO_KEYS, *(part[0] for part in parts)])
-    numbers = np.concatenate([_NO_INTS, *(part[1] for part in parts)])
-    places = np.concatenate([_NO_INTS, *(part[2] for part in parts)])
+    keys = np.concatenate([NO_KEYS, *(part["keys"] for part in parts)])
+    numbers = np.concatenate([_NO_INTS, *(part["numbers"] for part in parts)])
+    places = np.concatenate([_NO_INTS, *(part["places"] for part in parts)])
     return ShingleDocuments.count(keys, numbers, places, min_documents).by_range(edges)
 
 

@@ -34,6 +34,15 @@ def starts(sizes: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 
+def cut(destination: np.ndarray, parts: int, **columns) -> list[dict]:
+    """Rows cut into ``parts`` by ``destination``, in their order within each part: each column an array
+    (2-d arrays by row) or anything with ``take(rows)`` (a ragged column)."""
+    order = np.argsort(destination, kind="stable")
+    edges = np.concatenate([[0], np.cumsum(np.bincount(destination.astype(np.int64), minlength=parts))])
+    return [{name: column.take(order[a:b]) if hasattr(column, "sizes") else column[order[a:b]]
+             for name, column in columns.items()} for a, b in zip(edges[:-1], edges[1:])]
+
+
 def documents(source: PreparedCorpus | Sequence[Document], bounds: tuple[int, int]) -> list[Document]:
     """Documents ``start:stop`` of a prepared corpus (whose text the worker reads itself) or of a list."""
     start, stop = bounds

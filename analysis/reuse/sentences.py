@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.reuse.reading import NO_KEYS, Sentence, starts
+from analysis.reuse.reading import NO_KEYS, Sentence, cut, starts
 
 MINHASH_PERMUTATIONS = 192
 LSH_RECALL = 0.95  # the least chance that a pair at the threshold becomes a candidate
@@ -76,15 +76,6 @@ class Ragged:
                    np.concatenate([_NO_INTS, *(p.sizes for p in parts)]))
 
 
-def _cut(destination: np.ndarray, parts: int, **columns) -> list[dict]:
-    """Rows cut into ``parts`` by ``destination``, in their order within each part (columns are arrays,
-    2-d arrays by row, or :class:`Ragged`)."""
-    order = np.argsort(destination, kind="stable")
-    edges = np.concatenate([[0], np.cumsum(np.bincount(destination.astype(np.int64), minlength=parts))])
-    return [{name: column.take(order[a:b]) if isinstance(column, Ragged) else column[order[a:b]]
-             for name, column in columns.items()} for a, b in zip(edges[:-1], edges[1:])]
-
-
 def _joined(parts: list[dict], name: str, empty: np.ndarray) -> np.ndarray:
     return np.concatenate([empty, *(part[name] for part in parts)])
 
@@ -117,7 +108,7 @@ def cut_sentences(part: int, sentences: list[tuple[int, list[Sentence]]], bucket
                         [s.role for _, s in flat], [s.text for _, s in flat])
     digests = np.frombuffer(b"".join(hashlib.blake2b(s.keys.tobytes(), digest_size=16).digest() for _, s in flat),
                             dtype=np.uint64).reshape(-1, 2)
-    return info, _cut(digests[:, 0] % np.uint64(buckets), buckets, ids=ids, documents=documents,
+    return info, cut(digests[:, 0] % np.uint64(buckets), buckets, ids=ids, documents=documents,
                       digests=digests, sets=sets)
 
 
@@ -278,7 +269,7 @@ def band_parts(threshold: float, buckets: int, bands: range, number: int, home: 
     rows_per_band = lsh_rows(threshold)
     keys = np.concatenate([np.zeros(0, dtype=np.uint64)] + [
         band_keys(home.signatures[:, band * rows_per_band:(band + 1) * rows_per_band], salt=band) for band in bands])
-    return _cut(keys % np.uint64(buckets), buckets, keys=keys, ids=np.tile(home.ids, len(bands)),
+    return cut(keys % np.uint64(buckets), buckets, keys=keys, ids=np.tile(home.ids, len(bands)),
                 homes=np.full(len(keys), number, dtype=np.int64))
 
 
@@ -368,7 +359,7 @@ def band_candidates(groups: int, threshold: float, bucket: int, homes: dict[int,
     codes = pd.unique(np.concatenate(codes))
     a, b = codes // n, codes % n
     pairs = {"first": distinct_ids[a], "second": distinct_ids[b], "home": home_of[a], "second_home": home_of[b]}
-    return _cut(block_of(pairs["home"], pairs["second_home"], groups), groups * (groups + 1) // 2, **pairs)
+    return cut(block_of(pairs["home"], pairs["second_home"], groups), groups * (groups + 1) // 2, **pairs)
 
 
 def verify(threshold: float, block: int, homes: dict[int, Home], parts: list[dict]) -> dict:
