@@ -54,13 +54,17 @@ DOCUMENTS_SHOWN = {"document-structure": 25, "distinctive-terms": 6, "term-docum
                    "dispersion": 30, "topic-prevalence": 30, "topic-heatmap": 60}
 
 
-def _shown(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
-    """``table`` (with ``doc_id``) restricted to :data:`DOCUMENTS_SHOWN` documents of ``figure``
-    (:meth:`Results.documents_shown`) when the corpus has more."""
+def _shown_ids(r: Results, figure: str) -> list[str] | None:
+    """The documents of ``figure`` (:data:`DOCUMENTS_SHOWN`, :meth:`Results.documents_shown`), or None for all
+    when the corpus has no more."""
     n = DOCUMENTS_SHOWN[figure]
-    if r.prepared.n_documents <= n:
-        return table
-    return table[table["doc_id"].isin(r.documents_shown(n))].reset_index(drop=True)
+    return None if r.prepared.n_documents <= n else r.documents_shown(n)
+
+
+def _shown(r: Results, table: pd.DataFrame, figure: str) -> pd.DataFrame:
+    """``table`` (with ``doc_id``) restricted to the documents of ``figure`` (:func:`_shown_ids`)."""
+    shown = _shown_ids(r, figure)
+    return table if shown is None else table[table["doc_id"].isin(shown)].reset_index(drop=True)
 
 
 def _dispersion_data(r: Results) -> pd.DataFrame:
@@ -84,14 +88,14 @@ def _top_terms_data(r: Results) -> pd.DataFrame:
 
 
 def _distinctive_data(r: Results) -> pd.DataFrame:
-    table = terms.tfidf(r.terms)
-    return _shown(r, table[table["rank"] <= 6].reset_index(drop=True), "distinctive-terms")
+    table = terms.tfidf(r.terms, documents=_shown_ids(r, "distinctive-terms"))
+    return table[table["rank"] <= 6].reset_index(drop=True)
 
 
 def _heatmap_data(r: Results) -> pd.DataFrame:
     top = terms.term_frequencies(r.terms, "corpus").nsmallest(r.settings.top_n, "rank")["term"]
-    table = terms.term_frequencies(r.terms, "document")
-    return _shown(r, table[table["term"].isin(top)].reset_index(drop=True), "term-document-heatmap")
+    table = terms.term_frequencies(r.terms, "document", documents=_shown_ids(r, "term-document-heatmap"))
+    return table[table["term"].isin(top)].reset_index(drop=True)
 
 
 MAX_HEATMAP_ROWS = 120

@@ -209,53 +209,44 @@ class GroupCounts:
         self.groups = groups
 
     @cached_property
-    def _indicator(self) -> sp.csr_matrix:
-        """Groups x documents, 1 where the document belongs to the group."""
-        import scipy.sparse as sp
+    def _sums(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        from analysis.document_terms import group_sums
 
-        docs = np.flatnonzero(self.groups.of_document >= 0)
-        return sp.csr_matrix((np.ones(len(docs), dtype=np.int64), (self.groups.of_document[docs], docs)),
-                             shape=(len(self.groups.names), len(self.groups.of_document)))
+        return group_sums(self.tc.prepared, self.tc.layer, self.tc.executor, self.groups.of_document,
+                          len(self.groups.names))
 
-    @cached_property
+    @property
     def counts(self) -> sp.csr_matrix:
-        """Groups x terms counts."""
-        import scipy.sparse as sp
+        """Groups x terms counts (an exact reduction over chunks of documents)."""
+        return self._sums[0]
 
-        document_term = self.tc.document_term
-        return (self._indicator @ sp.csr_matrix(document_term, dtype=np.int64)).tocsr()
-
-    @cached_property
+    @property
     def doc_counts(self) -> sp.csr_matrix:
         """Groups x terms: documents of the group that use the term."""
-        import scipy.sparse as sp
-
-        present = self.tc.document_term.copy()
-        present.data = np.ones_like(present.data, dtype=np.int64)
-        return (self._indicator @ sp.csr_matrix(present, dtype=np.int64)).tocsr()
+        return self._sums[1]
 
     @cached_property
     def tokens(self) -> np.ndarray:
         """Word tokens of each group's counted blocks (the denominator of the rates)."""
-        return np.asarray(self._indicator @ self.tc.document_tokens, dtype=float)
+        member = self.groups.of_document >= 0
+        return np.bincount(self.groups.of_document[member], weights=self.tc.document_tokens[member],
+                           minlength=len(self.groups.names)).astype(float)
 
 
-def typical_documents(document_term: sp.csr_matrix, groups: Grouping, tokens: np.ndarray, n: int) -> np.ndarray:
+def typical_documents(tc: TermCounts, groups: Grouping, n: int) -> np.ndarray:
     """``n`` documents that stand for their groups: the most typical of each group in turn.
 
     A document's typicality is the cosine between its term profile and its group's mean profile
-    (profiles are documents' term counts scaled to unit length), so a group's typical documents use its
-    common vocabulary, not a stray one such as an encoded attachment. Documents of at least their
-    group's median length come first, so that a typical document has text to show. The groups take
-    turns, largest first: every group is represented before any has two.
+    (profiles are documents' term counts scaled to unit length; :func:`analysis.document_terms.group_cosines`),
+    so a group's typical documents use its common vocabulary, not a stray one such as an encoded
+    attachment. Documents of at least their group's median length come first, so that a typical document
+    has text to show. The groups take turns, largest first: every group is represented before any has two.
 
     Parameters
     ----------
-    document_term : sparse matrix
-        Documents x terms counts, in the grouping's document order.
+    tc : TermCounts
     groups : Grouping
-    tokens : ndarray of int
-        Word tokens of each document.
+        In the order of the prepared corpus's documents.
     n : int
         How many documents.
 
@@ -264,29 +255,12 @@ def typical_documents(document_term: sp.csr_matrix, groups: Grouping, tokens: np
     ndarray of int
         Document positions in the order chosen: at most ``n``, fewer when fewer documents are grouped.
     """
-    import scipy.sparse as sp
+    from analysis.document_terms import group_cosines
 
-    profiles = sp.csr_matrix(document_term, dtype=np.float64)
-    profiles.sort_indices()
-    n_docs, n_terms = profiles.shape
-    lengths = np.sqrt(np.bincount(np.repeat(np.arange(n_docs), np.diff(profiles.indptr)), weights=profiles.data ** 2,
-                                  minlength=n_docs))
-    profiles = sp.diags(np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)) @ profiles
+    tokens = tc.document_tokens
     member = np.flatnonzero(groups.of_document >= 0)
     of = groups.of_document[member]
-    indicator = sp.csr_matrix((np.ones(len(member)), (of, member)), shape=(len(groups.names), n_docs))
-    means = sp.csr_matrix(indicator @ profiles)
-    means.sort_indices()
-    # Each document's dot product with its own group's mean, gathered term by term: a documents x groups
-    # product would cost a pass over every group for each term.
-    mean_keys = np.repeat(np.arange(len(groups.names), dtype=np.int64), np.diff(means.indptr)) * n_terms + means.indices
-    row = np.repeat(np.arange(n_docs), np.diff(profiles.indptr))
-    in_group = groups.of_document[row] >= 0
-    keys = groups.of_document[row[in_group]].astype(np.int64) * n_terms + profiles.indices[in_group]
-    dots = np.bincount(row[in_group], weights=profiles.data[in_group] * means.data[np.searchsorted(mean_keys, keys)],
-                       minlength=n_docs)[member]
-    norms = np.sqrt(np.asarray(means.multiply(means).sum(axis=1)).ravel())[of]
-    cosine = dots / np.where(norms > 0, norms, 1)
+    cosine = group_cosines(tc.prepared, tc.layer, tc.executor, groups.of_document, len(groups.names))[member]
     medians = pd.Series(tokens[member]).groupby(of).transform("median").to_numpy()
     order = np.lexsort((member, -cosine, tokens[member] < medians, of))  # by group; long first; most typical first
     rank_in_group = np.empty(len(member), dtype=np.int64)
@@ -490,10 +464,12 @@ def term_trends(counts: GroupCounts, terms: Sequence[str], *, seed: int, n_resam
     """
     from scipy.stats import bootstrap
 
+    from analysis.document_terms import columns_of
+
     tc = counts.tc
     index = {term: i for i, term in enumerate(tc.layer.terms)}
     known = [t for t in terms if t in index]
-    matrix = tc.document_term[:, [index[t] for t in known]].toarray() if known else np.zeros((tc.n_documents, 0))
+    matrix = columns_of(tc.prepared, tc.layer, tc.executor, np.asarray([index[t] for t in known], dtype=np.int64))
     tokens = tc.document_tokens
     rng = np.random.default_rng(seed)
     rows = []

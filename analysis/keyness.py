@@ -37,8 +37,9 @@ def keyness(tc: TermCounts, *, documents: Sequence[str] | None = None, alpha: fl
             min_count: int = 3) -> pd.DataFrame:
     """Each document against the rest of the corpus: positive and negative keywords.
 
-    Computed from the document x term matrix, one document at a time, so
-    its cost grows with the documents asked for, not with the corpus squared.
+    The corpus totals are an exact reduction over chunks of documents
+    (:mod:`analysis.document_terms`); only the rows of the documents asked
+    for are read, so the cost grows with them, not with the corpus squared.
 
     Parameters
     ----------
@@ -58,13 +59,11 @@ def keyness(tc: TermCounts, *, documents: Sequence[str] | None = None, alpha: fl
         ``KEYNESS_COLUMNS``, per document strongest G2 first; ``direction`` is
         ``positive`` (overused in the document) or ``negative``.
     """
-    matrix = tc.document_term
-    layer = tc.layer
     tokens = tc.document_tokens
-    has_terms = np.diff(matrix.indptr) > 0
-    totals = np.asarray(matrix.sum(axis=0)).ravel()
+    has_terms = tc.totals.types > 0
+    totals = tc.totals.count
     tested = np.flatnonzero(totals >= min_count)  # the terms are sorted: so are these
-    terms = np.asarray(layer.terms, dtype=object)[tested]
+    terms = np.asarray(tc.layer.terms, dtype=object)[tested]
     corpus_tokens = float(tokens[has_terms].sum())
     doc_ids = np.asarray(tc.prepared.doc_ids, dtype=object)
     rows = np.flatnonzero(has_terms)
@@ -72,9 +71,10 @@ def keyness(tc: TermCounts, *, documents: Sequence[str] | None = None, alpha: fl
         wanted = set(documents)
         rows = np.asarray([r for r in rows.tolist() if doc_ids[r] in wanted], dtype=np.int64)
     rows = rows[np.argsort(doc_ids[rows].astype(str), kind="stable")] if len(rows) else rows
+    matrix = tc.document_rows(rows)
     frames = []
-    for row in rows.tolist():
-        a = matrix[row].toarray().ravel()[tested].astype(float)
+    for i, row in enumerate(rows.tolist()):
+        a = matrix[i].toarray().ravel()[tested].astype(float)
         b = totals[tested].astype(float) - a
         c, d = float(tokens[row]), corpus_tokens - float(tokens[row])
         if d <= 0:
@@ -181,9 +181,10 @@ Tested are the corpus's words seen ``min_count`` times or more and, for
     included = tc.blocks[tc.blocks["included"]]
     tokens = float(included["n_tokens"].sum())
     words: Counter = Counter()
-    for term, count in zip(tc.counts["term"], tc.counts["count"]):
-        for word in term.split(" "):
-            words[word] += int(count)
+    totals = tc.totals.count
+    for term_id in np.flatnonzero(totals).tolist():
+        for word in tc.layer.terms[term_id].split(" "):
+            words[word] += int(totals[term_id])
     if tokens == 0:
         return pd.DataFrame(columns=REFERENCE_COLUMNS)
     listed = _word_list(language, wordlist)

@@ -56,12 +56,16 @@ MAX_N = 3
 WATERFALL_COLUMNS = ["step", "order", "tokens", "types", "tokens_removed", "top_affected"]
 
 
+LAYER_FORMAT = 2  # how the layer is stored (2: the block x term matrix as memory-mapped arrays)
+
+
 def terms_key(preprocessor: Preprocessor, versions: Mapping[str, str]) -> str:
     """Key of the term layer: the preprocessing settings and the versions of the lists and lemmatiser."""
     settings = preprocessor.settings
     names = TERM_SETTINGS + (MASK_SETTINGS if settings.mask_reuse else ())
     values = {name: getattr(settings, name) for name in names}
-    payload = json.dumps({"settings": values, "versions": dict(versions)}, sort_keys=True, default=list)
+    payload = json.dumps({"settings": values, "versions": dict(versions), "format": LAYER_FORMAT}, sort_keys=True,
+                         default=list)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -103,6 +107,14 @@ class PreparedTerms:
     ngrams: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     waterfall: pd.DataFrame
     phrases: pd.DataFrame
+    folder: Path | None = dataclasses.field(default=None, compare=False)
+
+    def __reduce__(self):
+        """Pickled as its folder once stored: a worker process (a cluster's, on a shared file system)
+        reopens it with its arrays memory-mapped, instead of receiving them."""
+        if self.folder is not None:
+            return PreparedTerms.load, (self.folder,)
+        return PreparedTerms, tuple(getattr(self, f.name) for f in dataclasses.fields(self))
 
     @property
     def n_terms(self) -> np.ndarray:
@@ -115,17 +127,16 @@ class PreparedTerms:
 
     # -- storage
     def save(self, folder: Path) -> None:
-        import scipy.sparse as sp
-
         folder.mkdir(parents=True)
+        matrix = self.block_term
         arrays = {"sequence": self.sequence, "offsets": self.offsets, "n_tokens": self.n_tokens,
-                  "counted": self.counted}
+                  "counted": self.counted, "block_term_data": matrix.data, "block_term_indices": matrix.indices,
+                  "block_term_indptr": matrix.indptr}
         for n, (rows, counts, docs) in self.ngrams.items():
             arrays.update({f"ngram{n}": rows, f"ngram{n}_count": counts, f"ngram{n}_docs": docs})
         for name, values in arrays.items():
             np.save(folder / f"{name}.npy", values, allow_pickle=False)
-        sp.save_npz(folder / "block_term.npz", self.block_term, compressed=False)
-        meta = {"terms": self.terms, "words": self.words, "ngrams": sorted(self.ngrams),
+        meta = {"block_term_shape": list(matrix.shape), "terms": self.terms, "words": self.words, "ngrams": sorted(self.ngrams),
                 "waterfall": self.waterfall.to_dict("list"), "phrases": self.phrases.to_dict("list")}
         (folder / "terms.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -140,10 +151,13 @@ class PreparedTerms:
 
         return cls(
             terms=meta["terms"], sequence=array("sequence"), offsets=array("offsets"),
-            block_term=sp.load_npz(folder / "block_term.npz").tocsr(), n_tokens=array("n_tokens"), counted=array("counted"), words=meta["words"],
+            block_term=sp.csr_matrix((array("block_term_data"), array("block_term_indices"), array("block_term_indptr")),
+                                     shape=tuple(meta["block_term_shape"]), copy=False),
+            n_tokens=array("n_tokens"), counted=array("counted"), words=meta["words"],
             ngrams={n: (array(f"ngram{n}"), array(f"ngram{n}_count"), array(f"ngram{n}_docs")) for n in meta["ngrams"]},
             waterfall=pd.DataFrame(meta["waterfall"], columns=WATERFALL_COLUMNS),
             phrases=pd.DataFrame(meta["phrases"], columns=["phrase", "score"]).astype({"phrase": str, "score": float}),
+            folder=folder,
         )
 
 
@@ -738,4 +752,5 @@ def prepared_terms(prepared: PreparedCorpus, preprocessor: Preprocessor, *, vers
                 raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        return PreparedTerms.load(folder)  # memory-mapped, and pickled as its folder
     return result

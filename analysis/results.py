@@ -183,7 +183,7 @@ class Results:
     @cached_property
     def terms(self) -> TermCounts:
         """Term and n-gram counts (:class:`analysis.terms.TermCounts`)."""
-        return terms.TermCounts(self.prepared, self.term_layer)
+        return terms.TermCounts(self.prepared, self.term_layer, executor=self.executor)
 
     @cached_property
     @_stage("topics")
@@ -296,7 +296,7 @@ class Results:
         says which."""
         found = self.grouping if self.group_column is not None else groups.grouping(
             self.prepared.documents[["doc_id"]].assign(corpus="corpus"), "corpus")
-        chosen = groups.typical_documents(self.terms.document_term, found, self.terms.document_tokens, n)
+        chosen = groups.typical_documents(self.terms, found, n)
         return sorted(found.doc_ids[i] for i in chosen)
 
     @property

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from analysis import document_terms
+from analysis.executor import Executor, LocalExecutor
 from analysis.pipeline import PreparedTerms, derive_terms
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import Preprocessor
@@ -46,6 +48,8 @@ class TermCounts:
         counted over the tokens before stopword removal, within sentences of
         counted blocks, and must start and end with a content word
         (``quality of life`` counts, ``of the`` does not).
+    executor : Executor, optional
+        Where the maps over chunks of documents run (:mod:`analysis.document_terms`); default: this process.
 
     Attributes
     ----------
@@ -65,10 +69,12 @@ class TermCounts:
         The learned multiword terms with their NPMI score.
     """
 
-    def __init__(self, prepared: PreparedCorpus, layer: PreparedTerms, *, max_n: int = 3) -> None:
+    def __init__(self, prepared: PreparedCorpus, layer: PreparedTerms, *, max_n: int = 3,
+                 executor: Executor | None = None) -> None:
         self.prepared = prepared
         self.layer = layer
         self.max_n = max_n
+        self.executor = executor or LocalExecutor(1)
         self.waterfall = layer.waterfall
         self.phrases = layer.phrases
 
@@ -98,14 +104,13 @@ class TermCounts:
                            minlength=self.n_documents).astype(np.int64)
 
     @cached_property
-    def document_term(self) -> sp.csr_matrix:
-        """Documents x terms counts (the block x term matrix summed per document)."""
-        documents = self.prepared.block_document
-        to_document = sp.csr_matrix((np.ones(len(documents)), (documents, np.arange(len(documents)))),
-                                    shape=(self.prepared.n_documents, len(documents)))
-        matrix = (to_document @ self.layer.block_term).tocsr()
-        matrix.eliminate_zeros()
-        return matrix
+    def totals(self) -> document_terms.TermTotals:
+        """Each term's count and document frequency, each document's types (:func:`analysis.document_terms.term_totals`)."""
+        return document_terms.term_totals(self.prepared, self.layer, self.executor)
+
+    def document_rows(self, documents: Sequence[int]) -> sp.csr_matrix:
+        """Documents (positions) x terms counts of ``documents``, in that order."""
+        return document_terms.rows_of(self.prepared, self.layer, self.executor, np.asarray(documents))
 
     @cached_property
     def counts(self) -> pd.DataFrame:
@@ -166,7 +171,7 @@ def _token_totals(tc: TermCounts, keys: list[str]) -> pd.DataFrame | int:
     return counted.groupby(keys, sort=True, observed=True)["n_tokens"].sum().rename("tokens").reset_index()
 
 
-def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
+def term_frequencies(tc: TermCounts, by: str = "corpus", *, documents: Sequence[str] | None = None) -> pd.DataFrame:
     """Term counts and rates per group.
 
     Parameters
@@ -176,6 +181,9 @@ def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
         The grouping: the whole corpus, each document, each block role
         (summary, intro, heading, body, conclusion...), each section of each
         document, or each paragraph (block) of each document.
+    documents : sequence of str, optional
+        With ``by="document"``: only these documents (ids), read from the
+        chunks that hold them; default: every document.
 
     Returns
     -------
@@ -186,54 +194,73 @@ def term_frequencies(tc: TermCounts, by: str = "corpus") -> pd.DataFrame:
     """
     if by not in BY_COLUMNS:
         raise ValueError(f"by must be one of {', '.join(BY_COLUMNS)}, got {by!r}")
+    if documents is not None and by != "document":
+        raise ValueError(f"documents applies to by='document', not by={by!r}")
     keys = BY_COLUMNS[by]
-    if keys:
+    if by == "document":
+        grouped = _document_counts(tc, documents)
+    elif keys:
         counts = tc.counts.merge(tc.blocks[["doc_id", "block", "role", "section"]], on=["doc_id", "block"])
         grouped = counts.groupby(keys + ["term"], sort=True, observed=True)["count"].sum().reset_index()
-    else:  # the corpus: column sums of the block x term matrix (terms are sorted)
-        grouped = _term_totals(tc, tc.layer.block_term)
-    totals = _token_totals(tc, keys)
-    if keys:
-        grouped = grouped.merge(totals, on=keys)
-    else:
-        grouped["tokens"] = totals
+        grouped = grouped.merge(_token_totals(tc, keys), on=keys)
+    else:  # the corpus: in term order already, so a stable sort by count keeps ties by term
+        grouped = _term_totals(tc)
+        grouped["tokens"] = _token_totals(tc, keys)
+        grouped = grouped.iloc[np.argsort(-grouped["count"].to_numpy(), kind="stable")]
     grouped["per_1000_tokens"] = 1000 * grouped["count"] / grouped["tokens"]
     if keys:
         grouped = grouped.sort_values(keys + ["count", "term"], ascending=[True] * len(keys) + [False, True])
-    else:  # in term order already: a stable sort by count keeps ties by term (sorting the strings is slow)
-        grouped = grouped.iloc[np.argsort(-grouped["count"].to_numpy(), kind="stable")]
     grouped["rank"] = grouped.groupby(keys).cumcount() + 1 if keys else range(1, len(grouped) + 1)
     return grouped.reset_index(drop=True)[keys + ["term", "count", "tokens", "per_1000_tokens", "rank"]]
 
 
-def _term_totals(tc: TermCounts, matrix: sp.csr_matrix) -> pd.DataFrame:
-    """``term, count`` of the terms that occur, from the column sums of ``matrix``, in term order."""
-    totals = np.asarray(matrix.sum(axis=0)).ravel().astype(np.int64)
+def _document_counts(tc: TermCounts, documents: Sequence[str] | None) -> pd.DataFrame:
+    """``doc_id, term, count, tokens`` of the terms each of ``documents`` (default: all) uses."""
+    doc_ids = np.asarray(tc.prepared.doc_ids, dtype=object)
+    if documents is None:
+        positions = np.flatnonzero(tc.totals.types > 0)
+    else:
+        wanted = set(documents)
+        positions = np.asarray([i for i, doc_id in enumerate(doc_ids) if doc_id in wanted], dtype=np.int64)
+    matrix = tc.document_rows(positions).tocoo()
+    row = positions[matrix.row]
+    return pd.DataFrame({"doc_id": doc_ids[row], "term": np.asarray(tc.layer.terms, dtype=object)[matrix.col],
+                         "count": matrix.data.astype(np.int64), "tokens": tc.document_tokens[row]},
+                        columns=["doc_id", "term", "count", "tokens"])
+
+
+def _term_totals(tc: TermCounts) -> pd.DataFrame:
+    """``term, count`` of the terms that occur, in term order."""
+    totals = tc.totals.count
     present = np.flatnonzero(totals)
     return pd.DataFrame({"term": np.asarray(tc.layer.terms, dtype=object)[present], "count": totals[present]})
 
 
 def document_frequency(tc: TermCounts) -> pd.DataFrame:
     """``term, doc_count, doc_share, count``: in how many documents each term occurs."""
-    table = _term_totals(tc, tc.document_term)
-    occurs = np.diff(tc.document_term.tocsc().indptr)
-    table.insert(1, "doc_count", occurs[occurs > 0].astype(np.int64))
+    table = _term_totals(tc)
+    occurs = tc.totals.doc_count
+    table.insert(1, "doc_count", occurs[occurs > 0])
     table["doc_share"] = table["doc_count"] / tc.n_documents
     # In term order already: a stable sort by document count, then count, keeps ties by term.
     table = table.iloc[np.lexsort((-table["count"].to_numpy(), -table["doc_count"].to_numpy()))]
     return table.reset_index(drop=True)[["term", "doc_count", "doc_share", "count"]]
 
 
-def tfidf(tc: TermCounts, *, min_count: int = 1) -> pd.DataFrame:
+def tfidf(tc: TermCounts, *, documents: Sequence[str] | None = None, min_count: int = 1) -> pd.DataFrame:
     """Distinctive terms per document by TF-IDF.
 
     ``tf`` is the term's count per word token of the document; ``idf`` is
     ``ln(N / df)`` with N documents and df the documents containing the term,
     so a term found in every document scores 0: it distinguishes none.
+    Document frequencies are an exact reduction over the whole corpus; only
+    the rows of ``documents`` are read.
 
     Parameters
     ----------
     tc : TermCounts
+    documents : sequence of str, optional
+        The documents (ids) to score; default: every document.
     min_count : int, default 1
         Ignore terms with fewer occurrences in the document.
 
@@ -243,10 +270,9 @@ def tfidf(tc: TermCounts, *, min_count: int = 1) -> pd.DataFrame:
         ``doc_id, term, count, tf, doc_count, idf, tfidf, rank`` (rank 1 is
         the most distinctive term of the document; ties by count, then term).
     """
-    freq = term_frequencies(tc, "document")
-    df = document_frequency(tc)[["term", "doc_count"]]
-    table = freq.merge(df, on="term")
+    table = term_frequencies(tc, "document", documents=documents)
     table = table[table["count"] >= min_count].copy()
+    table["doc_count"] = tc.totals.doc_count[pd.Index(tc.layer.terms).get_indexer(table["term"])]
     table["tf"] = table["count"] / table["tokens"]
     table["idf"] = [math.log(tc.n_documents / d) for d in table["doc_count"]]
     table["tfidf"] = table["tf"] * table["idf"]
@@ -326,13 +352,12 @@ def corpus_summary(tc: TermCounts) -> pd.DataFrame:
     included = blocks["included"].to_numpy()
     counted = {name: np.bincount(doc[included], weights=blocks[column].to_numpy()[included], minlength=n_documents)
                for name, column in (("tokens", "n_tokens"), ("terms", "n_terms"))}
-    by_document = tc.document_term
     table = pd.DataFrame({"blocks": per_role.sum(axis=1), **dict(zip(role_names, per_role.T)), **counted,
-                          "types": np.diff(by_document.indptr)},
+                          "types": tc.totals.types},
                          index=pd.Index(tc.prepared.doc_ids, name="doc_id")).astype(int)
     table = table[table["blocks"] > 0].sort_index()  # as a pivot table of the blocks: documents with blocks, by id
     total = table.sum()
-    total["types"] = int(np.count_nonzero(np.asarray(by_document.sum(axis=0)).ravel()))
+    total["types"] = int(np.count_nonzero(tc.totals.count))
     table.loc["(corpus)"] = total
     table.columns.name = None
     return table.reset_index()

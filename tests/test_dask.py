@@ -5,6 +5,7 @@ byte-identical output between this machine's processes and a ``LocalCluster`` (s
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -347,3 +348,39 @@ def test_collocates_and_dispersion_are_exact_reductions_over_chunks(generated, s
             assert concordance.term_positions(results.prepared, terms, results.preprocessor,
                                               executor=executor).equals(positions)
         monkeypatch.undo()
+
+
+def _term_statistics(tc, grouping) -> dict:
+    from analysis import groups, keyness, terms
+
+    counts = groups.GroupCounts(tc, grouping)
+    shown = [tc.prepared.doc_ids[i] for i in groups.typical_documents(tc, grouping, 7)]
+    return {"summary": terms.corpus_summary(tc), "frequency": terms.document_frequency(tc), "shown": shown,
+            "tfidf": terms.tfidf(tc, documents=shown), "keyness": keyness.keyness(tc, documents=shown),
+            "by_document": terms.term_frequencies(tc, "document"), "group_terms": groups.group_terms(counts),
+            "group_keyness": groups.group_keyness(counts),
+            "trends": groups.term_trends(counts, ["river", "chronic pain", "absent"], seed=3, n_resamples=99)}
+
+
+def test_keyness_tfidf_and_group_counts_are_exact_reductions_over_chunks(generated, tmp_path, monkeypatch):
+    """Term totals, document frequencies, group sums, typical documents and the rows of the documents a
+    table shows are maps over chunks of documents, summed or joined in chunk order: the same tables as
+    one chunk in this process, in two processes and on a cluster."""
+    from analysis import document_terms
+    from analysis.results import Results
+    from analysis.terms import TermCounts
+
+    results = Results(Settings(corpus=generated, out=tmp_path / "out", cache_dir=tmp_path / "cache", group_by="desk"))
+    prepared, layer, grouping = results.prepared, results.term_layer, results.grouping
+    shipped = pickle.dumps(layer)  # to the workers as its folder, reopened memory-mapped there
+    assert len(shipped) < 1000 and (pickle.loads(shipped).block_term != layer.block_term).nnz == 0
+    assert len(document_terms.chunks_of(prepared)) == 1
+    whole = _term_statistics(TermCounts(prepared, layer), grouping)
+    assert len(whole["shown"]) == 7 and len(whole["group_keyness"]) > 10 and whole["trends"]["count"].sum() > 10
+    monkeypatch.setattr(document_terms, "CHUNK_TOKENS", 97)
+    assert len(document_terms.chunks_of(prepared)) > 10
+    for executor in (LocalExecutor(1), LocalExecutor(2), DaskExecutor("local:2")):
+        chunked = _term_statistics(TermCounts(prepared, layer, executor=executor), grouping)
+        differ = [name for name, table in whole.items()
+                  if not (table == chunked[name] if isinstance(table, list) else table.equals(chunked[name]))]
+        assert differ == [], (executor, differ)
