@@ -674,6 +674,32 @@ def test_units_at_every_level_hold_the_same_terms(seed_pipeline):
     assert per_doc["document"] == counted
 
 
+@pytest.mark.parametrize("unit", ["document", "section", "paragraph"])
+@pytest.mark.parametrize("pruning", [{"no_below": 1, "no_above": 1.0},
+                                     {"no_below": 2, "no_above": 0.8, "keep_n": 60, "remove_top_share": 0.05}])
+def test_the_vocabulary_and_bags_are_gensims_made_from_arrays(seed_pipeline, unit, pruning, monkeypatch):
+    """What ``Dictionary(texts).filter_extremes(...)`` and ``doc2bow`` give, ids included, though the texts
+    are never held as strings: counted over the layer's arrays a few units at a time."""
+    from gensim.corpora import Dictionary
+
+    settings, corpus, preprocessor = seed_pipeline
+    settings = settings.replace(unit=unit, k=2, **pruning)
+    units, _ = _collect(corpus, preprocessor, settings)
+    texts = [list(text) for text in units.texts]
+    expected = Dictionary(texts)
+    expected.filter_extremes(no_below=settings.no_below, no_above=settings.no_above, keep_n=settings.keep_n)
+    n_top = int(settings.remove_top_share * len(expected))
+    if n_top:
+        expected.filter_tokens(bad_ids=sorted(expected.cfs, key=lambda i: (-expected.cfs[i], expected[i]))[:n_top])
+    monkeypatch.setattr("analysis.topics.fit.UNITS_PER_PASS", 7)
+    made = topics.prepare(units, settings)
+    assert len(expected) > 40 and made.dictionary.token2id == expected.token2id
+    assert (made.dictionary.dfs, made.dictionary.cfs) == (expected.dfs, expected.cfs)
+    assert (made.dictionary.num_docs, made.dictionary.num_pos, made.dictionary.num_nnz) == \
+        (expected.num_docs, expected.num_pos, expected.num_nnz)
+    assert [made.bows[i] for i in range(len(texts))] == [expected.doc2bow(text) for text in texts]
+
+
 def test_auto_unit_falls_back_to_paragraphs_on_the_seed_corpus(seed_pipeline, seed_results):
     settings, corpus, preprocessor = seed_pipeline
     units, caught = _collect(corpus, preprocessor, settings)

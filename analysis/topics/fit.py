@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -17,11 +16,34 @@ from analysis.config import Settings
 from analysis.errors import AnalysisError
 from analysis.provenance import import_tomotopy
 from analysis.topics.model import TopicModel, normalized
-from analysis.topics.units import TopicUnits
+from analysis.topics.units import TopicUnits, UnitTexts
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
-def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
-    """gensim ``Dictionary`` of ``texts`` pruned by ``no_below``, ``no_above`` and ``keep_n``.
+UNITS_PER_PASS = 20_000  # units counted at a time while the vocabulary and the bags of words are made
+
+
+def _unit_term_counts(texts: UnitTexts) -> Iterator[sp.csr_matrix]:
+    """Units x layer terms counts (int64), :data:`UNITS_PER_PASS` units at a time."""
+    import scipy.sparse as sp
+
+    n_terms = len(texts.layer.terms)
+    for start in range(0, len(texts), UNITS_PER_PASS):
+        stop = min(start + UNITS_PER_PASS, len(texts))
+        unit, term = texts.term_ids(start, stop)
+        yield sp.csr_matrix((np.ones(len(term), dtype=np.int64), (unit, term)), shape=(stop - start, n_terms))
+
+
+def build_vocabulary(texts: UnitTexts, settings: Settings):
+    """gensim ``Dictionary`` of the units' texts pruned by ``no_below``, ``no_above``, ``keep_n`` and
+    ``remove_top_share``, made from counts over the term layer's arrays.
+
+    It is the dictionary ``Dictionary(texts).filter_extremes(...)`` gives, ids included: gensim numbers
+    terms by the first unit that has them (a unit's new terms in sorted order), ``filter_extremes`` keeps
+    terms with ``no_below <= df <= int(no_above * units)``, the ``keep_n`` in the most units (ties in id
+    order), and ids are then renumbered in their old order.
 
     Raises
     ------
@@ -30,18 +52,36 @@ def build_vocabulary(texts: Sequence[list[str]], settings: Settings):
     """
     from gensim.corpora import Dictionary
 
-    dictionary = Dictionary(texts)
-    dictionary.filter_extremes(no_below=settings.no_below, no_above=settings.no_above, keep_n=settings.keep_n)
-    n_top = int(settings.remove_top_share * len(dictionary))
+    n_terms = len(texts.layer.terms)
+    dfs, cfs = np.zeros(n_terms, dtype=np.int64), np.zeros(n_terms, dtype=np.int64)
+    first_unit = np.full(n_terms, len(texts), dtype=np.int64)
+    start = 0
+    for counts in _unit_term_counts(texts):
+        dfs += np.bincount(counts.indices, minlength=n_terms)
+        cfs += np.bincount(counts.indices, weights=counts.data, minlength=n_terms).astype(np.int64)
+        terms, first = np.unique(counts.indices, return_index=True)
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        first_unit[terms] = np.minimum(first_unit[terms], start + rows[first])
+        start += counts.shape[0]
+    present = np.flatnonzero(dfs)
+    by_id = present[np.lexsort((present, first_unit[present]))]  # the layer's term ids are in sorted order
+    good = by_id[(dfs[by_id] >= settings.no_below) & (dfs[by_id] <= int(settings.no_above * len(texts)))]
+    good = good[np.argsort(-dfs[good], kind="stable")][:settings.keep_n]
+    kept = by_id[np.isin(by_id, good)]
+    n_top = int(settings.remove_top_share * len(kept))
     if n_top:
-        ranked = sorted(dictionary.cfs, key=lambda i: (-dictionary.cfs[i], dictionary[i]))
-        dictionary.filter_tokens(bad_ids=ranked[:n_top])
-    if len(dictionary) < settings.k:
+        kept = kept[~np.isin(kept, kept[np.lexsort((kept, -cfs[kept]))][:n_top])]
+    if len(kept) < settings.k:
         raise AnalysisError(
-            f"{settings.corpus}: only {len(dictionary)} terms are left after pruning (no_below={settings.no_below}, "
+            f"{settings.corpus}: only {len(kept)} terms are left after pruning (no_below={settings.no_below}, "
             f"no_above={settings.no_above}, remove_top_share={settings.remove_top_share}) for K={settings.k} topics; "
             "lower no_below or remove_top_share, or raise no_above"
         )
+    dictionary = Dictionary()
+    dictionary.token2id = {texts.layer.terms[i]: new for new, i in enumerate(kept.tolist())}
+    dictionary.dfs = dict(enumerate(dfs[kept].tolist()))
+    dictionary.cfs = dict(enumerate(cfs[kept].tolist()))
+    dictionary.num_docs, dictionary.num_pos, dictionary.num_nnz = len(texts), int(cfs.sum()), int(dfs.sum())
     return dictionary
 
 
@@ -176,19 +216,23 @@ class BagsOfWords(Sequence):
         self.matrix = matrix
 
     @classmethod
-    def from_texts(cls, texts: Sequence[list[str]], dictionary) -> "BagsOfWords":
-        """``dictionary.doc2bow`` of each text, kept as arrays."""
+    def from_texts(cls, texts: UnitTexts, dictionary) -> "BagsOfWords":
+        """The counts of each unit's terms in ``dictionary`` (what ``dictionary.doc2bow`` gives), from the
+        term layer's arrays."""
         import scipy.sparse as sp
 
-        ids, counts, sizes = array("q"), array("q"), array("q")
-        for text in texts:
-            bow = dictionary.doc2bow(text)
-            ids.extend(i for i, _ in bow)
-            counts.extend(c for _, c in bow)
-            sizes.append(len(bow))
-        offsets = np.concatenate([[0], np.cumsum(np.frombuffer(sizes, dtype=np.int64))])
-        return cls(sp.csr_matrix((np.frombuffer(counts, dtype=np.int64), np.frombuffer(ids, dtype=np.int64), offsets),
-                                 shape=(len(texts), len(dictionary))))
+        vocabulary_id = np.full(len(texts.layer.terms), -1, dtype=np.int64)
+        vocabulary_id[pd.Index(texts.layer.terms).get_indexer(list(dictionary.token2id))] = \
+            np.fromiter(dictionary.token2id.values(), dtype=np.int64, count=len(dictionary.token2id))
+        parts = []
+        for counts in _unit_term_counts(texts):
+            counts = counts.tocoo()
+            keep = vocabulary_id[counts.col] >= 0
+            parts.append(sp.csr_matrix((counts.data[keep], (counts.row[keep], vocabulary_id[counts.col[keep]])),
+                                       shape=(counts.shape[0], len(dictionary))))
+        matrix = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, len(dictionary)), dtype=np.int64)
+        matrix.sort_indices()
+        return cls(matrix)
 
     def __len__(self) -> int:
         return self.matrix.shape[0]

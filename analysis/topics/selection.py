@@ -86,7 +86,7 @@ def _subset(prepared: TopicInput, rows: np.ndarray) -> TopicInput:
     """The units ``rows`` of ``prepared`` (same vocabulary and dictionary)."""
     units = prepared.units
     return TopicInput(
-        TopicUnits(units.table.iloc[rows].reset_index(drop=True), [units.texts[i] for i in rows], units.unit,
+        TopicUnits(units.table.iloc[rows].reset_index(drop=True), units.texts.subset(rows), units.unit,
                    units.note, units.n_documents),
         prepared.vocabulary, prepared.bows.subset(rows), prepared.dictionary,
     )

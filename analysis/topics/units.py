@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -23,6 +24,61 @@ class TopicWarning(UserWarning):
     """A topic-model choice a researcher should know about (e.g. the unit)."""
 
 
+class UnitTexts(Sequence):
+    """Each unit's terms in reading order, made on access from the term layer.
+
+    A unit is one or more ranges of the layer's term sequence (a section may gather paragraphs that are
+    apart); only these ranges are held, so the units cost a few integers each, not a string per token.
+
+    Parameters
+    ----------
+    layer : PreparedTerms
+    begins, ends : ndarray of int64
+        The ranges of ``layer.sequence``, unit after unit.
+    unit_offsets : ndarray of int64
+        Where each unit's ranges start in ``begins`` (one more entry than units).
+    """
+
+    def __init__(self, layer: PreparedTerms, begins: np.ndarray, ends: np.ndarray, unit_offsets: np.ndarray) -> None:
+        self.layer = layer
+        self.begins, self.ends, self.unit_offsets = begins, ends, unit_offsets
+
+    def __len__(self) -> int:
+        return len(self.unit_offsets) - 1
+
+    def __getitem__(self, unit: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(unit, slice):
+            return [self[i] for i in range(*unit.indices(len(self)))]
+        if not -len(self) <= unit < len(self):
+            raise IndexError(unit)
+        ids = self.term_ids(unit % len(self), unit % len(self) + 1)[1]
+        return [self.layer.terms[i] for i in ids.tolist()]
+
+    def lengths(self) -> np.ndarray:
+        """Terms per unit."""
+        return np.add.reduceat(self.ends - self.begins, self.unit_offsets[:-1]) if len(self) else np.zeros(0, np.int64)
+
+    def term_ids(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """The terms of units ``[start, stop)`` as arrays: each token's unit (from 0 at ``start``) and term id."""
+        first, last = self.unit_offsets[start], self.unit_offsets[stop]
+        begins, ends = self.begins[first:last], self.ends[first:last]
+        piece_unit = np.repeat(np.arange(stop - start), np.diff(self.unit_offsets[start:stop + 1]))
+        positions = _concatenated_ranges(begins, ends - begins)
+        return np.repeat(piece_unit, ends - begins), np.asarray(self.layer.sequence[positions], dtype=np.int64)
+
+    def subset(self, units: Sequence[int]) -> "UnitTexts":
+        """The texts of the given units, in that order."""
+        units = np.asarray(units, dtype=np.int64)
+        counts = np.diff(self.unit_offsets)[units]
+        pieces = _concatenated_ranges(self.unit_offsets[units], counts)
+        return UnitTexts(self.layer, self.begins[pieces], self.ends[pieces],
+                         np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+
+def _concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``arange(start, start + length)`` for each pair, joined."""
+    before = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
+    return (np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))).astype(np.int64)
 
 
 def describe_units(unit: str, n_units: int, n_documents: int) -> str:
@@ -46,7 +102,7 @@ class TopicUnits:
         One row per unit: ``unit_id, doc_id, position, role, section,
         first_block, last_block, start, end, n_terms``; ``start``/``end`` are
         character offsets of the unit in its document's text.
-    texts : list of list of str
+    texts : UnitTexts
         The unit's terms in reading order (same preprocessing as the term
         counts; headings are joined to the paragraph they introduce).
     unit : str
@@ -58,7 +114,7 @@ class TopicUnits:
     """
 
     table: pd.DataFrame
-    texts: list[list[str]]
+    texts: UnitTexts
     unit: str
     note: str
     n_documents: int
@@ -77,7 +133,7 @@ def _paragraphs(blocks: Iterable, layer: PreparedTerms) -> Iterable[dict]:
     for block in blocks:
         if not layer.counted[block.Index]:
             continue
-        block = block._replace(terms=layer.block_terms(block.Index))
+        block = block._replace(terms=(int(layer.offsets[block.Index]), int(layer.offsets[block.Index + 1])))
         if block.role == "heading":
             pending.append(block)
             continue
@@ -93,7 +149,7 @@ def _unit_record(blocks: list, role: str) -> dict:
     return {
         "doc_id": first.doc_id, "role": role, "section": last.section, "first_block": first.block,
         "last_block": last.block, "start": first.start, "end": last.end,
-        "terms": [t for b in blocks for t in b.terms],
+        "terms": [(blocks[0].terms[0], blocks[-1].terms[1])],  # blocks skipped between them (not counted) have none
     }
 
 
@@ -112,7 +168,7 @@ def _merge(records: list[dict], key: Callable[[dict], object]) -> list[dict]:
     return list(merged.values())
 
 
-def _document_units(prepared: PreparedCorpus, layer: PreparedTerms) -> tuple[pd.DataFrame, list[list[str]]]:
+def _document_units(prepared: PreparedCorpus, layer: PreparedTerms) -> tuple[pd.DataFrame, UnitTexts]:
     """One unit per document with terms: the terms of its counted blocks, in order (on the arrays)."""
     counted = np.flatnonzero(layer.counted)
     doc_of = prepared.block_document[counted]
@@ -131,25 +187,29 @@ def _document_units(prepared: PreparedCorpus, layer: PreparedTerms) -> tuple[pd.
         "start": blocks["start"].to_numpy()[first_block], "end": blocks["end"].to_numpy()[last_block],
         "n_terms": end - begin,
     }, columns=UNIT_COLUMNS).astype({"unit_id": str, "doc_id": str, "role": str, "section": str})
-    words = np.asarray(layer.terms, dtype=object)[layer.sequence].tolist()
-    return table, [words[a:b] for a, b in zip(begin.tolist(), end.tolist())]
+    return table, UnitTexts(layer, begin.astype(np.int64), end.astype(np.int64), np.arange(len(begin) + 1))
 
 
-def _block_units(prepared: PreparedCorpus, layer: PreparedTerms, unit: str) -> tuple[pd.DataFrame, list[list[str]]]:
+def _block_units(prepared: PreparedCorpus, layer: PreparedTerms, unit: str) -> tuple[pd.DataFrame, UnitTexts]:
     """Paragraph or section units, headings joined to the paragraph they introduce."""
     records: list[dict] = []
     for _, rows in itertools.groupby(prepared.blocks.assign(terms=None).itertuples(), key=lambda row: row.doc):
         paragraphs = list(_paragraphs(rows, layer))
         records.extend(paragraphs if unit == "paragraph" else _merge(paragraphs, lambda r: r["section"]))
-    records = [r for r in records if r["terms"]]
-    rows = []
+    rows, ranges = [], []
     for r in records:
+        ranges_of_unit = [(a, b) for a, b in r["terms"] if b > a]
+        if not ranges_of_unit:
+            continue
         key = r["section"] if unit == "section" else r["first_block"]
         rows.append([f"{r['doc_id']}#{key}", r["doc_id"], 0, r["role"], r["section"], r["first_block"],
-                     r["last_block"], r["start"], r["end"], len(r["terms"])])
+                     r["last_block"], r["start"], r["end"], sum(b - a for a, b in ranges_of_unit)])
+        ranges.append(ranges_of_unit)
     table = pd.DataFrame(rows, columns=UNIT_COLUMNS)
     table["position"] = table.groupby("doc_id", sort=False).cumcount()
-    return table, [r["terms"] for r in records]
+    pieces = np.asarray([piece for unit_ranges in ranges for piece in unit_ranges], dtype=np.int64).reshape(-1, 2)
+    offsets = np.concatenate([[0], np.cumsum([len(unit_ranges) for unit_ranges in ranges])]).astype(np.int64)
+    return table, UnitTexts(layer, pieces[:, 0].copy(), pieces[:, 1].copy(), offsets)
 
 
 def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Settings) -> TopicUnits:
@@ -186,7 +246,7 @@ def collect_units(prepared: PreparedCorpus, layer: PreparedTerms, settings: Sett
         table, texts = _document_units(prepared, layer)
     else:
         table, texts = _block_units(prepared, layer, unit)
-    if not texts:
+    if not len(texts):
         raise AnalysisError(f"{settings.corpus}: no terms left to fit topics on (is the corpus empty?)")
     result = TopicUnits(table, texts, unit, note, n_documents)
     without = n_documents - table["doc_id"].nunique()
