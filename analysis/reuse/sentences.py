@@ -9,8 +9,10 @@ orders it in the corpus (:func:`sentence_id`). The steps, each a combine per buc
    the default threshold 0.5), and stays in its bucket, its *home*.
 2. In rounds of :data:`BANDS_PER_ROUND` bands (:func:`band_rounds`), each home sends its sets' band
    keys to buckets by value (:func:`band_parts`), and :func:`band_candidates` pairs the sets that agree
-   on all values of some band. Workers that share this machine's memory read the homes there and drop
-   pairs whose signatures disagree as they find them; on a cluster the pairs travel on. Each pair goes
+   on all values of some band. Each key travels with a sketch of its set's signature (its lowest bits),
+   and pairs whose sketches disagree are dropped where they are found (:func:`_sketches_agree`): most
+   band collisions of short sentences are chance. Workers that share this machine's memory also read
+   the homes there and drop pairs whose whole signatures disagree. Each pair goes
    to the *block* of its two homes: homes fall into ``g`` groups (:func:`home_groups`, about the square
    root of twice the buckets), and a block checks the pairs of one pair of groups, so each home is
    read by ``g`` blocks while a candidate travels as four numbers (a replicated join: candidates
@@ -203,6 +205,12 @@ class Home:
         """The low byte of every signature value: it agrees wherever the whole value does."""
         return self.signatures.astype(np.uint8)
 
+    @cached_property
+    def sketches(self) -> np.ndarray:
+        """The lowest bit of every signature value, packed (:data:`MINHASH_PERMUTATIONS` / 8 bytes a set):
+        what travels with each band key so that a bucket can drop chance collisions on its own."""
+        return np.packbits((self.signatures & 1).astype(np.uint8), axis=1)
+
 
 def _gather(homes: dict[int, Home], ids: np.ndarray, in_home: np.ndarray, column: str) -> Ragged:
     """A ragged column (sets, members ...) of each set ``ids[i]``, looked up in its home ``in_home[i]``."""
@@ -255,7 +263,7 @@ def distinct_sets(bucket: int, parts: list[dict]) -> tuple:
     return home, copies
 
 
-BANDS_PER_ROUND = 8  # band keys shuffled at once: each costs 24 bytes per distinct set
+BANDS_PER_ROUND = 8  # band keys shuffled at once: each costs 48 bytes per distinct set (key, id, home, sketch)
 
 
 def band_rounds(threshold: float) -> list[range]:
@@ -270,7 +278,28 @@ def band_parts(threshold: float, buckets: int, bands: range, number: int, home: 
     keys = np.concatenate([np.zeros(0, dtype=np.uint64)] + [
         band_keys(home.signatures[:, band * rows_per_band:(band + 1) * rows_per_band], salt=band) for band in bands])
     return cut(keys % np.uint64(buckets), buckets, keys=keys, ids=np.tile(home.ids, len(bands)),
-                homes=np.full(len(keys), number, dtype=np.int64))
+                homes=np.full(len(keys), number, dtype=np.int64), sketches=np.tile(home.sketches, (len(bands), 1)))
+
+
+_SKETCH_MARGIN = 0.3  # pairs whose sketches estimate a similarity this far below the threshold are dropped
+_BITS_SET = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
+
+
+def _sketches_agree(threshold: float, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Which pairs of sketches (rows of packed lowest bits) may belong to sets similar enough to keep.
+
+    Two sets of Jaccard similarity J agree on a signature value with chance J and otherwise on its lowest
+    bit with chance 1/2 (b-bit MinHash, Li and Koenig 2010): on a share ``(1 + J) / 2`` of the bits. Pairs
+    agreeing on fewer bits than ``J = threshold - 0.3`` would give are dropped. At the default threshold
+    0.5, a pair at the threshold falls that low with a chance of 3 in a million (its whole signature
+    fails :func:`verify`'s check with a chance of 2 in 100,000), while the chance collisions of a band
+    (J near 0) are dropped 399 times in 400. Verification still decides on the whole signatures and the
+    exact sets.
+    """
+    bits = MINHASH_PERMUTATIONS
+    agreeing = bits - _BITS_SET[first ^ second].sum(axis=1, dtype=np.int64)
+    least = max(0.0, threshold - _SKETCH_MARGIN)
+    return agreeing >= int(np.ceil(bits * (1 + least) / 2))
 
 
 def _needed(threshold: float) -> int:
@@ -327,14 +356,15 @@ def homes_of_block(block: int, groups: int, buckets: int) -> list[int]:
 def band_candidates(groups: int, threshold: float, bucket: int, homes: dict[int, Home],
                     parts: list[dict]) -> list[dict]:
     """Shuffle 2: pairs of sets that agree on all values of some band (the earlier set first), each once,
-    sent to the block of their two homes. Where the ``homes`` are at hand (workers that share this
-    machine's memory), pairs whose signatures disagree are dropped as they are found, as :func:`verify`
-    would drop them: a band's chance collisions of short sentences outnumber the pairs kept a
-    hundredfold."""
+    sent to the block of their two homes. Pairs whose sketches disagree are dropped as they are found (a
+    band's chance collisions of short sentences outnumber the pairs kept a hundredfold), and where the
+    ``homes`` are at hand (workers that share this machine's memory), pairs whose signatures disagree
+    too, as :func:`verify` would drop them."""
     keys = _joined(parts, "keys", np.zeros(0, dtype=np.uint64))
     ids, in_home = _joined(parts, "ids", _NO_INTS), _joined(parts, "homes", _NO_INTS)
+    sketches = _joined(parts, "sketches", np.zeros((0, MINHASH_PERMUTATIONS // 8), dtype=np.uint8))
     order = np.argsort(keys, kind="stable")
-    keys, ids, in_home = keys[order], ids[order], in_home[order]
+    keys, ids, in_home, sketches = keys[order], ids[order], in_home[order], sketches[order]
     new = np.ones(len(keys), dtype=bool)
     new[1:] = keys[1:] != keys[:-1]
     sizes = np.diff(np.append(np.flatnonzero(new), len(keys)))
@@ -344,10 +374,14 @@ def band_candidates(groups: int, threshold: float, bucket: int, homes: dict[int,
     distinct_ids, dense = np.unique(ids, return_inverse=True)
     home_of = np.zeros(len(distinct_ids), dtype=np.int64)
     home_of[dense] = in_home
+    sketch_of = np.zeros((len(distinct_ids), sketches.shape[1]), dtype=np.uint8)
+    sketch_of[dense] = sketches
     n = np.int64(max(1, len(distinct_ids)))
     codes, held, distinct = [_NO_INTS], 0, 0
     for a, b in bucket_pairs(members, sizes[sizes > 1]):
         a, b = np.minimum(dense[a], dense[b]), np.maximum(dense[a], dense[b])
+        keep = _sketches_agree(threshold, sketch_of[a], sketch_of[b])
+        a, b = a[keep], b[keep]
         if homes:
             keep = _close(threshold, homes, distinct_ids[a], home_of[a], distinct_ids[b], home_of[b])
             a, b = a[keep], b[keep]
