@@ -37,7 +37,7 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from analysis.config import parse_scheduler
 from analysis.errors import AnalysisError
-from analysis.parallel import map_in_processes
+from analysis.parallel import in_worker, map_in_processes
 from analysis.provenance import PACKAGES, tomotopy_build
 
 Item = TypeVar("Item")
@@ -142,6 +142,8 @@ class DaskExecutor:
         return max(1, sum(self.client.nthreads().values()))
 
     def map(self, function, items, progress=None, common=()):
+        if in_worker():  # a figure drawn in a forked worker: its copy of the client is not connected
+            return LocalExecutor(1).map(function, items, progress=progress, common=common)
         if progress is not None:
             items = list(items)
             return (result for _, result in zip(progress(items), self._ordered(function, items, common)))

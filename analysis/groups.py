@@ -233,7 +233,7 @@ class GroupCounts:
                            minlength=len(self.groups.names)).astype(float)
 
 
-def typical_documents(tc: TermCounts, groups: Grouping, n: int) -> np.ndarray:
+def typical_documents(cosine: np.ndarray, groups: Grouping, tokens: np.ndarray, n: int) -> np.ndarray:
     """``n`` documents that stand for their groups: the most typical of each group in turn.
 
     A document's typicality is the cosine between its term profile and its group's mean profile
@@ -244,9 +244,11 @@ def typical_documents(tc: TermCounts, groups: Grouping, n: int) -> np.ndarray:
 
     Parameters
     ----------
-    tc : TermCounts
+    cosine : ndarray of float
+        Each document's cosine to its group's mean profile.
     groups : Grouping
-        In the order of the prepared corpus's documents.
+    tokens : ndarray of int
+        Word tokens of each document.
     n : int
         How many documents.
 
@@ -255,12 +257,9 @@ def typical_documents(tc: TermCounts, groups: Grouping, n: int) -> np.ndarray:
     ndarray of int
         Document positions in the order chosen: at most ``n``, fewer when fewer documents are grouped.
     """
-    from analysis.document_terms import group_cosines
-
-    tokens = tc.document_tokens
     member = np.flatnonzero(groups.of_document >= 0)
     of = groups.of_document[member]
-    cosine = group_cosines(tc.prepared, tc.layer, tc.executor, groups.of_document, len(groups.names))[member]
+    cosine = cosine[member]
     medians = pd.Series(tokens[member]).groupby(of).transform("median").to_numpy()
     order = np.lexsort((member, -cosine, tokens[member] < medians, of))  # by group; long first; most typical first
     rank_in_group = np.empty(len(member), dtype=np.int64)

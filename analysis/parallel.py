@@ -28,6 +28,12 @@ def _call(item):
     return _TASK[0](item)
 
 
+def in_worker() -> bool:
+    """Whether this process is a worker forked by :func:`map_in_processes`: maps asked for here run in
+    it, one task at a time (a forked copy of a cluster's client has no connection)."""
+    return bool(_TASK)
+
+
 def map_in_processes(function: Callable[[Item], Result], items: Iterable[Item], *, jobs: int,
                      progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[Result]:
     """``function(item)`` for each item, yielded in order as they are ready, in ``jobs`` forked
@@ -60,7 +66,7 @@ def map_in_processes(function: Callable[[Item], Result], items: Iterable[Item], 
 def _ordered(function: Callable[[Item], Result], items: Iterable[Item], jobs: int) -> Iterator[Result]:
     remaining = iter(items)
     head = list(itertools.islice(remaining, 2))
-    if jobs <= 1 or len(head) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(head) <= 1 or in_worker() or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(function, itertools.chain(head, remaining))
         return
     # With fork, the initializer's arguments are inherited, not pickled: closures travel.

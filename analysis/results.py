@@ -294,10 +294,20 @@ class Results:
         (:func:`analysis.groups.typical_documents`: nearest the mean term profile, among documents of at
         least median length; the longest were often encoded attachments). :attr:`documents_chosen_by`
         says which."""
+        found, cosine = self._typicality
+        chosen = groups.typical_documents(cosine, found, self.terms.document_tokens, n)
+        return sorted(found.doc_ids[i] for i in chosen)
+
+    @cached_property
+    def _typicality(self) -> tuple[groups.Grouping, object]:
+        """The grouping the shown documents stand for (the corpus as one group when ungrouped) and each
+        document's cosine to its group's mean profile (:func:`analysis.document_terms.group_cosines`)."""
+        from analysis.document_terms import group_cosines
+
         found = self.grouping if self.group_column is not None else groups.grouping(
             self.prepared.documents[["doc_id"]].assign(corpus="corpus"), "corpus")
-        chosen = groups.typical_documents(self.terms, found, n)
-        return sorted(found.doc_ids[i] for i in chosen)
+        return found, group_cosines(self.prepared, self.term_layer, self.executor, found.of_document,
+                                    len(found.names))
 
     @property
     def documents_chosen_by(self) -> str:

@@ -75,6 +75,7 @@ class TermCounts:
         self.layer = layer
         self.max_n = max_n
         self.executor = executor or LocalExecutor(1)
+        self._rows: dict[tuple[int, ...], sp.csr_matrix] = {}
         self.waterfall = layer.waterfall
         self.phrases = layer.phrases
 
@@ -109,8 +110,12 @@ class TermCounts:
         return document_terms.term_totals(self.prepared, self.layer, self.executor)
 
     def document_rows(self, documents: Sequence[int]) -> sp.csr_matrix:
-        """Documents (positions) x terms counts of ``documents``, in that order."""
-        return document_terms.rows_of(self.prepared, self.layer, self.executor, np.asarray(documents))
+        """Documents (positions) x terms counts of ``documents``, in that order; kept for the next
+        request of the same documents (the per-document figures ask for the same few)."""
+        key = tuple(int(d) for d in documents)
+        if key not in self._rows:
+            self._rows[key] = document_terms.rows_of(self.prepared, self.layer, self.executor, np.asarray(key))
+        return self._rows[key]
 
     @cached_property
     def counts(self) -> pd.DataFrame:

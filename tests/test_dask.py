@@ -351,10 +351,12 @@ def test_collocates_and_dispersion_are_exact_reductions_over_chunks(generated, s
 
 
 def _term_statistics(tc, grouping) -> dict:
-    from analysis import groups, keyness, terms
+    from analysis import document_terms, groups, keyness, terms
 
     counts = groups.GroupCounts(tc, grouping)
-    shown = [tc.prepared.doc_ids[i] for i in groups.typical_documents(tc, grouping, 7)]
+    cosine = document_terms.group_cosines(tc.prepared, tc.layer, tc.executor, grouping.of_document,
+                                          len(grouping.names))
+    shown = [tc.prepared.doc_ids[i] for i in groups.typical_documents(cosine, grouping, tc.document_tokens, 7)]
     return {"summary": terms.corpus_summary(tc), "frequency": terms.document_frequency(tc), "shown": shown,
             "tfidf": terms.tfidf(tc, documents=shown), "keyness": keyness.keyness(tc, documents=shown),
             "by_document": terms.term_frequencies(tc, "document"), "group_terms": groups.group_terms(counts),
