@@ -198,7 +198,7 @@ class Results:
         vocabulary term (their topic mixtures are NaN in the tables)."""
         prepared = topics.prepare(self.units, self.settings)
         if self.settings.engine == "tomotopy" and topics.engine_for(prepared, self.settings) == "online":
-            warnings.warn(f"{int(prepared.bows.matrix.sum()):,} tokens in the topic model's units exceed "
+            warnings.warn(f"{int(prepared.bows.term_totals.sum()):,} tokens in the topic model's units exceed "
                           f"tomotopy_max_tokens ({self.settings.tomotopy_max_tokens:,}), more than tomotopy should "
                           "hold in memory: fitting the online engine, streamed in chunks, instead "
                           "(--tomotopy-max-tokens 0 keeps tomotopy)", topics.TopicWarning, stacklevel=2)

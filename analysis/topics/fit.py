@@ -166,15 +166,17 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings, execu
 
 def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
     """gensim's online LDA streamed in chunks of ``online_chunk_units`` units, its E-steps on ``executor``
-    (:mod:`analysis.topics.streamed`); the chunks are written where the workers can read them (the cache
-    folder, else a temporary folder of this machine) and removed after the fit."""
-    from analysis.topics.streamed import fit_streamed, write_chunks
+    (:mod:`analysis.topics.streamed`). Each chunk's bags are counted where it is read, from the term layer
+    (:meth:`BagsOfWords.chunks`); the vocabulary map and the mixtures each chunk's inference writes go to
+    a folder the workers can read (in the cache folder, else a temporary folder of this machine), removed
+    after the fit."""
+    from analysis.topics.streamed import fit_streamed
 
     parent = settings.cache_folder.resolve() if settings.cache else None  # workers may run elsewhere
     if parent is not None:
         parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="online-lda-", dir=parent) as folder:
-        chunks = write_chunks([bows.matrix], Path(folder) / "counts", units_per_chunk=settings.online_chunk_units)
+        chunks = bows.chunks(settings.online_chunk_units, Path(folder))
         fit = fit_streamed(chunks, len(dictionary), k, seed=seed, passes=settings.passes,
                            alpha=_gensim_prior(settings.alpha), eta=_gensim_prior(settings.eta),
                            iterations=settings.iterations, executor=executor)
@@ -191,7 +193,7 @@ def engine_for(prepared: "TopicInput", settings: Settings) -> str:
     """The engine that fits ``prepared``: the ``engine`` setting, except that tomotopy (which holds every
     token in memory) gives way to the streamed online engine above ``tomotopy_max_tokens`` tokens."""
     if settings.engine == "tomotopy" and settings.tomotopy_max_tokens and \
-            prepared.bows.matrix.sum() > settings.tomotopy_max_tokens:
+            prepared.bows.term_totals.sum() > settings.tomotopy_max_tokens:
         return "online"
     return settings.engine
 
@@ -203,39 +205,74 @@ def topic_settings(settings: Settings) -> dict:
 
 
 class BagsOfWords(Sequence):
-    """Bags of words as gensim takes them (each a list of ``(term id, count)`` sorted by id), held as
-    a units x terms sparse matrix and made one at a time on access.
+    """Bags of words as gensim takes them (each a list of ``(term id, count)`` sorted by id), made from
+    the units' ranges of the term layer and a map from the layer's terms to vocabulary ids.
+
+    The engines that hold every unit read :attr:`matrix` (units x terms, made on first use); the online
+    engine reads :meth:`chunks`, whose workers count their own units from the term layer, so its units
+    are never counted in this process. :attr:`unit_lengths` and :attr:`term_totals` are counted
+    :data:`UNITS_PER_PASS` units at a time.
 
     Parameters
     ----------
-    matrix : scipy.sparse.csr_matrix
-        Counts, with sorted indices.
+    texts : UnitTexts
+    vocabulary_id : ndarray of int64
+        Per term of the layer, its vocabulary id, or -1 for a term pruned away.
+    n_terms : int
+        Vocabulary size.
     """
 
-    def __init__(self, matrix) -> None:
-        self.matrix = matrix
+    def __init__(self, texts: UnitTexts, vocabulary_id: np.ndarray, n_terms: int) -> None:
+        self.texts, self.vocabulary_id, self.n_terms = texts, vocabulary_id, n_terms
 
     @classmethod
-    def from_texts(cls, texts: UnitTexts, dictionary) -> "BagsOfWords":
-        """The counts of each unit's terms in ``dictionary`` (what ``dictionary.doc2bow`` gives), from the
-        term layer's arrays."""
-        import scipy.sparse as sp
-
+    def from_dictionary(cls, texts: UnitTexts, dictionary) -> "BagsOfWords":
+        """The bags of ``texts`` in ``dictionary`` (what ``dictionary.doc2bow`` gives each text)."""
         vocabulary_id = np.full(len(texts.layer.terms), -1, dtype=np.int64)
         vocabulary_id[pd.Index(texts.layer.terms).get_indexer(list(dictionary.token2id))] = \
             np.fromiter(dictionary.token2id.values(), dtype=np.int64, count=len(dictionary.token2id))
-        parts = []
-        for counts in _unit_term_counts(texts):
-            counts = counts.tocoo()
-            keep = vocabulary_id[counts.col] >= 0
-            parts.append(sp.csr_matrix((counts.data[keep], (counts.row[keep], vocabulary_id[counts.col[keep]])),
-                                       shape=(counts.shape[0], len(dictionary))))
-        matrix = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, len(dictionary)), dtype=np.int64)
+        return cls(texts, vocabulary_id, len(dictionary))
+
+    def counts(self, start: int, stop: int) -> sp.csr_matrix:
+        """Units ``[start, stop)`` x terms counts, int64, with sorted indices."""
+        import scipy.sparse as sp
+
+        unit, term = self.texts.term_ids(start, stop)
+        term = self.vocabulary_id[term]
+        keep = term >= 0
+        matrix = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int64), (unit[keep], term[keep])),
+                               shape=(stop - start, self.n_terms))
         matrix.sort_indices()
-        return cls(matrix)
+        return matrix
+
+    def _passes(self) -> Iterator[sp.csr_matrix]:
+        for start in range(0, len(self), UNITS_PER_PASS):
+            yield self.counts(start, min(start + UNITS_PER_PASS, len(self)))
+
+    @cached_property
+    def matrix(self) -> sp.csr_matrix:
+        """Units x terms counts, int64, with sorted indices."""
+        import scipy.sparse as sp
+
+        parts = list(self._passes())
+        return sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, self.n_terms), dtype=np.int64)
+
+    @cached_property
+    def unit_lengths(self) -> np.ndarray:
+        """Tokens of each unit left after pruning, int64."""
+        parts = [np.asarray(m.sum(axis=1), dtype=np.int64).ravel() for m in self._passes()]
+        return np.concatenate([np.zeros(0, dtype=np.int64), *parts])
+
+    @cached_property
+    def term_totals(self) -> np.ndarray:
+        """Tokens of each vocabulary term over all units, int64."""
+        totals = np.zeros(self.n_terms, dtype=np.int64)
+        for matrix in self._passes():
+            totals += np.bincount(matrix.indices, weights=matrix.data, minlength=self.n_terms).astype(np.int64)
+        return totals
 
     def __len__(self) -> int:
-        return self.matrix.shape[0]
+        return len(self.texts)
 
     def __getitem__(self, unit: int) -> list[tuple[int, int]]:
         if not -len(self) <= unit < len(self):
@@ -245,7 +282,34 @@ class BagsOfWords(Sequence):
 
     def subset(self, units: Sequence[int]) -> "BagsOfWords":
         """The bags of the given units, in that order."""
-        return BagsOfWords(self.matrix[np.asarray(units, dtype=np.int64)])
+        return BagsOfWords(self.texts.subset(units), self.vocabulary_id, self.n_terms)
+
+    def chunks(self, units_per_chunk: int, folder: Path) -> list["BagsChunk"]:
+        """The units in chunks of ``units_per_chunk``, each counted where it is read; the vocabulary map
+        is written once to ``folder`` (a folder the workers can read), for them to open."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "vocabulary_id.npy"
+        np.save(path, self.vocabulary_id, allow_pickle=False)
+        return [BagsChunk(self.texts.subset(range(start, min(start + units_per_chunk, len(self)))), str(path),
+                          self.n_terms, start, min(start + units_per_chunk, len(self)))
+                for start in range(0, len(self), units_per_chunk)]
+
+
+@dataclass(frozen=True)
+class BagsChunk:
+    """Units ``start:stop`` of a :class:`BagsOfWords`: their ranges of the term layer (which a worker
+    opens itself, see :meth:`analysis.pipeline.PreparedTerms.__reduce__`) and the path of the vocabulary
+    map; their bags are made where :meth:`bows` runs."""
+
+    texts: UnitTexts
+    vocabulary_path: str
+    n_terms: int
+    start: int
+    stop: int
+
+    def bows(self) -> list[list[tuple[int, int]]]:
+        vocabulary_id = np.load(self.vocabulary_path, mmap_mode="r", allow_pickle=False)
+        return list(BagsOfWords(self.texts, vocabulary_id, self.n_terms))
 
 
 @dataclass
@@ -259,20 +323,20 @@ class TopicInput:
     def unit_table(self) -> pd.DataFrame:
         """The units with ``n_vocab_terms``, their tokens left after pruning."""
         table = self.units.table.copy()
-        table["n_vocab_terms"] = np.asarray(self.bows.matrix.sum(axis=1)).ravel()
+        table["n_vocab_terms"] = self.bows.unit_lengths
         return table
 
     @cached_property
     def term_counts(self) -> np.ndarray:
         """Tokens of each vocabulary term over all units."""
-        return np.asarray(self.bows.matrix.sum(axis=0), dtype=np.float64).ravel()
+        return self.bows.term_totals.astype(np.float64)
 
 
 def prepare(units: TopicUnits, settings: Settings) -> TopicInput:
     """Vocabulary and bag-of-words of ``units`` (shared by every seed and K)."""
     dictionary = build_vocabulary(units.texts, settings)
     vocabulary = [dictionary[i] for i in range(len(dictionary))]
-    return TopicInput(units, vocabulary, BagsOfWords.from_texts(units.texts, dictionary), dictionary)
+    return TopicInput(units, vocabulary, BagsOfWords.from_dictionary(units.texts, dictionary), dictionary)
 
 
 def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings, k: int, engine: str) -> TopicModel:

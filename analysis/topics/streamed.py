@@ -4,8 +4,9 @@ workers and its statistics summed in a fixed order.
 Online LDA (Hoffman, Blei and Bach 2010, as gensim's ``LdaModel`` implements it) needs only the topics
 (a K x V array) between chunks of units, so memory does not grow with the corpus:
 
-- The units are read as :class:`CountChunk` s, slices of count matrices stored on disk (see
-  :func:`write_chunks`), that each worker opens itself; this process holds the topics and the list of
+- The units are read in chunks that each worker makes itself: a :class:`CountChunk` is a slice of a
+  count matrix stored on disk (see :func:`write_chunks`), a :class:`analysis.topics.fit.BagsChunk` a
+  range of topic units counted from the term layer. This process holds the topics and the list of
   chunks.
 - A *round* is ``chunks_per_round`` consecutive chunks. Each of its chunks goes to a worker, which runs
   gensim's E-step (``LdaModel.inference``) with the round's topics and a random state seeded from
@@ -202,8 +203,9 @@ def fit_streamed(chunks: Sequence[CountChunk], n_terms: int, k: int, *, seed: in
 
     Parameters
     ----------
-    chunks : sequence of CountChunk
-        The units, in the order they are streamed (every pass reads them in this order).
+    chunks : sequence of CountChunk or BagsChunk
+        Anything with ``start``, ``stop`` and ``bows()``: the units, in the order they are streamed
+        (every pass reads them in this order).
     n_terms, k : int
         Vocabulary size; topics.
     seed : int
