@@ -209,8 +209,8 @@ class BagsOfWords(Sequence):
     the units' ranges of the term layer and a map from the layer's terms to vocabulary ids.
 
     The engines that hold every unit read :attr:`matrix` (units x terms, made on first use); the online
-    engine reads :meth:`chunks`, whose workers count their own units from the term layer, so its units
-    are never counted in this process. :attr:`unit_lengths` and :attr:`term_totals` are counted
+    engine reads :meth:`chunks`, whose workers count their own units from the term layer, so this
+    process never holds its units' bags. :attr:`unit_lengths` and :attr:`term_totals` are counted
     :data:`UNITS_PER_PASS` units at a time.
 
     Parameters
