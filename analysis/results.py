@@ -196,7 +196,7 @@ class Results:
     def topic_input(self):
         """Vocabulary and bags of words of :attr:`units`; a warning counts the units left without a
         vocabulary term (their topic mixtures are NaN in the tables)."""
-        prepared = topics.prepare(self.units, self.settings)
+        prepared = topics.prepare(self.units, self.settings, self.executor)
         if self.settings.engine == "tomotopy" and topics.engine_for(prepared, self.settings) == "online":
             warnings.warn(f"{int(prepared.bows.term_totals.sum()):,} tokens in the topic model's units exceed "
                           f"tomotopy_max_tokens ({self.settings.tomotopy_max_tokens:,}), more than tomotopy should "

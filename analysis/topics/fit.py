@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.config import Settings
 from analysis.errors import AnalysisError
+from analysis.executor import Executor, LocalExecutor
 from analysis.provenance import import_tomotopy
 from analysis.topics.model import TopicModel, normalized
 from analysis.topics.units import TopicUnits, UnitTexts
@@ -25,20 +26,36 @@ if TYPE_CHECKING:
 UNITS_PER_PASS = 20_000  # units counted at a time while the vocabulary and the bags of words are made
 
 
-def _unit_term_counts(texts: UnitTexts) -> Iterator[sp.csr_matrix]:
-    """Units x layer terms counts (int64), :data:`UNITS_PER_PASS` units at a time."""
+def _unit_slices(texts: UnitTexts) -> Iterator[tuple[int, UnitTexts]]:
+    """The units :data:`UNITS_PER_PASS` at a time: where each slice starts, and its texts (a few integers
+    per unit, and the term layer, which a worker opens itself)."""
+    for start in range(0, len(texts), UNITS_PER_PASS):
+        yield start, texts.subset(range(start, min(start + UNITS_PER_PASS, len(texts))))
+
+
+def _present(indices: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``indices`` and how often each occurs (or the sum of its ``weights``)."""
+    values, inverse = np.unique(indices, return_inverse=True)
+    return values, np.bincount(inverse, weights=weights, minlength=len(values)).astype(np.int64)
+
+
+def _vocabulary_counts(texts: UnitTexts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The layer's terms in some units: their ids, in how many units and how often each occurs, and the
+    first unit (from 0) that has it."""
     import scipy.sparse as sp
 
-    n_terms = len(texts.layer.terms)
-    for start in range(0, len(texts), UNITS_PER_PASS):
-        stop = min(start + UNITS_PER_PASS, len(texts))
-        unit, term = texts.term_ids(start, stop)
-        yield sp.csr_matrix((np.ones(len(term), dtype=np.int64), (unit, term)), shape=(stop - start, n_terms))
+    unit, term = texts.term_ids(0, len(texts))
+    counts = sp.csr_matrix((np.ones(len(term), dtype=np.int64), (unit, term)),
+                           shape=(len(texts), len(texts.layer.terms)))
+    terms, first = np.unique(counts.indices, return_index=True)
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    return terms, _present(counts.indices)[1], _present(counts.indices, counts.data)[1], rows[first]
 
 
-def build_vocabulary(texts: UnitTexts, settings: Settings):
+def build_vocabulary(texts: UnitTexts, settings: Settings, executor: Executor | None = None):
     """gensim ``Dictionary`` of the units' texts pruned by ``no_below``, ``no_above``, ``keep_n`` and
-    ``remove_top_share``, made from counts over the term layer's arrays.
+    ``remove_top_share``, from counts over the term layer's arrays: a map over slices of
+    :data:`UNITS_PER_PASS` units (on ``executor``, default this process) and sums in slice order.
 
     It is the dictionary ``Dictionary(texts).filter_extremes(...)`` gives, ids included: gensim numbers
     terms by the first unit that has them (a unit's new terms in sorted order), ``filter_extremes`` keeps
@@ -55,14 +72,12 @@ def build_vocabulary(texts: UnitTexts, settings: Settings):
     n_terms = len(texts.layer.terms)
     dfs, cfs = np.zeros(n_terms, dtype=np.int64), np.zeros(n_terms, dtype=np.int64)
     first_unit = np.full(n_terms, len(texts), dtype=np.int64)
-    start = 0
-    for counts in _unit_term_counts(texts):
-        dfs += np.bincount(counts.indices, minlength=n_terms)
-        cfs += np.bincount(counts.indices, weights=counts.data, minlength=n_terms).astype(np.int64)
-        terms, first = np.unique(counts.indices, return_index=True)
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        first_unit[terms] = np.minimum(first_unit[terms], start + rows[first])
-        start += counts.shape[0]
+    slices = list(_unit_slices(texts))
+    found = (executor or LocalExecutor(1)).map(_vocabulary_counts, [piece for _, piece in slices])
+    for (start, _), (terms, slice_dfs, slice_cfs, first) in zip(slices, found):
+        dfs[terms] += slice_dfs
+        cfs[terms] += slice_cfs
+        first_unit[terms] = np.minimum(first_unit[terms], start + first)
     present = np.flatnonzero(dfs)
     by_id = present[np.lexsort((present, first_unit[present]))]  # the layer's term ids are in sorted order
     good = by_id[(dfs[by_id] >= settings.no_below) & (dfs[by_id] <= int(settings.no_above * len(texts)))]
@@ -226,12 +241,16 @@ class BagsOfWords(Sequence):
         self.texts, self.vocabulary_id, self.n_terms = texts, vocabulary_id, n_terms
 
     @classmethod
-    def from_dictionary(cls, texts: UnitTexts, dictionary) -> "BagsOfWords":
-        """The bags of ``texts`` in ``dictionary`` (what ``dictionary.doc2bow`` gives each text)."""
+    def from_dictionary(cls, texts: UnitTexts, dictionary, executor: Executor | None = None) -> "BagsOfWords":
+        """The bags of ``texts`` in ``dictionary`` (what ``dictionary.doc2bow`` gives each text), their
+        lengths and term totals counted on ``executor`` (default: this process, on first use)."""
         vocabulary_id = np.full(len(texts.layer.terms), -1, dtype=np.int64)
         vocabulary_id[pd.Index(texts.layer.terms).get_indexer(list(dictionary.token2id))] = \
             np.fromiter(dictionary.token2id.values(), dtype=np.int64, count=len(dictionary.token2id))
-        return cls(texts, vocabulary_id, len(dictionary))
+        bags = cls(texts, vocabulary_id, len(dictionary))
+        if executor is not None:
+            bags._totals = bags.count_totals(executor)
+        return bags
 
     def counts(self, start: int, stop: int) -> sp.csr_matrix:
         """Units ``[start, stop)`` x terms counts, int64, with sorted indices."""
@@ -245,31 +264,38 @@ class BagsOfWords(Sequence):
         matrix.sort_indices()
         return matrix
 
-    def _passes(self) -> Iterator[sp.csr_matrix]:
-        for start in range(0, len(self), UNITS_PER_PASS):
-            yield self.counts(start, min(start + UNITS_PER_PASS, len(self)))
-
     @cached_property
     def matrix(self) -> sp.csr_matrix:
         """Units x terms counts, int64, with sorted indices."""
         import scipy.sparse as sp
 
-        parts = list(self._passes())
+        parts = [self.counts(start, min(start + UNITS_PER_PASS, len(self)))
+                 for start in range(0, len(self), UNITS_PER_PASS)]
         return sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, self.n_terms), dtype=np.int64)
 
-    @cached_property
-    def unit_lengths(self) -> np.ndarray:
-        """Tokens of each unit left after pruning, int64."""
-        parts = [np.asarray(m.sum(axis=1), dtype=np.int64).ravel() for m in self._passes()]
-        return np.concatenate([np.zeros(0, dtype=np.int64), *parts])
+    def count_totals(self, executor: Executor) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`unit_lengths` and :attr:`term_totals`, a map over slices of :data:`UNITS_PER_PASS` units on
+        ``executor``, joined and summed in slice order."""
+        lengths, totals = [np.zeros(0, dtype=np.int64)], np.zeros(self.n_terms, dtype=np.int64)
+        for slice_lengths, terms, counts in executor.map(_bag_totals, [piece for _, piece in _unit_slices(self.texts)],
+                                                         common=(self.vocabulary_id, self.n_terms)):
+            lengths.append(slice_lengths)
+            totals[terms] += counts
+        return np.concatenate(lengths), totals
 
     @cached_property
+    def _totals(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.count_totals(LocalExecutor(1))
+
+    @property
+    def unit_lengths(self) -> np.ndarray:
+        """Tokens of each unit left after pruning, int64."""
+        return self._totals[0]
+
+    @property
     def term_totals(self) -> np.ndarray:
         """Tokens of each vocabulary term over all units, int64."""
-        totals = np.zeros(self.n_terms, dtype=np.int64)
-        for matrix in self._passes():
-            totals += np.bincount(matrix.indices, weights=matrix.data, minlength=self.n_terms).astype(np.int64)
-        return totals
+        return self._totals[1]
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -293,6 +319,12 @@ class BagsOfWords(Sequence):
         return [BagsChunk(self.texts.subset(range(start, min(start + units_per_chunk, len(self)))), str(path),
                           self.n_terms, start, min(start + units_per_chunk, len(self)))
                 for start in range(0, len(self), units_per_chunk)]
+
+
+def _bag_totals(vocabulary_id: np.ndarray, n_terms: int, texts: UnitTexts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each unit's length in the vocabulary, and the vocabulary terms present with their counts."""
+    matrix = BagsOfWords(texts, vocabulary_id, n_terms).counts(0, len(texts))
+    return (np.asarray(matrix.sum(axis=1), dtype=np.int64).ravel(), *_present(matrix.indices, matrix.data))
 
 
 @dataclass(frozen=True)
@@ -332,11 +364,12 @@ class TopicInput:
         return self.bows.term_totals.astype(np.float64)
 
 
-def prepare(units: TopicUnits, settings: Settings) -> TopicInput:
-    """Vocabulary and bag-of-words of ``units`` (shared by every seed and K)."""
-    dictionary = build_vocabulary(units.texts, settings)
+def prepare(units: TopicUnits, settings: Settings, executor: Executor | None = None) -> TopicInput:
+    """Vocabulary and bag-of-words of ``units`` (shared by every seed and K), counted on ``executor``
+    (default: this process)."""
+    dictionary = build_vocabulary(units.texts, settings, executor)
     vocabulary = [dictionary[i] for i in range(len(dictionary))]
-    return TopicInput(units, vocabulary, BagsOfWords.from_dictionary(units.texts, dictionary), dictionary)
+    return TopicInput(units, vocabulary, BagsOfWords.from_dictionary(units.texts, dictionary, executor), dictionary)
 
 
 def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings, k: int, engine: str) -> TopicModel:
