@@ -6,8 +6,7 @@
 - ``topics``: the topic model and its tables (``Results.tables()``: units, vocabulary, one fit at
   ``--unit document --k 20``, evidence, tables; prepared corpus cached beforehand), against a plain
   tomotopy fit of the same documents and vocabulary with the same sweeps (one worker): CPU outside the
-  fit and peak memory, as ratios to the plain fit. The ``topics`` command itself also draws
-  per-document figures that do not scale yet (one bar per document; issue 10), so it is not timed here.
+  fit and peak memory, as ratios to the plain fit (the ``topics`` command's figures are not timed here).
 
 Usage: ``python benchmarks/bench_analyses.py [--skip-topics]``. Prints the load average with the figures.
 """
