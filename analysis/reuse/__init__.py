@@ -78,6 +78,7 @@ import pandas as pd
 from analysis.corpus import Document
 from analysis.errors import AnalysisError
 from analysis.executor import Executor, LocalExecutor
+from analysis.memory import release_freed_memory
 from analysis.prepared import PreparedCorpus
 from analysis.reuse.passages import (
     MATRIX_COLUMNS, OCCURRENCE_COLUMNS, SHARE_COLUMNS, SPAN_COLUMNS, Passages, passage_tables, passages_of_range,
@@ -246,12 +247,15 @@ def find_reuse(
     read = executor.shuffle(_passages_and_sentences, shared, buckets=len(ranges),
                             common=(source, options, edges, doc_ids, buckets), progress=bar("passages and sentences"))
     del shared
+    passage_parts, infos, set_parts = (executor.pick(read, part) for part in range(3))
+    del read  # each part is let go as soon as it is used
     found = Passages()
-    for part in executor.gather(executor.pick(read, 0)):
+    for part in executor.gather(passage_parts):
         found.extend(part)
-    spans, occurrences, matrix, shares = passage_tables(found, doc_ids, n)
-    sets = executor.shuffle(distinct_sets, executor.pick(read, 2), buckets=buckets,
-                            progress=bar("distinct sentences"))
+    del passage_parts
+    release_freed_memory()
+    sets = executor.shuffle(distinct_sets, set_parts, buckets=buckets, progress=bar("distinct sentences"))
+    del set_parts
     homes = executor.pick(sets, 0)
     groups = home_groups(buckets)
     # Workers that share this machine's memory read every home as they pair band keys, and drop pairs
@@ -264,20 +268,26 @@ def find_reuse(
         candidates += executor.shuffle(band_candidates, keys, buckets=buckets, common=(groups, sentence_threshold),
                                        beside=[at_hand] * buckets,
                                        progress=bar(f"similar sentences (LSH bands {bands.start + 1}-{bands.stop})"))
+        del keys  # before the next round's keys are made
     blocks = groups * (groups + 1) // 2
     verified = executor.shuffle(verify, candidates, buckets=blocks, common=(sentence_threshold,),
                                 beside=[{home: homes[home] for home in homes_of_block(block, groups, buckets)}
                                         for block in range(blocks)],
                                 progress=bar("similar sentences (verified)"))
-    del candidates, keys
+    del candidates
     first, second, similarity = ordered_pairs(executor.gather(executor.pick(sets, 1)) + executor.gather(verified))
     del sets, homes, verified
+    release_freed_memory()
     wanted = np.unique(np.concatenate([first, second]))
     part_of = wanted >> np.int64(32)
-    infos = executor.pick(read, 1)
     rows = executor.gather(executor.launch(_sentence_rows, [(infos[part], wanted[part_of == part])
                                                             for part in np.unique(part_of).tolist()]))
+    del infos
     near_duplicates = sentence_table(first, second, similarity, rows, doc_ids)
+    del rows
+    release_freed_memory()
+    # The passage tables are made last, once the sentences' homes and candidates are gone.
+    spans, occurrences, matrix, shares = passage_tables(found, doc_ids, n)
     return Reuse(n, min_documents, spans, occurrences, near_duplicates, matrix, shares, found.char_ranges)
 
 
