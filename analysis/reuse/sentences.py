@@ -201,11 +201,6 @@ class Home:
         return np.searchsorted(self.ids, ids)
 
     @cached_property
-    def low_bytes(self) -> np.ndarray:
-        """The low byte of every signature value: it agrees wherever the whole value does."""
-        return self.signatures.astype(np.uint8)
-
-    @cached_property
     def sketches(self) -> np.ndarray:
         """The lowest bit of every signature value, packed (:data:`MINHASH_PERMUTATIONS` / 8 bytes a set):
         what travels with each band key so that a bucket can drop chance collisions on its own."""
@@ -263,7 +258,7 @@ def distinct_sets(bucket: int, parts: list[dict]) -> tuple:
     return home, copies
 
 
-BANDS_PER_ROUND = 8  # band keys shuffled at once: each costs 48 bytes per distinct set (key, id, home, sketch)
+BANDS_PER_ROUND = 4  # bands shuffled at once: each costs 48 bytes per distinct set (key, id, home, sketch)
 
 
 def band_rounds(threshold: float) -> list[range]:
@@ -311,24 +306,21 @@ def _needed(threshold: float) -> int:
 
 def _close(threshold: float, homes: dict[int, Home], first: np.ndarray, first_home: np.ndarray,
            second: np.ndarray, second_home: np.ndarray) -> np.ndarray:
-    """Which pairs of sets agree on enough signature values (low bytes first: most pairs fail there, at a
-    quarter of the memory traffic), looked up in their homes."""
-    def rows(ids, in_home, column):
-        found = np.empty((len(ids), MINHASH_PERMUTATIONS), dtype=getattr(next(iter(homes.values())), column).dtype)
+    """Which pairs of sets agree on enough signature values, looked up in their homes (pairs that reach
+    here have passed the sketches, so most agree)."""
+    def rows(ids, in_home):
+        found = np.empty((len(ids), MINHASH_PERMUTATIONS), dtype=np.uint32)
         for number, home in homes.items():
             mine = in_home == number
-            found[mine] = getattr(home, column)[home.find(ids[mine])]
+            found[mine] = home.signatures[home.find(ids[mine])]
         return found
 
     needed = _needed(threshold)
     close = np.zeros(len(first), dtype=bool)
     for lo in range(0, len(first), _PAIRS_AT_ONCE):
         part = slice(lo, lo + _PAIRS_AT_ONCE)
-        maybe = np.count_nonzero(rows(first[part], first_home[part], "low_bytes")
-                                 == rows(second[part], second_home[part], "low_bytes"), axis=1) >= needed
-        at = lo + np.flatnonzero(maybe)
-        close[at] = np.count_nonzero(rows(first[at], first_home[at], "signatures")
-                                     == rows(second[at], second_home[at], "signatures"), axis=1) >= needed
+        close[part] = np.count_nonzero(rows(first[part], first_home[part]) == rows(second[part], second_home[part]),
+                                       axis=1) >= needed
     return close
 
 
