@@ -47,9 +47,11 @@ def _vocabulary_counts(texts: UnitTexts) -> tuple[np.ndarray, np.ndarray, np.nda
     unit, term = texts.term_ids(0, len(texts))
     counts = sp.csr_matrix((np.ones(len(term), dtype=np.int64), (unit, term)),
                            shape=(len(texts), len(texts.layer.terms)))
-    terms, first = np.unique(counts.indices, return_index=True)
+    terms, first, inverse = np.unique(counts.indices, return_index=True, return_inverse=True)
     rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    return terms, _present(counts.indices)[1], _present(counts.indices, counts.data)[1], rows[first]
+    dfs = np.bincount(inverse, minlength=len(terms)).astype(np.int64)
+    cfs = np.bincount(inverse, weights=counts.data, minlength=len(terms)).astype(np.int64)
+    return terms, dfs, cfs, rows[first]
 
 
 def build_vocabulary(texts: UnitTexts, settings: Settings, executor: Executor | None = None):
