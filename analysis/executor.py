@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import functools
 import logging
 import operator
@@ -153,12 +154,13 @@ class DaskExecutor:
         pending: collections.deque = collections.deque()
         shared = self._shared(common)
         try:
-            for item in items:
-                pending.append(self.client.submit(function, *shared, item, pure=False))
-                if len(pending) >= 2 * self.slots:
-                    yield pending.popleft().result()  # a worker's error is raised here, as raised there
-            while pending:
-                yield pending.popleft().result()
+            with self._killed_workers():
+                for item in items:
+                    pending.append(self.client.submit(function, *shared, item, pure=False))
+                    if len(pending) >= 2 * self.slots:
+                        yield pending.popleft().result()  # a worker's error is raised here, as raised there
+                while pending:
+                    yield pending.popleft().result()
         finally:
             for future in pending:
                 future.cancel()
@@ -181,7 +183,8 @@ class DaskExecutor:
         return [self.client.submit(operator.getitem, handle, index, pure=False) for handle in handles]
 
     def gather(self, handles, progress=None):
-        return self.client.gather(self._waited(list(handles), progress))
+        with self._killed_workers():
+            return self.client.gather(self._waited(list(handles), progress))
 
     def _shared(self, common: tuple) -> list:
         """Futures of the values every task shares, made by tasks that hold them: a worker fetches each once,
@@ -193,10 +196,26 @@ class DaskExecutor:
         """``futures``, after waiting for each under a progress bar (when one is given)."""
         if progress is not None:
             from distributed import as_completed
-            for future in progress(as_completed(futures)):
-                if future.status == "error":
-                    future.result()  # a worker's error is raised here, as raised there
+            with self._killed_workers():
+                for future in progress(as_completed(futures)):
+                    if future.status == "error":
+                        future.result()  # a worker's error is raised here, as raised there
         return futures
+
+    @contextlib.contextmanager
+    def _killed_workers(self) -> Iterator[None]:
+        """Raise dask's ``KilledWorker`` (a task that every worker it ran on died of, most often by
+        exceeding its memory limit) as one line that says what to change."""
+        from dask.utils import key_split
+        from distributed import KilledWorker
+
+        try:
+            yield
+        except KilledWorker as exc:
+            raise AnalysisError(
+                f"--scheduler {self.scheduler}: the workers died running {key_split(exc.task)} "
+                f"({exc.allowed_failures + 1} tried it), most likely out of memory; give each worker more "
+                "memory or start more workers (smaller shares each), and see the workers' logs") from None
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.scheduler!r})"

@@ -146,6 +146,26 @@ def test_a_worker_side_error_is_the_same_one_line(tmp_path, capsys, monkeypatch)
     assert len(err) == 1 and f"{corpus / 'b.txt'}: not valid utf-8 at byte 3" in err[0], err
 
 
+def test_workers_killed_by_a_task_are_one_line_saying_what_to_change():
+    """A task that kills every worker it runs on (most often by outgrowing the memory limit) is not dask's
+    multi-line KilledWorker but one line naming the scheduler and the remedy."""
+    import os
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+        executor = DaskExecutor("tcp://cluster:8786")
+        executor.__dict__["client"] = client
+        for run in (lambda: list(executor.map(os._exit, [1])), lambda: executor.gather(executor.launch(os._exit, [1]))):
+            with pytest.raises(AnalysisError) as caught:
+                run()
+            message = str(caught.value)
+            assert "\n" not in message and message.startswith("--scheduler tcp://cluster:8786: the workers died "
+                                                              "running exit (1 tried it), most likely out of memory")
+
+
 def test_figures_on_a_cluster_are_the_committed_figures_byte_for_byte(tmp_path, monkeypatch):
     import shutil
 
