@@ -206,12 +206,16 @@ class DaskExecutor:
     def _killed_workers(self) -> Iterator[None]:
         """Raise dask's ``KilledWorker`` (a task that every worker it ran on died of, most often by
         exceeding its memory limit) as one line that says what to change."""
-        from dask.utils import key_split
-        from distributed import KilledWorker
-
         try:
             yield
-        except KilledWorker as exc:
+        except AnalysisError:  # ours, the one line already (no dask extra, say)
+            raise
+        except Exception as exc:
+            from dask.utils import key_split
+            from distributed import KilledWorker
+
+            if not isinstance(exc, KilledWorker):
+                raise
             raise AnalysisError(
                 f"--scheduler {self.scheduler}: the workers died running {key_split(exc.task)} "
                 f"({exc.allowed_failures + 1} tried it), most likely out of memory; give each worker more "
