@@ -498,14 +498,15 @@ def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], 
     results = Results(settings, progress=_progress, corpus=corpus)
     results.terms  # read the corpus now: its errors come before any progress output
 
-    def extras() -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
+    def extras() -> dict[str, bytes | Path]:
+        found: dict[str, bytes | Path] = {}
+        how = {"formula_safe": settings.excel_safe, "table_format": settings.table_format}
         if any(name in USES_TOPICS for name in names):
             found.update({**topic_tables(results), **model_files(results)})
         if any(name in REUSE_FIGURES for name in names):
-            found.update(table_files(results.reuse_tables(), formula_safe=settings.excel_safe))
+            found.update(table_files(results.reuse_tables(), **how))
         if any(name in CLAIM_FIGURES for name in names):
-            found.update(table_files(results.claim_tables(), formula_safe=settings.excel_safe))
+            found.update(table_files(results.claim_tables(), **how))
         return found
 
     store = _render_store(settings, inputs)
@@ -575,7 +576,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     results = Results(settings, progress=_progress)
     results.units  # read the corpus now: its errors come before any progress output
 
-    def extras() -> dict[str, bytes]:
+    def extras() -> dict[str, bytes | Path]:
         found = {**topic_tables(results), **model_files(results)}
         if args.html:
             found[HTML_VIEW] = ldavis_html(results.topics.model).encode("utf-8")
@@ -625,7 +626,8 @@ def _write_group(settings: Settings, results, names: Sequence[str], tables: Call
     from analysis.export import MANIFEST, render_figures, table_files, write_figures
 
     files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST,
-                           extras=lambda: table_files(tables(), formula_safe=settings.excel_safe), replaces=owned)
+                           extras=lambda: table_files(tables(), formula_safe=settings.excel_safe,
+                                                                 table_format=settings.table_format), replaces=owned)
     return len(write_figures(files, settings.out, prune=owned)), len(files)
 
 
@@ -668,14 +670,15 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     results = Results(settings, progress=_progress)
     tables = results.claim_tables()  # reads the corpus and lexicons: their errors come first
     changed, written = _write_group(settings, results, CLAIM_FIGURES, lambda: tables, claims_owned)
-    claims, contradictions, quantities = (tables[name] for name in ("claims", "contradictions", "quantities"))
+    counts, contradictions, quantities = (tables["claims"].counts, tables["contradictions"], tables["quantities"])
     print("health-claims lens: risk, benefit and advice claims about a health intervention, with hedges and "
           "doses, from lexicons made for health web articles" + ("" if "health-claims" in settings.lenses else
                                                                " (not among this project's lenses: run on request)"))
-    print(f"{len(claims):,} tagged mentions in {claims['doc_id'].nunique():,} of "
-          f"{results.hedging_density['doc_id'].nunique():,} documents" + (":" if len(claims) else ""))
-    if len(claims):
-        print(claims.groupby(["category", "polarity"]).size().unstack(fill_value=0).to_string())
+    mentions = tables["claims"].n_claims
+    print(f"{mentions:,} tagged mentions in {counts['doc_id'].nunique():,} of "
+          f"{len(tables['claims'].words):,} documents" + (":" if mentions else ""))
+    if mentions:
+        print(counts.groupby(["category", "polarity"])["count"].sum().unstack(fill_value=0).to_string())
     print(f"{contradictions['pairs'].sum():,} contradicting statement pairs in {len(contradictions):,} term and "
           f"document pairs; {len(quantities):,} dose and quantity mentions")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")

@@ -240,6 +240,13 @@ class Settings:
                                    "Google Sheets, a cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` runs as a "
                                    "formula (CSV injection). Text cells only; numbers stay numbers. Off by default, "
                                    "because the prefix changes the text that other programs read.")
+    table_format: str = setting("csv", "format of the tables that grow with the corpus (claims.csv)", group="output",
+                                choices=("csv", "parquet"),
+                                doc="``csv``: one file, assembled part by part from what the workers wrote. "
+                                    "``parquet``: the workers' parts as they are (``claims-00000.parquet`` ...), "
+                                    "one per chunk of documents in corpus order, for corpora whose tables outgrow "
+                                    "a spreadsheet; read them with ``pandas.read_parquet`` on each part, "
+                                    "``pyarrow.dataset`` or ``dask.dataframe.read_parquet('claims-*.parquet')``.")
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":

@@ -11,6 +11,7 @@ output folder as it was.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import hashlib
 import io
 import json
@@ -87,6 +88,39 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     with _replacing(path) as temporary:
         temporary.write_bytes(data)
+
+
+_KEPT_ON_DISK = 8 << 20  # bytes above which a cached output file is passed on as its path, not read
+
+
+def _put(path: Path, data: bytes | Path) -> None:
+    """Write ``data`` (bytes, or a file's content) to ``path``."""
+    if isinstance(data, Path):
+        shutil.copyfile(data, path)
+    else:
+        path.write_bytes(data)
+
+
+def _holds(path: Path, data: bytes | Path) -> bool:
+    """Whether the file ``path`` holds exactly ``data``."""
+    if not path.is_file():
+        return False
+    if isinstance(data, Path):
+        return filecmp.cmp(path, data, shallow=False)
+    return path.stat().st_size == len(data) and path.read_bytes() == data
+
+
+def _read_or_keep(path: Path) -> bytes | Path:
+    """A file's bytes, or, above :data:`_KEPT_ON_DISK`, its path (a large table stays on disk)."""
+    return path if path.stat().st_size > _KEPT_ON_DISK else path.read_bytes()
+
+
+def digest(data: bytes | Path) -> str:
+    """The SHA-256 of ``data`` (bytes, or a file's content read in blocks)."""
+    if isinstance(data, Path):
+        with data.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 CORPUS_FORMATS = (".parquet", ".jsonl", ".jsonl.gz")
@@ -208,10 +242,6 @@ def csv_bytes(data: pd.DataFrame, *, formula_safe: bool = False) -> bytes:
     return buffer.getvalue()
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape the output, and the Python version."""
     found = installed_versions()
@@ -230,23 +260,24 @@ class _RenderStore:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def load(self, name: str) -> tuple[dict[str, bytes], str, str] | None:
+    def load(self, name: str) -> tuple[dict[str, bytes | Path], str, str] | None:
         if self.folder is None:
             return None
         try:
             listed = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
             hashes, description, missing = listed["files"], listed["alt_text"], listed["missing_glyphs"]
-            found = {fname: (self.folder / fname).read_bytes() for fname in hashes}
+            found = {fname: _read_or_keep(self.folder / fname) for fname in hashes}
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return (found, description, missing) if all(sha256(data) == hashes[f] for f, data in found.items()) else None
+        return (found, description, missing) if all(digest(data) == hashes[f] for f, data in found.items()) else None
 
-    def save(self, name: str, files: dict[str, bytes], description: str = "", missing: str = "") -> None:
+    def save(self, name: str, files: dict[str, bytes | Path], description: str = "", missing: str = "") -> None:
         if self.folder is None:
             return
         for fname, data in files.items():
-            atomic_write_bytes(self.folder / fname, data)
-        listing = {"files": {fname: sha256(data) for fname, data in files.items()}, "alt_text": description,
+            with _replacing(self.folder / fname) as temporary:
+                _put(temporary, data)
+        listing = {"files": {fname: digest(data) for fname, data in files.items()}, "alt_text": description,
                    "missing_glyphs": missing}
         atomic_write_bytes(self.folder / f"{name}.json", json.dumps(listing).encode("utf-8"))
 
@@ -281,11 +312,11 @@ def render_figures(
     results: Results,
     progress: Callable[[str], None] | None = None,
     previous: Path | None = None,
-    extras: Callable[[], dict[str, bytes]] | None = None,
+    extras: Callable[[], dict[str, bytes | Path]] | None = None,
     replaces: Callable[[Path], bool] | None = None,
     inputs: str | None = None,
     store: Path | None = None,
-) -> dict[str, bytes]:
+) -> dict[str, bytes | Path]:
     """Every output file of a run, in memory: ``{file name: bytes}``, manifest included.
 
     Parameters
@@ -316,7 +347,7 @@ def render_figures(
     settings = results.settings
     root = settings.out.resolve().parent
     cached = _RenderStore(store)
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | Path] = {}
     manifest_figures = {}
     names = list(names)
     rendered = {name: cached.load(name) for name in names}
@@ -348,9 +379,9 @@ def render_figures(
         manifest_figures[name] = {
             "alt_text": description,
             "description": _figures().get_spec(name).description,
-            "files": {fname: sha256(data) for fname, data in sorted(produced.items())},
+            "files": {fname: digest(data) for fname, data in sorted(produced.items())},
         }
-    extra_files: dict[str, bytes] = {}
+    extra_files: dict[str, bytes | Path] = {}
     if extras:
         stored = cached.load("tables")
         if stored is None:
@@ -359,7 +390,7 @@ def render_figures(
         else:
             extra_files = stored[0]
     files.update(extra_files)
-    manifest_extra = {name: sha256(data) for name, data in extra_files.items()}
+    manifest_extra = {name: digest(data) for name, data in extra_files.items()}
     if previous is not None and previous.is_file():
         try:
             earlier = json.loads(previous.read_text(encoding="utf-8"))
@@ -390,9 +421,45 @@ def render_figures(
     return files
 
 
-def table_files(tables: dict[str, pd.DataFrame], *, formula_safe: bool = False) -> dict[str, bytes]:
-    """Tidy tables (by name) as CSV bytes (see :func:`csv_bytes`), by file name."""
-    return {table_file(name): csv_bytes(table, formula_safe=formula_safe) for name, table in tables.items()}
+def table_files(tables: dict, *, formula_safe: bool = False, table_format: str = "csv") -> dict[str, bytes | Path]:
+    """Tidy tables (by name) as CSV bytes (see :func:`csv_bytes`), by file name.
+
+    A table in parts (anything with ``parts``: Parquet files whose rows, in order, are the table, such as
+    :class:`analysis.claims.ClaimParts`) never comes into memory whole: as CSV it is written part by part
+    to a file beside its parts (:func:`csv_from_parts`); with ``table_format="parquet"`` its parts are
+    the files, ``<name>-00000.parquet`` ....
+    """
+    files: dict[str, bytes | Path] = {}
+    for name, table in tables.items():
+        if not hasattr(table, "parts"):
+            files[table_file(name)] = csv_bytes(table, formula_safe=formula_safe)
+        elif table_format == "parquet":
+            files.update({part_file(name, number): Path(part) for number, part in enumerate(table.parts)})
+        else:
+            target = Path(table.parts[0]).parent / table_file(name)
+            files[table_file(name)] = csv_from_parts(table.parts, target, formula_safe=formula_safe)
+    return files
+
+
+def part_file(name: str, number: int) -> str:
+    """The file of part ``number`` of a table in parts: ``claims`` -> ``claims-00000.parquet``."""
+    return f"{name}-{number:05d}.parquet"
+
+
+_PART_FILE = re.compile(r"(?P<name>[A-Za-z_]+)-\d{5}\.parquet")
+
+
+def csv_from_parts(parts: Iterable[Path], target: Path, *, formula_safe: bool = False) -> Path:
+    """Parquet ``parts`` as one CSV file ``target``, written one part at a time: the bytes
+    :func:`csv_bytes` gives the parts' concatenation, if the parts share their column types."""
+    with _replacing(target) as temporary, temporary.open("wb") as out:
+        for number, part in enumerate(parts):
+            data = pd.read_parquet(part)
+            if formula_safe:
+                data = excel_safe(data)
+            data.to_csv(out, index=False, header=number == 0, lineterminator="\n", float_format="%.10g",
+                        encoding="utf-8")
+    return target
 
 
 def topic_tables(results: Results) -> dict[str, bytes]:
@@ -410,8 +477,9 @@ def owned_by(family: str, files: Iterable[str], *, but: Iterable[str] = ()) -> C
     names, left_out = frozenset(files), frozenset(but)
 
     def owned(path: Path) -> bool:
-        stem = path.name.split(".")[0]
-        return path.name in names or (stem in getattr(_figures(), family) and stem not in left_out)
+        stem, part = path.name.split(".")[0], _PART_FILE.fullmatch(path.name)
+        return (path.name in names or (stem in getattr(_figures(), family) and stem not in left_out)
+                or (part is not None and table_file(part["name"]) in names))
 
     return owned
 
@@ -423,12 +491,14 @@ claims_owned = owned_by("CLAIM_FIGURES", CLAIM_TABLES)
 
 
 def _is_ours(path: Path) -> bool:
-    """Files a run writes: registered figure stems, tables, model, HTML view, manifest."""
+    """Files a run writes: registered figure stems, tables (in parts too), model, HTML view, manifest."""
+    part = _PART_FILE.fullmatch(path.name)
     return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES, *MODEL_FILES)
-            or path.name.split(".")[0] in _figures().REGISTRY)
+            or path.name.split(".")[0] in _figures().REGISTRY
+            or (part is not None and table_file(part["name"]) in (*TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES)))
 
 
-def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[[Path], bool] = False) -> list[Path]:
+def write_figures(files: dict[str, bytes | Path], out: Path, *, prune: bool | Callable[[Path], bool] = False) -> list[Path]:
     """Write rendered files into ``out`` as one transaction.
 
     Every file is first written to a staging folder beside ``out``; then each
@@ -471,8 +541,8 @@ def write_figures(files: dict[str, bytes], out: Path, *, prune: bool | Callable[
     try:
         for name, data in files.items():
             target = out / name
-            if not (target.is_file() and target.read_bytes() == data):
-                (new / name).write_bytes(data)
+            if not _holds(target, data):
+                _put(new / name, data)
         check_stop()
         owned = prune if callable(prune) else (lambda path: bool(prune))
         stale = [p for p in sorted(out.iterdir()) if p.is_file() and _is_ours(p) and owned(p) and p.name not in files]
@@ -531,7 +601,7 @@ class Staleness:
         return not self.stale
 
 
-def check_figures(files: dict[str, bytes], out: Path, *, complete: bool = True) -> Staleness:
+def check_figures(files: dict[str, bytes | Path], out: Path, *, complete: bool = True) -> Staleness:
     """Compare a fresh run (``files``) with what is in ``out``.
 
     CSV data, the manifest's settings, corpus hashes and figure list are
@@ -564,7 +634,7 @@ def check_figures(files: dict[str, bytes], out: Path, *, complete: bool = True) 
         if not target.is_file():
             stale.append(f"{name} (missing)")
         elif name.endswith(".csv") or same_packages:
-            if target.read_bytes() != data:
+            if not _holds(target, data):
                 stale.append(f"{name} (differs)")
         else:
             uncompared.append(name)

@@ -123,9 +123,10 @@ def _rank_frequency_data(r: Results) -> pd.DataFrame:
 def _claim_framing_data(r: Results) -> pd.DataFrame:
     """Framing per document, and per section role where the document template was found (a corpus of
     plain paragraphs has one role: a panel of it would repeat the corpus total)."""
-    parts = [claims.framing(r.claims, "doc")]
-    if set(r.claims["block_role"]) - {"paragraph"}:
-        parts.append(claims.framing(r.claims, "role"))
+    counts = r.tagged_claims.counts
+    parts = [claims.framing(counts, "doc")]
+    if set(counts["block_role"]) - {"paragraph"}:
+        parts.append(claims.framing(counts, "role"))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import shutil
+import tempfile
 import warnings
+import weakref
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 import pandas as pd
@@ -414,24 +418,45 @@ class Results:
         return claims.load_lexicons(self.settings.lexicons)
 
     @cached_property
+    def spool(self) -> Path:
+        """A folder of this run for the tables its workers write in parts, removed with this object (at the
+        latest when the program ends): in the cache folder, which a cluster's workers share, else in a
+        temporary folder of this machine."""
+        parent = self.settings.cache_folder.resolve() if self.settings.cache else None
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="spool-", dir=parent))
+        weakref.finalize(self, _remove_spool, folder, os.getpid())
+        return folder
+
+    @cached_property
     @_stage("claims")
+    def tagged_claims(self) -> claims.ClaimParts:
+        """Risk, benefit and advice claims with polarity, hedges and boosters, tagged chunk by chunk on the
+        executor: the rows in Parquet parts in :attr:`spool`, their counts here
+        (:func:`analysis.claims.tag_claim_parts`)."""
+        return claims.tag_claim_parts(self.prepared, self.spool / "claims", self.lexicons,
+                                      excluded_roles=excluded_roles(self.settings), executor=self.executor,
+                                      progress=self._wrap("claims: tag document chunks"))
+
+    @cached_property
     def claims(self) -> pd.DataFrame:
-        """Risk, benefit and advice claims with polarity, hedges and boosters (:func:`analysis.claims.tag_claims`)."""
-        return claims.tag_claims(self.prepared, self.lexicons, excluded_roles=excluded_roles(self.settings),
-                                 executor=self.executor, progress=self._wrap("claims: tag document chunks"))
+        """Every row of :attr:`tagged_claims` (:func:`analysis.claims.tag_claims`), read from its parts."""
+        return self.tagged_claims.table()
 
     @cached_property
     @_stage("claims")
     def hedging_density(self) -> pd.DataFrame:
         """Hedges and boosters per 1,000 words of each document (:func:`analysis.claims.hedging_density`)."""
-        words = claims.word_counts(self.prepared, excluded_roles=excluded_roles(self.settings))
-        return claims.hedging_density(self.claims, words)
+        return claims.hedging_density(self.tagged_claims.counts, self.tagged_claims.words)
 
     @_stage("claims")
-    def claim_tables(self) -> dict[str, pd.DataFrame]:
-        """The claims tables by name: claims, contradictions (counted per term and document pair;
-        the sentence pairs too with ``settings.contradiction_pairs``), dose and quantity mentions."""
-        tables = {"claims": self.claims, "contradictions": claims.contradiction_summary(self.claims),
+    def claim_tables(self) -> dict[str, object]:
+        """The claims tables by name: claims (:attr:`tagged_claims`, in parts), contradictions (counted
+        per term and document pair; the sentence pairs too with ``settings.contradiction_pairs``), dose
+        and quantity mentions."""
+        tagged = self.tagged_claims
+        tables = {"claims": tagged, "contradictions": claims.contradiction_summary(tagged.statements),
                   "quantities": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
         if self.settings.contradiction_pairs:
             tables["contradiction_pairs"] = claims.contradictions(self.claims)
@@ -458,6 +483,12 @@ class Results:
         if model.unit != "document":
             out["unit_topics"] = topics.unit_topics(model)
         return out
+
+
+def _remove_spool(folder: Path, owner: int) -> None:
+    """Remove ``folder``, from the process that made it only (a forked worker ends without it)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def analyze(settings: Settings) -> TermCounts:

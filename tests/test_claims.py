@@ -419,3 +419,78 @@ def test_cli_claims_on_a_corpus_without_claims(tmp_path, capsys, write_file):
     assert "0 tagged mentions in 0 of 1 documents" in captured.out and "Traceback" not in captured.err
     assert pd.read_csv(tmp_path / "out" / "claims.csv").empty
     assert (tmp_path / "out" / "claim-framing.png").stat().st_size > 0
+
+
+# -- in parts: a map over chunks of documents ------------------------------------------------------------
+
+_CLAIM_SENTENCES = [
+    "Kratom is not addictive.", "Long-term use may cause addiction and nausea.", "It clearly relieves pain.",
+    "Kratom does not cause dependence.", "Users should consult a doctor first.", "It might help with anxiety.",
+    "There is no risk of overdose, some claim.", "Nausea is a common side effect.", "The tea is brewed daily.",
+]
+
+
+@pytest.fixture(scope="module")
+def claimed_folder(tmp_path_factory) -> Path:
+    """23 documents of 1-6 sentences drawn from claims, denials and plain text."""
+    import random
+
+    rng = random.Random(5)
+    corpus = tmp_path_factory.mktemp("claimed") / "docs"
+    corpus.mkdir()
+    for i in range(23):
+        paragraphs = [" ".join(rng.choices(_CLAIM_SENTENCES, k=rng.randint(1, 3))) for _ in range(rng.randint(1, 2))]
+        (corpus / f"doc{i:02d}.txt").write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def claimed(claimed_folder):
+    from analysis.prepared import prepare
+
+    return prepare(Corpus(claimed_folder), cache=claimed_folder.parent / "cache", jobs=1)
+
+
+@pytest.mark.parametrize("chunk, jobs", [(1, 1), (4, 2), (500, 1)])
+def test_claims_tagged_in_parts_are_the_whole_table_and_its_summaries(claimed, chunk, jobs, tmp_path, monkeypatch):
+    """Parts of any size, in one or two processes: the same rows, and the framing, hedging density and
+    contradictions made from the parts' counts are those of the whole table."""
+    from analysis.claims import parts
+    from analysis.executor import LocalExecutor
+
+    monkeypatch.setattr(parts, "TAG_CHUNK", chunk)
+    whole = claims.tag_claims(claimed)
+    tagged = claims.tag_claim_parts(claimed, tmp_path / "parts", executor=LocalExecutor(jobs))
+    assert len(tagged.parts) == -(-claimed.n_documents // chunk) and all(p.is_file() for p in tagged.parts)
+    pd.testing.assert_frame_equal(tagged.table(), whole)
+    assert tagged.n_claims == len(whole) > 0
+    for by in ("doc", "role"):
+        pd.testing.assert_frame_equal(claims.framing(tagged.counts, by), claims.framing(whole, by))
+    pd.testing.assert_frame_equal(claims.hedging_density(tagged.counts, tagged.words),
+                                  claims.hedging_density(whole, claims.word_counts(claimed)))
+    summary = claims.contradiction_summary(tagged.statements)
+    pd.testing.assert_frame_equal(summary, claims.contradiction_summary(whole))
+    assert summary["pairs"].sum() == len(claims.contradictions(whole)) > 0
+
+
+def test_claims_as_parquet_parts_read_back_as_the_csv(claimed_folder, tmp_path, monkeypatch, capsys):
+    """``--table-format parquet`` writes the workers' parts; read back in order they are claims.csv, and
+    a CSV run afterwards replaces them."""
+    from analysis.cli import main
+    from analysis.claims import parts
+
+    monkeypatch.setattr(parts, "TAG_CHUNK", 5)
+    monkeypatch.chdir(tmp_path)
+    run = ["claims", "--corpus", str(claimed_folder), "--out", "out"]
+    assert main(run) == 0
+    as_csv = (tmp_path / "out" / "claims.csv").read_bytes()
+    assert main([*run, "--table-format", "parquet"]) == 0
+    found = sorted(p.name for p in (tmp_path / "out").glob("claims*"))
+    assert found == [f"claims-{n:05d}.parquet" for n in range(5)], found  # claims.csv was replaced
+    manifest = (tmp_path / "out" / "manifest.json").read_text(encoding="utf-8")
+    assert "claims-00004.parquet" in manifest and "claims.csv" not in manifest
+    from_parts = pd.concat([pd.read_parquet(tmp_path / "out" / name) for name in found], ignore_index=True)
+    assert from_parts.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode() == as_csv
+    assert main(run) == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("claims*")) == ["claims.csv"]
+    capsys.readouterr()

@@ -406,3 +406,21 @@ def test_keyness_tfidf_and_group_counts_are_exact_reductions_over_chunks(generat
         differ = [name for name, table in whole.items()
                   if not (table == chunked[name] if isinstance(table, list) else table.equals(chunked[name]))]
         assert differ == [], (executor, differ)
+
+
+def test_claims_are_tagged_in_parts_on_a_cluster(seed_corpus, tmp_path, monkeypatch):
+    """The workers write the parts and send back counts only: the same parts and counts as here."""
+    import pandas as pd
+
+    from analysis import claims
+    from analysis.claims import parts
+
+    monkeypatch.setattr(parts, "TAG_CHUNK", 2)
+    prepared = prepare(Corpus(seed_corpus), cache=tmp_path / "cache", jobs=1)
+    here = claims.tag_claim_parts(prepared, tmp_path / "here")
+    there = claims.tag_claim_parts(prepared, tmp_path / "there", executor=DaskExecutor("local:2"))
+    assert len(there.parts) == 3
+    assert [p.read_bytes() for p in there.parts] == [p.read_bytes() for p in here.parts]
+    for name in ("counts", "statements", "words"):
+        assert getattr(there, name).equals(getattr(here, name)), name
+    pd.testing.assert_frame_equal(there.table(), claims.tag_claims(prepared))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from analysis.claims.lexicons import MARKER_CATEGORIES, POLARITIES
+from analysis.claims.lexicons import CLAIM_CATEGORIES, MARKER_CATEGORIES, POLARITIES
 from analysis.corpus import Document
 from analysis.errors import AnalysisError
 from analysis.structure import ROLES
@@ -80,7 +80,7 @@ def contradiction_summary(claims: pd.DataFrame, *, categories: Iterable[str] = (
     Parameters
     ----------
     claims : DataFrame
-        :func:`tag_claims`.
+        :func:`tag_claims`, or its :func:`statement_counts` (what a corpus tagged in parts keeps).
     categories : iterable of str, default ("risk",)
 
     Returns
@@ -101,14 +101,9 @@ def contradiction_summary(claims: pd.DataFrame, *, categories: Iterable[str] = (
     >>> contradiction_summary(tag_claims(docs))[["term", "scope", "doc_id_a", "doc_id_b", "pairs"]].values.tolist()
     [['addiction', 'across', 'a', 'b', 2], ['addiction', 'within', 'a', 'a', 1]]
     """
-    statements = (
-        claims[claims["category"].isin(list(categories))]
-        .drop_duplicates(["category", "term", "doc_id", "block", "sentence_index", "polarity"])
-        .assign(negated=lambda t: t["polarity"] == "negated")
-    )
-    per_doc = (statements.groupby(["category", "term", "doc_id"], sort=True)["negated"]
-               .agg(negated="sum", total="count").reset_index())
-    per_doc["other"] = per_doc["total"] - per_doc["negated"]
+    per_doc = claims if "total" in claims.columns else statement_counts(claims, categories)
+    per_doc = per_doc[per_doc["category"].isin(list(categories))].sort_values(["category", "term", "doc_id"])
+    per_doc = per_doc.assign(other=per_doc["total"] - per_doc["negated"])
     within = per_doc[(per_doc["negated"] > 0) & (per_doc["other"] > 0)].assign(
         scope="within", doc_id_a=lambda t: t["doc_id"], doc_id_b=lambda t: t["doc_id"],
         pairs=lambda t: t["negated"] * t["other"], negated_a=lambda t: t["negated"], other_a=lambda t: t["other"],
@@ -137,13 +132,52 @@ def contradiction_summary(claims: pd.DataFrame, *, categories: Iterable[str] = (
     return table.astype({c: int for c in ("pairs", "negated_a", "other_a", "negated_b", "other_b")})
 
 
+STATEMENT_COLUMNS = ["category", "term", "doc_id", "negated", "total"]
+COUNT_COLUMNS = ["doc_id", "block_role", "category", "polarity", "count"]
+
+
+def statement_counts(claims: pd.DataFrame, categories: Iterable[str] = CLAIM_CATEGORIES) -> pd.DataFrame:
+    """Statements (a sentence with a term and a polarity) per category, term and document: ``category,
+    term, doc_id, negated, total``, in that order. What :func:`contradiction_summary` reads; a document's
+    counts come from its own rows, so the counts of chunks of whole documents are concatenated, not added.
+
+    >>> from analysis.claims.tagger import tag_text
+    >>> statement_counts(tag_text("Kratom is not addictive. It may cause addiction.")).values.tolist()
+    [['risk', 'addiction', 'text', 1, 2]]
+    """
+    statements = (claims[claims["category"].isin(list(categories))]
+                  .drop_duplicates(["category", "term", "doc_id", "block", "sentence_index", "polarity"])
+                  .assign(negated=lambda t: t["polarity"] == "negated"))
+    table = (statements.groupby(["category", "term", "doc_id"], sort=True)["negated"]
+             .agg(negated="sum", total="count").reset_index())
+    return table.astype({"negated": "int64", "total": "int64"})[STATEMENT_COLUMNS]
+
+
+def claim_counts(claims: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :func:`tag_claims` counted per document, block role, category and polarity: ``doc_id,
+    block_role, category, polarity, count``. What :func:`framing` and :func:`hedging_density` read; like
+    :func:`statement_counts`, the counts of chunks of whole documents are concatenated.
+
+    >>> from analysis.claims.tagger import tag_text
+    >>> claim_counts(tag_text("Kratom may alleviate pain.")).values.tolist()
+    [['text', 'paragraph', 'hedge', 'asserted', 1], ['text', 'paragraph', 'benefit', 'hedged', 1]]
+    """
+    keys = ["doc_id", "block_role", "category", "polarity"]
+    return claims.groupby(keys, sort=False).size().rename("count").reset_index().astype({"count": "int64"})
+
+
+def _counted(claims: pd.DataFrame) -> pd.DataFrame:
+    """:func:`claim_counts` of ``claims``, unless it is such a table already."""
+    return claims if "count" in claims.columns else claim_counts(claims)
+
+
 def framing(claims: pd.DataFrame, by: str = "doc") -> pd.DataFrame:
     """Risk and benefit claims by polarity, per document or per block role.
 
     Parameters
     ----------
     claims : DataFrame
-        :func:`tag_claims`.
+        :func:`tag_claims`, or its :func:`claim_counts`.
     by : {"doc", "role"}
         Group by ``doc_id`` or by ``block_role``.
 
@@ -166,13 +200,14 @@ def framing(claims: pd.DataFrame, by: str = "doc") -> pd.DataFrame:
     if by not in ("doc", "role"):
         raise AnalysisError(f"by must be 'doc' or 'role', got {by!r}")
     column = "doc_id" if by == "doc" else "block_role"
+    claims = _counted(claims)
     present = claims[column].unique().tolist()
     if by == "doc":
         groups = sorted(present)
     else:
         groups = sorted(present, key=lambda role: (ROLES.index(role) if role in ROLES else len(ROLES), role))
     counted = claims[claims["category"].isin(["risk", "benefit"])]
-    counts = counted.groupby([column, "category", "polarity"]).size()
+    counts = counted.groupby([column, "category", "polarity"])["count"].sum()
     index = pd.MultiIndex.from_product([groups, ["risk", "benefit"], list(POLARITIES)],
                                        names=["group", "category", "polarity"])
     table = counts.reindex(index, fill_value=0).rename("count").reset_index()
@@ -199,7 +234,7 @@ def hedging_density(claims: pd.DataFrame, words: Iterable[Document] | Mapping[st
     Parameters
     ----------
     claims : DataFrame
-        :func:`tag_claims`.
+        :func:`tag_claims`, or its :func:`claim_counts`.
     words : iterable of Document, or mapping / Series doc_id -> word count
         The denominators: a corpus is counted with :func:`word_counts` (word
         tokens of the blocks the claims were tagged in, with the default
@@ -223,7 +258,8 @@ def hedging_density(claims: pd.DataFrame, words: Iterable[Document] | Mapping[st
     counts = words if isinstance(words, (Mapping, pd.Series)) else word_counts(words)
     counts = pd.Series(counts, dtype=int)
     index = pd.MultiIndex.from_product([sorted(counts.index), list(MARKER_CATEGORIES)], names=["doc_id", "marker"])
-    markers = claims[claims["category"].isin(MARKER_CATEGORIES)].groupby(["doc_id", "category"]).size()
+    claims = _counted(claims)
+    markers = claims[claims["category"].isin(MARKER_CATEGORIES)].groupby(["doc_id", "category"])["count"].sum()
     table = markers.rename_axis(["doc_id", "marker"]).reindex(index, fill_value=0).rename("count").reset_index()
     table["words"] = table["doc_id"].map(counts).astype(int)
     table["per_1000_words"] = (1000 * table["count"] / table["words"].where(table["words"] > 0)).fillna(0.0)

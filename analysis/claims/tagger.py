@@ -301,7 +301,7 @@ def _sentence_rows(text: str, lexicons: Lexicons) -> list[list]:
     return sorted(rows, key=lambda r: (r[3], CATEGORIES.index(r[0])))
 
 
-_TAG_CHUNK = 500  # documents per task of the parallel tagger
+TAG_CHUNK = 500  # documents per task of the parallel tagger
 
 
 def counted_sentences(corpus: Iterable[Document], excluded_roles: Iterable[str]):
@@ -315,20 +315,28 @@ def counted_sentences(corpus: Iterable[Document], excluded_roles: Iterable[str])
                 yield doc, block, index, sentence
 
 
-def _tag_documents(lexicons: Lexicons, excluded_roles: tuple[str, ...], documents: list[Document]) -> list[list]:
+def tag_documents(lexicons: Lexicons, excluded_roles: tuple[str, ...], documents: list[Document]) -> list[list]:
     """The claim rows of ``documents`` (see :func:`tag_claims`)."""
     return [[doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
             for doc, block, index, sentence in counted_sentences(documents, excluded_roles)
             for row in _sentence_rows(sentence, lexicons)]
 
 
+def documents_of_range(prepared: PreparedCorpus, start: int, stop: int) -> list[Document]:
+    """Documents ``start:stop`` of a prepared corpus, their text read where this runs."""
+    texts = prepared.texts(range(start, stop))
+    return [Document(prepared.doc_ids[d], texts[d], "") for d in range(start, stop)]
+
+
 def _tag_range(prepared: PreparedCorpus, lexicons: Lexicons, excluded_roles: tuple[str, ...],
                bounds: tuple[int, int]) -> list[list]:
     """The claim rows of documents ``start:stop`` of a prepared corpus, whose text the worker reads itself."""
-    start, stop = bounds
-    texts = prepared.texts(range(start, stop))
-    documents = [Document(prepared.doc_ids[d], texts[d], "") for d in range(start, stop)]
-    return _tag_documents(lexicons, excluded_roles, documents)
+    return tag_documents(lexicons, excluded_roles, documents_of_range(prepared, *bounds))
+
+
+def claims_frame(rows: list[list]) -> pd.DataFrame:
+    """Claim rows (:func:`tag_documents`) as the table :func:`tag_claims` returns."""
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype({"block": int, "sentence_index": int, "char_start": int})
 
 
 def tag_claims(
@@ -383,15 +391,13 @@ def tag_claims(
     excluded = tuple(excluded_roles)
     if isinstance(corpus, PreparedCorpus):
         n = corpus.n_documents
-        parts = executor.map(_tag_range, [(i, min(i + _TAG_CHUNK, n)) for i in range(0, n, _TAG_CHUNK)],
+        parts = executor.map(_tag_range, [(i, min(i + TAG_CHUNK, n)) for i in range(0, n, TAG_CHUNK)],
                              progress=progress, common=(corpus, lexicons, excluded))
     else:
         documents = list(corpus)
-        parts = executor.map(_tag_documents, [documents[i:i + _TAG_CHUNK] for i in range(0, len(documents), _TAG_CHUNK)],
+        parts = executor.map(tag_documents, [documents[i:i + TAG_CHUNK] for i in range(0, len(documents), TAG_CHUNK)],
                              progress=progress, common=(lexicons, excluded))
-    rows = [row for part in parts for row in part]
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS).astype(
-        {"block": int, "sentence_index": int, "char_start": int})
+    return claims_frame([row for part in parts for row in part])
 
 
 def tag_text(text: str, lexicons: Lexicons | None = None) -> pd.DataFrame:
