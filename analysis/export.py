@@ -462,9 +462,10 @@ def csv_from_parts(parts: Iterable[Path], target: Path, *, formula_safe: bool = 
     return target
 
 
-def topic_tables(results: Results) -> dict[str, bytes]:
+def topic_tables(results: Results) -> dict[str, bytes | Path]:
     """The tidy topic exports as CSV bytes (``topic_terms.csv``, ``doc_topics.csv`` ...)."""
-    return table_files(results.tables(), formula_safe=results.settings.excel_safe)
+    return table_files(results.tables(), formula_safe=results.settings.excel_safe,
+                       table_format=results.settings.table_format)
 
 
 def model_files(results: Results) -> dict[str, bytes]:

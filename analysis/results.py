@@ -468,21 +468,22 @@ class Results:
         return {"reuse_spans": found.shared_spans, "reuse_occurrences": found.span_occurrences,
                 "near_duplicate_sentences": found.near_duplicate_sentences}
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The tidy topic tables by name (``topic_terms`` ...); :mod:`analysis.export` names their files."""
+    def tables(self) -> dict[str, object]:
+        """The tidy topic tables by name (``topic_terms`` ...); :mod:`analysis.export` names their files.
+        ``doc_topics`` and ``unit_topics`` (a row per document or unit and topic) are written in parts by a
+        map on the executor (:func:`analysis.topics.topic_table_parts`); the rest are DataFrames."""
         model = self.topics.model
         passages, kwic = self.evidence
-        out = {
+        parts = topics.topic_table_parts(model, self.spool / "topics", executor=self.executor)
+        return {
             "topic_terms": topics.topic_terms(model, lam=self.settings.relevance_lambda)[
                 ["topic", "label", "term", "weight", "relevance", "rank"]],
-            "doc_topics": topics.doc_topics(model),
+            "doc_topics": parts["doc_topics"],
             "topic_ids": topics.topic_ids_table(self.topics),
             "topic_passages": passages,
             "topic_kwic": kwic,
+            **({"unit_topics": parts["unit_topics"]} if "unit_topics" in parts else {}),
         }
-        if model.unit != "document":
-            out["unit_topics"] = topics.unit_topics(model)
-        return out
 
 
 def _remove_spool(folder: Path, owner: int) -> None:

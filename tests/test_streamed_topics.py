@@ -115,8 +115,8 @@ def _topic_tables(settings) -> dict[str, bytes]:
     from analysis.results import Results
 
     results = Results(settings)
-    return {name: table.to_csv(index=False).encode() for name, table in results.tables().items()
-            if name.startswith(("topic", "doc_topics", "unit_topics"))}
+    return {name: (table.table() if hasattr(table, "parts") else table).to_csv(index=False).encode()
+            for name, table in results.tables().items() if name.startswith(("topic", "doc_topics", "unit_topics"))}
 
 
 def test_the_online_engine_gives_the_same_topic_tables_in_process_and_on_a_cluster(seed_corpus, tmp_path):

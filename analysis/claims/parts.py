@@ -22,12 +22,13 @@ from analysis.claims.lexicons import Lexicons, shipped_lexicons
 from analysis.claims.summaries import claim_counts, statement_counts, word_counts
 from analysis.claims.tagger import TAG_CHUNK, claims_frame, documents_of_range, tag_documents
 from analysis.executor import Executor, LocalExecutor
+from analysis.parts import TableParts, write_part
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT
 
 
 @dataclass(frozen=True)
-class ClaimParts:
+class ClaimParts(TableParts):
     """The claims of a corpus, tagged in parts (see the module notes).
 
     Attributes
@@ -44,7 +45,6 @@ class ClaimParts:
         every document included.
     """
 
-    parts: tuple[Path, ...]
     counts: pd.DataFrame
     statements: pd.DataFrame
     words: pd.Series
@@ -54,10 +54,6 @@ class ClaimParts:
         """Rows over all parts."""
         return int(self.counts["count"].sum())
 
-    def table(self) -> pd.DataFrame:
-        """Every row, read from the parts: the table :func:`~analysis.claims.tag_claims` returns."""
-        return pd.concat([pd.read_parquet(part) for part in self.parts], ignore_index=True)
-
 
 def _tag_part(prepared: PreparedCorpus, lexicons: Lexicons, excluded_roles: tuple[str, ...], folder: str,
               item: tuple[int, int, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -65,10 +61,7 @@ def _tag_part(prepared: PreparedCorpus, lexicons: Lexicons, excluded_roles: tupl
     number, start, stop = item
     documents = documents_of_range(prepared, start, stop)
     table = claims_frame(tag_documents(lexicons, excluded_roles, documents))
-    target = Path(folder) / part_name(number)
-    partial = target.with_name(f".{target.name}.partial")
-    table.to_parquet(partial, index=False)
-    partial.replace(target)
+    write_part(table, Path(folder) / part_name(number))
     return claim_counts(table), statement_counts(table), word_counts(documents, excluded_roles=excluded_roles)
 
 
@@ -104,13 +97,10 @@ def tag_claim_parts(prepared: PreparedCorpus, folder: Path, lexicons: Lexicons |
     folder.mkdir(parents=True, exist_ok=True)
     lexicons = lexicons if lexicons is not None else shipped_lexicons()
     n = prepared.n_documents
-    items = [(number, start, min(start + TAG_CHUNK, n)) for number, start in enumerate(range(0, n, TAG_CHUNK))]
+    items = [(number, start, min(start + TAG_CHUNK, n)) for number, start in enumerate(range(0, max(n, 1), TAG_CHUNK))]
     reduced = list((executor or LocalExecutor(1)).map(
         _tag_part, items, progress=progress, common=(prepared, lexicons, tuple(excluded_roles), str(folder))))
-    counts, statements, words = (list(column) for column in zip(*reduced)) if reduced else ([], [], [])
-    return ClaimParts(
-        parts=tuple(folder / part_name(number) for number, _, _ in items),
-        counts=pd.concat(counts, ignore_index=True) if counts else claim_counts(claims_frame([])),
-        statements=pd.concat(statements, ignore_index=True) if statements else statement_counts(claims_frame([])),
-        words=pd.concat(words) if words else pd.Series(dtype="int64", name="words"),
-    )
+    counts, statements, words = zip(*reduced)
+    return ClaimParts(parts=tuple(folder / part_name(number) for number, _, _ in items),
+                      counts=pd.concat(counts, ignore_index=True), statements=pd.concat(statements, ignore_index=True),
+                      words=pd.concat(words))

@@ -45,6 +45,7 @@ from analysis.topics.tables import (
     topic_labels,
     topic_prevalence,
     topic_summary,
+    topic_table_parts,
     topic_terms,
     unit_topics,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "METRICS", "coherence", "heldout_perplexity", "select_k", "selection_sample",
     "align_topics", "fit_stable_topics", "stabilize",
     "ROLE_ORDER", "doc_topics", "intertopic_coordinates", "intertopic_map", "term_relevance", "topic_evidence",
-    "topic_ids_table", "topic_labels", "topic_prevalence", "topic_summary", "topic_terms", "unit_topics",
+    "topic_ids_table", "topic_labels", "topic_prevalence", "topic_summary", "topic_table_parts", "topic_terms",
+    "unit_topics",
     "UNIT_COLUMNS", "UNIT_LEVELS", "TopicUnits", "TopicWarning", "collect_units", "describe_units",
 ]

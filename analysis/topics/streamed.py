@@ -36,6 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analysis.executor import Executor, LocalExecutor
+from analysis.parts import write_part
 
 STREAMED_FORMAT = 1
 
@@ -126,10 +127,7 @@ def _theta(exp_elog_beta: np.ndarray, alpha: np.ndarray, options: tuple[int, flo
     table = pd.DataFrame(theta, columns=[f"topic_{t + 1}" for t in range(len(alpha))])
     table.insert(0, "unit", np.arange(chunk.start, chunk.stop, dtype=np.int64))
     table.insert(1, "chunk", np.full(len(table), number, dtype=np.int64))
-    target = Path(folder) / f"doc_topics-{number:05d}.parquet"
-    partial = target.with_suffix(".parquet.partial")
-    table.to_parquet(partial, index=False)
-    partial.replace(target)
+    write_part(table, Path(folder) / f"doc_topics-{number:05d}.parquet")
     tokens = np.asarray([sum(c for _, c in bow) for bow in bows], dtype=np.float64)
     return tokens @ theta
 

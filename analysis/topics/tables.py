@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.executor import Executor, LocalExecutor
+from analysis.parts import TableParts, write_part
 from analysis.prepared import PreparedCorpus
 from analysis.stats import js_similarity
 from analysis.topics.model import TopicModel, TopicResult
@@ -113,8 +117,12 @@ def unit_topics(model: TopicModel) -> pd.DataFrame:
     A unit with no vocabulary term (every word pruned) has no mixture: its weights are NaN, not the
     prior the sampler would return for it.
     """
-    k = model.k
-    units = model.units
+    return _unit_topics(model.units, model.unit_topic)
+
+
+def _unit_topics(units: pd.DataFrame, unit_topic: np.ndarray) -> pd.DataFrame:
+    """:func:`unit_topics` of some ``units`` (rows of a model's units) and their rows of ``unit_topic``."""
+    k = unit_topic.shape[1]
     terms = units["n_vocab_terms"].to_numpy()
     return pd.DataFrame({
         "unit_id": np.repeat(units["unit_id"].to_numpy(), k),
@@ -122,12 +130,12 @@ def unit_topics(model: TopicModel) -> pd.DataFrame:
         "position": np.repeat(units["position"].to_numpy(), k),
         "role": np.repeat(units["role"].to_numpy(), k),
         "topic": np.tile(np.arange(1, k + 1), len(units)),
-        "weight": np.where(np.repeat(terms, k) > 0, model.unit_topic.ravel(), np.nan),
+        "weight": np.where(np.repeat(terms, k) > 0, np.asarray(unit_topic).ravel(), np.nan),
         "n_vocab_terms": np.repeat(terms, k),
     })
 
 
-def _rolled_up(model: TopicModel, key: str) -> pd.DataFrame:
+def _rolled_up(units: pd.DataFrame, unit_topic: np.ndarray, key: str) -> pd.DataFrame:
     """Topic shares of the tokens of each group of units (weights sum to 1 per group), with the group's
     vocabulary tokens (``n_vocab_terms``).
 
@@ -135,16 +143,17 @@ def _rolled_up(model: TopicModel, key: str) -> pd.DataFrame:
     """
     # Grouped on integer codes of the key (in order of first appearance, as the key itself would be):
     # the same sums in the same order, without hashing a string per unit and topic.
-    codes, groups = pd.factorize(model.units[key].to_numpy())
-    weight = model.unit_topic.ravel()
+    k = unit_topic.shape[1]
+    codes, groups = pd.factorize(units[key].to_numpy())
+    weight = np.asarray(unit_topic).ravel()
     table = pd.DataFrame({
-        "group": np.repeat(codes, model.k), "topic": np.tile(np.arange(1, model.k + 1), len(codes)), "weight": weight,
-        "tokens": np.repeat(model.units["n_vocab_terms"].to_numpy(dtype=np.float64), model.k) * weight,
+        "group": np.repeat(codes, k), "topic": np.tile(np.arange(1, k + 1), len(codes)), "weight": weight,
+        "tokens": np.repeat(units["n_vocab_terms"].to_numpy(dtype=np.float64), k) * weight,
     })
     grouped = table.groupby(["group", "topic"], sort=False).agg(tokens=("tokens", "sum")).reset_index()
     totals = grouped.groupby("group", sort=False)["tokens"].transform("sum")
     grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), np.nan)
-    terms = np.bincount(codes, weights=model.units["n_vocab_terms"].to_numpy(dtype=np.float64), minlength=len(groups))
+    terms = np.bincount(codes, weights=units["n_vocab_terms"].to_numpy(dtype=np.float64), minlength=len(groups))
     grouped["n_vocab_terms"] = terms[grouped["group"].to_numpy()].astype(np.int64)
     grouped.insert(0, key, np.asarray(groups, dtype=object)[grouped["group"].to_numpy()])
     return grouped.drop(columns=["group"])
@@ -158,8 +167,61 @@ def doc_topics(model: TopicModel) -> pd.DataFrame:
     topic, i.e. the token-weighted mean of its units' mixtures. A document with no
     vocabulary term has NaN weights.
     """
-    grouped = _rolled_up(model, "doc_id")
+    return _doc_topics(model.units, model.unit_topic)
+
+
+def _doc_topics(units: pd.DataFrame, unit_topic: np.ndarray) -> pd.DataFrame:
+    """:func:`doc_topics` of the documents of ``units`` (all their units) and their rows of ``unit_topic``."""
+    grouped = _rolled_up(units, unit_topic, "doc_id")
     return grouped[["doc_id", "topic", "weight", "n_vocab_terms"]].sort_values(["doc_id", "topic"], ignore_index=True)
+
+
+UNITS_PER_PART = 100_000  # units per part of the document and unit topic tables
+
+
+def _topic_part(unit_topic_file: str, folder: str, item: tuple[str, int, np.ndarray, pd.DataFrame]) -> Path:
+    """One part of ``doc_topics`` or ``unit_topics``, from its units and their rows of the memory-mapped
+    mixtures."""
+    name, number, rows, units = item
+    unit_topic = np.load(unit_topic_file, mmap_mode="r")[rows]
+    table = _doc_topics(units, unit_topic) if name == "doc_topics" else _unit_topics(units, unit_topic)
+    return write_part(table, Path(folder) / f"{name}-{number:05d}.parquet")
+
+
+def topic_table_parts(model: TopicModel, folder: Path, *, executor: Executor | None = None,
+                      units_per_part: int = UNITS_PER_PART) -> dict[str, TableParts]:
+    """:func:`doc_topics` (and, for units finer than documents, :func:`unit_topics`) written in parts by a
+    map on ``executor``, each part from about ``units_per_part`` units: the long tables (a row per unit
+    and topic) are never made whole. Parts of ``doc_topics`` hold whole documents, in the table's order
+    (by document id); the workers read the mixtures from a memory-mapped copy in ``folder``.
+
+    Returns
+    -------
+    dict of str to TableParts
+        ``doc_topics`` and, below the document, ``unit_topics``: the same rows as the functions give.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    mixtures = folder / "unit_topic.npy"
+    np.save(mixtures, np.ascontiguousarray(model.unit_topic), allow_pickle=False)
+    units = model.units
+    doc_ids = units["doc_id"].to_numpy(dtype=object)
+    by_document = np.lexsort((np.arange(len(doc_ids)), doc_ids.astype(str)))  # id order, units in order
+    ordered = doc_ids[by_document]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
+    cuts = [0]
+    for start in starts[1:]:  # a part ends at the first document that takes it to ``units_per_part`` units
+        if start - cuts[-1] >= units_per_part:
+            cuts.append(int(start))
+    cuts.append(len(ordered))
+    pieces = [("doc_topics", by_document[first:stop]) for first, stop in zip(cuts[:-1], cuts[1:])]
+    if model.unit != "document":
+        pieces += [("unit_topics", np.arange(first, min(first + units_per_part, len(units))))
+                   for first in range(0, max(len(units), 1), units_per_part)]
+    numbers = {name: itertools.count() for name, _ in pieces}
+    items = ((name, next(numbers[name]), rows, units.iloc[rows]) for name, rows in pieces)  # units cut as sent
+    written = list((executor or LocalExecutor(1)).map(_topic_part, items, common=(str(mixtures), str(folder))))
+    return {name: TableParts(tuple(path for path, (of, _) in zip(written, pieces) if of == name))
+            for name in dict.fromkeys(name for name, _ in pieces)}
 
 
 ROLE_ORDER = ("summary", "intro", "body", "conclusion", "paragraph", "heading")
@@ -184,7 +246,7 @@ def topic_prevalence(model: TopicModel, by: str = "document") -> pd.DataFrame:
     if by == "role" and model.unit == "document":
         raise AnalysisError("topic prevalence by role needs units finer than documents (unit = section or paragraph)")
     key = "doc_id" if by == "document" else "role"
-    grouped = _rolled_up(model, key).rename(columns={key: "group"})
+    grouped = _rolled_up(model.units, model.unit_topic, key).rename(columns={key: "group"})
     if by == "role":
         rank = {r: i for i, r in enumerate(ROLE_ORDER)}
         grouped = grouped.sort_values(["group", "topic"], key=lambda s: s.map(rank) if s.name == "group" else s)
