@@ -198,9 +198,11 @@ def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executo
                            alpha=_gensim_prior(settings.alpha), eta=_gensim_prior(settings.eta),
                            iterations=settings.iterations, executor=executor)
         fit.infer(chunks, Path(folder) / "doc_topics", executor=executor)
-        unit_topic = pd.concat([pd.read_parquet(path) for path in sorted((Path(folder) / "doc_topics").glob("*.parquet"))])
-    return Fit(fit.lambda_, unit_topic.filter(like="topic_").to_numpy(dtype=np.float64),
-               lambda new_bows: fit.mixtures(list(new_bows)))
+        unit_topic = np.empty((len(bows), k))
+        for path in sorted((Path(folder) / "doc_topics").glob("*.parquet")):  # one chunk's table at a time
+            table = pd.read_parquet(path)
+            unit_topic[table["unit"].to_numpy()] = table.filter(like="topic_").to_numpy(dtype=np.float64)
+    return Fit(fit.lambda_, unit_topic, lambda new_bows: fit.mixtures(list(new_bows)))
 
 
 ENGINES = {"gensim": _fit_gensim, "tomotopy": _fit_tomotopy, "online": _fit_online}
