@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import os
 from pathlib import Path
 from typing import Sequence
@@ -97,6 +99,10 @@ def _path_labels(ids: list[str]) -> dict[str, str]:
     """Labels of path-like ids: the id itself when it is short, else its shortest unique ending of whole
     path components, with the folder before a bare number, which names nothing on its own."""
     parts = {doc_id: doc_id.split("/") for doc_id in ids}
+    endings = collections.defaultdict(collections.Counter)  # k -> how many ids end in each k components
+    for own in parts.values():
+        for k in range(1, len(own) + 1):
+            endings[k][tuple(own[-k:])] += 1
     labels = {}
     for doc_id, own in parts.items():
         if len(doc_id) <= _READABLE_LABEL:
@@ -104,7 +110,7 @@ def _path_labels(ids: list[str]) -> dict[str, str]:
             continue
         for k in range(1, len(own) + 1):
             ending = own[-k:]
-            if sum(other[-k:] == ending for other in parts.values()) == 1:
+            if endings[k][tuple(ending)] == 1:
                 break
         if k < len(own) and Path(ending[0]).stem.isdigit() and k == 1:
             k += 1

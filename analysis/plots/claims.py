@@ -82,7 +82,7 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.19 * rows + 0.3 * len(panels)))
     if data.empty or data["count"].sum() == 0:
         return empty_message(ax, "no risk or benefit claims")
-    doc_labels = short_labels(data.loc[data["by"] == "doc", "group"].unique().tolist())
+    doc_labels = short_labels(next((groups for by, groups, _ in panels if by == "doc"), []))  # the shown ones
     right_edge = blended_transform_factory(ax.transAxes, ax.transData)
     cell = data.groupby(["by", "group", "category", "polarity"])[value].sum()
     claims_of = data.groupby(["by", "group"])["count"].sum()
