@@ -10,6 +10,10 @@ Programs, each run in its own process (``--repeat`` times, median), on the same 
   workers started by the run), which gives the same files;
 - ``dask-start``: start the ``LocalCluster``, connect, check versions, run one empty task, stop: the
   fixed cost of a cluster run;
+- ``claims-*``: claims tagging and the claims tables (the corpus prepared beforehand) on ``groups``:
+  the whole table made in the client from the workers' rows, as before the parts (``claims-whole-table``,
+  the baseline), then the rows written in parts by the workers and only their counts sent back, with
+  two forked processes (``claims-local-jobs2``) and on a ``LocalCluster`` of two (``claims-dask-local2``);
 - ``reuse-*``: text reuse (passages and near-duplicate sentences, shuffles; the corpus prepared
   beforehand) on the ``groups`` corpus, with two forked processes (``reuse-local-jobs2``), on a
   ``LocalCluster`` of two (``reuse-dask-local2``), and on four workers limited to ``--worker-memory``
@@ -69,6 +73,26 @@ if __name__ == "__main__":
             close_clients()  # before the cluster it reaches
     else:
         run(sys.argv[3])
+"""
+
+CLAIMS = """
+import sys
+from pathlib import Path
+from analysis import claims
+from analysis.config import Settings
+from analysis.export import csv_bytes, table_files
+from analysis.results import Results
+
+settings = Settings(corpus=Path(sys.argv[1]), out=Path(sys.argv[2]) / "out", cache_dir=Path(sys.argv[2]) / "cache",
+                    jobs=2, scheduler=sys.argv[3] if sys.argv[3] != "whole" else None)
+results = Results(settings)
+if sys.argv[3] == "whole":  # the whole table in this process, as before the parts: the baseline
+    table = claims.tag_claims(results.prepared, executor=results.executor)
+    files = {"claims.csv": csv_bytes(table), "contradictions.csv": csv_bytes(claims.contradiction_summary(table))}
+    print(len(table), len(files["claims.csv"]))
+else:  # the rows in parts written by the workers, their counts here, claims.csv written part by part
+    files = table_files(results.claim_tables())
+    print(results.tagged_claims.n_claims, files["claims.csv"].stat().st_size)
 """
 
 START = """
@@ -145,6 +169,11 @@ def main() -> None:
                           (f"reuse-dask-4x (limit {args.worker_memory} each)", ["4x", args.worker_memory])):
             results[f"groups {name}"] = median_run(reuse_run + how, args.repeat, measured=measure)
             print(name, {key: round(value, 2) for key, value in results[f"groups {name}"].items()}, flush=True)
+        claims_run = [python, "-c", CLAIMS, str(reuse_corpus), str(reuse_scratch)]
+        for name, how in (("claims-whole-table", "whole"), ("claims-local-jobs2", ""),
+                          ("claims-dask-local2", "local:2")):
+            results[f"groups {name}"] = median_run(claims_run + [how], args.repeat, measured=measure)
+            print(name, {key: round(value, 2) for key, value in results[f"groups {name}"].items()}, flush=True)
         print(f"{'program':<40}{'wall s':>8}{'cpu s':>8}{'tree MB':>9}{'client MB':>11}{'worker MB':>11}")
         for name, r in results.items():
             print(f"{name:<40}{r['wall']:>8.2f}{r['cpu']:>8.2f}{r['tree_mb']:>9.0f}{r['client_mb']:>11.0f}"
@@ -155,6 +184,10 @@ def main() -> None:
             print(f"  {name.removesuffix('local-jobs2')}: wall {dask['wall'] / local['wall']:.2f}, cpu {dask['cpu'] / local['cpu']:.2f}, "
                   f"tree memory {dask['tree_mb'] / local['tree_mb']:.2f}; client {dask['client_mb']:.0f} MB "
                   f"against {local['client_mb']:.0f} MB")
+        whole, parts = results["groups claims-whole-table"], results["groups claims-local-jobs2"]
+        print(f"claims in parts / the whole table (two processes): client memory "
+              f"{parts['client_mb'] / whole['client_mb']:.2f}, wall {parts['wall'] / whole['wall']:.2f}, "
+              f"cpu {parts['cpu'] / whole['cpu']:.2f}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
