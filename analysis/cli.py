@@ -500,7 +500,7 @@ def _render_all(args: argparse.Namespace, settings: Settings, names: list[str], 
 
     def extras() -> dict[str, bytes | Path]:
         found: dict[str, bytes | Path] = {}
-        how = {"formula_safe": settings.excel_safe, "table_format": settings.table_format}
+        how = {"formula_safe": settings.excel_safe, "table_format": settings.table_format, "spool": results.spool}
         if any(name in USES_TOPICS for name in names):
             found.update({**topic_tables(results), **model_files(results)})
         if any(name in REUSE_FIGURES for name in names):
@@ -627,7 +627,8 @@ def _write_group(settings: Settings, results, names: Sequence[str], tables: Call
 
     files = render_figures(names, results, progress=_render_progress, previous=settings.out / MANIFEST,
                            extras=lambda: table_files(tables(), formula_safe=settings.excel_safe,
-                                                                 table_format=settings.table_format), replaces=owned)
+                                                      table_format=settings.table_format, spool=results.spool),
+                           replaces=owned)
     return len(write_figures(files, settings.out, prune=owned)), len(files)
 
 

@@ -240,13 +240,14 @@ class Settings:
                                    "Google Sheets, a cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` runs as a "
                                    "formula (CSV injection). Text cells only; numbers stay numbers. Off by default, "
                                    "because the prefix changes the text that other programs read.")
-    table_format: str = setting("csv", "format of the tables that grow with the corpus (claims.csv)", group="output",
-                                choices=("csv", "parquet"),
-                                doc="``csv``: one file, assembled part by part from what the workers wrote. "
-                                    "``parquet``: the workers' parts as they are (``claims-00000.parquet`` ...), "
-                                    "one per chunk of documents in corpus order, for corpora whose tables outgrow "
-                                    "a spreadsheet; read them with ``pandas.read_parquet`` on each part, "
-                                    "``pyarrow.dataset`` or ``dask.dataframe.read_parquet('claims-*.parquet')``.")
+    table_format: str = setting("csv", "format of the tables that grow with the corpus (claims, doc_topics, "
+                                       "unit_topics, reuse_spans, reuse_occurrences, near_duplicate_sentences)",
+                                group="output", choices=("csv", "parquet"),
+                                doc="``csv``: one file each, written a part or 100,000 rows at a time. ``parquet``: "
+                                    "Parquet parts, ``claims-00000.parquet`` ... in order (claims and topic tables: "
+                                    "the parts the workers wrote, a chunk of documents each; reuse tables: 100,000 "
+                                    "rows each), for corpora whose tables outgrow a spreadsheet; read them with "
+                                    "``dask.dataframe.read_parquet('claims-*.parquet')`` or ``pyarrow.dataset``.")
     source: str = field(default="defaults", compare=False)
 
     def replace(self, **changes: Any) -> "Settings":

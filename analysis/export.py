@@ -31,6 +31,7 @@ from analysis import __version__
 from analysis.errors import AnalysisError
 from analysis.interrupt import check_stop
 from analysis.parallel import map_in_processes
+from analysis.parts import TableParts, write_part
 from analysis.provenance import MANIFEST, installed_versions, portable_settings, relative, tomotopy_build
 from analysis.results import Results
 
@@ -421,23 +422,41 @@ def render_figures(
     return files
 
 
-def table_files(tables: dict, *, formula_safe: bool = False, table_format: str = "csv") -> dict[str, bytes | Path]:
-    """Tidy tables (by name) as CSV bytes (see :func:`csv_bytes`), by file name.
+# The tables that grow with the corpus: with ``table_format="parquet"`` each is written as Parquet parts.
+LARGE_TABLES = ("claims", "doc_topics", "unit_topics", "reuse_spans", "reuse_occurrences", "near_duplicate_sentences")
+ROWS_PER_PIECE = 100_000  # rows of an in-memory table written at a time (a CSV slice or a Parquet part)
+
+
+def table_files(tables: dict, *, formula_safe: bool = False, table_format: str = "csv",
+                spool: Path | None = None) -> dict[str, bytes | Path]:
+    """Tidy tables (by name) as CSV (see :func:`csv_bytes`), by file name.
 
     A table in parts (anything with ``parts``: Parquet files whose rows, in order, are the table, such as
     :class:`analysis.claims.ClaimParts`) never comes into memory whole: as CSV it is written part by part
-    to a file beside its parts (:func:`csv_from_parts`); with ``table_format="parquet"`` its parts are
-    the files, ``<name>-00000.parquet`` ....
+    to a file beside its parts. With ``spool`` (a folder of the run), a DataFrame of more than
+    :data:`ROWS_PER_PIECE` rows is written there :data:`ROWS_PER_PIECE` rows at a time, never held as
+    one CSV in memory. With ``table_format="parquet"``, each of :data:`LARGE_TABLES` is written as
+    Parquet parts, ``<name>-00000.parquet`` ... (a DataFrame cut into parts of :data:`ROWS_PER_PIECE`
+    rows in ``spool``).
     """
     files: dict[str, bytes | Path] = {}
     for name, table in tables.items():
-        if not hasattr(table, "parts"):
-            files[table_file(name)] = csv_bytes(table, formula_safe=formula_safe)
-        elif table_format == "parquet":
+        in_parts = hasattr(table, "parts")
+        if table_format == "parquet" and name in LARGE_TABLES and (in_parts or spool is not None):
+            if not in_parts:
+                table = TableParts(tuple(write_part(table.iloc[start:start + ROWS_PER_PIECE],
+                                                    spool / part_file(name, number))
+                                         for number, start in enumerate(range(0, max(len(table), 1), ROWS_PER_PIECE))))
             files.update({part_file(name, number): Path(part) for number, part in enumerate(table.parts)})
+        elif in_parts:
+            pieces = (pd.read_parquet(part) for part in table.parts)
+            files[table_file(name)] = csv_file(pieces, Path(table.parts[0]).parent / table_file(name),
+                                               formula_safe=formula_safe)
+        elif spool is not None and len(table) > ROWS_PER_PIECE:
+            pieces = (table.iloc[start:start + ROWS_PER_PIECE] for start in range(0, len(table), ROWS_PER_PIECE))
+            files[table_file(name)] = csv_file(pieces, spool / table_file(name), formula_safe=formula_safe)
         else:
-            target = Path(table.parts[0]).parent / table_file(name)
-            files[table_file(name)] = csv_from_parts(table.parts, target, formula_safe=formula_safe)
+            files[table_file(name)] = csv_bytes(table, formula_safe=formula_safe)
     return files
 
 
@@ -449,12 +468,11 @@ def part_file(name: str, number: int) -> str:
 _PART_FILE = re.compile(r"(?P<name>[A-Za-z_]+)-\d{5}\.parquet")
 
 
-def csv_from_parts(parts: Iterable[Path], target: Path, *, formula_safe: bool = False) -> Path:
-    """Parquet ``parts`` as one CSV file ``target``, written one part at a time: the bytes
-    :func:`csv_bytes` gives the parts' concatenation, if the parts share their column types."""
+def csv_file(pieces: Iterable[pd.DataFrame], target: Path, *, formula_safe: bool = False) -> Path:
+    """Consecutive ``pieces`` of a table as one CSV file ``target``, written one piece at a time: the
+    bytes :func:`csv_bytes` gives their concatenation, if the pieces share their column types."""
     with _replacing(target) as temporary, temporary.open("wb") as out:
-        for number, part in enumerate(parts):
-            data = pd.read_parquet(part)
+        for number, data in enumerate(pieces):
             if formula_safe:
                 data = excel_safe(data)
             data.to_csv(out, index=False, header=number == 0, lineterminator="\n", float_format="%.10g",
@@ -463,9 +481,9 @@ def csv_from_parts(parts: Iterable[Path], target: Path, *, formula_safe: bool = 
 
 
 def topic_tables(results: Results) -> dict[str, bytes | Path]:
-    """The tidy topic exports as CSV bytes (``topic_terms.csv``, ``doc_topics.csv`` ...)."""
+    """The tidy topic exports (``topic_terms.csv``, ``doc_topics.csv`` ...), see :func:`table_files`."""
     return table_files(results.tables(), formula_safe=results.settings.excel_safe,
-                       table_format=results.settings.table_format)
+                       table_format=results.settings.table_format, spool=results.spool)
 
 
 def model_files(results: Results) -> dict[str, bytes]:
@@ -499,7 +517,8 @@ def _is_ours(path: Path) -> bool:
             or (part is not None and table_file(part["name"]) in (*TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES)))
 
 
-def write_figures(files: dict[str, bytes | Path], out: Path, *, prune: bool | Callable[[Path], bool] = False) -> list[Path]:
+def write_figures(files: dict[str, bytes | Path], out: Path, *,
+                  prune: bool | Callable[[Path], bool] = False) -> list[Path]:
     """Write rendered files into ``out`` as one transaction.
 
     Every file is first written to a staging folder beside ``out``; then each

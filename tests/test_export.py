@@ -13,7 +13,7 @@ from analysis import export, topics
 from analysis.config import RUN_SETTINGS, Settings
 from analysis.export import (MANIFEST, MODEL_STEM, model_files, table_file, TOPIC_TABLES, atomic_write_bytes,
                              check_figures, csv_bytes, figure_bytes, package_versions, render_figures, topic_tables,
-                             write_figures)
+                             table_files, write_figures)
 from analysis.figures import REGISTRY, figure_names, make_figure
 from analysis.topics import TopicModel
 
@@ -387,3 +387,25 @@ def test_check_with_other_package_versions_compares_only_data(files, run, tmp_pa
     assert not any(name.endswith(".csv") for name in result.uncompared)
     (out / "top-terms.csv").write_text("different data\n", encoding="utf-8")
     assert check_figures(files, out).stale == ["top-terms.csv (differs)"]
+
+
+def test_large_tables_are_written_in_pieces_with_the_same_bytes(tmp_path, monkeypatch):
+    """With a spool folder, a table longer than ROWS_PER_PIECE is written as CSV a piece at a time (the
+    bytes of the whole), or, as Parquet, cut into parts that read back as the table; a small table and a
+    table not among the large ones stay in memory as CSV."""
+    import pandas as pd
+
+    monkeypatch.setattr(export, "ROWS_PER_PIECE", 2)
+    table = pd.DataFrame({"doc_a": pd.Categorical(["b", "a", "b", "c", "a"]), "sentence": ["=1+1", "x", "y", "z", "w"],
+                          "similarity": [1.0, 0.75, 2 / 3, 0.5, 0.5], "block": [3, 1, 4, 1, 5]})
+    tables = {"near_duplicate_sentences": table, "reuse_spans": table.head(2), "quantities": table}
+    for safe in (False, True):
+        files = table_files(tables, formula_safe=safe, spool=tmp_path)
+        assert isinstance(files["near_duplicate_sentences.csv"], Path)
+        assert files["near_duplicate_sentences.csv"].read_bytes() == csv_bytes(table, formula_safe=safe)
+        assert files["reuse_spans.csv"] == csv_bytes(table.head(2), formula_safe=safe)
+    files = table_files(tables, table_format="parquet", spool=tmp_path)
+    parts = sorted(name for name in files if name.startswith("near_duplicate_sentences"))
+    assert parts == [f"near_duplicate_sentences-{n:05d}.parquet" for n in range(3)]
+    pd.testing.assert_frame_equal(pd.concat([pd.read_parquet(files[p]) for p in parts], ignore_index=True), table)
+    assert sorted(files)[-1] == "reuse_spans-00000.parquet" and isinstance(files["quantities.csv"], Path)

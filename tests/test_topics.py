@@ -896,14 +896,15 @@ def test_document_and_unit_topics_written_in_parts_are_the_whole_tables(seed_res
     """Parts of any size, made in one or two processes: the rows of doc_topics and unit_topics, and the
     CSV written part by part is the CSV of the whole table. A document is never split between parts."""
     from analysis.executor import LocalExecutor
-    from analysis.export import csv_bytes, csv_from_parts
+    from analysis.export import csv_bytes, csv_file
 
     model = seed_results.topics.model
     parts = topics.topic_table_parts(model, tmp_path, executor=LocalExecutor(jobs), units_per_part=units_per_part)
     assert set(parts) == {"doc_topics", "unit_topics"}
     for name, whole in (("doc_topics", topics.doc_topics(model)), ("unit_topics", topics.unit_topics(model))):
         pd.testing.assert_frame_equal(parts[name].table(), whole)
-        assert csv_from_parts(parts[name].parts, tmp_path / f"{name}.csv").read_bytes() == csv_bytes(whole)
+        pieces = (pd.read_parquet(part) for part in parts[name].parts)
+        assert csv_file(pieces, tmp_path / f"{name}.csv").read_bytes() == csv_bytes(whole)
     documents = [set(pd.read_parquet(part)["doc_id"]) for part in parts["doc_topics"].parts]
     assert sum(map(len, documents)) == len(set().union(*documents)) == model.n_documents
     expected = {1: model.n_documents, 100_000: 1}.get(units_per_part, range(2, model.n_documents + 1))

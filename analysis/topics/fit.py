@@ -198,7 +198,7 @@ def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executo
                            alpha=_gensim_prior(settings.alpha), eta=_gensim_prior(settings.eta),
                            iterations=settings.iterations, executor=executor)
         fit.infer(chunks, Path(folder) / "doc_topics", executor=executor)
-        unit_topic = np.empty((len(bows), k))
+        unit_topic = np.empty((len(bows), k), order="F")  # the layout (so the sums' rounding) of earlier runs
         for path in sorted((Path(folder) / "doc_topics").glob("*.parquet")):  # one chunk's table at a time
             table = pd.read_parquet(path)
             unit_topic[table["unit"].to_numpy()] = table.filter(like="topic_").to_numpy(dtype=np.float64)
