@@ -7,6 +7,7 @@ parts themselves (:func:`analysis.export.table_files`), so it never comes into m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,4 +31,10 @@ class TableParts:
 
     def table(self) -> pd.DataFrame:
         """Every row, read from the parts."""
-        return pd.concat([pd.read_parquet(part) for part in self.parts], ignore_index=True)
+        return joined([pd.read_parquet(part) for part in self.parts])
+
+
+def joined(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """``tables`` one after another. A table without rows (whose text columns may have no type) is left
+    out, so the columns keep the types of the rows found."""
+    return pd.concat([table for table in tables if len(table)] or list(tables[:1]), ignore_index=True)

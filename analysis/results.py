@@ -457,7 +457,7 @@ class Results:
         and quantity mentions."""
         tagged = self.tagged_claims
         tables = {"claims": tagged, "contradictions": claims.contradiction_summary(tagged.statements),
-                  "quantities": claims.quantities(self.prepared, excluded_roles=excluded_roles(self.settings))}
+                  "quantities": tagged.quantities}
         if self.settings.contradiction_pairs:
             tables["contradiction_pairs"] = claims.contradictions(self.claims)
         return tables

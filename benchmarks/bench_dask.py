@@ -86,9 +86,10 @@ from analysis.results import Results
 settings = Settings(corpus=Path(sys.argv[1]), out=Path(sys.argv[2]) / "out", cache_dir=Path(sys.argv[2]) / "cache",
                     jobs=2, scheduler=sys.argv[3] if sys.argv[3] != "whole" else None)
 results = Results(settings)
-if sys.argv[3] == "whole":  # the whole table in this process, as before the parts: the baseline
+if sys.argv[3] == "whole":  # the whole table in this process, as before the parts (the same files): the baseline
     table = claims.tag_claims(results.prepared, executor=results.executor)
-    files = {"claims.csv": csv_bytes(table), "contradictions.csv": csv_bytes(claims.contradiction_summary(table))}
+    files = {"claims.csv": csv_bytes(table), "contradictions.csv": csv_bytes(claims.contradiction_summary(table)),
+             "quantities.csv": csv_bytes(claims.quantities(results.prepared))}
     print(len(table), len(files["claims.csv"]))
 else:  # the rows in parts written by the workers, their counts here, claims.csv written part by part
     files = table_files(results.claim_tables())

@@ -427,6 +427,7 @@ _CLAIM_SENTENCES = [
     "Kratom is not addictive.", "Long-term use may cause addiction and nausea.", "It clearly relieves pain.",
     "Kratom does not cause dependence.", "Users should consult a doctor first.", "It might help with anxiety.",
     "There is no risk of overdose, some claim.", "Nausea is a common side effect.", "The tea is brewed daily.",
+    "Take 2 to 5 grams twice daily for three months.",
 ]
 
 
@@ -471,6 +472,7 @@ def test_claims_tagged_in_parts_are_the_whole_table_and_its_summaries(claimed, c
     summary = claims.contradiction_summary(tagged.statements)
     pd.testing.assert_frame_equal(summary, claims.contradiction_summary(whole))
     assert summary["pairs"].sum() == len(claims.contradictions(whole)) > 0
+    pd.testing.assert_frame_equal(tagged.quantities, claims.quantities(claimed))
 
 
 def test_claims_as_parquet_parts_read_back_as_the_csv(claimed_folder, tmp_path, monkeypatch, capsys):

@@ -421,6 +421,6 @@ def test_claims_are_tagged_in_parts_on_a_cluster(seed_corpus, tmp_path, monkeypa
     there = claims.tag_claim_parts(prepared, tmp_path / "there", executor=DaskExecutor("local:2"))
     assert len(there.parts) == 3
     assert [p.read_bytes() for p in there.parts] == [p.read_bytes() for p in here.parts]
-    for name in ("counts", "statements", "words"):
+    for name in ("counts", "statements", "words", "quantities"):
         assert getattr(there, name).equals(getattr(here, name)), name
     pd.testing.assert_frame_equal(there.table(), claims.tag_claims(prepared))

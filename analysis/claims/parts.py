@@ -5,7 +5,8 @@ as Parquet parts, only their counts sent back.
 a prepared corpus. Each task tags its documents, writes their rows to ``claims-<chunk>.parquet`` in a
 folder the workers can reach, and returns the three tables the figures and summaries read, made from
 its own rows: :func:`~analysis.claims.summaries.claim_counts` (framing, hedging density),
-:func:`~analysis.claims.summaries.statement_counts` (contradictions) and the documents' word counts. A
+:func:`~analysis.claims.summaries.statement_counts` (contradictions) and the documents' word counts,
+with the doses and durations its sentences mention (:func:`~analysis.claims.quantities`). A
 document lies in one chunk, so these are concatenated in corpus order, never added: the client's memory
 grows with the documents, not with the claims and their sentences.
 """
@@ -19,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.claims.lexicons import Lexicons, shipped_lexicons
+from analysis.claims.quantities import quantities
 from analysis.claims.summaries import claim_counts, statement_counts, word_counts
 from analysis.claims.tagger import TAG_CHUNK, claims_frame, documents_of_range, tag_documents
 from analysis.executor import Executor, LocalExecutor
-from analysis.parts import TableParts, write_part
+from analysis.parts import TableParts, joined, write_part
 from analysis.prepared import PreparedCorpus
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT
 
@@ -43,11 +45,15 @@ class ClaimParts(TableParts):
     words : Series
         Word tokens of each document's counted blocks (:func:`~analysis.claims.summaries.word_counts`),
         every document included.
+    quantities : DataFrame
+        :func:`~analysis.claims.quantities` of the same sentences (a row per dose or duration mentioned:
+        far fewer than the claims), found in the same pass.
     """
 
     counts: pd.DataFrame
     statements: pd.DataFrame
     words: pd.Series
+    quantities: pd.DataFrame
 
     @property
     def n_claims(self) -> int:
@@ -56,13 +62,15 @@ class ClaimParts(TableParts):
 
 
 def _tag_part(prepared: PreparedCorpus, lexicons: Lexicons, excluded_roles: tuple[str, ...], folder: str,
-              item: tuple[int, int, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """Tag documents ``start:stop``, write their rows as part ``number`` and return their counts."""
+              item: tuple[int, int, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Tag documents ``start:stop``, write their rows as part ``number`` and return their counts and
+    quantities."""
     number, start, stop = item
     documents = documents_of_range(prepared, start, stop)
     table = claims_frame(tag_documents(lexicons, excluded_roles, documents))
     write_part(table, Path(folder) / part_name(number))
-    return claim_counts(table), statement_counts(table), word_counts(documents, excluded_roles=excluded_roles)
+    return (claim_counts(table), statement_counts(table), word_counts(documents, excluded_roles=excluded_roles),
+            quantities(documents, excluded_roles=excluded_roles))
 
 
 def part_name(number: int) -> str:
@@ -100,7 +108,7 @@ def tag_claim_parts(prepared: PreparedCorpus, folder: Path, lexicons: Lexicons |
     items = [(number, start, min(start + TAG_CHUNK, n)) for number, start in enumerate(range(0, max(n, 1), TAG_CHUNK))]
     reduced = list((executor or LocalExecutor(1)).map(
         _tag_part, items, progress=progress, common=(prepared, lexicons, tuple(excluded_roles), str(folder))))
-    counts, statements, words = zip(*reduced)
-    return ClaimParts(parts=tuple(folder / part_name(number) for number, _, _ in items),
-                      counts=pd.concat(counts, ignore_index=True), statements=pd.concat(statements, ignore_index=True),
-                      words=pd.concat(words))
+    counts, statements, words, found = zip(*reduced)
+    return ClaimParts(parts=tuple(folder / part_name(number) for number, _, _ in items), counts=joined(counts),
+                      statements=joined(statements), words=pd.concat(words), quantities=joined(found))
+
