@@ -444,7 +444,7 @@ def table_files(tables: dict, *, formula_safe: bool = False, table_format: str =
         in_parts = hasattr(table, "parts")
         if table_format == "parquet" and name in LARGE_TABLES and (in_parts or spool is not None):
             if not in_parts:
-                table = TableParts(tuple(write_part(table.iloc[start:start + ROWS_PER_PIECE],
+                table = TableParts(tuple(write_part(_plain(table.iloc[start:start + ROWS_PER_PIECE]),
                                                     spool / part_file(name, number))
                                          for number, start in enumerate(range(0, max(len(table), 1), ROWS_PER_PIECE))))
             files.update({part_file(name, number): Path(part) for number, part in enumerate(table.parts)})
@@ -458,6 +458,14 @@ def table_files(tables: dict, *, formula_safe: bool = False, table_format: str =
         else:
             files[table_file(name)] = csv_bytes(table, formula_safe=formula_safe)
     return files
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with categorical columns as their values: a part would otherwise carry every category of
+    the whole table (every document id of the corpus); Parquet encodes repeated values by itself."""
+    kinds = {column: table[column].cat.categories.dtype for column in table.columns
+             if isinstance(table[column].dtype, pd.CategoricalDtype)}
+    return table.astype(kinds) if kinds else table
 
 
 def part_file(name: str, number: int) -> str:

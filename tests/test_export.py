@@ -407,5 +407,7 @@ def test_large_tables_are_written_in_pieces_with_the_same_bytes(tmp_path, monkey
     files = table_files(tables, table_format="parquet", spool=tmp_path)
     parts = sorted(name for name in files if name.startswith("near_duplicate_sentences"))
     assert parts == [f"near_duplicate_sentences-{n:05d}.parquet" for n in range(3)]
-    pd.testing.assert_frame_equal(pd.concat([pd.read_parquet(files[p]) for p in parts], ignore_index=True), table)
+    back = pd.concat([pd.read_parquet(files[p]) for p in parts], ignore_index=True)
+    assert not isinstance(back["doc_a"].dtype, pd.CategoricalDtype)  # a part does not carry every category
+    pd.testing.assert_frame_equal(back, table.astype({"doc_a": str}))
     assert sorted(files)[-1] == "reuse_spans-00000.parquet" and isinstance(files["quantities.csv"], Path)
