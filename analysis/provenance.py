@@ -24,8 +24,8 @@ from analysis import __version__
 from analysis.config import PATH_SETTINGS, RUN_SETTINGS, Settings
 
 MANIFEST = "manifest.json"
-PACKAGES = ("corpus-analysis", "charset-normalizer", "gensim", "matplotlib", "numpy", "pandas", "scipy", "simplemma",
-            "stopwordsiso", "tomotopy", "wordfreq")
+PACKAGES = ("corpus-analysis", "charset-normalizer", "gensim", "matplotlib", "numpy", "pandas", "pyarrow", "scipy",
+            "simplemma", "stopwordsiso", "tomotopy", "wordfreq")  # pyarrow writes the Parquet parts
 
 
 def installed_versions() -> dict[str, str]:
