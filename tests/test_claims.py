@@ -362,13 +362,20 @@ def test_plots_handle_empty_and_many_documents(seed_claims):
         assert plot_hedging_density(claims.hedging_density(seed_claims.iloc[0:0], {})).texts[0].get_text() \
             == "no words counted"
         many = seed_claims.assign(doc_id=seed_claims["doc_id"] + "-" + (seed_claims.index % 12).astype(str))
-        ax = plot_claim_framing(claims.framing(many, "doc"), max_groups=20)
+        framing = claims.framing(many, "doc")
+        ax = plot_claim_framing(framing, max_groups=20)
         assert len(ax.get_yticks()) == 20
-        assert any("first 20 of 60" in t.get_text() for t in ax.texts)
+        assert any("20 with the most claims, of 60" in t.get_text() for t in ax.texts)
+        # the documents drawn are those with the most risk and benefit claims (the fewest drawn has no fewer
+        # than the most left out)
+        per_doc = framing.groupby("group")["count"].sum()
+        expected = per_doc.sort_values(ascending=False, kind="stable").index[:20]
+        assert per_doc[expected].min() >= per_doc.drop(expected).max() > 0
+        assert {t.get_text() for t in ax.get_yticklabels()} == set(plots.short_labels(sorted(expected)).values())
         density = claims.hedging_density(many, many.groupby("doc_id").size() * 50)
         ax = plot_hedging_density(density, max_documents=30)
         assert len(ax.get_yticks()) == 31
-        assert "first 30 of 60" in ax.get_title(loc="left")
+        assert "30 with the most hedges and boosters, of 60" in ax.get_title(loc="left")
 
 
 # -- command line --------------------------------------------------------------------------------

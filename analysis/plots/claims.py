@@ -43,10 +43,13 @@ def polarity_style(category: str, polarity: str) -> dict:
     return {"facecolor": "white", "edgecolor": color, "hatch": "xxxx"}
 
 
-def _capped(groups: list[str], limit: int) -> tuple[list[str], str]:
+def _capped(groups: list[str], limit: int, counts: pd.Series, what: str) -> tuple[list[str], str]:
+    """At most ``limit`` groups: those with the highest ``counts`` (by group; ties in their order), kept
+    in their order, and the note that says so (``what`` is counted)."""
     if len(groups) <= limit:
         return groups, ""
-    return groups[:limit], f" (first {limit} of {len(groups)})"
+    kept = set(counts.reindex(groups, fill_value=0).sort_values(ascending=False, kind="stable").index[:limit])
+    return [g for g in groups if g in kept], f" ({limit} with the most {what}, of {len(groups):,})"
 
 
 def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str = "share",
@@ -67,7 +70,8 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
     value : {"share", "count"}, default "share"
         Share of the group's risk and benefit claims, or claim counts.
     max_groups : int, default 20
-        Groups drawn per panel; more are left out (the panel header says so).
+        Groups drawn per panel: those with the most risk and benefit claims, in their order; the
+        others are left out (the panel header says so).
 
     Returns
     -------
@@ -77,7 +81,8 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
         raise ValueError(f"value must be 'share' or 'count', got {value!r}")
     panels = [(by, list(dict.fromkeys(data.loc[data["by"] == by, "group"]))) for by in _PANEL_TITLES
               if (data["by"] == by).any()]
-    panels = [(by, *_capped(groups, max_groups)) for by, groups in panels]
+    claims_of = data.groupby(["by", "group"])["count"].sum()
+    panels = [(by, *_capped(groups, max_groups, claims_of.loc[by], "claims")) for by, groups in panels]
     rows = sum(len(groups) for _, groups, _ in panels)
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.5 + 0.19 * rows + 0.3 * len(panels)))
     if data.empty or data["count"].sum() == 0:
@@ -85,7 +90,6 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
     doc_labels = short_labels(next((groups for by, groups, _ in panels if by == "doc"), []))  # the shown ones
     right_edge = blended_transform_factory(ax.transAxes, ax.transData)
     cell = data.groupby(["by", "group", "category", "polarity"])[value].sum()
-    claims_of = data.groupby(["by", "group"])["count"].sum()
     ticks, names, y = [], [], 0.0
     for by, groups, note in panels:
         ax.annotate(_PANEL_TITLES[by] + note, (0, y - 0.2), xycoords=right_edge, xytext=(3, 0),
@@ -141,16 +145,16 @@ def plot_hedging_density(data: pd.DataFrame, *, ax: Axes | None = None, max_docu
         :func:`analysis.claims.hedging_density`.
     ax : Axes, optional
     max_documents : int, default 30
-        Articles drawn individually (the first by id); the row for all
-        articles always counts every one, and the title says when some
-        were left out.
+        Articles drawn individually: those with the most hedges and
+        boosters, in id order; the row for all articles always counts
+        every one, and the title says when some were left out.
 
     Returns
     -------
     Axes
     """
     docs = sorted(data["doc_id"].unique())
-    shown, note = _capped(docs, max_documents)
+    shown, note = _capped(docs, max_documents, data.groupby("doc_id")["count"].sum(), "hedges and boosters")
     ax = new_axes(ax, (SINGLE_COLUMN_IN, 1.2 + 0.3 * (len(shown) + 1)))
     if data.empty or data["words"].sum() == 0:
         return empty_message(ax, "no words counted")
@@ -158,7 +162,7 @@ def plot_hedging_density(data: pd.DataFrame, *, ax: Axes | None = None, max_docu
     labels = short_labels(shown)
     rows = [(labels[d], data[data["doc_id"] == d].set_index("marker")) for d in shown]
     corpus = totals.assign(per_1000_words=1000 * totals["count"] / totals["words"])
-    rows.append((f"all {len(docs)} articles", corpus))
+    rows.append((f"all {len(docs):,} articles", corpus))
     height = 0.38
     positions = np.arange(len(rows)) + np.r_[np.zeros(len(rows) - 1), 0.4]  # a gap before the corpus row
     for y, (_, table) in zip(positions, rows):
@@ -170,7 +174,7 @@ def plot_hedging_density(data: pd.DataFrame, *, ax: Axes | None = None, max_docu
     ax.set_yticks(positions, [name for name, _ in rows])
     ax.invert_yaxis()
     ax.tick_params(axis="y", length=0)
-    ax.set_xlim(0, float(data["per_1000_words"].max()) * 1.15 or 1)
+    ax.set_xlim(0, max(float(table["per_1000_words"].max()) for _, table in rows) * 1.15 or 1)
     ax.set_xlabel("markers per 1,000 word tokens (outline excluded)\n"
                   "labels: counts; lists: Hyland (2005) with additions")
     handles = [Patch(facecolor=MARKER_COLORS[m], label=f"{m}s") for m in MARKER_CATEGORIES]
