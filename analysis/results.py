@@ -12,6 +12,7 @@ import functools
 import importlib
 import os
 import shutil
+import socket
 import tempfile
 import warnings
 import weakref
@@ -425,7 +426,8 @@ class Results:
         parent = self.settings.cache_folder.resolve() if self.settings.cache else None
         if parent is not None:
             parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="spool-", dir=parent))
+            _remove_stale_spools(parent)
+        folder = Path(tempfile.mkdtemp(prefix=f"{_spool_prefix()}{os.getpid()}-", dir=parent))
         weakref.finalize(self, _remove_spool, folder, os.getpid())
         return folder
 
@@ -484,6 +486,26 @@ class Results:
             "topic_kwic": kwic,
             **({"unit_topics": parts["unit_topics"]} if "unit_topics" in parts else {}),
         }
+
+
+def _spool_prefix() -> str:
+    """``spool-<host>-``: a spool folder names the machine and the process that made it."""
+    return f"spool-{socket.gethostname()}-"
+
+
+def _remove_stale_spools(parent: Path) -> None:
+    """Remove the spool folders that runs of this machine left when they were killed (their process is
+    gone); those of other machines sharing the cache are theirs to judge."""
+    for folder in parent.glob(f"{_spool_prefix()}*"):
+        try:
+            pid = int(folder.name.removeprefix(_spool_prefix()).split("-")[0])
+            os.kill(pid, 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
 
 
 def _remove_spool(folder: Path, owner: int) -> None:

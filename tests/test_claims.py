@@ -503,3 +503,30 @@ def test_claims_as_parquet_parts_read_back_as_the_csv(claimed_folder, tmp_path, 
     assert main(run) == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("claims*")) == ["claims.csv"]
     capsys.readouterr()
+
+
+def test_a_killed_runs_spool_is_removed_by_the_next_run_and_a_finished_runs_at_once(tmp_path):
+    """The parts' folder of a run lives in the cache while it runs; one a killed process left (its pid is
+    gone) is removed when the next run of this machine starts one."""
+    import os
+    import subprocess
+    import sys
+
+    from analysis.config import Settings
+    from analysis.results import Results, _spool_prefix
+
+    settings = Settings(corpus=tmp_path / "c", out=tmp_path / "out", cache_dir=tmp_path / "cache")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = settings.cache_folder / f"{_spool_prefix()}{int(gone.stdout)}-x"
+    alive = settings.cache_folder / f"{_spool_prefix()}{os.getppid()}-y"
+    for folder in (stale, alive):
+        folder.mkdir(parents=True)
+    results = Results(settings)
+    spool = results.spool
+    assert spool.is_dir() and spool.parent == settings.cache_folder.resolve()
+    assert not stale.exists() and alive.exists()
+    del results
+    import gc
+
+    gc.collect()
+    assert not spool.exists()
