@@ -236,11 +236,16 @@ def excel_safe(data: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(data: pd.DataFrame, *, formula_safe: bool = False) -> bytes:
     """A DataFrame as UTF-8 CSV with ``\\n`` line endings and full float precision; with ``formula_safe``,
     through :func:`excel_safe`."""
+    buffer = io.BytesIO()  # written as bytes: no second copy of a large table as one str
+    _write_csv(data, buffer, header=True, formula_safe=formula_safe)
+    return buffer.getvalue()
+
+
+def _write_csv(data: pd.DataFrame, out, *, header: bool, formula_safe: bool) -> None:
+    """``data`` as CSV rows (and the header) on the binary stream ``out``: the one CSV format."""
     if formula_safe:
         data = excel_safe(data)
-    buffer = io.BytesIO()  # written as bytes: no second copy of a large table as one str
-    data.to_csv(buffer, index=False, lineterminator="\n", float_format="%.10g", encoding="utf-8")
-    return buffer.getvalue()
+    data.to_csv(out, index=False, header=header, lineterminator="\n", float_format="%.10g", encoding="utf-8")
 
 
 def package_versions() -> dict[str, str]:
@@ -481,10 +486,7 @@ def csv_file(pieces: Iterable[pd.DataFrame], target: Path, *, formula_safe: bool
     bytes :func:`csv_bytes` gives their concatenation, if the pieces share their column types."""
     with _replacing(target) as temporary, temporary.open("wb") as out:
         for number, data in enumerate(pieces):
-            if formula_safe:
-                data = excel_safe(data)
-            data.to_csv(out, index=False, header=number == 0, lineterminator="\n", float_format="%.10g",
-                        encoding="utf-8")
+            _write_csv(data, out, header=number == 0, formula_safe=formula_safe)
     return target
 
 
