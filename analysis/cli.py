@@ -642,8 +642,8 @@ def _cmd_reuse(args: argparse.Namespace) -> int:
     results = Results(settings, progress=_progress)
     found = results.reuse  # read the corpus now: its errors come before any progress output
     changed, written = _write_group(settings, results, REUSE_FIGURES, results.reuse_tables, reuse_owned)
-    print(f"{len(found.shared_spans):,} passages of {settings.reuse_ngram}+ words shared by "
-          f"{settings.reuse_min_documents}+ documents; {len(found.near_duplicate_sentences):,} near-duplicate "
+    print(f"{found.n_spans:,} passages of {settings.reuse_ngram}+ words shared by "
+          f"{settings.reuse_min_documents}+ documents; {found.n_pairs:,} near-duplicate "
           "sentence pairs")
     shares = found.reused_share
     if len(shares) <= INFO_DOCUMENTS:
@@ -654,7 +654,7 @@ def _cmd_reuse(args: argparse.Namespace) -> int:
         print(f"  {reusing:,} of {len(shares):,} documents reuse words; share of words reused per document: "
               f"median {shares['share'].median():.1%}, max {shares['share'].max():.1%} (every document: "
               f"reused-share.csv)")
-    for row in found.shared_spans.head(5).itertuples():
+    for row in found.spans.head(5).itertuples():
         print(f"  [{row.n_documents} docs, {row.n_words} words] {textwrap.shorten(row.text, 100, placeholder=' ...')}")
     print(f"{settings.out}: {written} files; {changed} written, the rest unchanged")
     print(results.timer.summary(), file=sys.stderr)

@@ -28,6 +28,7 @@ from analysis.corpus import Corpus, CorpusWarning
 from analysis.errors import AnalysisError
 from analysis.executor import Executor, executor_for
 from analysis.memory import release_freed_memory
+from analysis.parts import TableParts
 from analysis.prepared import PreparedCorpus, prepare
 from analysis.progress import StageTimer
 from analysis.tokens import Preprocessor, excluded_roles
@@ -130,7 +131,7 @@ class Results:
         return reuse.find_reuse(self.prepared, n=self.settings.reuse_ngram,
                                 min_documents=self.settings.reuse_min_documents,
                                 excluded_roles=excluded_roles(self.settings), progress=self.progress,
-                                executor=self.executor)
+                                executor=self.executor, folder=self.spool / "reuse")
 
     @cached_property
     def preprocessor(self) -> Preprocessor:
@@ -464,11 +465,12 @@ class Results:
             tables["contradiction_pairs"] = claims.contradictions(self.claims)
         return tables
 
-    def reuse_tables(self) -> dict[str, pd.DataFrame]:
-        """The reuse tables by name: passages, their occurrences, near-duplicate sentences."""
+    def reuse_tables(self) -> dict[str, TableParts]:
+        """The reuse tables by name, in the parts their tasks wrote: passages, their occurrences,
+        near-duplicate sentences."""
         found = self.reuse
-        return {"reuse_spans": found.shared_spans, "reuse_occurrences": found.span_occurrences,
-                "near_duplicate_sentences": found.near_duplicate_sentences}
+        return {"reuse_spans": found.spans, "reuse_occurrences": found.occurrences,
+                "near_duplicate_sentences": found.sentence_pairs}
 
     def tables(self) -> dict[str, object]:
         """The tidy topic tables by name (``topic_terms`` ...); :mod:`analysis.export` names their files.

@@ -342,10 +342,16 @@ def test_reuse_tables_are_byte_identical_for_any_workers_and_ranges(reused, seed
         prepared = prepare(corpus, cache=tmp_path / corpus.path.name, jobs=1)
         reference = _reuse_bytes(find_reuse(prepared, n=6))
         assert len(reference["near_duplicate_sentences"]) > 1_000 and len(reference["shared_spans"]) > 500
-        for scheduler, tokens_per_task in (("local:1", 4_000), ("local:2", 10**9), ("local:2", 2_500)):
+        for scheduler, tokens_per_task, rows_per_part in (("local:1", 4_000, 10**6), ("local:2", 10**9, 10**6),
+                                                          ("local:2", 2_500, 2_000)):
             monkeypatch.setattr("analysis.reuse.reading._TOKENS_PER_TASK", tokens_per_task)
-            found = _reuse_bytes(find_reuse(prepared, n=6, executor=DaskExecutor(scheduler)))
+            monkeypatch.setattr("analysis.parts.ROWS_PER_PART", rows_per_part)
+            result = find_reuse(prepared, n=6, executor=DaskExecutor(scheduler))
+            found = _reuse_bytes(result)
             assert [name for name in reference if found[name] != reference[name]] == [], (corpus.path, scheduler)
+            if rows_per_part < 10**6:  # the sorted tables were written by as many partitions as they fill
+                assert len(result.spans.parts) > result.n_spans // 4_000
+                assert len(result.sentence_pairs.parts) > result.n_pairs // 4_000
 
 
 def test_collocates_and_dispersion_are_exact_reductions_over_chunks(generated, seed_corpus, tmp_path, monkeypatch):

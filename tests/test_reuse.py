@@ -531,3 +531,35 @@ def test_cli_reuse_summarises_a_large_corpus_instead_of_a_line_per_document(tmp_
     printed = capsys.readouterr().out
     assert "d03" not in printed and printed.count("\n") < 15
     assert " of 40 documents reuse words; share of words reused per document: median" in printed
+
+
+def test_sorted_tables_written_in_many_partitions_are_the_table_of_one(seed_corpus, monkeypatch):
+    """The passages (most words x documents first) and the sentence pairs (most similar first) are sorted
+    over the corpus by partitions of their sort codes: cut into parts of a few rows, in two processes, they
+    are the same table, with span ids numbered across the parts."""
+    from analysis.executor import LocalExecutor
+
+    docs = list(Corpus(seed_corpus))
+    whole = find_reuse(docs, n=6)
+    assert len(whole.spans.parts) == 1 and whole.n_spans == len(whole.shared_spans) > 20
+    monkeypatch.setattr("analysis.parts.ROWS_PER_PART", 2)
+    monkeypatch.setattr("analysis.reuse.reading._TOKENS_PER_TASK", 300)
+    cut = find_reuse(docs, n=6, executor=LocalExecutor(2))
+    assert len(cut.spans.parts) > 10 and len(cut.sentence_pairs.parts) > 2 and len(cut.occurrences.parts) > 2
+    for name in ("shared_spans", "span_occurrences", "near_duplicate_sentences", "reuse_matrix", "reused_share"):
+        pd.testing.assert_frame_equal(getattr(cut, name), getattr(whole, name), obj=name)
+    assert cut.shared_spans["span_id"].tolist() == list(range(1, cut.n_spans + 1))
+    assert cut.n_pairs == len(cut.near_duplicate_sentences) and cut.reused_char_ranges == whole.reused_char_ranges
+    assert cut.spans.head(3).equals(whole.shared_spans.head(3))
+
+
+def test_parts_of_a_result_go_with_it(seed_corpus):
+    """Without a folder the parts are written to a temporary one, removed when the result is."""
+    import gc
+
+    found = find_reuse(list(Corpus(seed_corpus)), n=6)
+    folder = found.spans.parts[0].parent
+    assert folder.is_dir()
+    del found
+    gc.collect()
+    assert not folder.exists()

@@ -63,13 +63,19 @@ a shuffle on MinHash band keys with candidates verified on the exact sets
 keys are built from BLAKE2b hashes of the tokens and MinHash from fixed
 seeds, never from Python's ``hash`` (salted per process), so the tables are
 identical whatever ran them. Each range reads its documents twice (its
-shingles, then its passages and sentences); the pair table holds each
-sentence and document id once (categorical columns), not once per pair.
+shingles, then its passages and sentences). The three long tables are
+written as Parquet parts by the tasks that hold their rows, the two sorted
+ones range-partitioned (:mod:`analysis.reuse.tables`): only the coverage
+(a row per document or pair of documents) comes back to this process.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -79,15 +85,17 @@ from analysis.corpus import Document
 from analysis.errors import AnalysisError
 from analysis.executor import Executor, LocalExecutor
 from analysis.memory import release_freed_memory
+from analysis.parts import TableParts, partition_bounds
 from analysis.prepared import PreparedCorpus
+from analysis.reuse import tables
 from analysis.reuse.passages import (
-    MATRIX_COLUMNS, OCCURRENCE_COLUMNS, SHARE_COLUMNS, SPAN_COLUMNS, Passages, passage_tables, passages_of_range,
+    MATRIX_COLUMNS, OCCURRENCE_COLUMNS, SHARE_COLUMNS, SPAN_COLUMNS, coverage_tables, passages_of_range,
     shared_shingles, shingle_parts,
 )
 from analysis.reuse.reading import Options, document_ranges
 from analysis.reuse.sentences import (
-    SENTENCE_COLUMNS, SentenceInfo, band_candidates, band_parts, band_rounds, cut_sentences, distinct_sets,
-    home_groups, homes_of_block, ordered_pairs, sentence_table, verify,
+    SENTENCE_COLUMNS, band_candidates, band_parts, band_rounds, cut_sentences, distinct_sets, home_groups,
+    homes_of_block, verify,
 )
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT
 
@@ -100,31 +108,18 @@ Progress = Callable[[Iterable, str], Iterable]  # wraps an iterable with a bar s
 class Reuse:
     """Text shared between the documents of a corpus (see the module notes).
 
+    The three long tables (``shared_spans``, ``span_occurrences``, ``near_duplicate_sentences``) are
+    written as Parquet parts by the tasks that make them; the properties of those names read them whole,
+    for a corpus that fits in memory.
+
     Attributes
     ----------
     n : int
         Shingle length in words.
     min_documents : int
         Documents a shingle must occur in to count as shared.
-    shared_spans : DataFrame
-        One row per distinct passage: ``span_id, text, n_words, n_documents,
-        documents, occurrences, positions``. ``text`` is the first
-        occurrence's original text (white space collapsed); ``documents`` the
-        sorted ids of the documents that hold or share it, ``;``-joined;
-        ``positions`` each occurrence as ``doc_id:word_start-word_end``.
-        Sorted by ``n_words * n_documents`` (largest first), then by the
-        normalised words;
-        ``span_id`` numbers the rows from 1.
-    span_occurrences : DataFrame
-        One row per occurrence: ``doc_id, block, role, word_start, word_end,
-        char_start, char_end, span_id, shared_with`` (the ids of the other
-        documents it is shared with, ``;``-joined), in reading order.
-    near_duplicate_sentences : DataFrame
-        ``doc_a, block_a, role_a, sentence_a, doc_b, block_b, role_b,
-        sentence_b, similarity``: pairs of sentences of different documents
-        (``doc_a`` first in the corpus) whose Jaccard similarity reaches the
-        threshold; identical sentences have similarity 1.0. Most similar
-        first.
+    spans, occurrences, sentence_pairs : TableParts
+        The parts of :attr:`shared_spans`, :attr:`span_occurrences` and :attr:`near_duplicate_sentences`.
     reuse_matrix : DataFrame
         ``doc_id, other_doc_id, shared_words, words, share``: of the ``words``
         word tokens of ``doc_id``, ``shared_words`` lie in a shingle that
@@ -141,18 +136,54 @@ class Reuse:
         character ranges of ``doc.text`` covered by shared passages (from the
         first character of a passage's first word to the last of its last
         word), for masking reused text out of other analyses.
+    n_spans, n_pairs : int
+        Rows of :attr:`shared_spans` and of :attr:`near_duplicate_sentences`.
 
     The passage tables carry ``n`` in their ``attrs`` too (for figure titles).
     """
 
     n: int
     min_documents: int
-    shared_spans: pd.DataFrame
-    span_occurrences: pd.DataFrame
-    near_duplicate_sentences: pd.DataFrame
+    spans: TableParts
+    occurrences: TableParts
+    sentence_pairs: TableParts
     reuse_matrix: pd.DataFrame
     reused_share: pd.DataFrame
     reused_char_ranges: dict[str, list[tuple[int, int]]]
+    n_spans: int
+    n_pairs: int
+
+    @property
+    def shared_spans(self) -> pd.DataFrame:
+        """One row per distinct passage: ``span_id, text, n_words, n_documents,
+        documents, occurrences, positions``. ``text`` is the first
+        occurrence's original text (white space collapsed); ``documents`` the
+        sorted ids of the documents that hold or share it, ``;``-joined;
+        ``positions`` each occurrence as ``doc_id:word_start-word_end``.
+        Sorted by ``n_words * n_documents`` (largest first), then by the
+        normalised words; ``span_id`` numbers the rows from 1."""
+        return self._read(self.spans)
+
+    @property
+    def span_occurrences(self) -> pd.DataFrame:
+        """One row per occurrence: ``doc_id, block, role, word_start, word_end,
+        char_start, char_end, span_id, shared_with`` (the ids of the other
+        documents it is shared with, ``;``-joined), in reading order."""
+        return self._read(self.occurrences)
+
+    @property
+    def near_duplicate_sentences(self) -> pd.DataFrame:
+        """``doc_a, block_a, role_a, sentence_a, doc_b, block_b, role_b,
+        sentence_b, similarity``: pairs of sentences of different documents
+        (``doc_a`` first in the corpus) whose Jaccard similarity reaches the
+        threshold; identical sentences have similarity 1.0. Most similar
+        first, then in corpus order."""
+        return self.sentence_pairs.table()
+
+    def _read(self, parts: TableParts) -> pd.DataFrame:
+        table = parts.table()
+        table.attrs["n"] = self.n  # the plots name the shingle length
+        return table
 
 
 def _check_options(options: Options) -> None:
@@ -175,7 +206,7 @@ def find_reuse(
     corpus: Iterable[Document], *, n: int = 8, min_documents: int = 2, sentence_n: int = 1,
     sentence_threshold: float = 0.5, min_sentence_words: int = 5,
     excluded_roles: Iterable[str] = EXCLUDED_ROLES_DEFAULT, progress: Progress | None = None,
-    executor: Executor | None = None,
+    executor: Executor | None = None, folder: Path | str | None = None,
 ) -> Reuse:
     """Passages and sentences that documents of ``corpus`` share.
 
@@ -204,6 +235,9 @@ def find_reuse(
     executor : Executor, optional
         Where the maps and shuffles run (:mod:`analysis.executor`; default:
         this process). The tables are the same wherever they ran.
+    folder : Path, optional
+        Where the tasks write the parts of the long tables (created if missing; on a cluster, a folder
+        every worker reaches). Default: a temporary folder of this machine, removed with the result.
 
     Returns
     -------
@@ -247,13 +281,8 @@ def find_reuse(
     read = executor.shuffle(_passages_and_sentences, shared, buckets=len(ranges),
                             common=(source, options, edges, doc_ids, buckets), progress=bar("passages and sentences"))
     del shared
-    passage_parts, infos, set_parts = (executor.pick(read, part) for part in range(3))
+    passage_parts, infos, set_parts, span_parts = (executor.pick(read, part) for part in range(4))
     del read  # each part is let go as soon as it is used
-    found = Passages()
-    for part in executor.gather(passage_parts):
-        found.extend(part)
-    del passage_parts
-    release_freed_memory()
     sets = executor.shuffle(distinct_sets, set_parts, buckets=buckets, progress=bar("distinct sentences"))
     del set_parts
     homes = executor.pick(sets, 0)
@@ -274,21 +303,70 @@ def find_reuse(
                                 beside=[{home: homes[home] for home in homes_of_block(block, groups, buckets)}
                                         for block in range(blocks)],
                                 progress=bar("similar sentences (verified)"))
-    del candidates
-    first, second, similarity = ordered_pairs(executor.gather(executor.pick(sets, 1)) + executor.gather(verified))
-    del sets, homes, verified
+    del candidates, homes, at_hand
+    pairs = executor.pick(sets, 1) + verified
+    del sets, verified
     release_freed_memory()
-    wanted = np.unique(np.concatenate([first, second]))
-    part_of = wanted >> np.int64(32)
-    rows = executor.gather(executor.launch(_sentence_rows, [(infos[part], wanted[part_of == part])
-                                                            for part in np.unique(part_of).tolist()]))
-    del infos
-    near_duplicates = sentence_table(first, second, similarity, rows, doc_ids)
-    del rows
-    release_freed_memory()
-    # The passage tables are made last, once the sentences' homes and candidates are gone.
-    spans, occurrences, matrix, shares = passage_tables(found, doc_ids, n)
-    return Reuse(n, min_documents, spans, occurrences, near_duplicates, matrix, shares, found.char_ranges)
+    folder = Path(folder) if folder is not None else None
+    parts_folder = _parts_folder(folder)
+    pair_files, n_pairs = _pair_parts(executor, pairs, infos, len(ranges), parts_folder, doc_ids, bar)
+    del pairs, infos
+    span_files, n_spans, occurrence_files, coverage = _passage_parts(executor, span_parts, passage_parts, buckets, len(ranges),
+                                                            parts_folder, doc_ids, bar)
+    del span_parts, passage_parts
+    matrix, shares = coverage_tables([c[0] for c in coverage], [row for c in coverage for row in c[1]], doc_ids, n)
+    char_ranges = {doc_id: ranges for c in coverage for doc_id, ranges in c[2].items()}
+    found = Reuse(n, min_documents, TableParts(span_files), TableParts(occurrence_files), TableParts(pair_files),
+                  matrix, shares, char_ranges, n_spans, n_pairs)
+    if folder is None:
+        weakref.finalize(found, shutil.rmtree, parts_folder, True)
+    return found
+
+
+def _parts_folder(folder: Path | None) -> str:
+    """Where the tasks write the parts: ``folder`` (created), or a temporary folder of this machine."""
+    if folder is None:
+        return tempfile.mkdtemp(prefix="reuse-")
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)
+
+
+def _pair_parts(executor: Executor, pairs: list, infos: list, ranges: int, folder: str, doc_ids: Sequence[str],
+                bar) -> tuple[tuple[Path, ...], int]:
+    """Write ``near_duplicate_sentences`` as range-partitioned parts (:mod:`analysis.reuse.tables`)."""
+    counted = executor.gather(executor.launch(tables.pair_counts, pairs, common=(ranges,)))
+    levels = np.unique(np.concatenate([np.zeros(0), *(similarity for similarity, _, _ in counted)]))
+    bounds, _ = partition_bounds([(tables.pair_codes(levels, ranges, similarity, slots), counts)
+                                  for similarity, slots, counts in counted])
+    cut = executor.launch(tables.cut_pairs, pairs, common=(levels, ranges, bounds, len(bounds)))
+    ordered = executor.shuffle(tables.sorted_pairs, cut, buckets=len(bounds), common=(ranges,))
+    del cut
+    asked = executor.shuffle(tables.pair_sentences, executor.pick(ordered, 1), buckets=ranges, beside=infos)
+    written = executor.shuffle(tables.pair_part, asked, buckets=len(bounds), common=(folder, doc_ids),
+                               beside=executor.pick(ordered, 0), progress=bar("sentence pairs table"))
+    n_pairs = sum(int(counts.sum()) for _, _, counts in counted)
+    return tuple(Path(part) for part in executor.gather(written)), n_pairs
+
+
+def _passage_parts(executor: Executor, span_parts: list, passage_parts: list, buckets: int, ranges: int, folder: str,
+                   doc_ids: Sequence[str], bar) -> tuple:
+    """Write ``shared_spans`` (range-partitioned) and ``span_occurrences`` (by range of documents) as parts,
+    and bring back each range's coverage (:mod:`analysis.reuse.tables`)."""
+    merged = executor.shuffle(tables.merged_spans, span_parts, buckets=buckets, progress=bar("passages merged"))
+    counted = executor.gather(executor.pick(merged, 1))
+    bounds, before = partition_bounds(counted)
+    cut = executor.launch(tables.cut_spans, executor.pick(merged, 0), common=(bounds, len(bounds)))
+    del merged
+    numbered = executor.shuffle(tables.span_part, cut, buckets=len(bounds), common=(folder, before, ranges),
+                                progress=bar("passages table"))
+    del cut
+    span_files = tuple(Path(part) for part in executor.gather(executor.pick(numbered, 0)))
+    written = executor.shuffle(tables.occurrence_part, executor.pick(numbered, 1), buckets=ranges,
+                               common=(folder, doc_ids), beside=passage_parts, progress=bar("occurrences table"))
+    del numbered
+    results = executor.gather(written)
+    n_spans = sum(int(counts.sum()) for _, counts in counted)
+    return span_files, n_spans, tuple(Path(part) for part, *_ in results), [rest for _, *rest in results]
 
 
 def _passages_and_sentences(source: PreparedCorpus | Sequence[Document], options: Options, edges: np.ndarray,
@@ -296,9 +374,6 @@ def _passages_and_sentences(source: PreparedCorpus | Sequence[Document], options
     """The passages of the ``part``-th range of documents, what the table needs of its sentences, and their
     sets cut by digest."""
     found, sentences = passages_of_range(source, options, edges, doc_ids, part, shards)
-    return (found, *cut_sentences(part, sentences, buckets))
+    info, set_parts = cut_sentences(part, sentences, buckets)
+    return found, info, set_parts, tables.span_pieces(found, buckets)
 
-
-def _sentence_rows(item: tuple[SentenceInfo, np.ndarray]) -> tuple:
-    info, wanted = item
-    return info.rows(wanted)

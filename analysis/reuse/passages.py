@@ -6,7 +6,9 @@
    more, with all their places, cut by the range of documents each place lies in.
 3. :func:`passages_of_range` (a combine per range): the passages of the range's documents, found from
    the places of the shingles they hold, as a :class:`Passages` part.
-4. :func:`passage_tables`: the parts merged in corpus order, which gives the tables of a serial run.
+4. :mod:`analysis.reuse.tables`: the passages merged over the ranges by their words and written as
+   parts (:func:`span_table`, :func:`occurrence_table`), and the coverage of every range joined in
+   corpus order (:func:`coverage_tables`): the tables of a serial run.
 """
 
 from __future__ import annotations
@@ -267,24 +269,6 @@ class Passages:
                                 char_end=char_end, span_id=span.number,
                                 shared_with=";".join(sorted(doc_ids[p] for p in partners)))
 
-    def extend(self, later: "Passages") -> None:
-        """Append the passages of the documents that follow (a serial run's first finding kept)."""
-        number = np.zeros(len(later.spans), dtype=np.int64)
-        for key, span in later.spans.items():
-            mine = self.spans.get(key)
-            if mine is None:
-                mine = self.spans[key] = Span(len(self.spans), span.text, span.n_words, set(), [])
-            mine.documents |= span.documents
-            mine.positions.extend(span.positions)
-            number[span.number] = mine.number
-        span_numbers = later.occurrences.columns["span_id"]
-        later.occurrences.columns["span_id"] = array("q", number[np.frombuffer(span_numbers, dtype=np.int64)].tolist()
-                                                     if len(span_numbers) else [])
-        self.occurrences.extend(later.occurrences)
-        self.matrix.extend(later.matrix)
-        self.shares.extend(later.shares)
-        self.char_ranges.update(later.char_ranges)
-
 
 def passages_of_range(source, options: Options, edges: np.ndarray, doc_ids: Sequence[str], part: int,
                       shards: list[ShingleDocuments]):
@@ -318,29 +302,39 @@ def _position_order(position: str) -> tuple[str, int]:
     return doc_id, int(words.split("-")[0])
 
 
-def passage_tables(found: Passages, doc_ids: Sequence[str], n: int) -> tuple[pd.DataFrame, ...]:
-    """``shared_spans``, ``span_occurrences``, ``reuse_matrix`` and ``reused_share`` of the whole corpus."""
-    order = sorted(found.spans, key=lambda key: (-found.spans[key].n_words * len(found.spans[key].documents), key))
-    ranked = [found.spans[key] for key in order]  # span_id is the place in this order, from 1
-    spans = table(
-        [[span_id, span.text, span.n_words, len(span.documents), ";".join(sorted(span.documents)),
-          len(span.positions), ";".join(sorted(span.positions, key=_position_order))]
-         for span_id, span in enumerate(ranked, start=1)],
+def span_table(rows: list[list], first_id: int) -> pd.DataFrame:
+    """Rows of ``shared_spans`` numbered from ``first_id``, from passages merged over the corpus
+    (``[text, n_words, documents, positions, ...]`` each, in their final order)."""
+    return table(
+        [[span_id, text, n_words, len(documents), ";".join(sorted(documents)), len(positions),
+          ";".join(sorted(positions, key=_position_order))]
+         for span_id, (text, n_words, documents, positions, *_) in enumerate(rows, start=first_id)],
         SPAN_COLUMNS, ints=("span_id", "n_words", "n_documents", "occurrences"),
     )
-    ids = np.asarray(doc_ids, dtype=object)
-    span_id_of_number = np.zeros(len(ranked), dtype=np.int64)
-    span_id_of_number[[span.number for span in ranked]] = np.arange(1, len(ranked) + 1)
+
+
+def occurrence_table(found: Passages, span_ids: np.ndarray, doc_ids: Sequence[str]) -> pd.DataFrame:
+    """Rows of ``span_occurrences`` of the range of ``found``, its passage numbers replaced by their
+    ``span_ids``."""
     occurrences = found.occurrences.frame()
-    occurrences["doc_id"] = ids[occurrences["doc_id"].to_numpy()] if len(occurrences) else ""
-    occurrences["span_id"] = span_id_of_number[occurrences["span_id"].to_numpy()]
-    occurrences = table(occurrences, OCCURRENCE_COLUMNS, ints=(*_OCCURRENCE_INTS, "span_id"))
-    matrix = found.matrix.frame()
+    if len(occurrences):
+        occurrences["doc_id"] = np.asarray(doc_ids, dtype=object)[occurrences["doc_id"].to_numpy()]
+    else:
+        occurrences["doc_id"] = ""
+    occurrences["span_id"] = span_ids[occurrences["span_id"].to_numpy()]
+    return table(occurrences, OCCURRENCE_COLUMNS, ints=(*_OCCURRENCE_INTS, "span_id"))
+
+
+def coverage_tables(matrices: list[pd.DataFrame], shares: list[list], doc_ids: Sequence[str],
+                    n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``reuse_matrix`` and ``reused_share`` of the whole corpus, from the rows of every range in order."""
+    matrix = pd.concat(matrices, ignore_index=True)
+    ids = np.asarray(doc_ids, dtype=object)
     for column in ("doc_id", "other_doc_id"):
         matrix[column] = ids[matrix[column].to_numpy()] if len(matrix) else ""
     matrix["share"] = matrix["shared_words"] / matrix["words"]
     matrix = table(matrix, MATRIX_COLUMNS, ints=("shared_words", "words"), floats=("share",))
-    shares = table(found.shares, SHARE_COLUMNS, ints=("words", "reused_words"), floats=("share",))
-    for frame in (spans, occurrences, matrix, shares):
+    shares = table(shares, SHARE_COLUMNS, ints=("words", "reused_words"), floats=("share",))
+    for frame in (matrix, shares):
         frame.attrs["n"] = n  # the plots name the shingle length
-    return spans, occurrences, matrix, shares
+    return matrix, shares

@@ -425,17 +425,9 @@ def verify(threshold: float, block: int, homes: dict[int, Home], parts: list[dic
                    np.asarray(similarities, dtype=float)[pair])
 
 
-def ordered_pairs(found: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs found, most similar first, then in corpus order."""
-    first, second = _joined(found, "first", _NO_INTS), _joined(found, "second", _NO_INTS)
-    similarity = np.concatenate([np.zeros(0), *(part["similarity"] for part in found)])
-    order = np.lexsort((second, first, -similarity))
-    return first[order], second[order], similarity[order]
-
-
 def sentence_table(first: np.ndarray, second: np.ndarray, similarity: np.ndarray, rows: list[tuple],
                    doc_ids: Sequence[str]) -> pd.DataFrame:
-    """The pair table, from the :meth:`SentenceInfo.rows` of every sentence in a pair."""
+    """Rows of the pair table, from the :meth:`SentenceInfo.rows` of every sentence in a pair."""
     ids = np.concatenate([_NO_INTS, *(r[0] for r in rows)])
     order = np.argsort(ids)
     documents = np.concatenate([_NO_INTS, *(r[1] for r in rows)])[order]
@@ -443,16 +435,10 @@ def sentence_table(first: np.ndarray, second: np.ndarray, similarity: np.ndarray
     roles = np.asarray([x for r in rows for x in r[3]], dtype=object)[order]
     texts = np.asarray([x for r in rows for x in r[4]], dtype=object)[order]
     ids = ids[order]
-    # Categorical text columns: a sentence quoted in many pairs is held once, not once per pair.
-    role_codes, role_names = pd.factorize(roles)
-    text_codes, text_values = pd.factorize(texts)
+    names = np.asarray(doc_ids, dtype=object)
     columns = {}
     for side, wanted in (("a", first), ("b", second)):
         at = np.searchsorted(ids, wanted)
-        columns.update({
-            f"doc_{side}": pd.Categorical.from_codes(documents[at], categories=list(doc_ids)),
-            f"block_{side}": blocks[at],
-            f"role_{side}": pd.Categorical.from_codes(role_codes[at], categories=role_names),
-            f"sentence_{side}": pd.Categorical.from_codes(text_codes[at], categories=text_values),
-        })
-    return pd.DataFrame(columns).assign(similarity=similarity)[SENTENCE_COLUMNS]
+        columns.update({f"doc_{side}": names[documents[at]], f"block_{side}": blocks[at],
+                        f"role_{side}": roles[at], f"sentence_{side}": texts[at]})
+    return pd.DataFrame(columns).assign(similarity=np.asarray(similarity, dtype=float))[SENTENCE_COLUMNS]
