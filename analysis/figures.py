@@ -150,7 +150,7 @@ def _topic_heatmap_data(r: Results) -> pd.DataFrame:
         table["row_label"] = [f"{short[d]} {p + 1:>2} {role}" for d, p, role in
                               zip(table["doc_id"], table["position"], table["role"])]
     else:
-        table = _shown(r, topics.doc_topics(model), "topic-heatmap")
+        table = topics.doc_topics(model, documents=_shown_ids(r, "topic-heatmap"))
         docs = sorted(table["doc_id"].unique())
         table["row"] = table["doc_id"].map({d: i for i, d in enumerate(docs)})
         short = plots.short_labels(docs)
@@ -173,9 +173,7 @@ def _heatmap_subtitle(r: Results) -> str:
 
 def _prevalence_data(r: Results) -> pd.DataFrame:
     model = r.topics.model
-    documents = topics.topic_prevalence(model, "document")
-    parts = [_shown(r, documents.rename(columns={"group": "doc_id"}), "topic-prevalence").rename(
-        columns={"doc_id": "group"})]
+    parts = [topics.topic_prevalence(model, "document", documents=_shown_ids(r, "topic-prevalence"))]
     if model.unit != "document" and (model.units["role"] != "paragraph").any():
         parts.append(topics.topic_prevalence(model, "role"))
     return pd.concat(parts, ignore_index=True)

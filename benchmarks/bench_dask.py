@@ -15,7 +15,7 @@ Programs, each run in its own process (``--repeat`` times, median), on the same 
   the baseline), then the rows written in parts by the workers and only their counts sent back, with
   two forked processes (``claims-local-jobs2``) and on a ``LocalCluster`` of two (``claims-dask-local2``);
 - ``reuse-*``: text reuse (passages and near-duplicate sentences, shuffles; the corpus prepared
-  beforehand) on the ``groups`` corpus, with two forked processes (``reuse-local-jobs2``), on a
+  beforehand) and its three long tables written as CSV, on the ``groups`` corpus, with two forked processes (``reuse-local-jobs2``), on a
   ``LocalCluster`` of two (``reuse-dask-local2``), and on four workers limited to ``--worker-memory``
   each (``reuse-dask-4x``, a ``LocalCluster`` the program starts and reaches by its address, as a
   remote cluster is reached): the peak of the largest worker shows that memory stays bounded per
@@ -56,13 +56,15 @@ REUSE = """
 import sys
 from pathlib import Path
 from analysis.config import Settings
+from analysis.export import table_files
 from analysis.results import Results
 
 def run(scheduler):
     settings = Settings(corpus=Path(sys.argv[1]), out=Path(sys.argv[2]) / "out", cache_dir=Path(sys.argv[2]) / "cache",
                         jobs=2, scheduler=scheduler)
-    found = Results(settings).reuse
-    print(len(found.shared_spans), len(found.near_duplicate_sentences))
+    results = Results(settings)
+    files = table_files(results.reuse_tables(), spool=results.spool)  # the CSV files, as the reuse command writes
+    print(results.reuse.n_spans, results.reuse.n_pairs, sorted(files))
 
 if __name__ == "__main__":
     if sys.argv[3] == "4x":  # four workers with a memory limit each, reached by address like a remote cluster

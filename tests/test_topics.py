@@ -754,6 +754,40 @@ def test_doc_topics_roll_up_unit_mixtures(seed_k4):
     assert (model.units["n_vocab_terms"] <= model.units["n_terms"]).all()
 
 
+def test_tables_of_some_documents_read_only_their_units_and_match_the_whole(seed_k4):
+    """A figure's documents: doc_topics and the prevalence by document of a few documents are the rows of
+    the whole tables, bit for bit (each document's sums add the same values in the same order)."""
+    model = seed_k4.topics.model
+    some = sorted(model.units["doc_id"].unique())[1:3]
+    for whole, part in ((topics.doc_topics(model), topics.doc_topics(model, documents=some)),
+                        (topics.topic_prevalence(model, "document").rename(columns={"group": "doc_id"}),
+                         topics.topic_prevalence(model, "document", documents=some).rename(columns={"group": "doc_id"}))):
+        expected = whole[whole["doc_id"].isin(some)].reset_index(drop=True)
+        assert len(part) == 2 * model.k
+        pd.testing.assert_frame_equal(part, expected, check_exact=True)
+    roles = topics.topic_prevalence(model, "role")
+    assert roles.equals(topics.topic_prevalence(model, "role", documents=some))  # roles: every unit
+
+
+def test_rolled_up_sums_are_those_of_a_long_table():
+    """Grouping the units x K mixtures a column per topic gives, bit for bit, the sums (pandas' compensated
+    sum, in unit order) of the long table of (unit, topic) rows it replaced, NaN mixtures included."""
+    from analysis.topics.tables import _rolled_up
+
+    rng = np.random.default_rng(3)
+    k, n = 6, 5_000
+    theta = rng.dirichlet(np.full(k, 0.3), size=n)
+    theta[rng.random(n) < 0.02] = np.nan
+    units = pd.DataFrame({"doc_id": np.sort(rng.choice([f"d{i:03d}" for i in range(300)], size=n)).astype(object),
+                          "n_vocab_terms": rng.integers(0, 40, size=n)})
+    long = pd.DataFrame({"doc_id": np.repeat(units["doc_id"].to_numpy(), k), "topic": np.tile(np.arange(1, k + 1), n),
+                         "tokens": np.repeat(units["n_vocab_terms"].to_numpy(dtype=float), k) * theta.ravel()})
+    expected = long.groupby(["doc_id", "topic"], sort=False)["tokens"].sum().to_numpy()
+    got = _rolled_up(units, theta, "doc_id")
+    assert np.array_equal(got["tokens"].to_numpy(), expected)
+    assert got["doc_id"].tolist() == list(np.repeat(pd.unique(units["doc_id"]), k))
+
+
 def test_doc_topics_at_document_level_are_the_unit_mixtures(planted_results):
     model = planted_results.topics.model
     table = topics.doc_topics(model).pivot(index="doc_id", columns="topic", values="weight")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -141,16 +142,16 @@ def _rolled_up(units: pd.DataFrame, unit_topic: np.ndarray, key: str) -> pd.Data
 
     A group without vocabulary tokens (every term pruned) has no mixture: its weights are NaN.
     """
-    # Grouped on integer codes of the key (in order of first appearance, as the key itself would be):
-    # the same sums in the same order, without hashing a string per unit and topic.
+    # Grouped on integer codes of the key (in order of first appearance, as the key itself would be), a
+    # column per topic: each group's sum of a topic adds the same values in the same order as a long
+    # table of (unit, topic) rows would, in a units x K array instead of four columns of units x K rows.
     k = unit_topic.shape[1]
     codes, groups = pd.factorize(units[key].to_numpy())
-    weight = np.asarray(unit_topic).ravel()
-    table = pd.DataFrame({
-        "group": np.repeat(codes, k), "topic": np.tile(np.arange(1, k + 1), len(codes)), "weight": weight,
-        "tokens": np.repeat(units["n_vocab_terms"].to_numpy(dtype=np.float64), k) * weight,
-    })
-    grouped = table.groupby(["group", "topic"], sort=False).agg(tokens=("tokens", "sum")).reset_index()
+    tokens = np.asarray(unit_topic) * units["n_vocab_terms"].to_numpy(dtype=np.float64)[:, None]
+    wide = pd.DataFrame(tokens, columns=np.arange(1, k + 1)).groupby(codes, sort=False).sum()
+    del tokens
+    grouped = pd.DataFrame({"group": np.repeat(wide.index.to_numpy(), k), "topic": np.tile(np.arange(1, k + 1), len(wide)),
+                            "tokens": wide.to_numpy().ravel()})
     totals = grouped.groupby("group", sort=False)["tokens"].transform("sum")
     grouped["weight"] = np.where(totals > 0, grouped["tokens"] / totals.where(totals > 0, 1), np.nan)
     terms = np.bincount(codes, weights=units["n_vocab_terms"].to_numpy(dtype=np.float64), minlength=len(groups))
@@ -159,15 +160,24 @@ def _rolled_up(units: pd.DataFrame, unit_topic: np.ndarray, key: str) -> pd.Data
     return grouped.drop(columns=["group"])
 
 
-def doc_topics(model: TopicModel) -> pd.DataFrame:
-    """Topic mixture of each document: ``doc_id, topic, weight, n_vocab_terms``.
+def doc_topics(model: TopicModel, documents: Collection[str] | None = None) -> pd.DataFrame:
+    """Topic mixture of each document (of ``documents`` only, when given): ``doc_id, topic, weight,
+    n_vocab_terms``.
 
     At unit ``document`` the weights are P(topic | document); at finer units
     they are the share of the document's (vocabulary) tokens expected in each
     topic, i.e. the token-weighted mean of its units' mixtures. A document with no
     vocabulary term has NaN weights.
     """
-    return _doc_topics(model.units, model.unit_topic)
+    return _doc_topics(*_units_of(model, documents))
+
+
+def _units_of(model: TopicModel, documents: Collection[str] | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The units of ``documents`` (all when None) and their rows of the mixtures."""
+    if documents is None:
+        return model.units, model.unit_topic
+    rows = np.flatnonzero(model.units["doc_id"].isin(documents).to_numpy())
+    return model.units.iloc[rows], np.asarray(model.unit_topic)[rows]
 
 
 def _doc_topics(units: pd.DataFrame, unit_topic: np.ndarray) -> pd.DataFrame:
@@ -227,7 +237,7 @@ def topic_table_parts(model: TopicModel, folder: Path, *, executor: Executor | N
 ROLE_ORDER = ("summary", "intro", "body", "conclusion", "paragraph", "heading")
 
 
-def topic_prevalence(model: TopicModel, by: str = "document") -> pd.DataFrame:
+def topic_prevalence(model: TopicModel, by: str = "document", documents: Collection[str] | None = None) -> pd.DataFrame:
     """Topic prevalence per document or per block role.
 
     Parameters
@@ -235,6 +245,9 @@ def topic_prevalence(model: TopicModel, by: str = "document") -> pd.DataFrame:
     model : TopicModel
     by : {"document", "role"}
         ``role`` needs units finer than documents.
+    documents : collection of str, optional
+        With ``by="document"``, the documents whose rows are wanted (a figure's): only their units are
+        read. Default: every document.
 
     Returns
     -------
@@ -246,7 +259,8 @@ def topic_prevalence(model: TopicModel, by: str = "document") -> pd.DataFrame:
     if by == "role" and model.unit == "document":
         raise AnalysisError("topic prevalence by role needs units finer than documents (unit = section or paragraph)")
     key = "doc_id" if by == "document" else "role"
-    grouped = _rolled_up(model.units, model.unit_topic, key).rename(columns={key: "group"})
+    grouped = _rolled_up(*_units_of(model, documents if by == "document" else None), key).rename(
+        columns={key: "group"})
     if by == "role":
         rank = {r: i for i, r in enumerate(ROLE_ORDER)}
         grouped = grouped.sort_values(["group", "topic"], key=lambda s: s.map(rank) if s.name == "group" else s)
