@@ -31,7 +31,7 @@ import sys
 from analysis.corpus import Corpus
 from analysis.reuse import find_reuse
 found = find_reuse(Corpus(sys.argv[1]))
-print(len(found.shared_spans), len(found.near_duplicate_sentences))
+print(found.n_spans, found.n_pairs)
 """
 
 CLAIMS = """
