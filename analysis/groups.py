@@ -377,7 +377,7 @@ def group_keyness(counts: GroupCounts, *, compare: tuple[str, str] | None = None
     return table[GROUP_KEYNESS_COLUMNS]
 
 
-def group_topic_prevalence(doc_topics: pd.DataFrame, groups: Grouping, labels: dict[int, str], *, seed: int,
+def group_topic_prevalence(mixtures: pd.DataFrame, groups: Grouping, labels: dict[int, str], *, seed: int,
                            n_resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Topic prevalence per group, with bootstrap confidence intervals.
 
@@ -391,9 +391,10 @@ def group_topic_prevalence(doc_topics: pd.DataFrame, groups: Grouping, labels: d
 
     Parameters
     ----------
-    doc_topics : DataFrame
-        ``doc_id, topic, weight`` (:func:`analysis.topics.doc_topics`);
-        documents absent from it (no vocabulary terms) are left out.
+    mixtures : DataFrame
+        Documents x topics, indexed by ``doc_id`` (:func:`analysis.topics.doc_mixtures`, or
+        :func:`analysis.topics.doc_topics` pivoted); documents absent from it or without a mixture (no
+        vocabulary terms: NaN) are left out.
     groups : Grouping
     labels : dict of int to str
         Topic labels.
@@ -412,7 +413,7 @@ def group_topic_prevalence(doc_topics: pd.DataFrame, groups: Grouping, labels: d
     from scipy.stats import bootstrap
 
     # A document with no vocabulary term has no mixture (NaN weights): it is in no group's mean.
-    mixture = doc_topics.pivot(index="doc_id", columns="topic", values="weight").dropna(how="all").fillna(0.0)
+    mixture = mixtures.dropna(how="all").fillna(0.0)
     topics = mixture.columns.to_numpy()
     theta = mixture.to_numpy(dtype=float)
     group = groups.groups_of(mixture.index)

@@ -357,7 +357,7 @@ class Results:
     def group_topic_prevalence(self) -> pd.DataFrame:
         """Topic prevalence per group with bootstrap intervals (:func:`analysis.groups.group_topic_prevalence`)."""
         model = self.topics.model
-        return groups.group_topic_prevalence(topics.doc_topics(model), self.grouping,
+        return groups.group_topic_prevalence(topics.doc_mixtures(model), self.grouping,
                                              topics.topic_labels(model, self.settings.relevance_lambda),
                                              seed=self.settings.seed)
 
@@ -382,7 +382,7 @@ class Results:
     def topic_trends(self) -> pd.DataFrame:
         """Topic prevalence per period with bootstrap intervals (:func:`analysis.groups.group_topic_prevalence`)."""
         model = self.topics.model
-        table = groups.group_topic_prevalence(topics.doc_topics(model), self.periods,
+        table = groups.group_topic_prevalence(topics.doc_mixtures(model), self.periods,
                                               topics.topic_labels(model, self.settings.relevance_lambda),
                                               seed=self.settings.seed)
         return table.rename(columns={"group": "period"})

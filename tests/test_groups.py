@@ -201,10 +201,11 @@ def test_topic_prevalence_intervals_cover_the_planted_shares():
             doc_id = f"{group}{i}"
             members.append((doc_id, group))
             rows += [(doc_id, t + 1, w) for t, w in enumerate(theta)]
-    doc_topics = pd.DataFrame(rows, columns=["doc_id", "topic", "weight"])
+    mixtures = pd.DataFrame(rows, columns=["doc_id", "topic", "weight"]).pivot(index="doc_id", columns="topic",
+                                                                                values="weight")
     documents = pd.DataFrame(members, columns=["doc_id", "desk"])
     found = groups.grouping(documents, "desk")
-    table = groups.group_topic_prevalence(doc_topics, found, {t: f"t{t}" for t in range(1, 5)}, seed=0)
+    table = groups.group_topic_prevalence(mixtures, found, {t: f"t{t}" for t in range(1, 5)}, seed=0)
     assert list(table.columns) == groups.GROUP_TOPIC_COLUMNS and len(table) == 12
     planted_share = table.apply(lambda r: planted_means[r["group"]][r["topic"] - 1], axis=1)
     covered = (table["low"] <= planted_share) & (planted_share <= table["high"])
@@ -213,7 +214,7 @@ def test_topic_prevalence_intervals_cover_the_planted_shares():
     first = table[table["topic"] == 1].set_index("group")
     assert first.loc["a", "low"] > first.loc["a", "corpus_prevalence"] > first.loc["b", "high"]
     # The same seed gives the same intervals.
-    again = groups.group_topic_prevalence(doc_topics, found, {t: f"t{t}" for t in range(1, 5)}, seed=0)
+    again = groups.group_topic_prevalence(mixtures, found, {t: f"t{t}" for t in range(1, 5)}, seed=0)
     assert again.equals(table)
 
 

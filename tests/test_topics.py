@@ -769,6 +769,16 @@ def test_tables_of_some_documents_read_only_their_units_and_match_the_whole(seed
     assert roles.equals(topics.topic_prevalence(model, "role", documents=some))  # roles: every unit
 
 
+def test_doc_mixtures_are_doc_topics_pivoted_whatever_the_chunks(seed_k4):
+    """The documents x K table that group prevalence reads, rolled up a chunk of whole documents at a time,
+    holds the values of the long table, bit for bit."""
+    model = seed_k4.topics.model
+    expected = topics.doc_topics(model).pivot(index="doc_id", columns="topic", values="weight")
+    for units_per_part in (1, 7, 10**6):
+        pd.testing.assert_frame_equal(topics.doc_mixtures(model, units_per_part=units_per_part), expected,
+                                      check_exact=True)
+
+
 def test_rolled_up_sums_are_those_of_a_long_table():
     """Grouping the units x K mixtures a column per topic gives, bit for bit, the sums (pandas' compensated
     sum, in unit order) of the long table of (unit, topic) rows it replaced, NaN mixtures included."""

@@ -11,7 +11,7 @@ The pipeline is
    :func:`fit_stable_topics`
    (``stability``) fits several, aligns their topics and reports the run most
    similar to the others;
-3. the table functions (``tables``: :func:`topic_terms`, :func:`doc_topics`,
+3. the table functions (``tables``: :func:`topic_terms`, :func:`doc_topics`, :func:`doc_mixtures`,
    :func:`topic_prevalence`, :func:`intertopic_map`, :func:`topic_evidence`)
    turn a :class:`TopicModel` (``model``) into tidy DataFrames for figures and
    export;
@@ -36,6 +36,7 @@ from analysis.topics.selection import METRICS, coherence, heldout_perplexity, se
 from analysis.topics.stability import align_topics, fit_stable_topics, stabilize
 from analysis.topics.tables import (
     ROLE_ORDER,
+    doc_mixtures,
     doc_topics,
     intertopic_coordinates,
     intertopic_map,
@@ -63,7 +64,7 @@ __all__ = [
     "MODEL_FORMAT", "TopicModel", "TopicResult",
     "METRICS", "coherence", "heldout_perplexity", "select_k", "selection_sample",
     "align_topics", "fit_stable_topics", "stabilize",
-    "ROLE_ORDER", "doc_topics", "intertopic_coordinates", "intertopic_map", "term_relevance", "topic_evidence",
+    "ROLE_ORDER", "doc_mixtures", "doc_topics", "intertopic_coordinates", "intertopic_map", "term_relevance", "topic_evidence",
     "topic_ids_table", "topic_labels", "topic_prevalence", "topic_summary", "topic_table_parts", "topic_terms",
     "unit_topics",
     "UNIT_COLUMNS", "UNIT_LEVELS", "TopicUnits", "TopicWarning", "collect_units", "describe_units",

@@ -189,6 +189,33 @@ def _doc_topics(units: pd.DataFrame, unit_topic: np.ndarray) -> pd.DataFrame:
 UNITS_PER_PART = 100_000  # units per part of the document and unit topic tables
 
 
+def _document_chunks(units: pd.DataFrame, units_per_part: int) -> list[np.ndarray]:
+    """Rows of ``units`` cut into chunks of whole documents, in document id order (units in order within
+    a document), each ending at the first document that takes it to ``units_per_part`` units."""
+    doc_ids = units["doc_id"].to_numpy(dtype=object)
+    by_document = np.lexsort((np.arange(len(doc_ids)), doc_ids.astype(str)))
+    ordered = doc_ids[by_document]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
+    cuts = [0]
+    for start in starts[1:]:
+        if start - cuts[-1] >= units_per_part:
+            cuts.append(int(start))
+    cuts.append(len(ordered))
+    return [by_document[first:stop] for first, stop in zip(cuts[:-1], cuts[1:])]
+
+
+def doc_mixtures(model: TopicModel, *, units_per_part: int = UNITS_PER_PART) -> pd.DataFrame:
+    """Each document's topic mixture as a documents x K table: :func:`doc_topics` pivoted (index
+    ``doc_id`` in id order, a column per topic; NaN for a document without vocabulary terms), the same
+    values, rolled up a chunk of whole documents at a time, so that no long table of every document and
+    topic is made."""
+    unit_topic = np.asarray(model.unit_topic)
+    wide = [_doc_topics(model.units.iloc[rows], unit_topic[rows]).pivot(index="doc_id", columns="topic",
+                                                                        values="weight")
+            for rows in _document_chunks(model.units, units_per_part)]
+    return pd.concat(wide).sort_index()  # one chunk at least (without units: an empty one)
+
+
 def _topic_part(unit_topic_file: str, folder: str, item: tuple[str, int, np.ndarray, pd.DataFrame]) -> Path:
     """One part of ``doc_topics`` or ``unit_topics``, from its units and their rows of the memory-mapped
     mixtures."""
@@ -214,16 +241,7 @@ def topic_table_parts(model: TopicModel, folder: Path, *, executor: Executor | N
     mixtures = folder / "unit_topic.npy"
     np.save(mixtures, np.ascontiguousarray(model.unit_topic), allow_pickle=False)
     units = model.units
-    doc_ids = units["doc_id"].to_numpy(dtype=object)
-    by_document = np.lexsort((np.arange(len(doc_ids)), doc_ids.astype(str)))  # id order, units in order
-    ordered = doc_ids[by_document]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
-    cuts = [0]
-    for start in starts[1:]:  # a part ends at the first document that takes it to ``units_per_part`` units
-        if start - cuts[-1] >= units_per_part:
-            cuts.append(int(start))
-    cuts.append(len(ordered))
-    pieces = [("doc_topics", by_document[first:stop]) for first, stop in zip(cuts[:-1], cuts[1:])]
+    pieces = [("doc_topics", rows) for rows in _document_chunks(units, units_per_part)]
     if model.unit != "document":
         pieces += [("unit_topics", np.arange(first, min(first + units_per_part, len(units))))
                    for first in range(0, max(len(units), 1), units_per_part)]
