@@ -100,11 +100,13 @@ body {{ font-family: sans-serif; margin: 1em; }}
 <body>
 <h1 style="font-size: 1.1em">{heading}</h1>
 <p style="font-size: 0.9em">Topic numbers are the canonical ids used in every table and figure
-(1 = most prevalent). The tables and figures rank terms at &#955; = {lam:g}.</p>
+(1 = most prevalent). The tables and figures rank terms at &#955; = {lam:g}, where the slider starts.</p>
 <div id="ldavis"></div>
 <script>{d3}</script>
 <script>{ldavis}</script>
 <script>
+// LDAvis reads its starting state from the address: open at the lambda the figures rank terms by.
+if (!location.hash) history.replaceState(null, "", "#topic=0&lambda={lam:g}&term=");
 var ldavis_data = {script_safe_json(data)};
 new LDAvis("#ldavis", ldavis_data);
 </script>

@@ -146,3 +146,17 @@ def write_file():
 @pytest.fixture(scope="session")
 def seed_ids() -> tuple[str, ...]:
     return SEED_IDS
+
+
+@pytest.fixture(scope="session")
+def seed_k4(seed_corpus) -> Results:
+    """The seed corpus at K=4 with three seeds (paragraph units), few passes (topic and browser tests)."""
+    import warnings
+
+    from analysis.topics import TopicWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TopicWarning)
+        results = Results(Settings(corpus=seed_corpus, k=4, seeds=3, passes=10, iterations=100))
+        results.topics  # noqa: B018 - fit once, inside the warning filter
+    return results

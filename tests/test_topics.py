@@ -90,16 +90,6 @@ def planted_results(planted) -> Results:
     return Results(_planted_settings(planted[0]))
 
 
-@pytest.fixture(scope="module")
-def seed_k4(seed_corpus) -> Results:
-    """The seed corpus at K=4 with three seeds (paragraph units), few passes."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TopicWarning)
-        results = Results(Settings(corpus=seed_corpus, k=4, seeds=3, passes=10, iterations=100))
-        results.topics  # noqa: B018 - fit once, inside the warning filter
-    return results
-
-
 def _main_pool(terms: list[str]) -> tuple[str, int]:
     counts = {pool: sum(POOL_OF.get(t) == pool for t in terms) for pool in POOLS}
     pool = max(counts, key=counts.get)
