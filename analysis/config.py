@@ -192,6 +192,12 @@ class Settings:
                                       group="topics", metavar="F",
                                       doc="Sievert and Shirley (2014): 1 ranks by probability in the topic, 0 by "
                                           "lift.")
+    topic_labels: Path = setting(Path("topic-labels.csv"), "CSV of topic labels (topic, label, automatic) that "
+                                                           "replace the automatic ones where given",
+                                 group="topics", metavar="CSV", corpus_specific=True,
+                                 doc="Used when the file exists; the topic browser (:func:`analysis.explore."
+                                     "topic_browser`) writes it. A row applies only while its topic still has the "
+                                     "automatic label it was written for.")
     # -- groups
     group_by: str | None = setting(None, "metadata column whose values group the documents for comparisons",
                                    group="groups", metavar="COLUMN",
@@ -479,6 +485,11 @@ def _validated(settings: Settings, where: str) -> Settings:
     return settings
 
 
+def project_defaults(base: Path) -> Settings:
+    """The default settings of a project in ``base``: its corpus, output and labels file in that folder."""
+    return Settings(corpus=base / "corpus", out=base / "figures", topic_labels=base / "topic-labels.csv")
+
+
 def settings_from_mapping(raw: Mapping[str, Any], *, base: Path, where: str, start: Settings | None = None) -> Settings:
     """Build settings from a mapping of raw values.
 
@@ -499,7 +510,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, base: Path, where: str, sta
         raise AnalysisError(
             f"{where}: unknown setting '{unknown[0]}' (known: {', '.join(sorted(known))})"
         )
-    start = start or Settings(corpus=base / "corpus", out=base / "figures")
+    start = start or project_defaults(base)
     changes = {name: _coerce(name, value, base, where) for name, value in raw.items()}
     return _validated(dataclasses.replace(start, source=where, **changes), where)
 
@@ -559,7 +570,7 @@ def load_settings(config: str | Path | None = None, *, start: Path | None = None
         path = find_config(start)
         if path is None:
             base = (start or Path.cwd()).resolve()
-            settings = Settings(corpus=base / "corpus", out=base / "figures")
+            settings = project_defaults(base)
         else:
             table = _read_toml(path)["tool"]["analysis"]
             settings = settings_from_mapping(table, base=path.parent, where=f"{path} [tool.analysis]")
@@ -583,8 +594,8 @@ class SettingsWarning(UserWarning):
 def _for_another_corpus(settings: Settings, corpus: Path, given: Mapping[str, Any]) -> Settings:
     """``settings`` read from a file, for ``corpus``: when that is not the file's corpus, the
     file's corpus-specific settings (:data:`CORPUS_SPECIFIC`) not given on the command line go
-    back to their defaults, the output folder to ``<corpus name>-figures`` in the working
-    directory, and a warning says so."""
+    back to their defaults, the output folder to ``<corpus name>-figures`` and the topic labels to
+    ``<corpus name>-topic-labels.csv`` in the working directory, and a warning says so."""
     import warnings
 
     if corpus.expanduser().resolve() == settings.corpus.resolve():
@@ -595,8 +606,10 @@ def _for_another_corpus(settings: Settings, corpus: Path, given: Mapping[str, An
              if key not in given and getattr(settings, key) != getattr(defaults, key)}
     if "out" not in given:
         reset["out"] = Path.cwd() / f"{name}-figures"
+    if "topic_labels" not in given:  # the project's labels name its own topics
+        reset["topic_labels"] = Path.cwd() / f"{name}-topic-labels.csv"
     if reset:
-        dropped = [key for key in reset if key != "out"]
+        dropped = [key for key in reset if key not in ("out", "topic_labels")]
         warnings.warn(f"{corpus} is not the corpus of {settings.source}: "
                       + (f"its settings for that corpus ({', '.join(dropped)}) are not applied; " if dropped else "")
                       + (f"output goes to {reset['out']}; " if "out" in reset else "")

@@ -38,6 +38,8 @@ from analysis.results import Results
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from analysis.config import Settings
+
 SVG_HASH_SALT = "corpus-analysis"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
 # Every output file name is spelled here: the tables of each command (the analyses name the tables, this
@@ -419,12 +421,20 @@ def render_figures(
                       if results.prepared.encodings else {}),
                    **results.prepared.reading_record()},
         "packages": package_versions(),
+        **({"topic_labels": {"path": relative(settings.topic_labels, root), "sha256": digest(labels)}}
+           if (labels := _labels_file(settings)) is not None else {}),
         "figures": dict(sorted(manifest_figures.items())),
         **({"missing_glyphs": by_script("".join(missing.values()))} if missing else {}),
         "files": dict(sorted(manifest_extra.items())),
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     return files
+
+
+def _labels_file(settings: Settings) -> bytes | None:
+    """The bytes of the topic labels file, when there is one (the manifest records its digest)."""
+    path = settings.topic_labels
+    return path.read_bytes() if path is not None and path.is_file() else None
 
 
 # The tables that grow with the corpus: with ``table_format="parquet"`` each is written as Parquet parts.

@@ -92,6 +92,9 @@ def run_inputs(settings: Settings, file_hashes: dict[str, str], names: Iterable[
         "corpus": file_hashes, "settings": portable_settings(settings, root), "figures": sorted(names),
         "packages": installed_versions(), "code": code_digest(),
     }
+    labels = settings.topic_labels
+    if labels is not None and labels.is_file():  # labels change the figures, not the fit
+        payload["topic_labels"] = hashlib.sha256(labels.read_bytes()).hexdigest()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -222,8 +222,11 @@ class Results:
     @cached_property
     @_stage("topics")
     def topics(self) -> topics.TopicResult:
-        """The reported topic model with stability over ``settings.seeds`` seeds."""
-        return topics.fit_stable_topics(self.topic_input, self.settings, progress=self._wrap(f"topics K={self.settings.k}"))
+        """The reported topic model with stability over ``settings.seeds`` seeds, labelled from the
+        ``topic_labels`` file where it has labels for these topics."""
+        result = topics.fit_stable_topics(self.topic_input, self.settings, progress=self._wrap(f"topics K={self.settings.k}"))
+        named = topics.read_labels(self.settings.topic_labels, result.model)
+        return topics.labelled(result, named) if named else result
 
     @cached_property
     @_stage("topics")

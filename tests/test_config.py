@@ -70,7 +70,7 @@ def test_no_config_gives_defaults_relative_to_start(tmp_path):
     if find_config(start) is not None:
         pytest.skip("a pyproject.toml with [tool.analysis] exists above the temporary folder")
     s = load_settings(start=start)
-    assert s == Settings(corpus=start / "corpus", out=start / "figures")
+    assert s == Settings(corpus=start / "corpus", out=start / "figures", topic_labels=start / "topic-labels.csv")
 
 
 def test_working_directory_is_the_default_start(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from analysis import export, topics
-from analysis.config import RUN_SETTINGS, Settings
+from analysis.config import PATH_SETTINGS, RUN_SETTINGS, Settings
 from analysis.export import (MANIFEST, MODEL_STEM, model_files, table_file, TOPIC_TABLES, atomic_write_bytes,
                              check_figures, csv_bytes, figure_bytes, package_versions, render_figures, topic_tables,
                              table_files, write_figures)
@@ -147,7 +147,7 @@ def test_manifest(run, seed_corpus, seed_ids):
     assert not Path(recorded["corpus"]).is_absolute()
     # everything that shapes the results; not how the run was carried out (jobs, cache)
     assert set(recorded) == set(settings.to_dict()) - set(RUN_SETTINGS)
-    unchanged = {k: v for k, v in settings.to_dict().items() if k not in ("corpus", "out", "metadata", *RUN_SETTINGS)}
+    unchanged = {k: v for k, v in settings.to_dict().items() if k not in (*PATH_SETTINGS, *RUN_SETTINGS)}
     assert {k: recorded[k] for k in unchanged} == unchanged  # topic settings included (k, seeds, unit ...)
     # package versions
     assert manifest["packages"] == package_versions()

@@ -15,7 +15,8 @@ The pipeline is
    :func:`topic_prevalence`, :func:`intertopic_map`, :func:`topic_evidence`)
    turn a :class:`TopicModel` (``model``) into tidy DataFrames for figures and
    export;
-4. :func:`select_k` (``selection``) scores a K x seed grid.
+4. :func:`select_k` (``selection``) scores a K x seed grid;
+5. :func:`read_labels` (``labels``) applies the researcher's topic labels (the ``topic_labels`` file).
 
 Topic ids are ``1..K`` in order of prevalence in the reported run; every
 other run's topics are mapped onto them (:func:`align_topics`), and
@@ -31,6 +32,7 @@ from analysis.topics.fit import (
     import_tomotopy,
     prepare,
 )
+from analysis.topics.labels import LABEL_COLUMNS, labelled, labels_csv, read_labels
 from analysis.topics.model import MODEL_FORMAT, TopicModel, TopicResult
 from analysis.topics.selection import METRICS, coherence, heldout_perplexity, select_k, selection_sample
 from analysis.topics.stability import align_topics, fit_stable_topics, stabilize
@@ -43,6 +45,7 @@ from analysis.topics.tables import (
     term_relevance,
     topic_evidence,
     topic_ids_table,
+    automatic_labels,
     topic_labels,
     topic_prevalence,
     topic_summary,
@@ -61,11 +64,12 @@ from analysis.topics.units import (
 
 __all__ = [
     "Fit", "TopicInput", "build_vocabulary", "engine_for", "fit_topics", "import_tomotopy", "prepare",
+    "LABEL_COLUMNS", "labelled", "labels_csv", "read_labels",
     "MODEL_FORMAT", "TopicModel", "TopicResult",
     "METRICS", "coherence", "heldout_perplexity", "select_k", "selection_sample",
     "align_topics", "fit_stable_topics", "stabilize",
     "ROLE_ORDER", "doc_mixtures", "doc_topics", "intertopic_coordinates", "intertopic_map", "term_relevance", "topic_evidence",
-    "topic_ids_table", "topic_labels", "topic_prevalence", "topic_summary", "topic_table_parts", "topic_terms",
+    "topic_ids_table", "automatic_labels", "topic_labels", "topic_prevalence", "topic_summary", "topic_table_parts", "topic_terms",
     "unit_topics",
     "UNIT_COLUMNS", "UNIT_LEVELS", "TopicUnits", "TopicWarning", "collect_units", "describe_units",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,10 @@ class TopicModel:
     unit : str
     note : str
         Why the unit was chosen, when it was a fallback.
+    n_documents : int
+    named : dict of int to str
+        Labels the researcher gave (topic -> label), used instead of the
+        automatic ones (:mod:`analysis.topics.labels`).
     """
 
     topic_term: np.ndarray
@@ -57,6 +61,7 @@ class TopicModel:
     unit: str
     note: str = ""
     n_documents: int = 0
+    named: dict = field(default_factory=dict)
 
     @property
     def k(self) -> int:

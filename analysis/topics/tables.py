@@ -97,12 +97,20 @@ def topic_terms(model: TopicModel, n: int = 30, lam: float = 0.6, by: str = "wei
     arrays = _relevance_arrays(model, lam)
     table = _table(model, arrays, *_top(model, arrays[by], n))
     table["rank"] = table.groupby("topic").cumcount() + 1
-    table.insert(1, "label", table["topic"].map(_labels(model, arrays["relevance"])))
+    table.insert(1, "label", table["topic"].map({**_labels(model, arrays["relevance"]), **model.named}))
     return table[["topic", "label", "term", "weight", "relevance", "lift", "term_count", "topic_count", "rank"]]
 
 
-def topic_labels(model: TopicModel, lam: float = 0.6, n_terms: int = 3) -> dict[int, str]:
-    """Short automatic labels: the topic's top terms by relevance at ``lam``."""
+def topic_labels(model: TopicModel, lam: float | None = None) -> dict[int, str]:
+    """The label of each topic: the researcher's (:attr:`TopicModel.named`, from the labels file), else
+    the automatic one (:func:`automatic_labels`)."""
+    return {**automatic_labels(model, lam), **model.named}
+
+
+def automatic_labels(model: TopicModel, lam: float | None = None, n_terms: int = 3) -> dict[int, str]:
+    """Short automatic labels: the topic's top ``n_terms`` terms by relevance at ``lam`` (default: the
+    ``relevance_lambda`` the model was fitted with)."""
+    lam = model.settings["relevance_lambda"] if lam is None else lam
     return _labels(model, _relevance_arrays(model, lam)["relevance"], n_terms)
 
 
@@ -285,7 +293,7 @@ def topic_prevalence(model: TopicModel, by: str = "document", documents: Collect
     else:
         grouped = grouped.sort_values(["group", "topic"])
     grouped.insert(0, "group_by", by)
-    grouped["label"] = grouped["topic"].map(topic_labels(model, model.settings["relevance_lambda"]))
+    grouped["label"] = grouped["topic"].map(topic_labels(model))
     return grouped[["group_by", "group", "topic", "label", "tokens", "weight"]].reset_index(drop=True)
 
 
@@ -322,7 +330,7 @@ def intertopic_map(model: TopicModel) -> pd.DataFrame:
         ``topic, label, x, y, prevalence``.
     """
     coords = intertopic_coordinates(model.topic_term)
-    labels = topic_labels(model, model.settings["relevance_lambda"])
+    labels = topic_labels(model)
     return pd.DataFrame({
         "topic": model.topic_ids, "label": [labels[t] for t in model.topic_ids],
         "x": coords[:, 0], "y": coords[:, 1], "prevalence": model.prevalence,
@@ -407,7 +415,7 @@ def topic_summary(result: TopicResult) -> pd.DataFrame:
         native_id`` (stability columns are NaN with a single seed).
     """
     model = result.model
-    labels = topic_labels(model, model.settings["relevance_lambda"])
+    labels = topic_labels(model)
     stats = result.stability.groupby("topic")["similarity"].agg(["median", "min"])
     return pd.DataFrame({
         "topic": model.topic_ids,
@@ -421,7 +429,7 @@ def topic_summary(result: TopicResult) -> pd.DataFrame:
 
 def topic_ids_table(result: TopicResult) -> pd.DataFrame:
     """The mapping from each run's native topic ids to the canonical ids, with labels."""
-    labels = topic_labels(result.model, result.model.settings["relevance_lambda"])
+    labels = topic_labels(result.model)
     table = result.topic_ids.copy()
     table.insert(3, "label", table["topic"].map(labels))
     return table
