@@ -568,7 +568,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     from analysis.export import (HTML_VIEW, MANIFEST, model_files, render_figures, topic_owned, topic_tables,
                                  write_figures)
     from analysis.figures import TOPIC_FIGURES
-    from analysis.ldavis import ldavis_html
+    from analysis.pages.ldavis import ldavis_html
     from analysis.results import Results
 
     settings = _settings(args)
@@ -579,7 +579,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     def extras() -> dict[str, bytes | Path]:
         found = {**topic_tables(results), **model_files(results)}
         if args.html:
-            found[HTML_VIEW] = ldavis_html(results.topics.model).encode("utf-8")
+            found[HTML_VIEW] = ldavis_html(results.topics.model, passages=results.evidence[0]).encode("utf-8")
         return found
 
     names = [name for name in TOPIC_FIGURES if name != "k-selection"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.ldavis import ldavis_html
+from analysis import topics
+from analysis.pages.ldavis import ldavis_html
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_topics import HOSTILE, _hostile_model  # noqa: E402
@@ -51,14 +52,38 @@ def open_offline(browser, path: Path):
     return page, errors, dialogs, requests
 
 
+def _box(page, selector: str) -> dict:
+    return page.eval_on_selector(selector, "e => { const b = e.getBoundingClientRect(); "
+                                           "return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; }")
+
+
 def test_topics_page_works_offline_and_opens_at_the_relevance_lambda(browser, seed_k4, tmp_path):
     model = seed_k4.topics.model
+    passages = seed_k4.evidence[0]
     path = tmp_path / "topics.html"
-    path.write_text(ldavis_html(model), encoding="utf-8")
+    path.write_text(ldavis_html(model, passages=passages), encoding="utf-8")
     page, errors, dialogs, requests = open_offline(browser, path)
     assert errors == [] and dialogs == [] and requests == []
     lam = model.settings["relevance_lambda"]
     assert float(page.input_value("#ldavis-lambda")) == pytest.approx(lam)  # the figures' ranking
+    # every topic circle inside the map: clear of the title, the legend and the bar chart's term labels
+    frame = _box(page, "#ldavis svg rect")
+    terms_left = page.eval_on_selector_all("#ldavis svg text.terms",
+                                           "t => Math.min(...t.map(e => e.getBoundingClientRect().left))")
+    for topic in model.topic_ids:
+        circle = _box(page, f"#ldavis-topic{topic}")
+        assert frame["left"] - 1 <= circle["left"] and circle["right"] <= frame["right"] + 1, topic
+        assert frame["top"] - 1 <= circle["top"] and circle["bottom"] <= frame["bottom"] + 1, topic
+        assert circle["right"] < terms_left, topic
+    # the panel lists the labels; clicking a circle shows that topic's label and passages
+    labels = topics.topic_labels(model)
+    assert all(label in page.inner_text("#topic-panel") for label in labels.values())
+    page.click("#ldavis-topic2")
+    shown = page.inner_text("#topic-panel")
+    assert shown.startswith(f"Topic 2: {labels[2]}")
+    expected = passages.loc[passages["topic"] == 2].sort_values("rank")
+    assert page.eval_on_selector_all("#topic-panel blockquote", "q => q.map(e => e.textContent)") == \
+        expected["excerpt"].tolist()
     page.screenshot(path=str(tmp_path / "topics.png"), full_page=True)
 
 

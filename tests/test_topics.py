@@ -1,4 +1,4 @@
-"""LDA topics (analysis.topics, analysis.ldavis): planted topics are recovered,
+"""LDA topics (analysis.topics, analysis.pages.ldavis): planted topics are recovered,
 fits are reproducible, topic ids are stable and agree everywhere, the model
 round-trips without pickle, the pyLDAvis page cannot be hijacked by corpus text.
 
@@ -34,7 +34,7 @@ from analysis.figures import make_figure
 from analysis.config import Settings
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
-from analysis.ldavis import ldavis_data, ldavis_html, script_safe_json
+from analysis.pages.ldavis import ldavis_data, ldavis_html, script_safe_json
 from analysis.results import Results
 from analysis.tokens import maintained_stopwords
 from analysis.topics import UNIT_COLUMNS, TopicModel, TopicWarning
@@ -454,8 +454,8 @@ def test_ldavis_page_escapes_hostile_terms():
     parser.feed(page)
     parser.close()
     names = [tag for tag, _ in parser.tags]
-    assert names.count("script") == 3  # d3, LDAvis, the data
-    assert page.lower().count("<script") == 3 and page.lower().count("</script") == 3
+    assert names.count("script") == 5  # the labels and passages (JSON), d3, LDAvis, the panel, the data
+    assert page.lower().count("<script") == 5 and page.lower().count("</script") == 5
     assert set(names) <= {"html", "head", "meta", "title", "style", "body", "h1", "p", "div", "script"}
     for text in parser.scripts:
         assert "</script" not in text.lower()
