@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from analysis import __version__, interrupt
 from analysis.config import SETTINGS, Settings, load_settings
 from analysis.errors import AnalysisError
+from analysis.pages import MAX_PAGE_CHARACTERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "and the model (JSON + NPZ).")
     topics.add_argument("--html", action="store_true", help="also write topics.html (pyLDAvis, works offline)")
     commands.add_parser(
+        "explore", parents=[common, topic, by_group, output], help="write explorer.html: topics, passages, "
+                                                                   "concordance and reader in one offline page",
+        description="Write explorer.html: one self-contained page (no network, no Jupyter) with the topic map and "
+                    "terms at a relevance slider, each topic's label, passages and prevalence by group, a "
+                    "concordance search and a document reader. It fits the topics as 'topics' does, with the "
+                    "same options. The concordance and the reader embed the corpus's text up to "
+                    f"{MAX_PAGE_CHARACTERS:,} characters; above that the page says so and holds the topics only.")
+    commands.add_parser(
         "select-k", parents=[common, _topic_options(select_k=True), output], help="compare K values: coherence, perplexity, stability",
         description="Fit every K of the grid with every seed; write the k-selection figure (c_v, NPMI, u_mass, "
                     "held-out perplexity, stability) and the stability figure of the configured K.")
@@ -233,7 +242,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["seeds"] = 1
     if args.command == "terms" and args.by not in TERMS_BY:
         overrides["group_by"] = args.by.removeprefix("column:")
-    if args.command in ("figures", "topics", "select-k", "reuse", "claims"):
+    if args.command in ("figures", "topics", "explore", "select-k", "reuse", "claims"):
         overrides["out"] = args.out  # the other commands' --out is a file, not the output folder
     return load_settings(args.config, **overrides)
 
@@ -564,6 +573,29 @@ def _print_topics(results) -> None:
         print(f"  T{row.topic:<2} {row.prevalence:6.1%}{stable}  {row.label}")
 
 
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from analysis.export import EXPLORER_PAGE, MANIFEST, explorer_owned, render_figures, write_figures
+    from analysis.pages.explorer import explorer_html
+    from analysis.results import Results
+
+    settings = _settings(args)
+    _check_out(settings)
+    results = Results(settings, progress=_progress)
+    results.units  # read the corpus now: its errors come before any progress output
+
+    def page() -> dict[str, bytes]:
+        return {EXPLORER_PAGE: explorer_html(results).encode("utf-8")}
+
+    files = render_figures([], results, progress=_render_progress, previous=settings.out / MANIFEST, extras=page,
+                           replaces=explorer_owned)
+    changed = write_figures(files, settings.out, prune=explorer_owned)
+    size = (settings.out / EXPLORER_PAGE).stat().st_size
+    print(f"{settings.out / EXPLORER_PAGE}: {size / 1e6:.1f} MB, {'written' if changed else 'unchanged'}; "
+          "open it in a browser (it needs no network)")
+    print(results.timer.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_topics(args: argparse.Namespace) -> int:
     from analysis.export import (HTML_VIEW, MANIFEST, model_files, render_figures, topic_owned, topic_tables,
                                  write_figures)
@@ -733,7 +765,7 @@ def _cmd_collocates(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"figures": _cmd_figures, "reuse": _cmd_reuse, "claims": _cmd_claims, "kwic": _cmd_kwic,
-            "collocates": _cmd_collocates, "topics": _cmd_topics, "select-k": _cmd_select_k, "list": _cmd_list,
+            "collocates": _cmd_collocates, "topics": _cmd_topics, "explore": _cmd_explore, "select-k": _cmd_select_k, "list": _cmd_list,
             "info": _cmd_info, "convert": _cmd_convert, "terms": _cmd_terms, "keyness": _cmd_keyness, "cache": _cmd_cache, "init": _cmd_init}
 
 

@@ -65,6 +65,7 @@ CLAIM_TABLES = tuple(map(table_file, ("claims", "contradictions", "contradiction
 MODEL_STEM = "topic-model"
 MODEL_FILES = (f"{MODEL_STEM}.json", f"{MODEL_STEM}.npz")
 HTML_VIEW = "topics.html"
+EXPLORER_PAGE = "explorer.html"
 _SAVE_METADATA = {
     "png": {"Software": None},
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
@@ -511,13 +512,14 @@ def model_files(results: Results) -> dict[str, bytes]:
     return results.topics.model.to_files(MODEL_STEM)
 
 
-def owned_by(family: str, files: Iterable[str], *, but: Iterable[str] = ()) -> Callable[[Path], bool]:
-    """A predicate for the files one command owns: the figures of ``family`` (every format) and ``files``."""
+def owned_by(family: str | None, files: Iterable[str], *, but: Iterable[str] = ()) -> Callable[[Path], bool]:
+    """A predicate for the files one command owns: the figures of ``family`` (every format; None: no
+    figures) and ``files``."""
     names, left_out = frozenset(files), frozenset(but)
 
     def owned(path: Path) -> bool:
         stem, part = path.name.split(".")[0], _PART_FILE.fullmatch(path.name)
-        return (path.name in names or (stem in getattr(_figures(), family) and stem not in left_out)
+        return (path.name in names or (family is not None and stem in getattr(_figures(), family) and stem not in left_out)
                 or (part is not None and table_file(part["name"]) in names))
 
     return owned
@@ -526,13 +528,14 @@ def owned_by(family: str, files: Iterable[str], *, but: Iterable[str] = ()) -> C
 # What the topics, reuse and claims commands replace: their figures and tables (topics: not k-selection).
 topic_owned = owned_by("TOPIC_FIGURES", (HTML_VIEW, *TOPIC_TABLES, *MODEL_FILES), but=("k-selection",))
 reuse_owned = owned_by("REUSE_FIGURES", REUSE_TABLES)
+explorer_owned = owned_by(None, (EXPLORER_PAGE,))
 claims_owned = owned_by("CLAIM_FIGURES", CLAIM_TABLES)
 
 
 def _is_ours(path: Path) -> bool:
-    """Files a run writes: registered figure stems, tables (in parts too), model, HTML view, manifest."""
+    """Files a run writes: registered figure stems, tables (in parts too), model, HTML pages, manifest."""
     part = _PART_FILE.fullmatch(path.name)
-    return (path.name in (MANIFEST, HTML_VIEW, *TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES, *MODEL_FILES)
+    return (path.name in (MANIFEST, HTML_VIEW, EXPLORER_PAGE, *TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES, *MODEL_FILES)
             or path.name.split(".")[0] in _figures().REGISTRY
             or (part is not None and table_file(part["name"]) in (*TOPIC_TABLES, *REUSE_TABLES, *CLAIM_TABLES)))
 

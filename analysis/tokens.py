@@ -34,12 +34,12 @@ from analysis.config import Settings
 from analysis.errors import AnalysisError
 from analysis.structure import FORMAT_CHARACTERS, NO_FORMAT
 
-_QUOTES = str.maketrans({
+QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "\u0060": "'",
     "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u2010": "-", "\u2011": "-",
 })
-_QUOTE_CHARACTERS = re.compile("[" + re.escape("".join(map(chr, _QUOTES))) + "]")
+_QUOTE_CHARACTERS = re.compile("[" + re.escape("".join(map(chr, QUOTES))) + "]")
 # A format character inside a word is part of the token as written and left out of its form.
 _INSIDE = f"(?:[{FORMAT_CHARACTERS}]+|[{FORMAT_CHARACTERS}]*['-][{FORMAT_CHARACTERS}]*)"
 TOKEN_PATTERN = r"[^\W_]+(?:" + _INSIDE + r"[^\W_]+)*"
@@ -61,7 +61,7 @@ def normalize(text: str) -> str:
     >>> normalize("Kratom\u2019s \u201cROLE\u201d")
     'kratom\\'s "role"'
     """
-    return unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    return unicodedata.normalize("NFKC", text).translate(QUOTES).lower()
 
 
 def strip_possessive(token: str) -> str:
@@ -81,7 +81,7 @@ def tokenize(text: str) -> list[str]:
 
 def straighten(text: str) -> str:
     """Curly quotes, apostrophes and hyphens made straight, one character for one (offsets stay valid)."""
-    return text.translate(_QUOTES) if _QUOTE_CHARACTERS.search(text) else text
+    return text.translate(QUOTES) if _QUOTE_CHARACTERS.search(text) else text
 
 
 def raw_tokens(straight: str, start: int = 0, end: int | None = None) -> list[str]:

@@ -6,3 +6,7 @@ text can end the block (:func:`analysis.pages.embed.script_safe_json`), and the
 page's script puts it into the document as text (``textContent``), never as
 markup.
 """
+
+MAX_PAGE_CHARACTERS = 20_000_000
+"""Characters of corpus text ``explorer.html`` embeds for its concordance and reader (about 3 million
+words, a page of about 25 MB that a browser still searches in well under a second)."""
