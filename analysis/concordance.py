@@ -165,6 +165,26 @@ def kwic(
     return table
 
 
+def match_offsets(prepared: PreparedCorpus, query: str, preprocessor: Preprocessor, *, document: int,
+                  lemmas: bool = True) -> list[tuple[int, int]]:
+    """Character offsets (start, end) in the text of ``document`` (a number) of every match of ``query``
+    in its counted blocks, matched as :func:`kwic` matches; for highlighting a document."""
+    tokens = _TokenForms(prepared, preprocessor, lemmas)
+    wanted = tokens.query(query, "highlight")
+    starts = tokens.matches(wanted)
+    blocks = tokens.block_of(starts)
+    keep = prepared.block_document[blocks] == document if len(starts) else np.zeros(0, dtype=bool)
+    text = prepared.texts([document])[document]
+    spans: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    found = []
+    for i, b in zip(starts[keep].tolist(), blocks[keep].tolist()):
+        if b not in spans:
+            spans[b] = prepared.spans(b, text)
+        first = int(prepared.block_offsets[b])
+        found.append((int(spans[b][0][i - first]), int(spans[b][1][i + len(wanted) - 1 - first])))
+    return found
+
+
 def collocates(
     prepared: PreparedCorpus, query: str, preprocessor: Preprocessor, *, window: int = 5, min_count: int = 3,
     lemmas: bool = True, function_words: bool = False, executor: Executor | None = None,

@@ -145,6 +145,7 @@
                           "aria-label": "Intertopic distance map"});
     map.appendChild(svg("line", {x1: 0, x2: size, y1: size / 2, y2: size / 2, stroke: "#ddd"}));
     map.appendChild(svg("line", {y1: 0, y2: size, x1: size / 2, x2: size / 2, stroke: "#ddd"}));
+    var numbers = [];  // drawn after every circle, so that no circle hides a number
     data.topics.slice().sort(function (a, b) { return b.prevalence - a.prevalence; }).forEach(function (t) {
       var x = size / 2 + (t.x - cx) * scale, y = size / 2 - (t.y - cy) * scale;
       var circle = svg("circle", {cx: x, cy: y, r: radius(t.prevalence), id: "topic-circle-" + t.topic});
@@ -155,8 +156,9 @@
       map.appendChild(circle);
       var number = svg("text", {x: x, y: y});
       number.textContent = String(t.topic);
-      map.appendChild(number);
+      numbers.push(number);
     });
+    numbers.forEach(function (n) { map.appendChild(n); });
     mapBox.appendChild(map);
     mapBox.appendChild(el("p", "Circles: topics placed by the distance between their term distributions (the "
       + "intertopic-map figure); area: share of tokens. Click one, or a label below.", "muted"));
