@@ -8,6 +8,7 @@ Every request that leaves the file system is refused, so a page that needs the n
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -37,6 +38,15 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+def screenshot(page, name: str, tmp_path: Path) -> Path:
+    """A full-page screenshot, in ``$CORPUS_ANALYSIS_SCREENSHOTS`` when set (to look at them; the README's
+    come from there), else in the test's temporary folder."""
+    folder = Path(os.environ.get("CORPUS_ANALYSIS_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
+    return folder / name
 
 
 def open_offline(browser, path: Path, ready: str = "#ldavis svg"):
@@ -90,7 +100,7 @@ def test_topics_page_works_offline_and_opens_at_the_relevance_lambda(browser, se
     expected = passages.loc[passages["topic"] == 2].sort_values("rank")
     assert page.eval_on_selector_all("#topic-panel blockquote", "q => q.map(e => e.textContent)") == \
         expected["excerpt"].tolist()
-    page.screenshot(path=str(tmp_path / "topics.png"), full_page=True)
+    screenshot(page, "topics.png", tmp_path)
 
 
 def test_hostile_terms_stay_text_in_the_topics_page(browser, tmp_path):
@@ -138,7 +148,7 @@ def test_explorer_topics_tab_shows_labels_terms_and_passages(browser, explorer, 
     passages = seed_k4.evidence[0]
     assert page.eval_on_selector_all("#topic-passages blockquote", "q => q.map(e => e.textContent)") == \
         passages.loc[passages["topic"] == 2].sort_values("rank")["excerpt"].tolist()
-    page.screenshot(path=str(tmp_path / "explorer-topics.png"), full_page=True)
+    screenshot(page, "explorer-topics.png", tmp_path)
 
 
 @pytest.mark.parametrize("query, sort", [("kratom", "doc"), ("chronic pain", "left"), ("reduce", "right")])
@@ -157,6 +167,7 @@ def test_explorer_concordance_is_the_kwic_command(browser, explorer, seed_k4, qu
     exported = pd.read_csv(download.value.path(), keep_default_na=False)
     pd.testing.assert_frame_equal(exported, expected, check_dtype=False)
     assert errors == []
+    screenshot(page, f"explorer-concordance-{sort}.png", tmp_path)
 
 
 def test_explorer_filters_and_reader(browser, explorer, seed_k4, seed_ids, tmp_path):
@@ -178,7 +189,7 @@ def test_explorer_filters_and_reader(browser, explorer, seed_k4, seed_ids, tmp_p
     blocks = seed_k4.prepared.blocks
     assert page.eval_on_selector_all("#reader .block", "b => b.length") == (blocks["doc_id"] == seed_ids[1]).sum()
     assert errors == []
-    page.screenshot(path=str(tmp_path / "explorer-reader.png"), full_page=True)
+    screenshot(page, "explorer-reader.png", tmp_path)
 
 
 def test_hostile_corpus_text_stays_text_in_the_explorer(browser, seed_corpus, tmp_path):
