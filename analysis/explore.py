@@ -35,9 +35,21 @@ ALL = "(all)"
 SHOWN_LINES = 500  # concordance lines drawn; the table (and Export CSV) has every line
 
 
-def _html_table(table: pd.DataFrame, classes: str = "") -> str:
+def _html_table(table: pd.DataFrame) -> str:
     """``table`` as escaped HTML (corpus text never becomes markup)."""
-    return table.to_html(index=False, escape=True, border=0, classes=classes, na_rep="")
+    return table.to_html(index=False, escape=True, border=0, na_rep="")
+
+
+def _kwic_html(table: pd.DataFrame) -> str:
+    """Concordance lines aligned on the match, escaped, in a scrolling box."""
+    cell = '<td style="padding:1px 6px;{}">{}</td>'
+    rows = "".join(
+        "<tr>" + cell.format("color:#666", html.escape(r.doc_id)) + cell.format("color:#666", html.escape(r.role))
+        + cell.format("text-align:right", html.escape(r.left))
+        + cell.format("font-weight:bold;color:#a63603;white-space:nowrap", html.escape(r.match))
+        + cell.format("text-align:left", html.escape(r.right)) + "</tr>"
+        for r in table.itertuples())
+    return f'<div style="max-height:28em;overflow:auto"><table style="border-collapse:collapse">{rows}</table></div>'
 
 
 class Concordance(widgets.VBox):
@@ -118,7 +130,7 @@ class Concordance(widgets.VBox):
         more = f" (the first {SHOWN_LINES:,} shown; Export CSV writes all)" if len(self.table) > SHOWN_LINES else ""
         self.count.value = (f"<b>{len(self.table):,} matches in {self.table['doc_id'].nunique():,} documents</b>"
                             f"{more}")
-        self.lines.value = _html_table(self.table.head(SHOWN_LINES)[["doc_id", "role", "left", "match", "right"]])
+        self.lines.value = _kwic_html(self.table.head(SHOWN_LINES))
 
     def save(self) -> Path:
         """Write the lines shown (every one) as CSV to the file named in ``export_path``."""
@@ -316,8 +328,19 @@ def document_reader(results) -> DocumentReader:
     return DocumentReader(results)
 
 
-def table_view(table: pd.DataFrame, **options):
-    """``table`` as a sortable, searchable table (itables, offline); ``options`` go to ``itables.show``."""
+_ITABLES_READY = False
+
+
+def table_view(table: pd.DataFrame, **options) -> None:
+    """Show ``table`` as a sortable, searchable table (itables); ``options`` go to ``itables.show``.
+
+    The first call in a kernel puts itables' JavaScript into the notebook (offline: nothing is loaded from
+    the network), as ``itables.init_notebook_mode`` does, without making every DataFrame interactive.
+    """
     import itables
 
-    return itables.show(table, connected=False, **options)
+    global _ITABLES_READY
+    if not _ITABLES_READY:
+        itables.init_notebook_mode(all_interactive=False, connected=False)
+        _ITABLES_READY = True
+    itables.show(table, connected=False, **options)
