@@ -105,8 +105,13 @@ def test_topics_page_works_offline_and_opens_at_the_relevance_lambda(browser, se
 
 def test_hostile_terms_stay_text_in_the_topics_page(browser, tmp_path):
     path = tmp_path / "topics.html"
-    path.write_text(ldavis_html(_hostile_model(), title="<b>kratom & pain</b>"), encoding="utf-8")
+    passages = pd.DataFrame({"topic": [1], "rank": [1], "doc_id": ["<b>d0</b>"], "role": ["body"], "weight": [0.9],
+                             "excerpt": ["<img src=y onerror=alert(3)> and </script><script>alert(4)</script>"]})
+    path.write_text(ldavis_html(_hostile_model(), passages=passages, title="<b>kratom & pain</b>"), encoding="utf-8")
     page, errors, dialogs, requests = open_offline(browser, path)
+    page.click("#ldavis-topic1")
+    assert page.inner_text("#topic-panel blockquote") == passages["excerpt"].iat[0]
+    assert "<b>d0</b>" in page.inner_text("#topic-panel")
     assert dialogs == [] and requests == []  # no alert ran, no image tried to load
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     shown = page.inner_text("#ldavis")
