@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
+from analysis import topics
 from analysis.results import Results
 
 MAX_ITEMS = 5  # items quoted per list: a description is read aloud
@@ -250,9 +251,26 @@ def _topic_stability(d: pd.DataFrame, r: Results) -> str:
     if d.empty:
         return "Topic stability: one seed was fitted, so there is nothing to compare."
     mean = d.groupby(["topic", "label"])["similarity"].median().sort_values()
+    ami = d.drop_duplicates("seed")["ami"]
     return (f"Dot plot, per topic ({len(mean)}), of the similarity of its best match in each of "
             f"{d['seed'].nunique()} other seeds' runs (1 - Jensen-Shannon distance). Least stable: "
-            + _items(f"{t} {label} (median {s:.2f})" for (t, label), s in mean.head(3).items()) + ".")
+            + _items(f"{t} {label} (median {s:.2f})" for (t, label), s in mean.head(3).items())
+            + f". The units' main topics agree with the reported run's with an adjusted mutual information of "
+              f"median {ami.median():.2f} (min {ami.min():.2f}, max {ami.max():.2f}).")
+
+
+def _topic_convergence(d: pd.DataFrame, r: Results) -> str:
+    if d.empty:
+        return "Topic convergence: this engine records no log-likelihood trace."
+    reported = d[d["reported"]]
+    sweeps, change = topics.late_change(d)
+    runs = d.groupby("seed").agg(sweeps=("sweep", "max"), stopped=("stopped", "first")).reset_index()
+    return (f"Line chart of the log-likelihood per word against the Gibbs sweeps for {d['seed'].nunique()} seeds' "
+            f"fits. The reported run (seed {reported['seed'].iat[0]}) ends at {reported['log_likelihood'].iat[-1]:.3f} "
+            f"after {reported['sweep'].max()} sweeps; its mean over the last {sweeps} sweeps differs by "
+            f"{change:+.4f} from the {sweeps} before. Sweeps run: " + "; ".join(
+                f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}: {n} (stopped by {why})"
+                for (n, why), seeds in runs.groupby(["sweeps", "stopped"])["seed"]) + ".")
 
 
 def _k_selection(d: pd.DataFrame, r: Results) -> str:
@@ -292,6 +310,7 @@ DESCRIBE: dict[str, Callable[[pd.DataFrame, Results], str]] = {
     "term-trends": _term_trends,
     "topic-trends": _topic_trends,
     "topic-stability": _topic_stability,
+    "topic-convergence": _topic_convergence,
     "k-selection": _k_selection,
 }
 

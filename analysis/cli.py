@@ -568,6 +568,10 @@ def _print_topics(results) -> None:
     summary = topics.topic_summary(result)
     print(result.model.subtitle().replace("\n", " "))
     print(f"reported run: seed {result.model.seed} of {len(result.runs)} (the run most similar to the others)")
+    agreement = topics.run_agreement(result)["ami"]
+    if len(agreement):
+        print(f"the other runs' units agree with it: AMI median {agreement.median():.2f} "
+              f"(min {agreement.min():.2f}, max {agreement.max():.2f})")
     for row in summary.itertuples():
         stable = "" if math.isnan(row.stability_median) else f"  stability {row.stability_median:.2f}"
         print(f"  T{row.topic:<2} {row.prevalence:6.1%}{stable}  {row.label}")

@@ -253,11 +253,30 @@ def _selection_subtitle(r: Results) -> str:
 
 
 def _stability_data(r: Results) -> pd.DataFrame:
-    return r.topics.stability
+    """The topic similarities, with each run's agreement with the reported run (AMI of the units' main
+    topics) beside them."""
+    return r.topics.stability.merge(topics.run_agreement(r.topics), on="seed", how="left")
+
+
+def _agreement_note(d: pd.DataFrame) -> str:
+    ami = d.drop_duplicates("seed")["ami"]
+    if ami.empty:
+        return ""
+    return (f"units' main topics vs the reported run's: adjusted mutual information\nmedian {ami.median():.2f} "
+            f"(min {ami.min():.2f}, max {ami.max():.2f}) over {len(ami)} other seeds")
 
 
 def _draw_stability(d: pd.DataFrame, r: Results):
-    return plots.plot_topic_stability(d, subtitle=r.topics.model.subtitle())
+    return plots.plot_topic_stability(d, subtitle=f"{r.topics.model.subtitle()}\n{_agreement_note(d)}".strip())
+
+
+def _convergence_note(d: pd.DataFrame) -> str:
+    if d.empty:
+        return ""
+    sweeps, change = topics.late_change(d)
+    stopped = f"stopped by {d['stopped'].iat[0]}"
+    return stopped if not sweeps else (f"{stopped}\nlate drift of the reported run: {change:+.4f} per word\n"
+                                       f"(mean of its last {sweeps} sweeps minus the {sweeps} before)")
 
 
 REGISTRY: dict[str, FigureSpec] = {
@@ -418,6 +437,14 @@ REGISTRY: dict[str, FigureSpec] = {
             _draw_stability,
         ),
         FigureSpec(
+            "topic-convergence",
+            "Each seed's log-likelihood per word against the Gibbs sweeps (the reported run in colour), and why "
+            "the fits stopped: is the model the figures report still changing?",
+            lambda r: topics.convergence_table(r.topics),
+            lambda d, r: plots.plot_topic_convergence(d, subtitle=r.topics.model.subtitle(),
+                                                      note=_convergence_note(d)),
+        ),
+        FigureSpec(
             "k-selection",
             "c_v, NPMI and u_mass coherence, held-out perplexity and stability against K, over seeds.",
             lambda r: r.k_selection,
@@ -459,7 +486,8 @@ GROUP_FIGURES = ("group-keyness", "topic-prevalence-by-group")
 TREND_FIGURES = ("term-trends", "topic-trends")
 REUSE_FIGURES = ("reuse-matrix", "reused-share")
 CLAIM_FIGURES = ("claim-framing", "hedging-density")
-TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection")
+TOPIC_FIGURES = ("topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability",
+                 "topic-convergence", "k-selection")
 USES_TOPICS = (*TOPIC_FIGURES, "topic-prevalence-by-group", "topic-trends")
 
 

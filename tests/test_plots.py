@@ -171,7 +171,8 @@ def test_registry_names_and_descriptions():
                                                       *TOPIC_FIGURES]
     assert not set(CLAIM_FIGURES) & set(figure_names())  # the lens is opt-in
     assert TOPIC_FIGURES == (
-        "topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "k-selection",
+        "topic-terms", "topic-heatmap", "topic-prevalence", "intertopic-map", "topic-stability", "topic-convergence",
+        "k-selection",
     )
     for name, spec in REGISTRY.items():
         assert spec.name == name
@@ -232,6 +233,15 @@ def test_make_topic_figure(seed_results, name):
         assert data.groupby(["group_by", "group"])["weight"].sum().to_numpy() == pytest.approx(1.0)
     if name == "topic-stability":
         assert len(data) == model.k * (seed_results.settings.seeds - 1)
+    if name == "topic-convergence":
+        iterations = seed_results.settings.iterations
+        assert list(data.columns) == ["seed", "sweep", "log_likelihood", "reported", "stopped"]
+        assert data.groupby("seed")["sweep"].max().eq(iterations).all()
+        assert len(data) == seed_results.settings.seeds * -(-iterations // 10)
+        assert set(data.loc[data["reported"], "seed"]) == {model.seed}
+        assert set(data["stopped"]) == {f"the iterations setting ({iterations} sweeps)"}
+        texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+        assert "stopped by the iterations setting" in texts
     if name == "k-selection":
         assert list(data.columns) == ["k", "seed", "metric", "value"]
         assert len(fig.axes) == data["metric"].nunique() == 5
@@ -261,6 +271,7 @@ def _topic_plot_data(results):
         plots.plot_topic_prevalence: get_spec("topic-prevalence").data(results),
         plots.plot_intertopic_map: get_spec("intertopic-map").data(results),
         plots.plot_topic_stability: get_spec("topic-stability").data(results),
+        plots.plot_topic_convergence: get_spec("topic-convergence").data(results),
     }
 
 

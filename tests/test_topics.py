@@ -944,3 +944,46 @@ def test_document_and_unit_topics_written_in_parts_are_the_whole_tables(seed_res
     expected = {1: model.n_documents, 100_000: 1}.get(units_per_part, range(2, model.n_documents + 1))
     assert len(parts["doc_topics"].parts) in (expected if isinstance(expected, range) else [expected])
     assert len(parts["unit_topics"].parts) == -(-len(model.units) // units_per_part)
+
+
+def test_a_tomotopy_fit_in_steps_is_the_fit_in_one_call_and_records_its_trace(seed_k4, monkeypatch):
+    """The trace is read every TRACE_EVERY sweeps; training in steps must not change the model."""
+    import analysis.topics.fit
+    from analysis.topics.fit import TRACE_EVERY
+
+    prepared, settings = seed_k4.topic_input, seed_k4.settings
+    model = topics.fit_topics(prepared, settings, seed=7)
+    assert [s for s, _ in model.trace] == [min(i * TRACE_EVERY, settings.iterations)
+                                           for i in range(1, -(-settings.iterations // TRACE_EVERY) + 1)]
+    assert all(np.isfinite(v) and v < 0 for _, v in model.trace)
+    assert model.stopped == f"the iterations setting ({settings.iterations} sweeps)"
+    monkeypatch.setattr(analysis.topics.fit, "TRACE_EVERY", settings.iterations)  # one call
+    whole = topics.fit_topics(prepared, settings, seed=7)
+    assert len(whole.trace) == 1 and whole.trace[-1] == model.trace[-1]
+    assert np.array_equal(whole.topic_term, model.topic_term) and np.array_equal(whole.unit_topic, model.unit_topic)
+    assert json.loads(model.to_files("m")["m.json"])["trace"] == model.trace  # the trace goes with the model
+
+
+def test_late_change_compares_the_means_of_the_last_two_fifths():
+    table = pd.DataFrame({"seed": 0, "sweep": range(10, 110, 10), "log_likelihood": [-9, -8, -7, -6, -5, -4, -3, -2, -1.5, -1.0],
+                          "reported": True, "stopped": "x"})
+    assert topics.late_change(table) == (20, pytest.approx(-1.25 - -2.5))
+    assert topics.late_change(table.head(1)) == (0, pytest.approx(float("nan"), nan_ok=True))
+
+
+def test_run_agreement_is_the_ami_of_the_units_main_topics(seed_k4):
+    import dataclasses
+
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    result = seed_k4.topics
+    agreement = topics.run_agreement(result)
+    others = [run for run in result.runs if run.seed != result.model.seed]
+    assert agreement["seed"].tolist() == [run.seed for run in others]
+    kept = result.model.units["n_vocab_terms"].to_numpy() > 0
+    main = result.model.unit_topic[kept].argmax(axis=1)
+    assert agreement["ami"].iat[0] == adjusted_mutual_info_score(main, others[0].unit_topic[kept].argmax(axis=1))
+    same = dataclasses.replace(result, runs=[result.model, dataclasses.replace(result.model, seed=99)])
+    assert topics.run_agreement(same)["ami"].tolist() == [pytest.approx(1.0)]
+    alone = dataclasses.replace(result, runs=[result.model])
+    assert topics.run_agreement(alone).empty

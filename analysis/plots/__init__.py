@@ -58,6 +58,7 @@ from analysis.plots.terms import (
 from analysis.plots.topics import (
     plot_intertopic_map,
     plot_k_selection,
+    plot_topic_convergence,
     plot_topic_heatmap,
     plot_topic_prevalence,
     plot_topic_stability,
@@ -90,6 +91,7 @@ __all__ = [
     "plot_topic_prevalence",
     "plot_intertopic_map",
     "plot_topic_stability",
+    "plot_topic_convergence",
     "plot_k_selection",
     "POSITIVE",
     "NEGATIVE",

@@ -270,6 +270,35 @@ def plot_topic_stability(data: pd.DataFrame, *, ax: Axes | None = None, subtitle
     return ax
 
 
+def plot_topic_convergence(data: pd.DataFrame, *, ax: Axes | None = None, subtitle: str | None = None,
+                           note: str | None = None) -> Axes:
+    """Each seed's log-likelihood per word against the Gibbs sweeps, the reported run in colour.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`analysis.topics.convergence_table` (``seed, sweep, log_likelihood, reported, stopped``).
+    note : str, optional
+        A line under the subtitle (why the fits stopped, how much the reported run still moved).
+    """
+    ax = new_axes(ax, (SINGLE_COLUMN_IN, 3.2))
+    if data.empty:
+        return empty_message(ax, "this engine records no log-likelihood trace (only tomotopy's Gibbs sampler does)")
+    for seed, run in data.groupby("seed", sort=True):
+        reported = bool(run["reported"].iat[0])
+        ax.plot(run["sweep"], run["log_likelihood"], lw=1.3 if reported else 0.7, zorder=3 if reported else 2,
+                color=OKABE_ITO["vermillion"] if reported else "#9a9a9a",
+                label=f"seed {seed} (reported)" if reported else None)
+    others = data.loc[~data["reported"], "seed"].nunique()
+    if others:
+        ax.plot([], [], lw=0.7, color="#9a9a9a", label=f"the other {others} seed{'s' if others > 1 else ''}")
+    ax.set_xlabel("Gibbs sweeps")
+    ax.set_ylabel("log-likelihood per word")
+    ax.legend(fontsize=6, loc="lower right", frameon=False)
+    _titled(ax, "Convergence of the topic fits", "\n".join(t for t in (subtitle, note) if t))
+    return ax
+
+
 _METRIC_LABELS = {
     "c_v": "c_v \u2191",
     "c_npmi": "NPMI \u2191",

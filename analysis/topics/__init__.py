@@ -35,13 +35,15 @@ from analysis.topics.fit import (
 from analysis.topics.labels import LABEL_COLUMNS, labelled, labels_csv, read_labels
 from analysis.topics.model import MODEL_FORMAT, TopicModel, TopicResult
 from analysis.topics.selection import METRICS, coherence, heldout_perplexity, select_k, selection_sample
-from analysis.topics.stability import align_topics, fit_stable_topics, stabilize
+from analysis.topics.stability import align_topics, fit_stable_topics, run_agreement, stabilize
 from analysis.topics.tables import (
     ROLE_ORDER,
+    convergence_table,
     doc_mixtures,
     doc_topics,
     intertopic_coordinates,
     intertopic_map,
+    late_change,
     term_relevance,
     topic_evidence,
     topic_ids_table,
@@ -67,8 +69,8 @@ __all__ = [
     "LABEL_COLUMNS", "labelled", "labels_csv", "read_labels",
     "MODEL_FORMAT", "TopicModel", "TopicResult",
     "METRICS", "coherence", "heldout_perplexity", "select_k", "selection_sample",
-    "align_topics", "fit_stable_topics", "stabilize",
-    "ROLE_ORDER", "doc_mixtures", "doc_topics", "intertopic_coordinates", "intertopic_map", "term_relevance", "topic_evidence",
+    "align_topics", "fit_stable_topics", "run_agreement", "stabilize",
+    "ROLE_ORDER", "convergence_table", "doc_mixtures", "doc_topics", "intertopic_coordinates", "intertopic_map", "late_change", "term_relevance", "topic_evidence",
     "topic_ids_table", "automatic_labels", "topic_labels", "topic_prevalence", "topic_summary", "topic_table_parts", "topic_terms",
     "unit_topics",
     "UNIT_COLUMNS", "UNIT_LEVELS", "TopicUnits", "TopicWarning", "collect_units", "describe_units",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -107,13 +107,22 @@ def _gensim_prior(value: str):
     return value if value in ("symmetric", "asymmetric", "auto") else float(value)
 
 
+TRACE_EVERY = 10
+"""Gibbs sweeps between two readings of a tomotopy fit's log-likelihood (training in steps gives the same
+model, bit for bit, as one call)."""
+
+
 @dataclass
 class Fit:
-    """What an engine returns: arrays in the engine's native topic order."""
+    """What an engine returns: arrays in the engine's native topic order, the log-likelihood trace
+    (``(sweep, log-likelihood per word)`` pairs; empty for an engine that records none) and why the fit
+    stopped."""
 
     topic_term: np.ndarray
     unit_topic: np.ndarray
     infer: Callable[[list[list[tuple[int, int]]]], np.ndarray]
+    trace: list[tuple[int, float]] = field(default_factory=list)
+    stopped: str = ""
 
 
 def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
@@ -132,7 +141,8 @@ def _fit_gensim(bows, dictionary, k: int, seed: int, settings: Settings, executo
         gamma, _ = model.inference(new_bows)
         return gamma / gamma.sum(axis=1, keepdims=True)
 
-    return Fit(model.get_topics().astype(np.float64), infer(bows), infer)
+    return Fit(model.get_topics().astype(np.float64), infer(bows), infer,
+               stopped=f"the passes setting ({settings.passes} passes)")
 
 
 def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
@@ -155,7 +165,10 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings, execu
             model.add_doc(words)
             kept.append(d)
     scheme = tp.ParallelScheme.NONE if settings.workers == 1 else tp.ParallelScheme.DEFAULT
-    model.train(settings.iterations, workers=settings.workers, parallel=scheme)
+    trace = []
+    while (done := trace[-1][0] if trace else 0) < settings.iterations:
+        model.train(min(TRACE_EVERY, settings.iterations - done), workers=settings.workers, parallel=scheme)
+        trace.append((model.global_step, float(model.ll_per_word)))
     columns = np.array([dictionary.token2id[w] for w in model.used_vocabs])
     topic_term = np.full((k, len(dictionary)), 1e-12)
     for t in range(k):
@@ -178,7 +191,7 @@ def _fit_tomotopy(bows, dictionary, k: int, seed: int, settings: Settings, execu
 
     unit_topic = np.full((len(bows), k), 1.0 / k)
     unit_topic[kept] = np.array([doc.get_topic_dist() for doc in model.docs], dtype=np.float64)
-    return Fit(topic_term, unit_topic, infer)
+    return Fit(topic_term, unit_topic, infer, trace, f"the iterations setting ({settings.iterations} sweeps)")
 
 
 def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executor=None) -> Fit:
@@ -202,7 +215,8 @@ def _fit_online(bows, dictionary, k: int, seed: int, settings: Settings, executo
         for path in sorted((Path(folder) / "doc_topics").glob("*.parquet")):  # one chunk's table at a time
             table = pd.read_parquet(path)
             unit_topic[table["unit"].to_numpy()] = table.filter(like="topic_").to_numpy(dtype=np.float64)
-    return Fit(fit.lambda_, unit_topic, lambda new_bows: fit.mixtures(list(new_bows)))
+    return Fit(fit.lambda_, unit_topic, lambda new_bows: fit.mixtures(list(new_bows)),
+               stopped=f"the passes setting ({settings.passes} passes)")
 
 
 ENGINES = {"gensim": _fit_gensim, "tomotopy": _fit_tomotopy, "online": _fit_online}
@@ -387,6 +401,7 @@ def model_from_fit(fit: Fit, prepared: TopicInput, seed: int, settings: Settings
                                                        **({"online_chunk_units": settings.online_chunk_units}
                                                           if engine == "online" else {})},
         unit=prepared.units.unit, note=prepared.units.note, n_documents=prepared.units.n_documents,
+        trace=[[int(sweep), float(ll)] for sweep, ll in fit.trace], stopped=fit.stopped,
     )
 
 

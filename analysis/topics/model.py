@@ -48,6 +48,11 @@ class TopicModel:
     named : dict of int to str
         Labels the researcher gave (topic -> label), used instead of the
         automatic ones (:mod:`analysis.topics.labels`).
+    trace : list of [int, float]
+        The fit's log-likelihood per word after each step of sweeps
+        (``[sweep, value]``; empty for the gensim and online engines).
+    stopped : str
+        Why the fit stopped (for now always its iterations or passes setting).
     """
 
     topic_term: np.ndarray
@@ -62,6 +67,8 @@ class TopicModel:
     note: str = ""
     n_documents: int = 0
     named: dict = field(default_factory=dict)
+    trace: list = field(default_factory=list)
+    stopped: str = ""
 
     @property
     def k(self) -> int:
@@ -107,6 +114,7 @@ class TopicModel:
         meta = {
             "format": MODEL_FORMAT, "seed": self.seed, "unit": self.unit, "note": self.note,
             "n_documents": self.n_documents, "settings": self.settings, "vocabulary": self.vocabulary,
+            "trace": self.trace, "stopped": self.stopped,
             "units": json.loads(self.units.to_json(orient="split", index=False)),
         }
         text = json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
@@ -133,7 +141,8 @@ class TopicModel:
             units = pd.DataFrame(meta["units"]["data"], columns=meta["units"]["columns"])
             model = cls(data["topic_term"], data["unit_topic"], list(meta["vocabulary"]), data["term_counts"], units,
                         data["native_ids"], int(meta["seed"]), dict(meta["settings"]), str(meta["unit"]),
-                        str(meta["note"]), int(meta["n_documents"]))
+                        str(meta["note"]), int(meta["n_documents"]), trace=list(meta.get("trace", [])),
+                        stopped=str(meta.get("stopped", "")))
         except (KeyError, TypeError, ValueError) as exc:
             raise AnalysisError(f"{json_path}: incomplete topic model ({type(exc).__name__}: {exc})") from None
         k, v = model.topic_term.shape if model.topic_term.ndim == 2 else (0, 0)

@@ -66,6 +66,29 @@ def stabilize(runs: list[TopicModel], settings: Settings) -> TopicResult:
     return TopicResult(reference, runs, topic_ids.sort_values(["seed", "topic"], ignore_index=True), stability)
 
 
+def run_agreement(result: TopicResult) -> pd.DataFrame:
+    """How much each other run's reading of the units agrees with the reported run's.
+
+    Each unit with vocabulary terms is assigned its main topic in every run; the adjusted mutual
+    information (scikit-learn's AMI: 1 = the same partition, 0 = what chance gives) compares each run's
+    assignment with the reported run's. Unlike the topic similarities of ``stability``, it asks whether
+    the seed changes which units go together, the question a reader of the figures has.
+
+    Returns
+    -------
+    DataFrame
+        ``seed, ami``: one row per run other than the reported one (empty with one seed).
+    """
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    reference = result.model
+    kept = reference.units["n_vocab_terms"].to_numpy() > 0
+    main = np.argmax(reference.unit_topic[kept], axis=1)
+    rows = [[run.seed, float(adjusted_mutual_info_score(main, np.argmax(run.unit_topic[kept], axis=1)))]
+            for run in result.runs if run.seed != reference.seed]
+    return pd.DataFrame(rows, columns=["seed", "ami"])
+
+
 def fit_stable_topics(
     prepared: TopicInput, settings: Settings, *, seeds: Sequence[int] | None = None,
     progress: Callable[[Iterable], Iterable] | None = None,

@@ -427,6 +427,35 @@ def topic_summary(result: TopicResult) -> pd.DataFrame:
     })
 
 
+def convergence_table(result: TopicResult) -> pd.DataFrame:
+    """Every run's log-likelihood trace, one row per reading.
+
+    Returns
+    -------
+    DataFrame
+        ``seed, sweep, log_likelihood, reported, stopped``: the log-likelihood
+        per word after ``sweep`` Gibbs sweeps; ``reported`` marks the run the
+        tables and figures report (the medoid); ``stopped`` says why each run
+        stopped. Empty for an engine that records no trace.
+    """
+    rows = [[run.seed, int(sweep), float(ll), run.seed == result.model.seed, run.stopped]
+            for run in result.runs for sweep, ll in run.trace]
+    return pd.DataFrame(rows, columns=["seed", "sweep", "log_likelihood", "reported", "stopped"])
+
+
+def late_change(table: pd.DataFrame) -> tuple[int, float]:
+    """How much the reported run still moved: the mean log-likelihood per word over its last fifth of
+    sweeps minus the mean over the fifth before (``convergence_table`` rows); returns (sweeps in a
+    fifth, change). Means, not end points, because a Gibbs trace is noisy."""
+    run = table[table["reported"]].sort_values("sweep")
+    fifth = max(len(run) // 5, 1)
+    values = run["log_likelihood"].to_numpy()
+    if len(values) < 2 * fifth:
+        return 0, float("nan")
+    step = int(run["sweep"].iat[-1] - run["sweep"].iat[-1 - fifth]) if len(run) > fifth else int(run["sweep"].iat[-1])
+    return step, float(values[-fifth:].mean() - values[-2 * fifth:-fifth].mean())
+
+
 def topic_ids_table(result: TopicResult) -> pd.DataFrame:
     """The mapping from each run's native topic ids to the canonical ids, with labels."""
     labels = topic_labels(result.model)
