@@ -277,7 +277,7 @@ def _k_selection(d: pd.DataFrame, r: Results) -> str:
     ks = sorted(d["k"].unique())
     medians = d.groupby(["metric", "k"])["value"].median().unstack("k")
     best = []
-    for metric in ("c_v", "c_npmi"):
+    for metric in ("c_v", "c_npmi", "c_npmi_shown"):
         if metric in medians.index:
             best.append(f"{metric} highest at K={medians.loc[metric].idxmax()}")
     if "perplexity" in medians.index:

@@ -245,11 +245,13 @@ def _topic_trends_data(r: Results) -> pd.DataFrame:
 def _selection_subtitle(r: Results) -> str:
     """What the K x seed grid was fitted on (every unit, or a sample of them on large corpora) and how
     the figure reads."""
+    terms = (f"coherence of the top 10 terms by weight; NPMI also of the 10 shown\n"
+             f"(by relevance at \u03bb = {r.settings.relevance_lambda:g})")
     if topics.selection_sample(len(r.units), r.settings) is None:
-        return (f"fitted on {r.units.describe()}; 20% held out for perplexity\n"
+        return (f"fitted on {r.units.describe()}; 20% held out for perplexity\n{terms}\n"
                 "line: median over seeds; band: min\u2013max")
     return (f"fitted on a random sample of {r.settings.k_selection_units:,} of {r.units.describe()}\n"
-            "20% held out for perplexity; line: median over seeds; band: min\u2013max")
+            f"20% held out for perplexity; {terms}\nline: median over seeds; band: min\u2013max")
 
 
 def _stability_data(r: Results) -> pd.DataFrame:

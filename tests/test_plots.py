@@ -244,14 +244,14 @@ def test_make_topic_figure(seed_results, name):
         assert "stopped by the iterations setting" in texts
     if name == "k-selection":
         assert list(data.columns) == ["k", "seed", "metric", "value"]
-        assert len(fig.axes) == data["metric"].nunique() == 5
+        assert len(fig.axes) == data["metric"].nunique() == 6
     plt.close(fig)
 
 
 def test_k_selection_draw_returns_axes_array(seed_results):
     spec = get_spec("k-selection")
     drawn = spec.draw(spec.data(seed_results), seed_results)
-    assert isinstance(drawn, np.ndarray) and len(drawn) == 5
+    assert isinstance(drawn, np.ndarray) and len(drawn) == 6
     assert all(isinstance(ax, Axes) for ax in drawn)
     assert len({ax.figure for ax in drawn}) == 1
     # the configured K is marked in every panel

@@ -816,8 +816,8 @@ def test_select_k_table(planted_results):
     table = planted_results.k_selection
     vocabulary = len(planted_results.topic_input.vocabulary)
     assert list(table.columns) == ["k", "seed", "metric", "value"]
-    assert set(table["metric"]) == {"c_v", "c_npmi", "u_mass", "perplexity", "stability"}
-    for metric in ("c_v", "c_npmi", "u_mass", "perplexity"):
+    assert set(table["metric"]) == {"c_v", "c_npmi", "c_npmi_shown", "u_mass", "perplexity", "stability"}
+    for metric in ("c_v", "c_npmi", "c_npmi_shown", "u_mass", "perplexity"):
         rows = table[table["metric"] == metric]
         assert sorted(zip(rows["k"], rows["seed"])) == [(k, s) for k in (2, 3, 4) for s in (0, 1, 2)], metric
     stability = table[table["metric"] == "stability"]
@@ -829,6 +829,22 @@ def test_select_k_table(planted_results):
     assert np.isfinite(table["value"]).all()
     assert table["c_v" == table["metric"]]["value"].between(0, 1).all()
     assert table["c_npmi" == table["metric"]]["value"].between(-1, 1).all()
+    assert table["c_npmi_shown" == table["metric"]]["value"].between(-1, 1).all()
+
+
+def test_shown_coherence_is_npmi_of_the_terms_the_figures_show(planted_results):
+    """c_npmi_shown is the NPMI of each topic's top 10 by relevance (the figures' terms), c_npmi of its top 10 by
+    weight; both from one count, each equal to a count of its own."""
+    from analysis.topics.selection import _split, _subset, grid_coherence
+
+    settings, prepared = planted_results.settings, planted_results.topic_input
+    table = planted_results.k_selection.set_index(["k", "seed", "metric"])["value"]
+    train, _ = _split(len(prepared.bows), settings.seed, 0.2)
+    model = topics.fit_topics(_subset(prepared, train), settings, seed=0, k=3)
+    shown = topics.topic_terms(model, 10, settings.relevance_lambda, by="relevance").groupby("topic")["term"].agg(list)
+    by_weight = [[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:10]] for row in model.topic_term]
+    assert table[(3, 0, "c_npmi_shown")] == pytest.approx(grid_coherence([shown.tolist()], prepared, "c_npmi")[0])
+    assert table[(3, 0, "c_npmi")] == pytest.approx(grid_coherence([by_weight], prepared, "c_npmi")[0])
 
 
 def test_select_k_prefers_the_planted_k(planted_results):

@@ -301,7 +301,8 @@ def plot_topic_convergence(data: pd.DataFrame, *, ax: Axes | None = None, subtit
 
 _METRIC_LABELS = {
     "c_v": "c_v \u2191",
-    "c_npmi": "NPMI \u2191",
+    "c_npmi": "NPMI, top by\nweight \u2191",
+    "c_npmi_shown": "NPMI, terms\nshown \u2191",
     "u_mass": "u_mass \u2191",
     "perplexity": "held-out\nperplexity \u2193",
     "stability": "stability \u2191",

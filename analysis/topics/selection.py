@@ -15,6 +15,7 @@ from analysis.executor import executor_for
 from analysis.topics.fit import ENGINES, Fit, TopicInput, engine_for, model_from_fit
 from analysis.topics.model import TopicModel, normalized
 from analysis.topics.stability import align_topics, medoid
+from analysis.topics.tables import topic_terms
 from analysis.topics.units import TopicUnits
 
 
@@ -48,9 +49,11 @@ def heldout_perplexity(fit: Fit, topic_term: np.ndarray, bows: list[list[tuple[i
 
 
 METRICS = {
-    "c_v": "coherence c_v (higher is better)",
-    "c_npmi": "coherence NPMI (higher is better)",
-    "u_mass": "coherence u_mass (higher is better)",
+    "c_v": "coherence c_v of each topic's top terms by weight (higher is better)",
+    "c_npmi": "coherence NPMI of each topic's top terms by weight (higher is better)",
+    "c_npmi_shown": "coherence NPMI of the top terms the figures show: by relevance at relevance_lambda (higher "
+                    "is better)",
+    "u_mass": "coherence u_mass of each topic's top terms by weight (higher is better)",
     "perplexity": "held-out per-word perplexity (lower is better)",
     "stability": "mean matched topic similarity to the medoid run of the same K (higher is better)",
 }
@@ -125,7 +128,10 @@ def select_k(
     ``top_n`` terms over all the (sampled) units;
     perplexity on the held-out units (:func:`heldout_perplexity`);
     stability as the mean matched similarity of a run's topics to those of
-    the medoid run of the same K.
+    the medoid run of the same K. NPMI is computed twice: on each topic's top
+    ``top_n`` terms by weight (``c_npmi``, as c_v and u_mass) and on the
+    ``top_n`` the figures and labels show, by relevance at
+    ``relevance_lambda`` (``c_npmi_shown``).
 
     Returns
     -------
@@ -150,10 +156,15 @@ def select_k(
                                              common=(prepared, train_prepared, test_bows, settings)))
     tops = [[[prepared.vocabulary[i] for i in np.argsort(-row, kind="stable")[:top_n]] for row in model.topic_term]
             for model, _ in fitted]
-    coherences = {measure: grid_coherence(tops, prepared, measure) for measure in ("c_v", "c_npmi", "u_mass")}
+    shown = [topic_terms(model, top_n, settings.relevance_lambda, by="relevance").groupby("topic", sort=True)["term"]
+             .agg(list).tolist() for model, _ in fitted]
+    coherences = {measure: grid_coherence(tops, prepared, measure) for measure in ("c_v", "u_mass")}
+    both = grid_coherence(tops + shown, prepared, "c_npmi")  # one count of co-occurrences for both term lists
+    coherences["c_npmi"], coherences["c_npmi_shown"] = both[:len(tops)], both[len(tops):]
+    measures = ("c_v", "c_npmi", "c_npmi_shown", "u_mass")
     for number, ((k, seed), (model, perplexity)) in enumerate(zip(grid, fitted)):
         runs.setdefault(model.k, []).append(model)
-        rows.extend([k, seed, measure, coherences[measure][number]] for measure in ("c_v", "c_npmi", "u_mass"))
+        rows.extend([k, seed, measure, coherences[measure][number]] for measure in measures)
         rows.append([k, seed, "perplexity", perplexity])
     for k, models in runs.items():
         reference = models[medoid(models)]
