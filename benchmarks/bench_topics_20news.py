@@ -182,6 +182,16 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str, chan
             "nmi": score, "drift": drift, "top": [" ".join(t[:5]) for t in top]}
 
 
+def _value(text: str):
+    """A --set value as TOML would give it: a number when it reads as one, else the text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _summary(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
@@ -197,7 +207,7 @@ def main() -> None:
     parser.add_argument("--set", default="", metavar="NAME=VALUE,...",
                         help="settings of the project model other than the defaults, e.g. iterations=1000,alpha=0.1")
     args = parser.parse_args()
-    changes = dict(item.split("=", 1) for item in args.set.split(",") if item)
+    changes = {name: _value(text) for name, text in (item.split("=", 1) for item in args.set.split(",") if item)}
     subset_folder = tempfile.TemporaryDirectory()
     if args.newsgroups:
         wanted = set(args.newsgroups.split(","))
