@@ -88,3 +88,26 @@ def test_the_labels_file_of_a_project_sits_beside_its_corpus(no_config_cwd, writ
     assert load_settings().topic_labels == no_config_cwd.resolve() / "topic-labels.csv"
     project = write_file(no_config_cwd / "project" / "pyproject.toml", "[tool.analysis]\nk = 3\n").parent
     assert load_settings(start=project).topic_labels == project / "topic-labels.csv"
+
+
+def test_the_manifest_records_the_labels_file(seed_corpus, tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    from analysis.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    labels = tmp_path / "topic-labels.csv"
+    argv = ["topics", "--corpus", str(seed_corpus), "--out", str(tmp_path / "out"), "--k", "3", "--seeds", "1",
+            "--passes", "5", "--iterations", "50", "--topic-labels", str(labels)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == 0
+        assert "topic_labels" not in json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+        model = topics.TopicModel.load(tmp_path / "out" / "topic-model.json")
+        labels.write_bytes(topics.labels_csv(model, {1: "First"}))
+        assert main(argv) == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["topic_labels"] == {"path": "topic-labels.csv", "sha256": hashlib.sha256(labels.read_bytes()).hexdigest()}
+    terms = (tmp_path / "out" / "topic_terms.csv").read_text(encoding="utf-8")
+    assert ",First," in terms
