@@ -166,6 +166,7 @@ class TopicBrowser(widgets.VBox):
         self.n_terms = n_terms
         self.labels_file = results.settings.topic_labels
         self.named = dict(self.model.named)
+        self.automatic = topics.automatic_labels(self.model)  # what a blank label falls back to
         self.topic = widgets.Dropdown(options=self._options(), value=1, description="Topic")
         self.relevance = widgets.FloatSlider(value=results.settings.relevance_lambda, min=0, max=1, step=0.01,
                                              description="\u03bb", readout_format=".2f")
@@ -182,13 +183,13 @@ class TopicBrowser(widgets.VBox):
         self.refresh()
 
     def _options(self) -> list[tuple[str, int]]:
-        labels = {**topics.automatic_labels(self.model), **self.named}
+        labels = {**self.automatic, **self.named}
         return [(f"{t}: {labels[t]}", t) for t in self.model.topic_ids]
 
     def refresh(self) -> None:
         """Redraw the selected topic."""
         t = self.topic.value
-        automatic = topics.automatic_labels(self.model)[t]
+        automatic = self.automatic[t]
         self.label.value = self.named.get(t, automatic)
         terms = topics.topic_terms(self.model, self.n_terms, self.relevance.value, by="relevance")
         self.terms = terms.loc[terms["topic"] == t, ["rank", "term", "weight", "relevance", "term_count",
@@ -213,7 +214,7 @@ class TopicBrowser(widgets.VBox):
         """Save the label in the box for the selected topic to the labels file (blank: automatic)."""
         t = self.topic.value
         label = " ".join(self.label.value.split())
-        if label and label != topics.automatic_labels(self.model)[t]:
+        if label and label != self.automatic[t]:
             self.named[t] = label
         else:
             self.named.pop(t, None)

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from analysis import topics
-from analysis.errors import AnalysisError
 from analysis.pages import MAX_PAGE_CHARACTERS
 from analysis.pages.embed import asset, json_block
 from analysis.pages.ldavis import topic_notes
@@ -140,16 +139,9 @@ def explorer_data(results, *, n_terms: int = N_TERMS) -> dict:
 
 
 def explorer_html(results, *, n_terms: int = N_TERMS) -> str:
-    """The self-contained ``explorer.html`` page of ``results``.
-
-    Raises
-    ------
-    AnalysisError
-        When the topic model cannot be fitted (as ``topics`` would).
-    """
+    """The self-contained ``explorer.html`` page of ``results`` (errors of the corpus and the topic fit are
+    those of ``topics``)."""
     data = explorer_data(results, n_terms=n_terms)
-    if not data["topics"]:
-        raise AnalysisError("explore: the topic model has no topics")
     title = html.escape(data["title"])
     return f"""<!DOCTYPE html>
 <html lang="en">

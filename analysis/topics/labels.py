@@ -12,6 +12,7 @@ with a warning that names them. A blank ``label`` keeps the automatic one.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import warnings
 from pathlib import Path
@@ -91,8 +92,6 @@ def labels_csv(model: TopicModel, named: dict[int, str]) -> bytes:
 
 def labelled(result: TopicResult, named: dict[int, str]) -> TopicResult:
     """``result`` with its reported model carrying ``named`` labels (and the stability table relabelled)."""
-    import dataclasses
-
     model = dataclasses.replace(result.model, named=dict(named))
     stability = result.stability.assign(label=result.stability["topic"].map(topic_labels(model)))
     return dataclasses.replace(result, model=model, stability=stability)
