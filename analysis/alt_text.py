@@ -160,7 +160,7 @@ def _claim_framing(d: pd.DataFrame, r: Results) -> str:
     docs = d[d["by"] == "doc"]
     totals = docs.groupby(["category", "polarity"])["count"].sum()
     listed = _items((f"{c} {p} {n:,}" for (c, p), n in totals.items()), n=len(totals))
-    return (f"Stacked bars of risk and benefit claims, asserted, hedged or negated, per article "
+    return (f"Stacked bars of risk and benefit claims, asserted, hedged, compared or negated, per article "
             f"({docs['group'].nunique()} articles). Totals: {listed}.")
 
 
@@ -265,12 +265,17 @@ def _topic_convergence(d: pd.DataFrame, r: Results) -> str:
     reported = d[d["reported"]]
     sweeps, change = topics.late_change(d)
     runs = d.groupby("seed").agg(sweeps=("sweep", "max"), stopped=("stopped", "first")).reset_index()
+    runs["why"] = runs["stopped"].str.split("; ").str[0]
+    starts = runs["stopped"].str.extract(r"start (\d+) of (\d+), the most likely after (\d+) sweeps")
+    kept = "" if starts[0].isna().any() else (
+        f" Each the most likely of {starts[1].iat[0]} starts after {starts[2].iat[0]} sweeps (start kept: "
+        + ", ".join(f"seed {seed} {start}" for seed, start in zip(runs["seed"], starts[0])) + ").")
     return (f"Line chart of the log-likelihood per word against the Gibbs sweeps for {d['seed'].nunique()} seeds' "
             f"fits. The reported run (seed {reported['seed'].iat[0]}) ends at {reported['log_likelihood'].iat[-1]:.3f} "
             f"after {reported['sweep'].max()} sweeps; its mean over the last {sweeps} sweeps differs by "
             f"{change:+.4f} from the {sweeps} before. Sweeps run: " + "; ".join(
                 f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}: {n} (stopped by {why})"
-                for (n, why), seeds in runs.groupby(["sweeps", "stopped"])["seed"]) + ".")
+                for (n, why), seeds in runs.groupby(["sweeps", "why"])["seed"]) + "." + kept)
 
 
 def _k_selection(d: pd.DataFrame, r: Results) -> str:

@@ -276,7 +276,7 @@ def _convergence_note(d: pd.DataFrame) -> str:
     if d.empty:
         return ""
     sweeps, change = topics.late_change(d)
-    stopped = f"stopped by {d['stopped'].iat[0]}"
+    stopped = "stopped by " + d.loc[d["reported"], "stopped"].iat[0].replace("; ", "\n", 1)
     return stopped if not sweeps else (f"{stopped}\nlate drift of the reported run: {change:+.4f} per word\n"
                                        f"(mean of its last {sweeps} sweeps minus the {sweeps} before)")
 
@@ -372,7 +372,7 @@ REGISTRY: dict[str, FigureSpec] = {
         ),
         FigureSpec(
             "claim-framing",
-            "Risk vs benefit claims, asserted, hedged or negated, per article and per section role.",
+            "Risk vs benefit claims, asserted, hedged, compared or negated, per article and per section role.",
             _claim_framing_data,
             lambda d, r: plots.plot_claim_framing(d),
         ),

@@ -1,10 +1,12 @@
-"""Benchmark: the health-claims tagger against hand-labelled sentences of the seed corpus.
+"""Benchmark: the health-claims tagger against hand-labelled sentences.
 
-Tags the seed corpus (``corpus/``) with the shipped lexicons and compares with
+Tags the seed corpus (``corpus/``) and the labelled passages
+(``tests/data/claims_passages/``) with the shipped lexicons and compares with
 ``tests/data/claims_gold.csv`` (guidelines in ``tests/data/claims_gold.md``):
-every claim and marker of 209 labelled sentences, split into ``dev`` (articles
-000-002, used to write the lexicons and rules) and ``test`` (articles 003-004,
-held out). Prints, per split and overall:
+every claim and marker of every labelled sentence, split into ``dev`` (seed
+articles 000-002 and passages p01-p06 and p15-p22, used to write the lexicons and rules)
+and ``test`` (seed articles 003-004 and passages p07-p14, held out). Prints,
+per split and overall:
 
 - detection: precision, recall and F1 per category (risk, benefit, advice,
   hedge, booster) and micro-averaged, with exact tp/fp/fn counts; a tagged
@@ -12,7 +14,8 @@ held out). Prints, per split and overall:
   the same sentence;
 - polarity on the risk and benefit claims found: accuracy, and precision and
   recall per polarity;
-- end to end: risk and benefit claims found with the right polarity.
+- end to end: risk and benefit claims found with the right polarity, also for
+  the seed articles and the passages apart.
 
 Usage: python benchmarks/bench_claims.py [--errors dev|test|all]
 """
@@ -24,9 +27,6 @@ from pathlib import Path
 
 import claims_gold
 import pandas as pd
-
-from analysis import claims
-from analysis.corpus import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "claims_gold.csv"
@@ -45,8 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
-    tagged = claims.tag_claims(Corpus(ROOT / "corpus"))
-    matches = claims_gold.match_gold(tagged, gold)
+    matches = claims_gold.match_gold(claims_gold.tag_gold_sources(ROOT), gold)
     labelled = gold.groupby("split")["sentence"].nunique()
     mentions = gold[gold["category"] != "none"].groupby("split").size()
     print(f"gold: {len(gold[gold['category'] != 'none'])} labelled mentions in {gold['sentence'].nunique()} sentences "
@@ -54,20 +53,19 @@ def main(argv: list[str] | None = None) -> int:
 
     scores = claims_gold.gold_scores(matches)
     polarity = claims_gold.polarity_scores(matches)
+    passage = matches["doc_id"].str.startswith("p")
     for split in ("dev", "test", "all"):
         print(f"== {split} ==")
         print("detection (term spans, per category):")
         print(_table(scores[scores["split"] == split].drop(columns="split"), "category"))
         print("\npolarity of the risk and benefit claims found (row 'all' = accuracy):")
         print(_table(polarity[polarity["split"] == split].drop(columns="split"), "polarity"))
-        in_split = matches if split == "all" else matches[matches["split"] == split]
-        claimed = in_split[in_split["category"].isin(["risk", "benefit"])]
-        tp = int(((claimed["status"] == "tp") & (claimed["gold_polarity"] == claimed["tagged_polarity"])).sum())
-        tagged_n = int(claimed["status"].isin(["tp", "fp"]).sum())
-        gold_n = int(claimed["status"].isin(["tp", "fn"]).sum())
-        p, r = tp / tagged_n, tp / gold_n
-        print(f"\nend to end (risk and benefit with the right polarity): {tp} of {tagged_n} tagged, {gold_n} labelled: "
-              f"precision {p:.3f}, recall {r:.3f}, F1 {2 * p * r / (p + r):.3f}\n")
+        in_split = matches["split"] == split if split != "all" else matches["split"].notna()
+        for source, rows in (("", in_split), (" seed articles", in_split & ~passage), (" passages", in_split & passage)):
+            right, tagged, labelled_n, p, r, f1 = claims_gold.end_to_end(matches[rows])
+            print(f"end to end{source} (risk and benefit with the right polarity): {right} of {tagged} tagged, "
+                  f"{labelled_n} labelled: precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f}")
+        print()
 
     if args.errors:
         errors = matches if args.errors == "all" else matches[matches["split"] == args.errors]

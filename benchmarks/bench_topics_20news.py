@@ -138,13 +138,16 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str, chan
     else:
         prepared = topics.prepare(units, settings.replace(no_below=5, no_above=0.5, keep_n=100_000, remove_top_share=0.0))
     start, cpu = time.perf_counter(), time.process_time()
-    drift = float("nan")
+    drift = final_ll = float("nan")
+    trace = []
     if config == "project":
         model = topics.fit_topics(prepared, project, seed=seed)
         topic_term, theta = model.topic_term, model.unit_topic
         if model.trace:
             trace = pd.DataFrame(model.trace, columns=["sweep", "log_likelihood"]).assign(reported=True)
             drift = topics.late_change(trace)[1]
+            final_ll = model.trace[-1][1]
+            trace = [ll for _, ll in model.trace]
     elif config == "gensim-default":
         from gensim.models import LdaModel
 
@@ -161,6 +164,7 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str, chan
             if doc:
                 model.add_doc(doc)
         model.train(1000)
+        final_ll = model.ll_per_word
         columns = [prepared.dictionary.token2id[w] for w in model.used_vocabs]
         topic_term = np.zeros((k, len(prepared.dictionary)))
         for t in range(k):
@@ -179,7 +183,7 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str, chan
         c_v = topics.coherence(top, scoring, "c_v")
     score = nmi(data["labels"], [int(i) for i in np.asarray(theta).argmax(axis=1)])
     return {"config": config, "seed": seed, "seconds": seconds, "cpu": cpu, "peak_mb": peak, "npmi": npmi, "c_v": c_v,
-            "nmi": score, "drift": drift, "top": [" ".join(t[:5]) for t in top]}
+            "nmi": score, "drift": drift, "ll_per_word": final_ll, "trace": trace, "top": [" ".join(t[:5]) for t in top]}
 
 
 def _value(text: str):

@@ -15,6 +15,28 @@ from analysis.claims.lexicons import CATEGORIES, POLARITIES
 from analysis.errors import AnalysisError
 
 GOLD_COLUMNS = ["doc_id", "sentence", "category", "term", "polarity", "split", "note"]
+PASSAGES = "tests/data/claims_passages"  # the labelled passages beside the seed corpus, relative to the repository
+
+
+def tag_gold_sources(root) -> pd.DataFrame:
+    """:func:`tag_claims` of the seed corpus (``corpus/``) and of the labelled passages, one table."""
+    from pathlib import Path
+
+    from analysis.claims import tag_claims
+    from analysis.corpus import Corpus
+
+    root = Path(root)
+    return pd.concat([tag_claims(Corpus(root / "corpus")), tag_claims(Corpus(root / PASSAGES))], ignore_index=True)
+
+
+def end_to_end(matches: pd.DataFrame) -> tuple[int, int, int, float, float, float]:
+    """Risk and benefit claims found with the right polarity: ``(right, tagged, labelled, precision,
+    recall, F1)`` of :func:`match_gold` rows."""
+    claimed = matches[matches["category"].isin(["risk", "benefit"])]
+    right = int(((claimed["status"] == "tp") & (claimed["gold_polarity"] == claimed["tagged_polarity"])).sum())
+    tagged, labelled = int(claimed["status"].isin(["tp", "fp"]).sum()), int(claimed["status"].isin(["tp", "fn"]).sum())
+    precision, recall = right / tagged, right / labelled
+    return right, tagged, labelled, precision, recall, 2 * precision * recall / (precision + recall)
 
 
 def match_gold(claims: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:

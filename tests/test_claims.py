@@ -19,6 +19,7 @@ from analysis.plots import plot_claim_framing, plot_hedging_density
 from analysis.tokens import split_sentences
 
 GOLD = Path(__file__).resolve().parent / "data" / "claims_gold.csv"
+PASSAGES = Path(__file__).resolve().parent / "data" / "claims_passages"
 
 
 def polarity_of(text: str, term: str) -> tuple[str, str]:
@@ -44,10 +45,15 @@ def gold() -> pd.DataFrame:
     # the issue's three examples, as written
     ("Its unique mechanism of interaction with opioid receptors provides analgesia without addiction.",
      "addiction", "negated", "without"),
-    ("Kratom offers pain relief with a lower risk of addiction.", "addiction", "negated", "lower risk"),
+    ("Kratom offers pain relief with a lower risk of addiction.", "addiction", "compared", "lower risk"),
     ("Kratom is not without its potential side effects.", "side effects", "hedged", "not without; potential"),
-    # reducers and affixes
-    ("It carries a reduced risk of dependence.", "dependence", "negated", "reduced risk"),
+    # comparisons, negating words and affixes
+    ("It carries a reduced risk of dependence.", "dependence", "compared", "reduced risk"),
+    ("It has a lower risk of addiction than opioids.", "addiction", "compared", "lower risk; than"),
+    ("Kratom is more effective than ibuprofen for some.", "effective", "compared", "than"),
+    ("Kratom is as effective as ibuprofen.", "effective", "compared", "as"),
+    ("Kratom may have fewer side effects.", "side effects", "compared", "fewer; may"),
+    ("Kratom isn't free from side effects.", "side effects", "asserted", "isn't free from"),
     ("Kratom is free from side effects.", "side effects", "negated", "free from"),
     ("Kratom is non-addictive.", "addiction", "negated", "non-"),
     ("An addiction-free remedy.", "addiction", "negated", "-free"),
@@ -76,11 +82,59 @@ def test_scope_ends_at_but_and_at_a_clause_comma():
                        "relief") == ("asserted", "")
 
 
-def test_a_list_shares_the_scope_of_its_negation():
+def test_a_list_shares_the_scope_of_its_negation_or_comparison():
     table = claims.tag_text("It offers relief without the same level of sedation, euphoria, or respiratory depression.")
     risks = table[table["category"] == "risk"]
     assert risks["term"].tolist() == ["sedation", "euphoria", "respiratory depression"]
+    assert set(risks["polarity"]) == {"compared"}
+    # the issue's sentence: the general term is a risk of its own, and all four are negated
+    table = claims.tag_text("Kratom offers relief without the typical side effects of sedation, euphoria, or "
+                            "respiratory issues seen with opioids.")
+    risks = table[table["category"] == "risk"]
+    assert risks["matched"].tolist() == ["side effects", "sedation", "euphoria", "respiratory issues"]
     assert set(risks["polarity"]) == {"negated"}
+
+
+def test_a_hedge_reaches_coordinated_predicates_across_commas():
+    table = claims.tag_text("Magnesium may reduce pain, improve sleep, and ease anxiety.")
+    benefits = table[table["category"] == "benefit"]
+    assert benefits["matched"].tolist() == ["reduce", "improve sleep", "ease"]
+    assert set(benefits["polarity"]) == {"hedged"}
+
+
+def test_a_modifying_hedge_stops_at_a_conjunct_with_its_own_determiner():
+    table = claims.tag_text("It's vital to use kratom under guidance because of potential side effects and the risk "
+                            "of dependency.").set_index("term")
+    assert table.loc["side effects", "polarity"] == "hedged"
+    assert table.loc["dependence", "polarity"] == "asserted"
+    # a modal reaches the whole predicate
+    assert polarity_of("It may cause drowsiness and the occasional bout of nausea.", "nausea")[0] == "hedged"
+
+
+def test_can_is_a_hedge_for_a_possible_harm_not_for_an_ability():
+    table = claims.tag_text("For instance, combining kratom with physical therapy can enhance muscle relaxation and "
+                            "rehabilitation efforts.")
+    assert "hedge" not in set(table["category"])
+    assert polarity_of("Users report that kratom can alleviate chronic pain.", "alleviate") == ("asserted", "")
+    assert polarity_of("High doses can cause nausea.", "nausea") == ("hedged", "can")
+    assert "hedge" not in set(claims.tag_text("Individuals can navigate dosage with a professional.")["category"])
+
+
+def test_receptor_interaction_is_a_mechanism_not_a_drug_interaction():
+    table = claims.tag_text("Its unique interaction with opioid receptors provides analgesia, but drug interactions "
+                            "are a concern.")
+    assert table.loc[table["category"] == "risk", "matched"].tolist() == ["drug interactions"]
+    assert claims.tag_text("Its interaction with serotonin receptors explains the effect.").empty
+
+
+@pytest.mark.parametrize("text", [
+    "For those seeking effective relief, kratom is one option.",
+    "The programme aims to improve quality of life.",
+    "Researchers are investigating the efficacy of ashwagandha.",
+    "Many people search for pain relief and relaxation.",
+])
+def test_goals_are_not_claims(text):
+    assert "benefit" not in set(claims.tag_text(text)["category"])
 
 
 def test_a_hedge_after_the_term_reaches_only_its_subject():
@@ -101,9 +155,11 @@ def test_markers_are_rows_with_asserted_polarity():
     assert set(markers["polarity"]) == {"asserted"}
 
 
-def test_longest_match_umbrella_and_treated_conditions():
+def test_longest_match_general_terms_risk_frames_and_treated_conditions():
     table = claims.tag_text("It may cause potential side effects such as nausea and constipation.")
-    assert table.loc[table["category"] == "risk", "term"].tolist() == ["nausea", "constipation"]
+    assert table.loc[table["category"] == "risk", "term"].tolist() == ["side effects", "nausea", "constipation"]
+    table = claims.tag_text("Use it with care given the risk of dependency.")
+    assert table.loc[table["category"] == "risk", "term"].tolist() == ["dependence"]
     table = claims.tag_text("Kratom offers muscle relaxation and may ease opioid withdrawal symptoms and relief "
                             "from withdrawal effects.")
     assert table.loc[table["category"] == "benefit", "term"].tolist() == ["muscle relaxation", "ease", "relief"]
@@ -128,9 +184,11 @@ def test_tag_claims_columns_order_and_outline(seed_corpus, seed_claims):
 
 def test_seed_corpus_negations(seed_claims):
     risks = seed_claims[seed_claims["category"] == "risk"]
-    negated_addiction = risks[(risks["term"] == "addiction") & (risks["polarity"] == "negated")]
-    assert negated_addiction["doc_id"].str[:3].tolist() == ["000", "000", "001", "002", "002", "003", "003"]
-    assert set(risks.loc[risks["term"] == "addiction", "polarity"]) == {"negated"}
+    addiction = risks[risks["term"] == "addiction"]
+    # "without addiction" in 000 and 003; "a lower risk of addiction" and "without the high risk of addiction"
+    # in 001 and 002 are comparisons
+    assert addiction.groupby("polarity")["doc_id"].agg(lambda d: d.str[:3].tolist()).to_dict() == {
+        "negated": ["000", "000", "003", "003"], "compared": ["001", "002", "002"]}
     not_without = risks[risks["sentence"] == "It’s crucial to understand that while kratom offers potential "
                                              "benefits, it’s not without risks."]
     assert not_without[["term", "polarity", "cue"]].values.tolist() == [["risk", "asserted", "not without"]]
@@ -230,7 +288,13 @@ def test_no_contradiction_without_opposite_polarity():
 def test_seed_corpus_contradictions(seed_claims):
     table = claims.contradictions(seed_claims)
     assert sorted(set(zip(table["term"], table["scope"]))) == [
-        ("dependence", "across"), ("risk", "across"), ("risk", "within")]
+        ("addiction", "across"), ("euphoria", "within"), ("respiratory depression", "within"), ("risk", "across"),
+        ("risk", "within"), ("sedation", "across"), ("sedation", "within"), ("side effects", "across"),
+        ("side effects", "within")]
+    # a denial ("without addiction", 000) against a comparison that grants the risk (001, 002)
+    addiction = table[table["term"] == "addiction"]
+    assert {frozenset(pair) for pair in zip(addiction["polarity_a"], addiction["polarity_b"])} == {
+        frozenset(["negated", "compared"])}
 
 
 # -- lexicons -------------------------------------------------------------------------
@@ -267,6 +331,12 @@ def test_bad_lexicon_file(tmp_path, write_file, content, message):
     assert "\n" not in str(error.value)
 
 
+def test_a_folder_with_the_former_reducer_list_is_refused(tmp_path, write_file):
+    write_file(tmp_path / "risk_reducers.txt", "lower risk\n")
+    with pytest.raises(AnalysisError, match="risk_reducers.txt: renamed comparisons.txt"):
+        claims.load_lexicons(tmp_path)
+
+
 def test_missing_lexicon_folder(tmp_path):
     with pytest.raises(AnalysisError, match="lexicon folder not found"):
         claims.load_lexicons(tmp_path / "nope")
@@ -276,7 +346,7 @@ def test_missing_lexicon_folder(tmp_path):
 def test_framing_by_doc_and_role(seed_claims):
     by_doc = claims.framing(seed_claims, "doc")
     assert by_doc.columns.tolist() == ["by", "group", "category", "polarity", "count", "share"]
-    assert len(by_doc) == 5 * 2 * 3
+    assert len(by_doc) == 5 * 2 * len(claims.POLARITIES)
     assert by_doc.groupby("group")["share"].sum().round(9).eq(1).all()
     counted = seed_claims["category"].isin(["risk", "benefit"])
     assert by_doc["count"].sum() == counted.sum()
@@ -301,36 +371,41 @@ def test_hedging_density(seed_corpus, seed_claims):
 
 
 # -- evaluation on the hand-labelled seed sentences -------------------------------------------
-def test_gold_set_covers_the_corpus(seed_corpus, gold):
+@pytest.fixture(scope="module")
+def gold_tagged() -> pd.DataFrame:
+    """The seed corpus and the labelled passages, tagged."""
+    return claims_gold.tag_gold_sources(Path(__file__).resolve().parents[1])
+
+
+def test_gold_set_covers_the_corpus_and_the_passages(seed_corpus, gold):
     assert gold.columns.tolist() == claims_gold.GOLD_COLUMNS
     mentions = gold[gold["category"] != "none"]
-    assert len(mentions) >= 120
+    assert len(mentions) >= 600
     assert set(mentions["category"]) == set(claims.CATEGORIES)
-    assert gold["doc_id"].nunique() == 5
-    assert set(zip(gold["doc_id"].str[:3], gold["split"])) == {
-        ("000", "dev"), ("001", "dev"), ("002", "dev"), ("003", "test"), ("004", "test")}
-    sentences = {(doc.doc_id, s) for doc in Corpus(seed_corpus) for b in doc.blocks if b.role != "outline"
-                 for s in split_sentences(b.text)}
+    assert set(mentions.loc[mentions["category"].isin(claims.CLAIM_CATEGORIES), "polarity"]) == set(claims.POLARITIES)
+    sentences = {(doc.doc_id, s) for folder in (seed_corpus, PASSAGES) for doc in Corpus(folder)
+                 for b in doc.blocks if b.role != "outline" for s in split_sentences(b.text)}
     assert set(zip(gold["doc_id"], gold["sentence"])) == sentences
-    negated = mentions[mentions["polarity"] == "negated"]
-    assert len(negated) >= 15
+    passages = gold[gold["doc_id"].str.startswith("p")]
+    assert passages["doc_id"].nunique() == 22 and passages["sentence"].nunique() >= 250
+    dev = {"000", "001", "002"} | {f"p{i:02d}" for i in (*range(1, 7), *range(15, 23))}
+    assert (gold["split"] == gold["doc_id"].str[:3].map(lambda d: "dev" if d in dev else "test")).all()
+    for polarity, least in (("negated", 15), ("compared", 10), ("hedged", 50)):
+        assert (mentions["polarity"] == polarity).sum() >= least, polarity
 
 
-def test_gold_scores_do_not_regress(seed_claims, gold):
-    """Measured when written: micro-F1 0.953 (dev 0.966, test 0.940), polarity accuracy 0.927,
-    end-to-end risk/benefit F1 0.862. A drop of more than 0.015 fails."""
-    matches = claims_gold.match_gold(seed_claims, gold)
+def test_gold_scores_do_not_regress(gold_tagged, gold):
+    """Measured when written (3 December): micro-F1 0.928 (dev 0.952, test 0.891), polarity accuracy 0.946,
+    end-to-end risk/benefit F1 0.857 (held out: 0.796). A drop of more than 0.015 fails."""
+    matches = claims_gold.match_gold(gold_tagged, gold)
     scores = claims_gold.gold_scores(matches).set_index(["split", "category"])
-    assert scores.loc[("all", "all"), "f1"] >= 0.938
-    assert scores.loc[("dev", "all"), "f1"] >= 0.951
-    assert scores.loc[("test", "all"), "f1"] >= 0.925
+    assert scores.loc[("all", "all"), "f1"] >= 0.913
+    assert scores.loc[("dev", "all"), "f1"] >= 0.937
+    assert scores.loc[("test", "all"), "f1"] >= 0.876
     polarity = claims_gold.polarity_scores(matches).set_index(["split", "polarity"])
-    assert polarity.loc[("all", "all"), "f1"] >= 0.912
-    claimed = matches[matches["category"].isin(["risk", "benefit"])]
-    right = ((claimed["status"] == "tp") & (claimed["gold_polarity"] == claimed["tagged_polarity"])).sum()
-    precision = right / claimed["status"].isin(["tp", "fp"]).sum()
-    recall = right / claimed["status"].isin(["tp", "fn"]).sum()
-    assert 2 * precision * recall / (precision + recall) >= 0.847
+    assert polarity.loc[("all", "all"), "f1"] >= 0.931
+    assert claims_gold.end_to_end(matches)[-1] >= 0.842
+    assert claims_gold.end_to_end(matches[matches["split"] == "test"])[-1] >= 0.781
 
 
 def test_match_gold_reports_a_missing_term(seed_claims, gold):
@@ -387,22 +462,22 @@ def test_cli_claims_writes_tables_and_figures(seed_corpus, tmp_path, capsys, wri
     out = tmp_path / "out"
     assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--formats", "png"]) == 0
     printed = capsys.readouterr().out
-    assert "7 contradicting statement pairs in 4 term and document pairs; 7 dose and quantity mentions" in printed
+    assert "29 contradicting statement pairs in 13 term and document pairs; 7 dose and quantity mentions" in printed
     names = {p.name for p in out.iterdir()}
     assert names == {*CLAIM_TABLES, "manifest.json", "claim-framing.png", "claim-framing.csv",
                      "hedging-density.png", "hedging-density.csv"} - {"contradiction_pairs.csv"}
     table = pd.read_csv(out / "claims.csv", dtype={"doc_id": str})
     assert list(table.columns[:2]) == ["doc_id", "block"]
     assert {"doc_id", "block_role", "sentence", "category", "term", "polarity"} <= set(table.columns)
-    assert set(table["polarity"]) == {"asserted", "hedged", "negated"}
+    assert set(table["polarity"]) == {"asserted", "hedged", "compared", "negated"}
     contradictions = pd.read_csv(out / "contradictions.csv")
-    assert len(contradictions) == 4 and contradictions["pairs"].sum() == 7
+    assert len(contradictions) == 13 and contradictions["pairs"].sum() == 29
     assert set(contradictions["scope"]) == {"within", "across"}
     # the sentence pairs on request
     assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--formats", "png",
                  "--contradiction-pairs"]) == 0
     capsys.readouterr()
-    assert len(pd.read_csv(out / "contradiction_pairs.csv")) == 7
+    assert len(pd.read_csv(out / "contradiction_pairs.csv")) == 29
 
     # an edited lexicon folder replaces the shipped list of the same name
     lexicons = tmp_path / "lexicons"

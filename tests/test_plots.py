@@ -239,7 +239,10 @@ def test_make_topic_figure(seed_results, name):
         assert data.groupby("seed")["sweep"].max().eq(iterations).all()
         assert len(data) == seed_results.settings.seeds * -(-iterations // 10)
         assert set(data.loc[data["reported"], "seed"]) == {model.seed}
-        assert set(data["stopped"]) == {f"the iterations setting ({iterations} sweeps)"}
+        starts = seed_results.settings.starts
+        assert data["stopped"].str.fullmatch(
+            rf"the iterations setting \({iterations} sweeps\); start [1-{starts}] of {starts}, the most likely after "
+            rf"{seed_results.settings.start_sweeps} sweeps \(-[0-9.]+ per word; others .+\)").all()
         texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
         assert "stopped by the iterations setting" in texts
     if name == "k-selection":

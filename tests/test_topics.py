@@ -967,7 +967,7 @@ def test_a_tomotopy_fit_in_steps_is_the_fit_in_one_call_and_records_its_trace(se
     import analysis.topics.fit
     from analysis.topics.fit import TRACE_EVERY
 
-    prepared, settings = seed_k4.topic_input, seed_k4.settings
+    prepared, settings = seed_k4.topic_input, seed_k4.settings.replace(starts=1)
     model = topics.fit_topics(prepared, settings, seed=7)
     assert [s for s, _ in model.trace] == [min(i * TRACE_EVERY, settings.iterations)
                                            for i in range(1, -(-settings.iterations // TRACE_EVERY) + 1)]
@@ -978,6 +978,28 @@ def test_a_tomotopy_fit_in_steps_is_the_fit_in_one_call_and_records_its_trace(se
     assert len(whole.trace) == 1 and whole.trace[-1] == model.trace[-1]
     assert np.array_equal(whole.topic_term, model.topic_term) and np.array_equal(whole.unit_topic, model.unit_topic)
     assert json.loads(model.to_files("m")["m.json"])["trace"] == model.trace  # the trace goes with the model
+
+
+def test_a_fit_goes_on_with_the_most_likely_of_its_starts(seed_k4):
+    """Each start is the one-chain fit seeded start_seed(seed, i); the one with the highest log-likelihood
+    after start_sweeps is trained on, giving the one-chain fit of its seed, bit for bit."""
+    from analysis.topics.fit import start_seed
+
+    prepared = seed_k4.topic_input
+    settings = seed_k4.settings.replace(starts=3, start_sweeps=20, iterations=60)
+    model = topics.fit_topics(prepared, settings, seed=7)
+    assert [start_seed(7, i) for i in range(3)] == [7, 1_000_010, 2_000_013]
+    early = [topics.fit_topics(prepared, settings.replace(starts=1, iterations=20), seed=start_seed(7, i)).trace
+             for i in range(3)]
+    scores = [trace[-1][1] for trace in early]
+    chosen = int(np.argmax(scores))
+    assert len(set(scores)) == 3  # the starts differ, so the choice means something
+    assert model.stopped.startswith(f"the iterations setting (60 sweeps); start {chosen + 1} of 3, the most likely "
+                                    f"after 20 sweeps ({scores[chosen]:.3f} per word; others ")
+    assert model.trace[:2] == early[chosen]
+    alone = topics.fit_topics(prepared, settings.replace(starts=1), seed=start_seed(7, chosen))
+    assert alone.trace == model.trace and np.array_equal(alone.topic_term, model.topic_term)
+    assert model.seed == 7
 
 
 def test_late_change_compares_the_means_of_the_last_two_fifths():

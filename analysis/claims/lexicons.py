@@ -17,8 +17,8 @@ from analysis.tokens import normalize, tokenize
 CLAIM_CATEGORIES = ("risk", "benefit", "advice")
 MARKER_CATEGORIES = ("hedge", "booster")
 CATEGORIES = CLAIM_CATEGORIES + MARKER_CATEGORIES
-POLARITIES = ("asserted", "hedged", "negated")
-CUE_LISTS = ("negation", "reducer", "pseudo_negation", "scope_break")
+POLARITIES = ("asserted", "hedged", "compared", "negated")
+CUE_LISTS = ("negation", "comparison", "pseudo_negation", "goal", "comparator", "scope_break")
 LEXICON_FILES = {
     "risk": "risk.txt",
     "benefit": "benefit.txt",
@@ -26,8 +26,10 @@ LEXICON_FILES = {
     "hedge": "hedges.txt",
     "booster": "boosters.txt",
     "negation": "negation.txt",
-    "reducer": "risk_reducers.txt",
+    "comparison": "comparisons.txt",
     "pseudo_negation": "pseudo_negation.txt",
+    "goal": "goals.txt",
+    "comparator": "comparators.txt",
     "scope_break": "scope_breaks.txt",
 }
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
@@ -65,8 +67,10 @@ class Lexicons:
     hedge: tuple[Entry, ...]
     booster: tuple[Entry, ...]
     negation: tuple[Entry, ...]
-    reducer: tuple[Entry, ...]
+    comparison: tuple[Entry, ...]
     pseudo_negation: tuple[Entry, ...]
+    goal: tuple[Entry, ...]
+    comparator: tuple[Entry, ...]
     scope_break: tuple[Entry, ...]
     negation_prefixes: tuple[str, ...] = ()
     negation_suffixes: tuple[str, ...] = ()
@@ -223,6 +227,9 @@ def load_lexicons(lexicon_dir: str | Path | None = None) -> Lexicons:
     if folder is not None and not folder.is_dir():
         expected = ", ".join(LEXICON_FILES.values())
         raise AnalysisError(f"{folder}: lexicon folder not found (expected a folder of {expected})")
+    if folder is not None and (folder / "risk_reducers.txt").exists():  # its cues now give `compared`, not `negated`
+        raise AnalysisError(f"{folder / 'risk_reducers.txt'}: renamed comparisons.txt (its cues now "
+                            "make a claim 'compared', not 'negated'); rename the file to use it")
     lists, sources = {}, {}
     for name in LEXICON_FILES:
         lists[name], sources[name] = _read_lexicon(name, folder)

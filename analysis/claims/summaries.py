@@ -20,8 +20,10 @@ def contradictions(claims: pd.DataFrame, *, categories: Iterable[str] = ("risk",
     """Pairs of statements about the same term with opposite polarity.
 
     A statement is a sentence with a term and a polarity; a pair opposes a
-    negated statement to an asserted or hedged one about the same term
-    (lexicon groups apply: ``addictive`` and ``addiction`` are one term).
+    negated statement to an asserted, hedged or compared one about the same
+    term (lexicon groups apply: ``addictive`` and ``addiction`` are one term).
+    A comparison still grants the claim ("a lower risk of addiction than
+    opioids" grants a risk), so it opposes a denial ("without addiction").
 
     Parameters
     ----------
@@ -87,7 +89,7 @@ def contradiction_summary(claims: pd.DataFrame, *, categories: Iterable[str] = (
     -------
     DataFrame
         ``category, term, scope, doc_id_a, doc_id_b, pairs, negated_a, other_a, negated_b, other_b``:
-        ``pairs`` opposed statements (one negated, one asserted or hedged) about ``term``, within one
+        ``pairs`` opposed statements (one negated, one asserted, hedged or compared) about ``term``, within one
         document (``doc_id_a == doc_id_b``) or across two (``doc_id_a`` first in document order);
         ``negated_*`` and ``other_*`` count each document's statements about the term. Most pairs
         first. Its rows add up to the rows of :func:`contradictions`, but its size grows with the
@@ -185,7 +187,7 @@ def framing(claims: pd.DataFrame, by: str = "doc") -> pd.DataFrame:
     -------
     DataFrame
         ``by, group, category, polarity, count, share``: every group x
-        (risk, benefit) x (asserted, hedged, negated), zeros included;
+        (risk, benefit) x (asserted, hedged, compared, negated), zeros included;
         ``share`` is the count over the group's risk and benefit claims (0
         when it has none). Documents are sorted by id, roles in template order
         (summary, intro, heading, body, conclusion, ...).

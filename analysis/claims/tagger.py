@@ -16,48 +16,81 @@ repeat the headings. Every occurrence of a lexicon term is one row of
 
 Matching
     Three layers are matched separately, and within each the longest match
-    wins: cues (negations, reducers, pseudo-negations, scope breaks: "not only"
-    beats "not"), claims (risk, benefit and advice terms compete, with their
-    stop phrases: "hyperpigmentation treatment" is a benefit, not a risk) and
-    markers ("believed to" is a hedge, not the booster "believe"). A claim term
-    inside a cue is dropped ("risk" in "lower risk of").
+    wins: cues (negations, comparisons, pseudo-negations, goals, scope breaks:
+    "not only" beats "not"), claims (risk, benefit and advice terms compete,
+    with their stop phrases: "hyperpigmentation treatment" is a benefit, not a
+    risk) and markers ("believed to" is a hedge, not the booster "believe"). A
+    claim term inside a cue is dropped ("risk" in "lower risk of").
 
 Clauses
     A sentence is cut into clauses at ``, ; : ( ) [ ]`` and dashes, and before a
     scope break (but, however, although, while, which ...). A comma does not end
-    the clause inside a list of terms: when a claim term ends right before it,
-    one of the same category starts right after it (after an optional
-    "and"/"or"), and that item is at most three words long or is the last one,
-    introduced by "and"/"or" ("without sedation, euphoria, or respiratory
-    issues seen with opioids" negates all three).
+    the clause inside a list: when the clause so far holds a claim term and one
+    of the same category starts right after the comma (after an optional
+    "and"/"or"), and that item has at most three words besides claim terms and
+    "and"/"or", or is the last one, introduced by "and"/"or" ("without sedation, euphoria, or respiratory
+    issues seen with opioids" negates all three; "may reduce pain, improve
+    sleep, and ease anxiety" hedges all three).
 
 Polarity of a claim
-    ``negated``: a negation cue (no, not, never, without, cannot, isn't ...) or
-    a reducer (lower risk of, reduced risk of, free from, less ...) comes before
-    the term in its clause, or the term carries a negating affix
+    ``negated``: a negation cue (no, not, never, without, cannot, free from ...)
+    comes before the term in its clause, or the term carries a negating affix
     ("non-addictive", "addiction-free"). Two negation cues at most two words
     apart cancel each other: "not without risks" asserts the risks.
 
-    ``hedged``: not negated, and a hedge in the same clause comes before the
-    term ("may lead to dependence"), or after it within two words, not
-    counting other terms of a list and "and"/"or", with no cue between (its
-    subject: "side effects may occur", but not "caution due to variable effects
-    and potential adverse reactions"). "can" counts as a hedge (possibility),
-    so "can cause nausea" is hedged, like "could" and "may"; the tagger cannot
-    tell possibility from ability ("individuals can navigate dosage").
+    ``compared``: not negated, and a comparison cue (lower risk of, reduced
+    risk of, less, fewer, without the same level of, not as ...) ends at most
+    three words before the term, or before the list of terms it ends, in its
+    clause, or "than" follows the term
+    within two words ("safer than", "more effective than"), or the term sits in
+    "as ... as" ("as effective as"), or "compared with/to" or "versus" follows
+    it in its clause ("reduce symptoms compared with placebo"). "lower risk of addiction than opioids" is
+    a comparison, not a denial: it still says there is a risk.
+
+    ``hedged``: neither, and a hedge in the same clause comes before the term
+    ("may lead to dependence"), or after it within two words, not counting
+    other terms of a list and "and"/"or", with no cue between (its subject:
+    "side effects may occur", but not "caution due to variable effects and
+    potential adverse reactions"). A hedge that modifies a noun ("potential",
+    "possible", "typical") does not reach past "and"/"or" and a determiner:
+    "potential side effects and the risk of dependency" hedges side effects
+    only.
 
     ``asserted``: otherwise. A booster does not change it ("clearly causes
     dependence" is asserted), but it is listed as the row's cue.
 
-    Negation wins over hedging: "may not cause addiction" is negated.
+    Negation wins over comparison and comparison over hedging: "may not cause
+    addiction" is negated, "may have fewer side effects" compared.
+
+"can"
+    "can" is a hedge when it states a possible event or harm ("can cause
+    nausea", "side effects can occur"), not when it states an ability: a
+    person's ("individuals can navigate dosage": stop phrases of hedges.txt) or
+    a capacity to help, read from a benefit term that follows it in its clause
+    before any risk term ("physical therapy can enhance muscle relaxation").
 
 Terms that are not claims of their own
-    An umbrella term followed by of/like/such as/including and, within two
-    words, a term of the same category gives only the specific term ("side
-    effects such as nausea" gives nausea; "the risk of dependency" gives
-    dependency). A risk term right after a benefit term in the same clause (at
-    most three words between, no cue) is the condition the benefit acts on,
-    not a risk ("relief from withdrawal effects").
+    "risk of" followed within two words by a specific risk is a frame: "the
+    risk of dependency" gives dependency only (a general term before examples
+    is a claim of its own: "side effects such as nausea" gives both). A risk
+    term right after a benefit term in the same clause (at most three words
+    between, no cue) is the condition the benefit acts on, not a risk ("relief
+    from withdrawal effects"); so is a reduced risk that is not one of the
+    subject's risks ("cut the risk of hip fractures" is a benefit; before a
+    risk term, "reduce the risk of dependence", it is a comparison). "interaction" followed within four words by
+    receptors, a system, a pathway, the brain, the body or a production is a mechanism, not
+    a drug interaction ("its interaction with opioid receptors"). A risk term
+    right after a comparator (opioids, NSAIDs, antidepressants ... in
+    comparators.txt), or in a clause whose first three words hold one, is a
+    risk of the comparator, not of the subject ("concerns over opioid side
+    effects", "NSAIDs can cause stomach ulcers"). A benefit
+    term at most three words after a goal cue (seek, aim to, investigate,
+    search for ... in goals.txt) is a goal, not a claim ("for those seeking
+    effective relief"). A term listed right after one dropped as a
+    comparator's risk or a goal, with only "and"/"or" between, goes with it.
+    A risk term that the document's title names after "for" is the condition
+    the text treats, not a risk, anywhere in the document ("Melatonin for
+    Insomnia": see :func:`title_conditions`).
 
 Examples
 --------
@@ -67,13 +100,14 @@ Examples
 >>> table = tag_text("Kratom is not without its potential side effects.")
 >>> table[["category", "term", "polarity", "cue"]].values.tolist()
 [['hedge', 'potential', 'asserted', ''], ['risk', 'side effects', 'hedged', 'not without; potential']]
+>>> tag_text("It has a lower risk of addiction than opioids.")[["term", "polarity", "cue"]].values.tolist()
+[['addiction', 'compared', 'lower risk; than']]
 
 Known limits: who a claim is about is not resolved ("concerns over opioid ...
 dependency risks" in a kratom article gives a dependence and a risk row); a
-negation after the term is not
-seen ("addiction is not a risk"); a hedge before a term reaches it anywhere
-in the clause, also when it modifies something else ("potential side effects
-and the risk of dependency" hedges dependency too).
+negation after the term is not seen ("addiction is not a risk"); the tagger
+reads no syntax, so scopes are approximated by clauses, word distances and
+the rules above.
 """
 
 
@@ -104,10 +138,22 @@ CLAIM_COLUMNS = ["doc_id", "block", "block_role", "section", "sentence_index", "
 _CLAUSE_PUNCT = re.compile(r"[,;:()\[\]\u2013\u2014]|\s-\s")
 _LIST_ITEM_WORDS = 3
 _HEDGE_REACH_BACK = 2
-_UMBRELLA_LINKS = (("of",), ("like",), ("such", "as"), ("including",))
-_UMBRELLA_GAP = 2
+_FRAME_GAP = 2
 _TREATED_GAP = 3
 _DOUBLE_NEGATION_GAP = 2
+_COMPARISON_REACH = 3  # words between a comparison cue and its claim
+_COMPARATIVE_LINKS = ("than", "as")
+_COMPARED_WITH = (("compared", "with"), ("compared", "to"), ("relative", "to"), ("versus",), ("vs",))
+_COMPARATIVE_GAP = 2  # words between a claim term and "than"/"as"
+_GOAL_REACH = 3
+_CAPACITY_MODALS = ("can",)
+_MODIFIER_HEDGES = ("potential", "possible", "typical")
+_DETERMINERS = ("the", "a", "an", "its", "their", "his", "her", "this", "these", "those", "any")
+_MECHANISM_WORDS = ("receptor", "receptors", "system", "systems", "pathway", "pathways", "neurotransmitter",
+                    "neurotransmitters", "brain", "body", "production")
+_MECHANISM_REACH = 4
+_COMPARATOR_LEAD = 3  # a comparator within the first words of a clause is its subject
+_TITLE_WORDS = 15
 
 @dataclass(frozen=True)
 class _Match:
@@ -160,6 +206,10 @@ def _affix_matches(token: str, kinds: tuple[str, ...], lexicons: Lexicons) -> It
                 yield match.kind, match.term, affix
 
 
+def _within(inner: _Match, outer: _Match) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
 def _longest_first(matches: list[_Match], order: tuple[str, ...]) -> list[_Match]:
     """Non-overlapping matches, the longest first (then the earliest, then by ``order``);
     stop phrases take part and are dropped afterwards."""
@@ -197,58 +247,89 @@ def _clauses(text: str, spans: list[tuple[str, int, int]], claims: list[_Match],
     hard = {t for t in range(1, n) if _CLAUSE_PUNCT.search(gaps[t - 1])}
     break_starts = {m.start for m in breaks}
     kind_starting = {m.start: m.kind for m in claims}
-    kind_ending = {m.end: m.kind for m in claims}
+    claimed = {u for m in claims for u in range(m.start, m.end)}
 
-    def continues_list(t: int) -> bool:
+    def continues_list(t: int, clause_start: int) -> bool:
         conjunction = spans[t][0] in ("and", "or")
         first = t + 1 if conjunction else t
         end = next((u for u in range(first + 1, n) if u in hard or u in break_starts), n)
-        same_kind = kind_ending.get(t) is not None and kind_ending.get(t) == kind_starting.get(first)
-        return same_kind and (conjunction or end - first <= _LIST_ITEM_WORDS)
+        before = [m.kind for m in claims if clause_start <= m.start and m.end <= t]
+        same_kind = bool(before) and before[-1] == kind_starting.get(first)
+        other_words = [u for u in range(first, end) if u not in claimed and spans[u][0] not in ("and", "or")]
+        return same_kind and (conjunction or len(other_words) <= _LIST_ITEM_WORDS)
 
-    clause, current = [0] * n, 0
+    clause, current, clause_start = [0] * n, 0, 0
     for t in range(1, n):
         comma_only = gaps[t - 1].strip() == ","
-        if t in break_starts or (t in hard and not (comma_only and continues_list(t))):
+        if t in break_starts or (t in hard and not (comma_only and continues_list(t, clause_start))):
             current += 1
+            clause_start = t
         clause[t] = current
     return clause
 
 
 def _drop_non_claims(claims: list[_Match], cues: list[_Match], tokens: list[str], clause: list[int]) -> list[_Match]:
-    """Drop umbrella terms and treated conditions (see the module docstring)."""
-    negators = [c for c in cues if c.kind in ("negation", "reducer")]
-    kept = []
+    """Drop risk frames, treated and prevented conditions, mechanisms, comparators' risks and goals (see
+    the module docstring)."""
+    negators = [c for c in cues if c.kind in ("negation", "comparison")]
+    goals = [c for c in cues if c.kind == "goal"]
+    comparators = [c for c in cues if c.kind == "comparator"]
+    kept: list[_Match] = []
+    listed_from: _Match | None = None  # the last claim dropped as a comparator's risk or a goal
     for match in claims:
-        umbrella = any(
-            other.kind == match.kind and other.start > match.end
-            and tuple(tokens[match.end:match.end + len(link)]) == link
-            and other.start - (match.end + len(link)) <= _UMBRELLA_GAP
-            and clause[other.start] == clause[match.start]
-            for link in _UMBRELLA_LINKS for other in claims
-        )
+        same_clause = [m for m in claims if clause[m.start] == clause[match.start]]
+        frame = match.term == "risk" and tokens[match.end:match.end + 1] == ["of"] and any(
+            other.kind == "risk" and other.start > match.end and other.start - (match.end + 1) <= _FRAME_GAP
+            for other in same_clause)
         treated = match.kind == "risk" and any(
             other.kind == "benefit" and other.end <= match.start and match.start - other.end <= _TREATED_GAP
-            and clause[other.start] == clause[match.start]
             and not any(other.end <= c.start < match.start for c in negators)
-            for other in claims
+            for other in same_clause
         )
-        if not umbrella and not treated:
+        prevented = match.term == "reduce risk" and any(
+            other.kind == "risk" and match.end <= other.start <= match.end + _FRAME_GAP for other in same_clause)
+        mechanism = match.term == "interactions" and any(
+            t in _MECHANISM_WORDS for t in tokens[match.end:match.end + _MECHANISM_REACH])
+        about_comparator = match.kind == "risk" and any(
+            c.end <= match.start and clause[c.start] == clause[match.start]
+            and (match.start - c.end <= 1 or c.start - clause.index(clause[c.start]) < _COMPARATOR_LEAD)
+            for c in comparators)
+        goal = match.kind == "benefit" and any(
+            g.end <= match.start and clause[g.start] == clause[match.start] and match.start - g.end <= _GOAL_REACH
+            for g in goals)
+        # an item listed right after a dropped one ("opioid side effects or dependency risks")
+        listed = (listed_from is not None and listed_from.kind == match.kind
+                  and all(t in ("and", "or") for t in tokens[listed_from.end:match.start]))
+        if about_comparator or goal or treated or listed:
+            listed_from = match
+        elif not (frame or prevented or mechanism):
             kept.append(match)
     return kept
+
+
+def _ability(marker: _Match, claims: list[_Match], clause: list[int]) -> bool:
+    """Whether a "can" states a capacity, not a possibility: a benefit follows it in its clause before
+    any risk ("physical therapy can enhance mobility"; but "can cause nausea" is a hedge)."""
+    if marker.term not in _CAPACITY_MODALS:
+        return False
+    following = [m for m in claims if m.start >= marker.end and clause[m.start] == clause[marker.start]]
+    return bool(following) and following[0].kind == "benefit"
 
 
 def _analyse(text: str, lexicons: Lexicons) -> _Sentence:
     spans = token_spans(text)
     tokens = [t for t, _, _ in spans]
     cues = _longest_first(_find(tokens, CUE_LISTS, lexicons), CUE_LISTS)
-    cue_tokens = {i for c in cues for i in range(c.start, c.end)}
     claims = _longest_first(
         _find(tokens, CLAIM_CATEGORIES, lexicons) + _affixed(tokens, CLAIM_CATEGORIES, lexicons), CLAIM_CATEGORIES)
-    claims = [m for m in claims if not cue_tokens & set(range(m.start, m.end))]
+    # A claim term within a cue is part of it ("risk" in "lower risk of"); a negation within a longer claim
+    # term is part of the term ("not" in the advice "do not combine").
+    claims = [m for m in claims if not any(_within(m, c) for c in cues)]
+    cues = [c for c in cues if not (c.kind == "negation" and any(_within(c, m) and m.length > c.length for m in claims))]
     markers = _longest_first(_find(tokens, MARKER_CATEGORIES, lexicons), MARKER_CATEGORIES)
     clause = _clauses(text, spans, claims, [c for c in cues if c.kind == "scope_break"])
     claims = _drop_non_claims(claims, cues, tokens, clause)
+    markers = [m for m in markers if not (m.kind == "hedge" and _ability(m, claims, clause))]
     return _Sentence(text, spans, cues, claims, markers, clause)
 
 
@@ -258,33 +339,91 @@ def _hedge_reaches(sentence: _Sentence, hedge: _Match, claim: _Match) -> bool:
     counted) and no cue is between: "side effects may occur", but not "caution due
     to ... potential adverse reactions"."""
     if hedge.start < claim.start:
-        return True
+        return not (hedge.term in _MODIFIER_HEDGES and _own_determiner(sentence, hedge.end, claim.start))
     between = set(range(claim.end, hedge.start))
     claimed = {i for m in sentence.claims for i in range(m.start, m.end)}
     words = [i for i in between - claimed if sentence.spans[i][0] not in ("and", "or")]
     return len(words) <= _HEDGE_REACH_BACK and not any(c.start in between for c in sentence.cues)
 
 
+def _own_determiner(sentence: _Sentence, start: int, end: int) -> bool:
+    """Whether tokens ``start:end`` hold "and"/"or" and a determiner: a conjunct of its own, out of
+    reach of a modifying hedge ("potential side effects and the risk of dependency")."""
+    tokens = [t for t, _, _ in sentence.spans[start:end]]
+    return any(a in ("and", "or") and b in _DETERMINERS for a, b in zip(tokens, tokens[1:]))
+
+
+def _compared_after(sentence: _Sentence, claim: _Match) -> str:
+    """The "than"/"as" that makes ``claim`` a comparison ("safer than", "as effective as"), or ``""``."""
+    clause = sentence.clause[claim.start]
+    end = min(claim.end + _COMPARATIVE_GAP + 1, len(sentence.spans))
+    for t in range(claim.end, end):
+        if sentence.clause[t] != clause:
+            break
+        word = sentence.spans[t][0]
+        if word in _COMPARATIVE_LINKS and sentence.spans[t - 1][0] != "rather" and (
+                word == "than" or _as_before(sentence, claim)):
+            return sentence.surface(t, t + 1)
+    return ""
+
+
+def _compared_with(sentence: _Sentence, claim: _Match) -> str:
+    """A "compared with"/"versus" later in the claim's clause ("reduce symptoms compared with placebo"),
+    or ``""``."""
+    words = [t for t, _, _ in sentence.spans]
+    clause = sentence.clause[claim.start]
+    for t in range(claim.end, len(words)):
+        if sentence.clause[t] != clause:
+            break
+        for link in _COMPARED_WITH:
+            if tuple(words[t:t + len(link)]) == link:
+                return sentence.surface(t, t + len(link))
+    return ""
+
+
+def _as_before(sentence: _Sentence, claim: _Match) -> bool:
+    """Whether "as" comes right before ``claim`` (the first half of "as effective as")."""
+    return claim.start > 0 and sentence.spans[claim.start - 1][0] == "as"
+
+
+def _list_start(sentence: _Sentence, claim: _Match) -> int:
+    """Where the list of claim terms that ``claim`` ends begins: earlier terms of its clause joined to it
+    by "and"/"or" alone ("sedation, euphoria, or respiratory depression")."""
+    start = claim.start
+    for other in sorted(sentence.claims, key=lambda m: -m.start):
+        if other.end <= start and sentence.clause[other.start] == sentence.clause[claim.start] and all(
+                t in ("and", "or") for t, _, _ in sentence.spans[other.end:start]):
+            start = other.start
+    return start
+
+
 def _polarity(sentence: _Sentence, claim: _Match) -> tuple[str, str]:
     """``(polarity, cue)`` of one claim (see the module docstring)."""
     clause = sentence.clause[claim.start]
     same_clause = [m for m in sentence.cues + sentence.markers if sentence.clause[m.start] == clause]
-    negators = [c for c in same_clause if c.kind in ("negation", "reducer") and c.end <= claim.start]
+    first = _list_start(sentence, claim)
+    negators = [c for c in same_clause if c.kind in ("negation", "comparison") and c.end <= claim.start
+                and (c.kind == "negation" or first - c.end <= _COMPARISON_REACH)]
     cancelled: list[tuple[_Match, _Match]] = []
     for first, second in zip(negators, negators[1:]):
         if first.kind == "negation" and second.start - first.end <= _DOUBLE_NEGATION_GAP \
                 and not any(first in pair for pair in cancelled):
             cancelled.append((first, second))
     paired = {m for pair in cancelled for m in pair}
-    active = [sentence.surface(c.start, c.end) for c in negators if c not in paired]
+    active = [sentence.surface(c.start, c.end) for c in negators if c not in paired and c.kind == "negation"]
+    compared = [sentence.surface(c.start, c.end) for c in negators if c not in paired and c.kind == "comparison"]
     if claim.affix:
         active.append(claim.affix)
+    if link := _compared_after(sentence, claim) or _compared_with(sentence, claim):
+        compared.append(link)
     double = [sentence.surface(a.start, b.end) for a, b in cancelled]
     hedges = [sentence.surface(m.start, m.end) for m in same_clause
               if m.kind == "hedge" and _hedge_reaches(sentence, m, claim)]
     boosters = [sentence.surface(m.start, m.end) for m in same_clause if m.kind == "booster"]
     if active:
         return "negated", "; ".join(normalize(c) for c in active)
+    if compared:
+        return "compared", "; ".join(normalize(c) for c in compared + hedges)
     if hedges:
         return "hedged", "; ".join(normalize(c) for c in double + hedges)
     return "asserted", "; ".join(normalize(c) for c in double + boosters)
@@ -315,11 +454,28 @@ def counted_sentences(corpus: Iterable[Document], excluded_roles: Iterable[str])
                 yield doc, block, index, sentence
 
 
+def title_conditions(doc: Document, lexicons: Lexicons) -> set[str]:
+    """Risk terms that a document's title names as what its subject is for ("Melatonin for Insomnia and
+    Jet Lag" gives insomnia): the conditions the text treats, not risks. The title is the first block
+    when it is one line of at most :data:`_TITLE_WORDS` words without sentence punctuation at its end."""
+    blocks = doc.blocks
+    title = blocks[0].text.strip() if blocks else ""
+    if not title or "\n" in title or len(title.split()) > _TITLE_WORDS or title[-1] in ".!?":
+        return set()
+    _, found, condition = title.lower().partition(" for ")
+    return {m.term for m in _analyse(condition, lexicons).claims if m.kind == "risk"} if found else set()
+
+
 def tag_documents(lexicons: Lexicons, excluded_roles: tuple[str, ...], documents: list[Document]) -> list[list]:
     """The claim rows of ``documents`` (see :func:`tag_claims`)."""
-    return [[doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
-            for doc, block, index, sentence in counted_sentences(documents, excluded_roles)
-            for row in _sentence_rows(sentence, lexicons)]
+    rows = []
+    for doc in documents:
+        treated = title_conditions(doc, lexicons)
+        rows.extend([doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
+                    for _, block, index, sentence in counted_sentences([doc], excluded_roles)
+                    for row in _sentence_rows(sentence, lexicons)
+                    if not (row[0] == "risk" and row[1] in treated))
+    return rows
 
 
 def documents_of_range(prepared: PreparedCorpus, start: int, stop: int) -> list[Document]:
@@ -372,12 +528,12 @@ def tag_claims(
         - ``term``: the lexicon term (variants grouped, e.g. ``addictive`` ->
           ``addiction``); ``matched``: the text as written; ``char_start``: its
           offset in ``sentence``;
-        - ``polarity``: asserted, hedged or negated (always asserted for
-          hedges and boosters);
+        - ``polarity``: asserted, hedged, compared or negated (always
+          asserted for hedges and boosters);
         - ``cue``: the words behind the polarity, normalised, ``; ``-separated
-          (negation and reducer cues of a negated claim, hedges of a hedged one,
-          boosters of an asserted one; a cancelled double negation as
-          ``not without``).
+          (negation cues of a negated claim; comparison cues, "than"/"as" and
+          hedges of a compared one; hedges of a hedged one; boosters of an
+          asserted one; a cancelled double negation as ``not without``).
 
     Examples
     --------

@@ -40,6 +40,8 @@ def polarity_style(category: str, polarity: str) -> dict:
         return {"facecolor": color, "edgecolor": "white", "hatch": None}
     if polarity == "hedged":
         return {"facecolor": _tint(color), "edgecolor": color, "hatch": "////"}
+    if polarity == "compared":
+        return {"facecolor": _tint(color, 0.8), "edgecolor": color, "hatch": "...."}
     return {"facecolor": "white", "edgecolor": color, "hatch": "xxxx"}
 
 
@@ -57,8 +59,8 @@ def plot_claim_framing(data: pd.DataFrame, *, ax: Axes | None = None, value: str
     """Diverging bars of risk (left) and benefit (right) claims by polarity,
     per article and per section role, in one Axes.
 
-    Each bar is split from the centre outwards into asserted, hedged and
-    negated claims; the number of risk and benefit claims of each group is
+    Each bar is split from the centre outwards into asserted, hedged,
+    compared and negated claims; the number of risk and benefit claims of each group is
     printed at the right.
 
     Parameters
