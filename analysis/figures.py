@@ -276,7 +276,8 @@ def _convergence_note(d: pd.DataFrame) -> str:
     if d.empty:
         return ""
     sweeps, change = topics.late_change(d)
-    stopped = "stopped by " + d.loc[d["reported"], "stopped"].iat[0].replace("; ", "\n", 1)
+    # one line for the setting, one for the kept start, one for the starts' log-likelihoods
+    stopped = "stopped by " + d.loc[d["reported"], "stopped"].iat[0].replace("; ", "\n", 1).replace(" sweeps (", " sweeps\n(")
     return stopped if not sweeps else (f"{stopped}\nlate drift of the reported run: {change:+.4f} per word\n"
                                        f"(mean of its last {sweeps} sweeps minus the {sweeps} before)")
 
