@@ -4,7 +4,7 @@ Tags the seed corpus (``corpus/``) and the labelled passages
 (``tests/data/claims_passages/``) with the shipped lexicons and compares with
 ``tests/data/claims_gold.csv`` (guidelines in ``tests/data/claims_gold.md``):
 every claim and marker of every labelled sentence, split into ``dev`` (seed
-articles 000-002 and passages p01-p06 and p15-p22, used to write the lexicons and rules)
+articles 000-002 and passages p01-p06 and p15-p30, used to write the lexicons and rules)
 and ``test`` (seed articles 003-004 and passages p07-p14, held out). Prints,
 per split and overall:
 

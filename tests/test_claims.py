@@ -127,6 +127,14 @@ def test_receptor_interaction_is_a_mechanism_not_a_drug_interaction():
     assert claims.tag_text("Its interaction with serotonin receptors explains the effect.").empty
 
 
+def test_imperatives_opening_a_sentence_or_clause_are_advice():
+    table = claims.tag_text("Never plunge alone, limit sessions to 10 minutes, and take them two hours apart.")
+    assert table.loc[table["category"] == "advice", "matched"].tolist() == ["Never plunge", "limit", "take"]
+    # an inflected verb or a noun opening the sentence is no directive
+    for text in ("Taken daily, it may ease stiffness.", "Use of kratom is rising.", "Saw palmetto is popular."):
+        assert "advice" not in set(claims.tag_text(text)["category"]), text
+
+
 @pytest.mark.parametrize("text", [
     "For those seeking effective relief, kratom is one option.",
     "The programme aims to improve quality of life.",
@@ -387,24 +395,24 @@ def test_gold_set_covers_the_corpus_and_the_passages(seed_corpus, gold):
                  for b in doc.blocks if b.role != "outline" for s in split_sentences(b.text)}
     assert set(zip(gold["doc_id"], gold["sentence"])) == sentences
     passages = gold[gold["doc_id"].str.startswith("p")]
-    assert passages["doc_id"].nunique() == 22 and passages["sentence"].nunique() >= 250
-    dev = {"000", "001", "002"} | {f"p{i:02d}" for i in (*range(1, 7), *range(15, 23))}
+    assert passages["doc_id"].nunique() == 30 and passages["sentence"].nunique() >= 350
+    dev = {"000", "001", "002"} | {f"p{i:02d}" for i in (*range(1, 7), *range(15, 31))}
     assert (gold["split"] == gold["doc_id"].str[:3].map(lambda d: "dev" if d in dev else "test")).all()
     for polarity, least in (("negated", 15), ("compared", 10), ("hedged", 50)):
         assert (mentions["polarity"] == polarity).sum() >= least, polarity
 
 
 def test_gold_scores_do_not_regress(gold_tagged, gold):
-    """Measured when written (3 December): micro-F1 0.928 (dev 0.952, test 0.891), polarity accuracy 0.946,
-    end-to-end risk/benefit F1 0.857 (held out: 0.796). A drop of more than 0.015 fails."""
+    """Measured when written (3 December): micro-F1 0.912 (dev 0.920, test 0.895), polarity accuracy 0.946,
+    end-to-end risk/benefit F1 0.834 (held out: 0.796). A drop of more than 0.015 fails."""
     matches = claims_gold.match_gold(gold_tagged, gold)
     scores = claims_gold.gold_scores(matches).set_index(["split", "category"])
-    assert scores.loc[("all", "all"), "f1"] >= 0.913
-    assert scores.loc[("dev", "all"), "f1"] >= 0.937
-    assert scores.loc[("test", "all"), "f1"] >= 0.876
+    assert scores.loc[("all", "all"), "f1"] >= 0.897
+    assert scores.loc[("dev", "all"), "f1"] >= 0.905
+    assert scores.loc[("test", "all"), "f1"] >= 0.880
     polarity = claims_gold.polarity_scores(matches).set_index(["split", "polarity"])
     assert polarity.loc[("all", "all"), "f1"] >= 0.931
-    assert claims_gold.end_to_end(matches)[-1] >= 0.842
+    assert claims_gold.end_to_end(matches)[-1] >= 0.819
     assert claims_gold.end_to_end(matches[matches["split"] == "test"])[-1] >= 0.781
 
 

@@ -19,6 +19,7 @@ MARKER_CATEGORIES = ("hedge", "booster")
 CATEGORIES = CLAIM_CATEGORIES + MARKER_CATEGORIES
 POLARITIES = ("asserted", "hedged", "compared", "negated")
 CUE_LISTS = ("negation", "comparison", "pseudo_negation", "goal", "comparator", "scope_break")
+DIRECTIVE_LISTS = ("imperative",)
 LEXICON_FILES = {
     "risk": "risk.txt",
     "benefit": "benefit.txt",
@@ -30,6 +31,7 @@ LEXICON_FILES = {
     "pseudo_negation": "pseudo_negation.txt",
     "goal": "goals.txt",
     "comparator": "comparators.txt",
+    "imperative": "imperatives.txt",
     "scope_break": "scope_breaks.txt",
 }
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
@@ -71,6 +73,7 @@ class Lexicons:
     pseudo_negation: tuple[Entry, ...]
     goal: tuple[Entry, ...]
     comparator: tuple[Entry, ...]
+    imperative: tuple[Entry, ...]
     scope_break: tuple[Entry, ...]
     negation_prefixes: tuple[str, ...] = ()
     negation_suffixes: tuple[str, ...] = ()

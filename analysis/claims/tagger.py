@@ -69,6 +69,12 @@ Polarity of a claim
     a capacity to help, read from a benefit term that follows it in its clause
     before any risk term ("physical therapy can enhance muscle relaxation").
 
+Directives
+    An imperative opening the sentence or a clause (after a comma or a
+    semicolon, with or without "and"/"so") is advice also when advice.txt does not list the phrase: a verb
+    of imperatives.txt in its base form ("Limit sessions to 10 minutes"), or
+    any verb after "never", "always" or "do not" ("Never plunge alone").
+
 Terms that are not claims of their own
     "risk of" followed within two words by a specific risk is a frame: "the
     risk of dependency" gives dependency only (a general term before examples
@@ -123,6 +129,7 @@ from analysis.claims.lexicons import (
     CATEGORIES,
     CLAIM_CATEGORIES,
     CUE_LISTS,
+    DIRECTIVE_LISTS,
     MARKER_CATEGORIES,
     Lexicons,
     shipped_lexicons,
@@ -316,6 +323,30 @@ def _ability(marker: _Match, claims: list[_Match], clause: list[int]) -> bool:
     return bool(following) and following[0].kind == "benefit"
 
 
+def _directives(text: str, spans: list[tuple[str, int, int]], claims: list[_Match], lexicons: Lexicons) -> list[_Match]:
+    """Advice given as an imperative that advice.txt does not list: a verb of imperatives.txt, or any verb
+    after "never", "always" or "do not", opening the sentence or a clause after a comma or a semicolon,
+    with or without "and"/"so" ("Never plunge alone, limit sessions to 10 minutes")."""
+    tokens = [t for t, _, _ in spans]
+    claimed = {i for m in claims for i in range(m.start, m.end)}
+    verbs = {t for t, m in ((m.start, m) for m in _find(tokens, DIRECTIVE_LISTS, lexicons))
+             if tokens[t] == m.term}  # the base form only: "taken", "using", "saw" are no directives
+    found = []
+    for t in range(len(tokens)):
+        gap = text[spans[t - 1][2]:spans[t][1]].strip() if t else ""
+        before = text[spans[t - 2][2]:spans[t - 1][1]].strip() if t > 1 else ""
+        opens = t == 0 or gap in (",", ";") or (tokens[t - 1] in ("and", "so") and not gap and before in (",", ";"))
+        if not opens or t in claimed:
+            continue
+        lead = 2 if tokens[t:t + 2] == ["do", "not"] else 1 if tokens[t] in ("never", "always", "don't") else 0
+        verb = t + lead
+        if verb >= len(tokens) or verb in claimed or tokens[verb + 1:verb + 2] == ["of"]:
+            continue
+        if lead or verb in verbs:
+            found.append(_Match(t, verb + 1, "advice", " ".join(tokens[t:verb + 1])))
+    return found
+
+
 def _analyse(text: str, lexicons: Lexicons) -> _Sentence:
     spans = token_spans(text)
     tokens = [t for t, _, _ in spans]
@@ -327,6 +358,7 @@ def _analyse(text: str, lexicons: Lexicons) -> _Sentence:
     claims = [m for m in claims if not any(_within(m, c) for c in cues)]
     cues = [c for c in cues if not (c.kind == "negation" and any(_within(c, m) and m.length > c.length for m in claims))]
     markers = _longest_first(_find(tokens, MARKER_CATEGORIES, lexicons), MARKER_CATEGORIES)
+    claims = sorted(claims + _directives(text, spans, claims, lexicons), key=lambda m: m.start)
     clause = _clauses(text, spans, claims, [c for c in cues if c.kind == "scope_break"])
     claims = _drop_non_claims(claims, cues, tokens, clause)
     markers = [m for m in markers if not (m.kind == "hedge" and _ability(m, claims, clause))]
