@@ -329,8 +329,6 @@ def _directives(text: str, spans: list[tuple[str, int, int]], claims: list[_Matc
     with or without "and"/"so" ("Never plunge alone, limit sessions to 10 minutes")."""
     tokens = [t for t, _, _ in spans]
     claimed = {i for m in claims for i in range(m.start, m.end)}
-    verbs = {t for t, m in ((m.start, m) for m in _find(tokens, DIRECTIVE_LISTS, lexicons))
-             if tokens[t] == m.term}  # the base form only: "taken", "using", "saw" are no directives
     found = []
     for t in range(len(tokens)):
         gap = text[spans[t - 1][2]:spans[t][1]].strip() if t else ""
@@ -342,7 +340,9 @@ def _directives(text: str, spans: list[tuple[str, int, int]], claims: list[_Matc
         verb = t + lead
         if verb >= len(tokens) or verb in claimed or tokens[verb + 1:verb + 2] == ["of"]:
             continue
-        if lead or verb in verbs:
+        # the base form only: "taken", "using", "saw" are no directives
+        if lead or any(entry.term == tokens[verb]
+                       for _, entry in lexicons.first_word_matches(DIRECTIVE_LISTS, tokens[verb])):
             found.append(_Match(t, verb + 1, "advice", " ".join(tokens[t:verb + 1])))
     return found
 
