@@ -7,24 +7,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analysis.claims import tag_claims
 from analysis.claims.lexicons import CATEGORIES, POLARITIES
+from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 
 GOLD_COLUMNS = ["doc_id", "sentence", "category", "term", "polarity", "split", "note"]
 PASSAGES = "tests/data/claims_passages"  # the labelled passages beside the seed corpus, relative to the repository
 
 
-def tag_gold_sources(root) -> pd.DataFrame:
+def tag_gold_sources(root: str | Path) -> pd.DataFrame:
     """:func:`tag_claims` of the seed corpus (``corpus/``) and of the labelled passages, one table."""
-    from pathlib import Path
-
-    from analysis.claims import tag_claims
-    from analysis.corpus import Corpus
-
     root = Path(root)
     return pd.concat([tag_claims(Corpus(root / "corpus")), tag_claims(Corpus(root / PASSAGES))], ignore_index=True)
 

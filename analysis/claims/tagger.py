@@ -71,9 +71,10 @@ Polarity of a claim
 
 Directives
     An imperative opening the sentence or a clause (after a comma or a
-    semicolon, with or without "and"/"so") is advice also when advice.txt does not list the phrase: a verb
-    of imperatives.txt in its base form ("Limit sessions to 10 minutes"), or
-    any verb after "never", "always" or "do not" ("Never plunge alone").
+    semicolon, with or without "and"/"so") is advice also when advice.txt
+    does not list the phrase: a verb of imperatives.txt in its base form
+    ("Limit sessions to 10 minutes"), or any verb after "never", "always" or
+    "do not" ("Never plunge alone").
 
 Terms that are not claims of their own
     "risk of" followed within two words by a specific risk is a frame: "the
@@ -83,9 +84,10 @@ Terms that are not claims of their own
     between, no cue) is the condition the benefit acts on, not a risk ("relief
     from withdrawal effects"); so is a reduced risk that is not one of the
     subject's risks ("cut the risk of hip fractures" is a benefit; before a
-    risk term, "reduce the risk of dependence", it is a comparison). "interaction" followed within four words by
-    receptors, a system, a pathway, the brain, the body or a production is a mechanism, not
-    a drug interaction ("its interaction with opioid receptors"). A risk term
+    risk term, "reduce the risk of dependence", it is a comparison).
+    "interaction" followed within four words by receptors, a system, a
+    pathway, the brain, the body or a production is a mechanism, not a drug
+    interaction ("its interaction with opioid receptors"). A risk term
     right after a comparator (opioids, NSAIDs, antidepressants ... in
     comparators.txt), or in a clause whose first three words hold one, is a
     risk of the comparator, not of the subject ("concerns over opioid side
@@ -138,6 +140,7 @@ from analysis.claims.lexicons import (
 from analysis.corpus import Document
 from analysis.executor import Executor, LocalExecutor
 from analysis.prepared import PreparedCorpus
+from analysis.structure import Block
 from analysis.tokens import EXCLUDED_ROLES_DEFAULT, normalize, split_sentences, token_spans
 
 CLAIM_COLUMNS = ["doc_id", "block", "block_role", "section", "sentence_index", "sentence", "category", "term",
@@ -323,11 +326,11 @@ def _ability(marker: _Match, claims: list[_Match], clause: list[int]) -> bool:
     return bool(following) and following[0].kind == "benefit"
 
 
-def _directives(text: str, spans: list[tuple[str, int, int]], claims: list[_Match], lexicons: Lexicons) -> list[_Match]:
+def _directives(text: str, spans: list[tuple[str, int, int]], tokens: list[str], claims: list[_Match],
+                lexicons: Lexicons) -> list[_Match]:
     """Advice given as an imperative that advice.txt does not list: a verb of imperatives.txt, or any verb
     after "never", "always" or "do not", opening the sentence or a clause after a comma or a semicolon,
     with or without "and"/"so" ("Never plunge alone, limit sessions to 10 minutes")."""
-    tokens = [t for t, _, _ in spans]
     claimed = {i for m in claims for i in range(m.start, m.end)}
     found = []
     for t in range(len(tokens)):
@@ -356,9 +359,10 @@ def _analyse(text: str, lexicons: Lexicons) -> _Sentence:
     # A claim term within a cue is part of it ("risk" in "lower risk of"); a negation within a longer claim
     # term is part of the term ("not" in the advice "do not combine").
     claims = [m for m in claims if not any(_within(m, c) for c in cues)]
-    cues = [c for c in cues if not (c.kind == "negation" and any(_within(c, m) and m.length > c.length for m in claims))]
+    cues = [c for c in cues
+            if not (c.kind == "negation" and any(_within(c, m) and m.length > c.length for m in claims))]
     markers = _longest_first(_find(tokens, MARKER_CATEGORIES, lexicons), MARKER_CATEGORIES)
-    claims = sorted(claims + _directives(text, spans, claims, lexicons), key=lambda m: m.start)
+    claims = sorted(claims + _directives(text, spans, tokens, claims, lexicons), key=lambda m: m.start)
     clause = _clauses(text, spans, claims, [c for c in cues if c.kind == "scope_break"])
     claims = _drop_non_claims(claims, cues, tokens, clause)
     markers = [m for m in markers if not (m.kind == "hedge" and _ability(m, claims, clause))]
@@ -475,22 +479,26 @@ def _sentence_rows(text: str, lexicons: Lexicons) -> list[list]:
 TAG_CHUNK = 500  # documents per task of the parallel tagger
 
 
+def block_sentences(blocks: Iterable[Block], excluded_roles: Iterable[str]):
+    """``(block, sentence_index, sentence)`` of every counted sentence of a document's blocks."""
+    excluded = set(excluded_roles)
+    for block in blocks:
+        if block.role not in excluded:
+            for index, sentence in enumerate(split_sentences(block.text)):
+                yield block, index, sentence
+
+
 def counted_sentences(corpus: Iterable[Document], excluded_roles: Iterable[str]):
     """``(doc, block, sentence_index, sentence)`` of every counted sentence, in reading order."""
-    excluded = set(excluded_roles)
     for doc in corpus:
-        for block in doc.blocks:
-            if block.role in excluded:
-                continue
-            for index, sentence in enumerate(split_sentences(block.text)):
-                yield doc, block, index, sentence
+        for block, index, sentence in block_sentences(doc.blocks, excluded_roles):
+            yield doc, block, index, sentence
 
 
-def title_conditions(doc: Document, lexicons: Lexicons) -> set[str]:
+def title_conditions(blocks: list[Block], lexicons: Lexicons) -> set[str]:
     """Risk terms that a document's title names as what its subject is for ("Melatonin for Insomnia and
     Jet Lag" gives insomnia): the conditions the text treats, not risks. The title is the first block
     when it is one line of at most :data:`_TITLE_WORDS` words without sentence punctuation at its end."""
-    blocks = doc.blocks
     title = blocks[0].text.strip() if blocks else ""
     if not title or "\n" in title or len(title.split()) > _TITLE_WORDS or title[-1] in ".!?":
         return set()
@@ -502,9 +510,10 @@ def tag_documents(lexicons: Lexicons, excluded_roles: tuple[str, ...], documents
     """The claim rows of ``documents`` (see :func:`tag_claims`)."""
     rows = []
     for doc in documents:
-        treated = title_conditions(doc, lexicons)
+        blocks = doc.blocks  # split once: the title and the sentences both come from them
+        treated = title_conditions(blocks, lexicons)
         rows.extend([doc.doc_id, block.index, block.role, block.section, index, sentence, *row]
-                    for _, block, index, sentence in counted_sentences([doc], excluded_roles)
+                    for block, index, sentence in block_sentences(blocks, excluded_roles)
                     for row in _sentence_rows(sentence, lexicons)
                     if not (row[0] == "risk" and row[1] in treated))
     return rows
