@@ -4,7 +4,7 @@ Tags the seed corpus (``corpus/``) and the labelled passages
 (``tests/data/claims_passages/``) with the shipped lexicons and compares with
 ``tests/data/claims_gold.csv`` (guidelines in ``tests/data/claims_gold.md``):
 every claim and marker of every labelled sentence, split into ``dev`` (seed
-articles 000-002 and passages p01-p06 and p15-p30, used to write the lexicons and rules)
+articles 000-002 and passages p01-p06 and p15-p40, used to write the lexicons and rules)
 and ``test`` (seed articles 003-004 and passages p07-p14, held out). Prints,
 per split and overall:
 
@@ -16,6 +16,10 @@ per split and overall:
   recall per polarity;
 - end to end: risk and benefit claims found with the right polarity, also for
   the seed articles and the passages apart.
+
+Then the agreement of a second annotator, who labelled passages p31-p40 again
+without seeing the first labels (``tests/data/claims_gold_second_annotator.csv``),
+with the gold labels, scored the same way.
 
 Usage: python benchmarks/bench_claims.py [--errors dev|test|all]
 """
@@ -66,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"end to end{source} (risk and benefit with the right polarity): {right} of {tagged} tagged, "
                   f"{labelled_n} labelled: precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f}")
         print()
+
+    second = pd.read_csv(ROOT / claims_gold.SECOND_ANNOTATOR, dtype=str, keep_default_na=False)
+    first = gold[gold["doc_id"].isin(set(second["doc_id"]))]
+    between = claims_gold.match_gold(claims_gold.labels_as_tagged(second), first)
+    detection = claims_gold.gold_scores(between).set_index(["split", "category"]).loc[("all", "all"), "f1"]
+    polarity = claims_gold.polarity_scores(between).set_index(["split", "polarity"]).loc[("all", "all"), "f1"]
+    right, tagged, labelled, _, _, f1 = claims_gold.end_to_end(between)
+    print(f"agreement of a second annotator with the gold labels on {first['doc_id'].nunique()} passages "
+          f"({first['sentence'].nunique()} sentences): detection F1 {detection:.3f}, polarity {polarity:.3f}, "
+          f"end to end {right} right of {tagged} and {labelled}: F1 {f1:.3f}\n")
 
     if args.errors:
         errors = matches if args.errors == "all" else matches[matches["split"] == args.errors]

@@ -19,12 +19,35 @@ from analysis.errors import AnalysisError
 
 GOLD_COLUMNS = ["doc_id", "sentence", "category", "term", "polarity", "split", "note"]
 PASSAGES = "tests/data/claims_passages"  # the labelled passages beside the seed corpus, relative to the repository
+SECOND_ANNOTATOR = "tests/data/claims_gold_second_annotator.csv"  # p31-p40 labelled again, independently
 
 
 def tag_gold_sources(root: str | Path) -> pd.DataFrame:
     """:func:`tag_claims` of the seed corpus (``corpus/``) and of the labelled passages, one table."""
     root = Path(root)
     return pd.concat([tag_claims(Corpus(root / "corpus")), tag_claims(Corpus(root / PASSAGES))], ignore_index=True)
+
+
+def labels_as_tagged(labels: pd.DataFrame) -> pd.DataFrame:
+    """Hand labels in the shape of :func:`tag_claims` rows (``doc_id, sentence, category, term, matched,
+    char_start, polarity``), so that :func:`match_gold` scores one annotator against another.
+
+    Examples
+    --------
+    >>> labels = pd.DataFrame({"doc_id": ["d"] * 3, "sentence": ["It may cause nausea and nausea."] * 3,
+    ...                        "category": ["hedge", "risk", "risk"], "term": ["may", "nausea", "nausea"],
+    ...                        "polarity": ["asserted", "hedged", "hedged"], "split": ["dev"] * 3})
+    >>> labels_as_tagged(labels)["char_start"].tolist()
+    [3, 13, 24]
+    """
+    rows, seen = [], {}
+    for label in labels[labels["category"] != "none"].itertuples():
+        key = (label.doc_id, label.sentence, label.term.lower())
+        occurrence = seen[key] = seen.get(key, -1) + 1
+        starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(key[2]) + r"(?!\w)", label.sentence.lower())]
+        rows.append([label.doc_id, label.sentence, label.category, key[2], label.term, starts[occurrence],
+                     label.polarity])
+    return pd.DataFrame(rows, columns=["doc_id", "sentence", "category", "term", "matched", "char_start", "polarity"])
 
 
 def end_to_end(matches: pd.DataFrame) -> tuple[int, int, int, float, float, float]:

@@ -18,7 +18,8 @@ CLAIM_CATEGORIES = ("risk", "benefit", "advice")
 MARKER_CATEGORIES = ("hedge", "booster")
 CATEGORIES = CLAIM_CATEGORIES + MARKER_CATEGORIES
 POLARITIES = ("asserted", "hedged", "compared", "negated")
-CUE_LISTS = ("negation", "comparison", "pseudo_negation", "goal", "comparator", "scope_break")
+CUE_LISTS = ("negation", "comparison", "pseudo_negation", "goal", "comparator", "harm_frame", "scope_break")
+PHENOTYPE_LISTS = ("phenotype",)
 DIRECTIVE_LISTS = ("imperative",)
 LEXICON_FILES = {
     "risk": "risk.txt",
@@ -32,6 +33,8 @@ LEXICON_FILES = {
     "goal": "goals.txt",
     "comparator": "comparators.txt",
     "imperative": "imperatives.txt",
+    "harm_frame": "harm_frames.txt",
+    "phenotype": "phenotypes.txt",
     "scope_break": "scope_breaks.txt",
 }
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
@@ -74,6 +77,8 @@ class Lexicons:
     goal: tuple[Entry, ...]
     comparator: tuple[Entry, ...]
     imperative: tuple[Entry, ...]
+    harm_frame: tuple[Entry, ...]
+    phenotype: tuple[Entry, ...]
     scope_break: tuple[Entry, ...]
     negation_prefixes: tuple[str, ...] = ()
     negation_suffixes: tuple[str, ...] = ()

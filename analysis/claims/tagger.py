@@ -27,10 +27,31 @@ Clauses
     scope break (but, however, although, while, which ...). A comma does not end
     the clause inside a list: when the clause so far holds a claim term and one
     of the same category starts right after the comma (after an optional
-    "and"/"or"), and that item has at most three words besides claim terms and
-    "and"/"or", or is the last one, introduced by "and"/"or" ("without sedation, euphoria, or respiratory
-    issues seen with opioids" negates all three; "may reduce pain, improve
-    sleep, and ease anxiety" hedges all three).
+    "and"/"or", a determiner or severity word, and one modifier: "can cause
+    burping, a floral aftertaste and nausea"), and that item has at most three
+    words besides claim terms and "and"/"or" before a preposition or other
+    phrase end, or is the last one, introduced by "and"/"or" ("without
+    sedation, euphoria, or respiratory issues seen with opioids" negates all
+    three; "may reduce pain, improve sleep, and ease anxiety" hedges all three).
+
+Harm frames
+    A verb of harm_frames.txt (cause, lead to, linked to, trigger ...) names
+    risks that risk.txt need not list: each item of the noun-phrase list right
+    after it (items cut at commas and "and"/"or"; the list ends at other clause
+    punctuation, a preposition, a conjunction or a verb in "-ed"; a leading
+    determiner or severity word is left out; at most four words for the first
+    item, three for the others; none with a function word or a lone "-ly"
+    adverb) is a risk, reported by its Human Phenotype Ontology name when
+    phenotypes.txt lists it ("has been linked to a permanent loss of smell"
+    gives ``anosmia``) and as written otherwise ("can cause a gasp reflex").
+    Not a frame: a verb after a determiner ("find the cause") or followed
+    within four words by a benefit term ("led to small to moderate
+    improvements"). When the frame's subject is a condition (a risk, benefit
+    or phenotype before the frame in its clause or among the sentence's first
+    four words) it names nothing; when the sentence or clause opens with a
+    phenotype, the risk.txt terms of the list are the condition's symptoms and
+    are dropped too ("Irritable bowel syndrome (IBS) causes cramping, bloating
+    and irregular bowel habits" gives no risk).
 
 Polarity of a claim
     ``negated``: a negation cue (no, not, never, without, cannot, free from ...)
@@ -111,11 +132,12 @@ Examples
 >>> tag_text("It has a lower risk of addiction than opioids.")[["term", "polarity", "cue"]].values.tolist()
 [['addiction', 'compared', 'lower risk; than']]
 
-Known limits: who a claim is about is not resolved ("concerns over opioid ...
-dependency risks" in a kratom article gives a dependence and a risk row); a
-negation after the term is not seen ("addiction is not a risk"); the tagger
-reads no syntax, so scopes are approximated by clauses, word distances and
-the rules above.
+Known limits: who a claim is about is resolved only by the rules above
+("concerns over opioid ... dependency risks" in a kratom article gives a
+dependence and a risk row; so does "True biotin deficiency is rare, but it
+can cause thinning hair"); a negation after the term is not seen ("addiction
+is not a risk"); the tagger reads no syntax, so scopes are approximated by
+clauses, word distances and the rules above.
 """
 
 
@@ -133,6 +155,7 @@ from analysis.claims.lexicons import (
     CUE_LISTS,
     DIRECTIVE_LISTS,
     MARKER_CATEGORIES,
+    PHENOTYPE_LISTS,
     Lexicons,
     shipped_lexicons,
     word_matches,
@@ -141,7 +164,14 @@ from analysis.corpus import Document
 from analysis.executor import Executor, LocalExecutor
 from analysis.prepared import PreparedCorpus
 from analysis.structure import Block
-from analysis.tokens import EXCLUDED_ROLES_DEFAULT, normalize, split_sentences, token_spans
+from analysis.tokens import (
+    EXCLUDED_ROLES_DEFAULT,
+    is_clitic,
+    maintained_stopwords,
+    normalize,
+    split_sentences,
+    token_spans,
+)
 
 CLAIM_COLUMNS = ["doc_id", "block", "block_role", "section", "sentence_index", "sentence", "category", "term",
                  "matched", "char_start", "polarity", "cue"]
@@ -164,6 +194,15 @@ _MECHANISM_WORDS = ("receptor", "receptors", "system", "systems", "pathway", "pa
 _MECHANISM_REACH = 4
 _COMPARATOR_LEAD = 3  # a comparator within the first words of a clause is its subject
 _TITLE_WORDS = 15
+_SUBJECT_WORDS = 4  # a condition among a sentence's first words is its subject
+_FRAME_ITEM_WORDS = 4  # words of the first item after a harm frame; later items: _LIST_ITEM_WORDS
+_PHRASE_ENDS = frozenset({  # words that end a noun phrase: prepositions, conjunctions, relatives, "be"
+    "in", "on", "at", "after", "before", "during", "when", "if", "for", "from", "to", "that", "which", "who",
+    "so", "because", "especially", "by", "with", "within", "than", "as", "over", "among", "into", "while",
+    "until", "unless", "even", "but", "is", "are", "was", "were", "be"})
+_PHRASE_LEADS = frozenset({  # determiners and severity words before a listed item
+    "a", "an", "the", "some", "any", "its", "their", "his", "her", "this", "these", "those", "other",
+    "serious", "severe", "mild", "rare", "occasional", "permanent", "temporary", "dangerous"})
 
 @dataclass(frozen=True)
 class _Match:
@@ -262,7 +301,13 @@ def _clauses(text: str, spans: list[tuple[str, int, int]], claims: list[_Match],
     def continues_list(t: int, clause_start: int) -> bool:
         conjunction = spans[t][0] in ("and", "or")
         first = t + 1 if conjunction else t
-        end = next((u for u in range(first + 1, n) if u in hard or u in break_starts), n)
+        # the item's claim term may follow a determiner and one modifier: "can cause burping, a floral aftertaste"
+        while first < n - 1 and spans[first][0] in _PHRASE_LEADS and first not in kind_starting:
+            first += 1
+        if first not in kind_starting and first + 1 < n and spans[first][0] not in _PHRASE_ENDS:
+            first += 1
+        end = next((u for u in range(first + 1, n)
+                    if u in hard or u in break_starts or spans[u][0] in _PHRASE_ENDS), n)
         before = [m.kind for m in claims if clause_start <= m.start and m.end <= t]
         same_kind = bool(before) and before[-1] == kind_starting.get(first)
         other_words = [u for u in range(first, end) if u not in claimed and spans[u][0] not in ("and", "or")]
@@ -317,6 +362,69 @@ def _drop_non_claims(claims: list[_Match], cues: list[_Match], tokens: list[str]
     return kept
 
 
+def _function_word(token: str) -> bool:
+    """A stopword (gensim's list) or a contraction: not part of a named harm."""
+    return token in maintained_stopwords("gensim") or is_clitic(token)
+
+
+def _frame_items(text: str, spans: list[tuple[str, int, int]], start: int) -> list[list[int]]:
+    """The token indexes of each item of the list that opens at token ``start`` (after a harm frame):
+    items are cut at commas and "and"/"or", and the list ends at other clause punctuation or a
+    :data:`_PHRASE_ENDS` word; leading determiners and severity words are left out of an item."""
+    items: list[list[int]] = [[]]
+    for t in range(start, len(spans)):
+        gap = text[spans[t - 1][2]:spans[t][1]].strip() if t > start else ""
+        word = spans[t][0]
+        if (gap and gap != ",") or word in _PHRASE_ENDS:
+            break
+        if gap == "," or word in ("and", "or"):
+            items.append([])
+        if word not in ("and", "or") and (items[-1] or word not in _PHRASE_LEADS):
+            items[-1].append(t)
+    return [item for item in items if item]
+
+
+def _opens_with(tokens: list[str], start: int, match: _Match) -> bool:
+    """Whether ``match`` opens the stretch of tokens from ``start``, after determiners at most."""
+    return match.start >= start and all(t in _DETERMINERS for t in tokens[start:match.start])
+
+
+def _framed_risks(text: str, spans: list[tuple[str, int, int]], frames: list[_Match], claims: list[_Match],
+                  phenotypes: list[_Match], breaks: list[_Match]) -> tuple[list[_Match], list[_Match]]:
+    """``(risks, symptoms)``: the risks that harm frames name and risk.txt does not list, and the listed
+    risks that describe a condition, not the subject's harm (see the module docstring)."""
+    tokens = [t for t, _, _ in spans]
+    claimed = {i for m in claims for i in range(m.start, m.end)}
+    conditions = [m for m in claims if m.kind in ("risk", "benefit")] + phenotypes
+    found: dict[tuple[int, int], _Match] = {}
+    symptoms: list[_Match] = []
+    for frame in frames:
+        if frame.start and tokens[frame.start - 1] in _DETERMINERS:
+            continue  # a noun: "find the cause"
+        if any(m.kind == "benefit" and frame.end <= m.start <= frame.end + _FRAME_ITEM_WORDS for m in claims):
+            continue  # "led to small to moderate improvements"
+        items = _frame_items(text, spans, frame.end)
+        opens = max([0] + [b.start for b in breaks if b.start <= frame.start]
+                    + [t for t in range(1, frame.start) if _CLAUSE_PUNCT.search(text[spans[t - 1][2]:spans[t][1]])])
+        if any(m.end <= frame.start and (m.start >= opens or m.start < _SUBJECT_WORDS) for m in conditions):
+            if any(_opens_with(tokens, start, m) for m in phenotypes for start in {0, opens}):
+                listed = {t for item in items for t in item}
+                symptoms += [m for m in claims if m.kind == "risk" and m.start in listed]
+            continue
+        for n, item in enumerate(items):
+            phenotype = next((m for m in phenotypes if (m.start, m.end) == (item[0], item[-1] + 1)), None)
+            if n and phenotype is None and tokens[item[0]].endswith("ed"):
+                break  # a verb: the list has ended ("does not cause sedation and showed no potential")
+            if len(item) > (_FRAME_ITEM_WORDS if n == 0 else _LIST_ITEM_WORDS) or any(t in claimed for t in item):
+                continue
+            if any(_function_word(tokens[t]) and not (tokens[t] == "of" and item[0] < t < item[-1]) for t in item) \
+                    or (len(item) == 1 and tokens[item[0]].endswith("ly")):
+                continue  # no noun phrase: "cause you to believe", "cause tingling, particularly on ..."
+            term = phenotype.term if phenotype is not None else " ".join(tokens[t] for t in item)
+            found.setdefault((item[0], item[-1] + 1), _Match(item[0], item[-1] + 1, "risk", term))
+    return list(found.values()), symptoms
+
+
 def _ability(marker: _Match, claims: list[_Match], clause: list[int]) -> bool:
     """Whether a "can" states a capacity, not a possibility: a benefit follows it in its clause before
     any risk ("physical therapy can enhance mobility"; but "can cause nausea" is a hedge)."""
@@ -362,8 +470,15 @@ def _analyse(text: str, lexicons: Lexicons) -> _Sentence:
     cues = [c for c in cues
             if not (c.kind == "negation" and any(_within(c, m) and m.length > c.length for m in claims))]
     markers = _longest_first(_find(tokens, MARKER_CATEGORIES, lexicons), MARKER_CATEGORIES)
+    breaks = [c for c in cues if c.kind == "scope_break"]
+    frames = [c for c in cues if c.kind == "harm_frame"]
+    if frames:
+        phenotypes = [m for m in _longest_first(_find(tokens, PHENOTYPE_LISTS, lexicons), PHENOTYPE_LISTS)
+                      if not any(m.start < o.end and o.start < m.end for o in claims + cues)]
+        risks, symptoms = _framed_risks(text, spans, frames, claims, phenotypes, breaks)
+        claims = [m for m in claims if m not in symptoms] + risks
     claims = sorted(claims + _directives(text, spans, tokens, claims, lexicons), key=lambda m: m.start)
-    clause = _clauses(text, spans, claims, [c for c in cues if c.kind == "scope_break"])
+    clause = _clauses(text, spans, claims, breaks)
     claims = _drop_non_claims(claims, cues, tokens, clause)
     markers = [m for m in markers if not (m.kind == "hedge" and _ability(m, claims, clause))]
     return _Sentence(text, spans, cues, claims, markers, clause)
