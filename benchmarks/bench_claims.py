@@ -50,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
     gold = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
     matches = claims_gold.match_gold(claims_gold.tag_gold_sources(ROOT), gold)
-    labelled = gold.groupby("split")["sentence"].nunique()
+    labelled = gold.drop_duplicates(["doc_id", "sentence"]).groupby("split").size()
     mentions = gold[gold["category"] != "none"].groupby("split").size()
-    print(f"gold: {len(gold[gold['category'] != 'none'])} labelled mentions in {gold['sentence'].nunique()} sentences "
+    print(f"gold: {len(gold[gold['category'] != 'none'])} labelled mentions in {labelled.sum()} sentences "
           f"({', '.join(f'{s}: {mentions[s]} in {labelled[s]}' for s in labelled.index)})\n")
 
     scores = claims_gold.gold_scores(matches)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     polarity = claims_gold.polarity_scores(between).set_index(["split", "polarity"]).loc[("all", "all"), "f1"]
     right, tagged, labelled, _, _, f1 = claims_gold.end_to_end(between)
     print(f"agreement of a second annotator with the gold labels on {first['doc_id'].nunique()} passages "
-          f"({first['sentence'].nunique()} sentences): detection F1 {detection:.3f}, polarity {polarity:.3f}, "
+          f"({len(first.drop_duplicates(['doc_id', 'sentence']))} sentences): detection F1 {detection:.3f}, polarity {polarity:.3f}, "
           f"end to end {right} right of {tagged} and {labelled}: F1 {f1:.3f}\n")
 
     if args.errors:

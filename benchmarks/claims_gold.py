@@ -28,6 +28,20 @@ def tag_gold_sources(root: str | Path) -> pd.DataFrame:
     return pd.concat([tag_claims(Corpus(root / "corpus")), tag_claims(Corpus(root / PASSAGES))], ignore_index=True)
 
 
+def term_start(doc_id: str, sentence: str, term: str, occurrence: int) -> int:
+    """Where the ``occurrence``-th (from 0) whole-word, case-insensitive ``term`` starts in ``sentence``.
+
+    Raises
+    ------
+    AnalysisError
+        When the sentence has fewer occurrences.
+    """
+    starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)", sentence.lower())]
+    if occurrence >= len(starts):
+        raise AnalysisError(f"gold: {term!r} not found (occurrence {occurrence + 1}) in {doc_id}: {sentence!r}")
+    return starts[occurrence]
+
+
 def labels_as_tagged(labels: pd.DataFrame) -> pd.DataFrame:
     """Hand labels in the shape of :func:`tag_claims` rows (``doc_id, sentence, category, term, matched,
     char_start, polarity``), so that :func:`match_gold` scores one annotator against another.
@@ -44,9 +58,8 @@ def labels_as_tagged(labels: pd.DataFrame) -> pd.DataFrame:
     for label in labels[labels["category"] != "none"].itertuples():
         key = (label.doc_id, label.sentence, label.term.lower())
         occurrence = seen[key] = seen.get(key, -1) + 1
-        starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(key[2]) + r"(?!\w)", label.sentence.lower())]
-        rows.append([label.doc_id, label.sentence, label.category, key[2], label.term, starts[occurrence],
-                     label.polarity])
+        rows.append([label.doc_id, label.sentence, label.category, key[2], label.term,
+                     term_start(label.doc_id, label.sentence, label.term, occurrence), label.polarity])
     return pd.DataFrame(rows, columns=["doc_id", "sentence", "category", "term", "matched", "char_start", "polarity"])
 
 
@@ -99,11 +112,8 @@ def match_gold(claims: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
             key = label.term.lower()
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
-            starts = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(key) + r"(?!\w)", sentence.lower())]
-            if occurrence >= len(starts):
-                raise AnalysisError(
-                    f"gold: {label.term!r} not found (occurrence {occurrence + 1}) in {doc_id}: {sentence!r}")
-            expected.append((label, starts[occurrence], starts[occurrence] + len(label.term)))
+            start = term_start(doc_id, sentence, label.term, occurrence)
+            expected.append((label, start, start + len(label.term)))
         used: set[int] = set()
         for label, start, end in sorted(expected, key=lambda e: e[1]):
             hit = next((t for t in tagged.itertuples() if t.Index not in used and t.category == label.category

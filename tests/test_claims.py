@@ -53,6 +53,9 @@ def gold() -> pd.DataFrame:
     ("Kratom is more effective than ibuprofen for some.", "effective", "compared", "than"),
     ("Kratom is as effective as ibuprofen.", "effective", "compared", "as"),
     ("Kratom may have fewer side effects.", "side effects", "compared", "fewer; may"),
+    # a harm said with a benefit word, unless "than" makes it a comparison of the benefit
+    ("It may make warfarin less effective.", "less effective", "hedged", "may"),
+    ("However, it is far less effective than metformin.", "effective", "compared", "less; than"),
     ("Kratom isn't free from side effects.", "side effects", "asserted", "isn't free from"),
     ("Kratom is free from side effects.", "side effects", "negated", "free from"),
     ("Kratom is non-addictive.", "addiction", "negated", "non-"),
@@ -135,48 +138,65 @@ def test_imperatives_opening_a_sentence_or_clause_are_advice():
         assert "advice" not in set(claims.tag_text(text)["category"]), text
 
 
+def _risks(text):
+    rows = claims.tag_text(text)
+    return rows.loc[rows["category"] == "risk", ["term", "matched", "polarity"]].values.tolist()
+
+
 def test_a_listed_item_may_open_with_a_determiner_and_a_modifier():
-    rows = claims.tag_text("Oral lavender oil can cause burping, a floral aftertaste and nausea.")
-    risks = rows[rows["category"] == "risk"]
-    assert risks[["term", "polarity"]].values.tolist() == [
+    assert [r[::2] for r in _risks("Oral lavender oil can cause burping, a floral aftertaste and nausea.")] == [
         ["burping", "hedged"], ["aftertaste", "hedged"], ["nausea", "hedged"]]
-    # a trailing prepositional phrase does not end the list: "frostnip on the fingers and toes"
-    rows = claims.tag_text("Cold water may cause numbness, nerve damage or frostnip on the fingers and toes.")
-    assert set(rows.loc[rows["category"] == "risk", "polarity"]) == {"hedged"}
+    # an item runs to the next "and"/"or" before a claim term, so a trailing phrase does not end the list
+    assert [r[::2] for r in _risks("Cold water may cause numbness, nerve damage or frostnip on the fingers.")] == [
+        ["numbness", "hedged"], ["nerve damage", "hedged"], ["frostbite", "hedged"]]
+    # but a new clause after a comma does not inherit the polarity
+    assert _risks("Kratom may cause nausea, dependence is a well documented problem among daily users.") == [
+        ["nausea", "nausea", "hedged"], ["dependence", "dependence", "asserted"]]
 
 
 def test_harm_frames_name_risks_the_lexicon_lacks():
-    def risks(text):
-        rows = claims.tag_text(text)
-        return rows.loc[rows["category"] == "risk", ["term", "matched", "polarity"]].values.tolist()
-
-    # phenotypes by their HPO name, other noun phrases as written; the list's hedge reaches every item
-    assert risks("Zinc nasal sprays have been linked to a permanent loss of smell.") == [
+    # phenotypes by their HPO name (the filters below do not apply to them), other noun phrases as written
+    # with the last word lemmatised; the list's hedge reaches every item
+    assert _risks("Zinc nasal sprays have been linked to a permanent loss of smell.") == [
         ["anosmia", "loss of smell", "asserted"]]
-    assert risks("Sudden immersion in cold water triggers a gasp reflex.") == [
-        ["gasp reflex", "gasp reflex", "asserted"]]
-    # "linked it to": a frame's words are adjacent, so only the listed risk is found
-    assert [r[0] for r in risks("A few case reports have linked it to pancreatitis and liver inflammation.")] \
-        == ["pancreatitis"]
-    assert risks("It has been linked to jaundice and liver inflammation in newborns.") == [
+    assert _risks("Cold water may trigger gasp reflexes.") == [["gasp reflex", "gasp reflexes", "hedged"]]
+    assert _risks("It can cause hepatomegaly and back pain.") == [
+        ["hepatomegaly", "hepatomegaly", "hedged"], ["back pain", "back pain", "hedged"]]
+    assert _risks("It has been linked to jaundice and liver inflammation in newborns.") == [
         ["jaundice", "jaundice", "asserted"], ["hepatitis", "liver inflammation", "asserted"]]
-    # the list ends at a verb, a preposition or a clause
-    assert [r[0] for r in risks("Unlike lorazepam, it does not cause sedation and showed no potential for abuse.")] \
+    # known limit: a frame's words must be adjacent ("linked it to" finds only the listed pancreatitis)
+    assert [r[0] for r in _risks("Case reports have linked it to pancreatitis and liver inflammation.")] \
+        == ["pancreatitis"]
+    # the list ends at a verb in -ed, a cue or marker word, a preposition or a clause
+    assert [r[0] for r in _risks("Unlike lorazepam, it does not cause sedation and showed no potential for abuse.")] \
         == ["sedation", "abuse"]
-    # a condition as the frame's subject: the frame describes the condition, not a harm of the product
-    # and when the sentence opens with the condition, risk.txt's terms in the list are its symptoms too
-    assert risks("Irritable bowel syndrome (IBS) causes cramping, bloating and irregular bowel habits.") == []
-    assert [r[0] for r in risks("Raw ginkgo seeds are toxic and have caused seizures.")] == ["toxicity", "seizure"]
-    # a noun "cause" and a frame that opens on a benefit are no harm frames
-    assert risks("See a dermatologist to find the cause, such as thyroid disease.") == []
-    assert risks("Yoga led to small to moderate improvements in pain.") == []
-    assert risks("Chronic pain is a complex condition that affects millions worldwide, often leading to "
-                 "significant physical and emotional distress.") == []
-    assert risks("Kratom use is a habit that can lead to emotional distress.") == [
+    assert _risks("It may cause bloating, trigger flare-ups and worsen gasp reflexes.") == [
+        ["bloating", "bloating", "hedged"]]
+    assert _risks("It can cause some people to feel dizzy.") == []
+    # no item: a number, a lone -ly adverb, a function word
+    assert _risks("It can lead to 2 to 3 days of drowsiness.") == [["drowsiness", "drowsiness", "hedged"]]
+    assert _risks("Magnesium oil can cause tingling, particularly on freshly shaved skin.") == [
+        ["tingling", "tingling", "hedged"]]
+    assert _risks("The fact is God could cause you to believe anything.") == []
+    # no frame: a verb opening the sentence or after a determiner, or one a benefit follows
+    assert _risks("Cause and effect are hard to separate.") == []
+    assert _risks("The cause remains unknown.") == []
+    assert _risks("Yoga led to small to moderate improvements in pain.") == []
+    # a condition as the frame's subject: the frame describes the condition, not a harm of the product;
+    # when the sentence opens with the condition, risk.txt's terms in the list are its symptoms too
+    assert _risks("Irritable bowel syndrome (IBS) causes cramping, bloating and irregular bowel habits.") == []
+    assert _risks("Chronic pain is a complex condition that affects millions worldwide, often leading to "
+                  "significant physical and emotional distress.") == []
+    assert _risks("Kratom use is a habit that can lead to emotional distress.") == [
         ["emotional distress", "emotional distress", "hedged"]]
-    # "causes of" is a noun and "caused by" names the cause
-    assert risks("Smoking is one of the leading causes of lung damage.") == []
-    assert risks("Stroke caused by a tear in an artery wall is rare.") == [["stroke", "Stroke", "asserted"]]
+    assert [r[0] for r in _risks("Raw ginkgo seeds are toxic and have caused seizures.")] == ["toxicity", "seizure"]
+    # after a scope break the clause has its own subject, unless a pronoun carries the condition over
+    assert [r[0] for r in _risks("Migraine is common, but kava can cause liver damage and nausea.")] == [
+        "liver", "nausea"]
+    assert _risks("True biotin deficiency is rare, but it can cause thinning hair and fragile nails.") == [
+        ["deficiency", "deficiency", "hedged"]]
+    assert [r[0] for r in _risks("Many people take kava for insomnia, causing liver inflammation in rare cases.")] \
+        == ["insomnia", "hepatitis"]
 
 
 @pytest.mark.parametrize("text", [
@@ -447,18 +467,18 @@ def test_gold_set_covers_the_corpus_and_the_passages(seed_corpus, gold):
 
 
 def test_gold_scores_do_not_regress(gold_tagged, gold):
-    """Measured when written (3 December, with passages p31-p40 in the development split): micro-F1 0.903
-    (dev 0.910, test 0.886), polarity accuracy 0.950, end-to-end risk/benefit F1 0.828 (held out: 0.777).
+    """Measured when written (3 December, with passages p31-p40 in the development split): micro-F1 0.905
+    (dev 0.912, test 0.884), polarity accuracy 0.950, end-to-end risk/benefit F1 0.831 (held out: 0.780).
     A drop of more than 0.015 fails."""
     matches = claims_gold.match_gold(gold_tagged, gold)
     scores = claims_gold.gold_scores(matches).set_index(["split", "category"])
-    assert scores.loc[("all", "all"), "f1"] >= 0.888
-    assert scores.loc[("dev", "all"), "f1"] >= 0.895
-    assert scores.loc[("test", "all"), "f1"] >= 0.871
+    assert scores.loc[("all", "all"), "f1"] >= 0.890
+    assert scores.loc[("dev", "all"), "f1"] >= 0.897
+    assert scores.loc[("test", "all"), "f1"] >= 0.869
     polarity = claims_gold.polarity_scores(matches).set_index(["split", "polarity"])
     assert polarity.loc[("all", "all"), "f1"] >= 0.935
-    assert claims_gold.end_to_end(matches)[-1] >= 0.813
-    assert claims_gold.end_to_end(matches[matches["split"] == "test"])[-1] >= 0.762
+    assert claims_gold.end_to_end(matches)[-1] >= 0.816
+    assert claims_gold.end_to_end(matches[matches["split"] == "test"])[-1] >= 0.765
 
 
 def test_a_second_annotators_labels_score_as_tagged_rows(gold):
@@ -552,8 +572,8 @@ def test_cli_claims_writes_tables_and_figures(seed_corpus, tmp_path, capsys, wri
     capsys.readouterr()
     risks = pd.read_csv(out / "claims.csv").query("category == 'risk'")
     assert "nausea" in set(risks["term"]) and "addiction" not in set(risks["term"])
-    # harm frames still name risks; a frame list of stop phrases alone turns them off
-    write_file(lexicons / "harm_frames.txt", "# no harm frames\n!cause of\n")
+    # harm frames still name risks; a frame list of one stop phrase turns them off
+    write_file(lexicons / "harm_frames.txt", "# no harm frames\n!cause\n")
     assert main(["claims", "--corpus", str(seed_corpus), "--out", str(out), "--lexicons", str(lexicons)]) == 0
     capsys.readouterr()
     risks = pd.read_csv(out / "claims.csv").query("category == 'risk'")

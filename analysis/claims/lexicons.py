@@ -257,14 +257,15 @@ def shipped_lexicons() -> Lexicons:
 
 
 @functools.lru_cache(maxsize=65536)
-def _lemma(token: str) -> str:
+def lemma(token: str) -> str:
+    """simplemma's English lemma of ``token``, lowercased (cached)."""
     import simplemma
 
     return simplemma.lemmatize(token, lang="en").lower()
 
 
 def _lookup_key(word: str) -> str:
-    return word if "'" in word else _lemma(word)
+    return word if "'" in word else lemma(word)
 
 
 def word_matches(word: str, token: str) -> bool:
@@ -272,4 +273,4 @@ def word_matches(word: str, token: str) -> bool:
     as written, since their lemma is the bare verb ("be")."""
     if word.endswith("*"):
         return token.startswith(word[:-1])
-    return token == word or ("'" not in word and "'" not in token and _lemma(token) == _lemma(word))
+    return token == word or ("'" not in word and "'" not in token and lemma(token) == lemma(word))

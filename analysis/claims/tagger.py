@@ -5,8 +5,8 @@ is matched against editable lexicons (``analysis/data/lexicons/*.txt``, see
 :func:`load_lexicons`) on normalised tokens and simplemma lemmas, so case,
 curly quotes, a possessive ``'s`` and inflections do not matter ("alleviates"
 matches ``alleviate``). The outline bullets are left out by default: they
-repeat the headings. Every occurrence of a lexicon term is one row of
-:func:`tag_claims`:
+repeat the headings. Every occurrence of a lexicon term, and every risk a
+harm frame names (below), is one row of :func:`tag_claims`:
 
 - ``risk``, ``benefit``, ``advice``: claims, each with a polarity
   (``asserted``, ``hedged`` or ``negated``);
@@ -29,29 +29,37 @@ Clauses
     of the same category starts right after the comma (after an optional
     "and"/"or", a determiner or severity word, and one modifier: "can cause
     burping, a floral aftertaste and nausea"), and that item has at most three
-    words besides claim terms and "and"/"or" before a preposition or other
-    phrase end, or is the last one, introduced by "and"/"or" ("without
+    words besides claim terms and "and"/"or" before the next "and"/"or" that
+    precedes a claim term ("numbness, nerve damage or frostnip on the
+    fingers"), or is the last one, introduced by "and"/"or" ("without
     sedation, euphoria, or respiratory issues seen with opioids" negates all
     three; "may reduce pain, improve sleep, and ease anxiety" hedges all three).
 
 Harm frames
     A verb of harm_frames.txt (cause, lead to, linked to, trigger ...) names
     risks that risk.txt need not list: each item of the noun-phrase list right
-    after it (items cut at commas and "and"/"or"; the list ends at other clause
-    punctuation, a preposition, a conjunction or a verb in "-ed"; a leading
-    determiner or severity word is left out; at most four words for the first
-    item, three for the others; none with a function word or a lone "-ly"
-    adverb) is a risk, reported by its Human Phenotype Ontology name when
+    after it is a risk, reported by its Human Phenotype Ontology name when
     phenotypes.txt lists it ("has been linked to a permanent loss of smell"
-    gives ``anosmia``) and as written otherwise ("can cause a gasp reflex").
-    Not a frame: a verb after a determiner ("find the cause") or followed
-    within four words by a benefit term ("led to small to moderate
-    improvements"). When the frame's subject is a condition (a risk, benefit
-    or phenotype before the frame in its clause or among the sentence's first
-    four words) it names nothing; when the sentence or clause opens with a
-    phenotype, the risk.txt terms of the list are the condition's symptoms and
-    are dropped too ("Irritable bowel syndrome (IBS) causes cramping, bloating
-    and irregular bowel habits" gives no risk).
+    gives ``anosmia``) and otherwise as written, its last word lemmatised
+    ("can trigger gasp reflexes" gives ``gasp reflex``). Items are cut at
+    commas and "and"/"or"; the list ends at other punctuation, a preposition,
+    a conjunction, "be", a cue or marker word, or a verb in "-ed"; a leading
+    determiner or severity word is left out. An item that the ontology does not
+    name has at most three words, each with a letter, none a function word
+    (but an inner "of"), and is not a lone "-ly" adverb.
+
+    Not a frame: a verb that opens the sentence or follows a determiner
+    ("Cause and effect", "find the cause"), or that a benefit term follows
+    within four words ("led to small to moderate improvements"). When the
+    frame's subject is a condition (a risk, benefit or phenotype before the
+    frame in its clause, or among the first four words of its part of the
+    sentence: the sentence, or the part after a scope break unless a pronoun
+    opens it and so carries the subject over) it names nothing; when that
+    part or the clause opens with a phenotype, the risk.txt terms of the list
+    are the condition's symptoms and are dropped too ("Irritable bowel
+    syndrome (IBS) causes cramping, bloating and irregular bowel habits"
+    gives no risk; "Migraine is common, but kava can cause nausea" keeps
+    nausea).
 
 Polarity of a claim
     ``negated``: a negation cue (no, not, never, without, cannot, free from ...)
@@ -66,7 +74,10 @@ Polarity of a claim
     within two words ("safer than", "more effective than"), or the term sits in
     "as ... as" ("as effective as"), or "compared with/to" or "versus" follows
     it in its clause ("reduce symptoms compared with placebo"). "lower risk of addiction than opioids" is
-    a comparison, not a denial: it still says there is a risk.
+    a comparison, not a denial: it still says there is a risk. A risk term
+    that opens with a comparison cue and is followed by "than" compares the
+    benefit it names: "less effective than metformin" gives the benefit
+    ``effective``, compared ("may make warfarin less effective" stays a risk).
 
     ``hedged``: neither, and a hedge in the same clause comes before the term
     ("may lead to dependence"), or after it within two words, not counting
@@ -157,6 +168,7 @@ from analysis.claims.lexicons import (
     MARKER_CATEGORIES,
     PHENOTYPE_LISTS,
     Lexicons,
+    lemma,
     shipped_lexicons,
     word_matches,
 )
@@ -194,15 +206,15 @@ _MECHANISM_WORDS = ("receptor", "receptors", "system", "systems", "pathway", "pa
 _MECHANISM_REACH = 4
 _COMPARATOR_LEAD = 3  # a comparator within the first words of a clause is its subject
 _TITLE_WORDS = 15
-_SUBJECT_WORDS = 4  # a condition among a sentence's first words is its subject
-_FRAME_ITEM_WORDS = 4  # words of the first item after a harm frame; later items: _LIST_ITEM_WORDS
+_SUBJECT_WORDS = 4  # a condition among a clause's first words is its subject
+_PRONOUNS = ("it", "they", "this", "these", "that")
+_FRAME_BENEFIT_REACH = 4  # a benefit this close after a frame makes it no harm frame
 _PHRASE_ENDS = frozenset({  # words that end a noun phrase: prepositions, conjunctions, relatives, "be"
     "in", "on", "at", "after", "before", "during", "when", "if", "for", "from", "to", "that", "which", "who",
     "so", "because", "especially", "by", "with", "within", "than", "as", "over", "among", "into", "while",
     "until", "unless", "even", "but", "is", "are", "was", "were", "be"})
-_PHRASE_LEADS = frozenset({  # determiners and severity words before a listed item
-    "a", "an", "the", "some", "any", "its", "their", "his", "her", "this", "these", "those", "other",
-    "serious", "severe", "mild", "rare", "occasional", "permanent", "temporary", "dangerous"})
+_PHRASE_LEADS = frozenset(_DETERMINERS + (  # determiners and severity words before a listed item
+    "some", "other", "serious", "severe", "mild", "rare", "occasional", "permanent", "temporary", "dangerous"))
 
 @dataclass(frozen=True)
 class _Match:
@@ -304,10 +316,11 @@ def _clauses(text: str, spans: list[tuple[str, int, int]], claims: list[_Match],
         # the item's claim term may follow a determiner and one modifier: "can cause burping, a floral aftertaste"
         while first < n - 1 and spans[first][0] in _PHRASE_LEADS and first not in kind_starting:
             first += 1
-        if first not in kind_starting and first + 1 < n and spans[first][0] not in _PHRASE_ENDS:
+        if first not in kind_starting and first + 1 in kind_starting:
             first += 1
-        end = next((u for u in range(first + 1, n)
-                    if u in hard or u in break_starts or spans[u][0] in _PHRASE_ENDS), n)
+        # the item runs to the next "and"/"or" before a claim term ("nerve damage or frostnip on the fingers")
+        end = next((u for u in range(first + 1, n) if u in hard or u in break_starts
+                    or (spans[u][0] in ("and", "or") and u + 1 in kind_starting)), n)
         before = [m.kind for m in claims if clause_start <= m.start and m.end <= t]
         same_kind = bool(before) and before[-1] == kind_starting.get(first)
         other_words = [u for u in range(first, end) if u not in claimed and spans[u][0] not in ("and", "or")]
@@ -362,20 +375,33 @@ def _drop_non_claims(claims: list[_Match], cues: list[_Match], tokens: list[str]
     return kept
 
 
+def _compared_benefit(match: _Match, tokens: list[str], cues: list[_Match], lexicons: Lexicons) -> _Match:
+    """A risk term that opens with a comparison cue and is followed by "than" compares the benefit it
+    names: "it is less effective than metformin" gives the benefit ``effective``, compared (but "may make
+    warfarin less effective" is a risk)."""
+    if match.kind != "risk" or tokens[match.end:match.end + 1] != ["than"]:
+        return match
+    cue = next((c for c in cues if c.kind == "comparison" and c.start == match.start and c.end < match.end), None)
+    if cue is None:
+        return match
+    benefit = [m for m in _find(tokens[cue.end:match.end], ("benefit",), lexicons) if m.length == match.end - cue.end]
+    return _Match(cue.end, match.end, "benefit", benefit[0].term) if benefit else match
+
+
 def _function_word(token: str) -> bool:
     """A stopword (gensim's list) or a contraction: not part of a named harm."""
     return token in maintained_stopwords("gensim") or is_clitic(token)
 
 
-def _frame_items(text: str, spans: list[tuple[str, int, int]], start: int) -> list[list[int]]:
-    """The token indexes of each item of the list that opens at token ``start`` (after a harm frame):
-    items are cut at commas and "and"/"or", and the list ends at other clause punctuation or a
-    :data:`_PHRASE_ENDS` word; leading determiners and severity words are left out of an item."""
+def _frame_items(text: str, spans: list[tuple[str, int, int]], frame: _Match, stops: set[int]) -> list[list[int]]:
+    """The token indexes of each item of the list right after ``frame``: items are cut at commas and
+    "and"/"or", and the list ends at other punctuation, a :data:`_PHRASE_ENDS` word or a token in
+    ``stops`` (cues and markers); leading determiners and severity words are left out of an item."""
     items: list[list[int]] = [[]]
-    for t in range(start, len(spans)):
-        gap = text[spans[t - 1][2]:spans[t][1]].strip() if t > start else ""
+    for t in range(frame.end, len(spans)):
+        gap = text[spans[t - 1][2]:spans[t][1]].strip()
         word = spans[t][0]
-        if (gap and gap != ",") or word in _PHRASE_ENDS:
+        if (gap and (gap != "," or t == frame.end)) or word in _PHRASE_ENDS or t in stops:
             break
         if gap == "," or word in ("and", "or"):
             items.append([])
@@ -389,38 +415,53 @@ def _opens_with(tokens: list[str], start: int, match: _Match) -> bool:
     return match.start >= start and all(t in _DETERMINERS for t in tokens[start:match.start])
 
 
+def _named_harm(tokens: list[str], item: list[int]) -> bool:
+    """Whether a listed item can name a harm: words with a letter, no function word (but an inner "of")
+    and not a lone "-ly" adverb ("cause you to believe", "cause tingling, particularly on ...")."""
+    words = [tokens[t] for t in item]
+    return all(any(c.isalpha() for c in w) for w in words) and not (len(words) == 1 and words[0].endswith("ly")) \
+        and not any(_function_word(w) and not (w == "of" and 0 < i < len(words) - 1) for i, w in enumerate(words))
+
+
 def _framed_risks(text: str, spans: list[tuple[str, int, int]], frames: list[_Match], claims: list[_Match],
-                  phenotypes: list[_Match], breaks: list[_Match]) -> tuple[list[_Match], list[_Match]]:
+                  phenotypes: list[_Match], cues: list[_Match], markers: list[_Match]
+                  ) -> tuple[list[_Match], list[_Match]]:
     """``(risks, symptoms)``: the risks that harm frames name and risk.txt does not list, and the listed
     risks that describe a condition, not the subject's harm (see the module docstring)."""
     tokens = [t for t, _, _ in spans]
     claimed = {i for m in claims for i in range(m.start, m.end)}
-    conditions = [m for m in claims if m.kind in ("risk", "benefit")] + phenotypes
+    stops = {i for m in cues + markers for i in range(m.start, m.end)}
+    condition_terms = [m for m in claims if m.kind in ("risk", "benefit")] + phenotypes
+    # a clause after "but", "although" ... has a subject of its own, unless a pronoun carries the last one over
+    # ("Migraine is common, but kava can cause ...", but "Deficiency is rare, but it can cause ...")
+    breaks = [c.start for c in cues
+              if c.kind == "scope_break" and c.end < len(tokens) and tokens[c.end] not in _PRONOUNS]
     found: dict[tuple[int, int], _Match] = {}
     symptoms: list[_Match] = []
     for frame in frames:
-        if frame.start and tokens[frame.start - 1] in _DETERMINERS:
-            continue  # a noun: "find the cause"
-        if any(m.kind == "benefit" and frame.end <= m.start <= frame.end + _FRAME_ITEM_WORDS for m in claims):
+        if frame.start == 0 or tokens[frame.start - 1] in _DETERMINERS:
+            continue  # a noun: "Cause and effect", "find the cause"
+        if any(m.kind == "benefit" and frame.end <= m.start <= frame.end + _FRAME_BENEFIT_REACH for m in claims):
             continue  # "led to small to moderate improvements"
-        items = _frame_items(text, spans, frame.end)
-        opens = max([0] + [b.start for b in breaks if b.start <= frame.start]
-                    + [t for t in range(1, frame.start) if _CLAUSE_PUNCT.search(text[spans[t - 1][2]:spans[t][1]])])
-        if any(m.end <= frame.start and (m.start >= opens or m.start < _SUBJECT_WORDS) for m in conditions):
-            if any(_opens_with(tokens, start, m) for m in phenotypes for start in {0, opens}):
+        items = _frame_items(text, spans, frame, stops)
+        sentence_part = max([0] + [b for b in breaks if b <= frame.start])  # the clause, across commas
+        clause = max([sentence_part] + [t for t in range(1, frame.start + 1)
+                                        if _CLAUSE_PUNCT.search(text[spans[t - 1][2]:spans[t][1]])])
+        if any(m.end <= frame.start and (m.start >= clause or sentence_part <= m.start < sentence_part + _SUBJECT_WORDS)
+               for m in condition_terms):
+            if any(_opens_with(tokens, start, m) for m in phenotypes for start in {sentence_part, clause}):
                 listed = {t for item in items for t in item}
                 symptoms += [m for m in claims if m.kind == "risk" and m.start in listed]
             continue
-        for n, item in enumerate(items):
+        for position, item in enumerate(items):
             phenotype = next((m for m in phenotypes if (m.start, m.end) == (item[0], item[-1] + 1)), None)
-            if n and phenotype is None and tokens[item[0]].endswith("ed"):
+            if phenotype is None and position and tokens[item[0]].endswith("ed"):
                 break  # a verb: the list has ended ("does not cause sedation and showed no potential")
-            if len(item) > (_FRAME_ITEM_WORDS if n == 0 else _LIST_ITEM_WORDS) or any(t in claimed for t in item):
+            if any(t in claimed for t in item) or (phenotype is None and (
+                    len(item) > _LIST_ITEM_WORDS or not _named_harm(tokens, item))):
                 continue
-            if any(_function_word(tokens[t]) and not (tokens[t] == "of" and item[0] < t < item[-1]) for t in item) \
-                    or (len(item) == 1 and tokens[item[0]].endswith("ly")):
-                continue  # no noun phrase: "cause you to believe", "cause tingling, particularly on ..."
-            term = phenotype.term if phenotype is not None else " ".join(tokens[t] for t in item)
+            term = phenotype.term if phenotype is not None else " ".join(
+                [tokens[t] for t in item[:-1]] + [lemma(tokens[item[-1]])])
             found.setdefault((item[0], item[-1] + 1), _Match(item[0], item[-1] + 1, "risk", term))
     return list(found.values()), symptoms
 
@@ -469,16 +510,16 @@ def _analyse(text: str, lexicons: Lexicons) -> _Sentence:
     claims = [m for m in claims if not any(_within(m, c) for c in cues)]
     cues = [c for c in cues
             if not (c.kind == "negation" and any(_within(c, m) and m.length > c.length for m in claims))]
+    claims = [_compared_benefit(m, tokens, cues, lexicons) for m in claims]
     markers = _longest_first(_find(tokens, MARKER_CATEGORIES, lexicons), MARKER_CATEGORIES)
-    breaks = [c for c in cues if c.kind == "scope_break"]
     frames = [c for c in cues if c.kind == "harm_frame"]
     if frames:
         phenotypes = [m for m in _longest_first(_find(tokens, PHENOTYPE_LISTS, lexicons), PHENOTYPE_LISTS)
                       if not any(m.start < o.end and o.start < m.end for o in claims + cues)]
-        risks, symptoms = _framed_risks(text, spans, frames, claims, phenotypes, breaks)
+        risks, symptoms = _framed_risks(text, spans, frames, claims, phenotypes, cues, markers)
         claims = [m for m in claims if m not in symptoms] + risks
     claims = sorted(claims + _directives(text, spans, tokens, claims, lexicons), key=lambda m: m.start)
-    clause = _clauses(text, spans, claims, breaks)
+    clause = _clauses(text, spans, claims, [c for c in cues if c.kind == "scope_break"])
     claims = _drop_non_claims(claims, cues, tokens, clause)
     markers = [m for m in markers if not (m.kind == "hedge" and _ability(m, claims, clause))]
     return _Sentence(text, spans, cues, claims, markers, clause)
@@ -676,13 +717,14 @@ def tag_claims(
     Returns
     -------
     DataFrame
-        One row per term occurrence, in reading order:
+        One row per term occurrence (and per risk a harm frame names), in reading order:
 
         - ``doc_id``, ``block`` (index in the document), ``block_role``,
           ``section``, ``sentence_index`` (in the block), ``sentence``;
         - ``category``: risk, benefit, advice, hedge or booster;
         - ``term``: the lexicon term (variants grouped, e.g. ``addictive`` ->
-          ``addiction``); ``matched``: the text as written; ``char_start``: its
+          ``addiction``; a framed risk's HPO name or its words, the last one
+          lemmatised); ``matched``: the text as written; ``char_start``: its
           offset in ``sentence``;
         - ``polarity``: asserted, hedged, compared or negated (always
           asserted for hedges and boosters);
