@@ -144,10 +144,10 @@ def _fit_and_score(config: str, seed: int, corpus: str, k: int, cache: str, chan
         model = topics.fit_topics(prepared, project, seed=seed)
         topic_term, theta = model.topic_term, model.unit_topic
         if model.trace:
-            trace = pd.DataFrame(model.trace, columns=["sweep", "log_likelihood"]).assign(reported=True)
-            drift = topics.late_change(trace)[1]
+            readings = pd.DataFrame(model.trace, columns=["sweep", "log_likelihood"]).assign(reported=True)
+            drift = topics.late_change(readings)[1]
             final_ll = model.trace[-1][1]
-            trace = [ll for _, ll in model.trace]
+            trace = readings["log_likelihood"].tolist()
     elif config == "gensim-default":
         from gensim.models import LdaModel
 

@@ -301,11 +301,20 @@ class _Sentence:
         return self.text[self.spans[start][1]:self.spans[end - 1][2]]
 
 
+def _gap(text: str, spans: list[tuple[str, int, int]], t: int) -> str:
+    """The text between token ``t - 1`` and token ``t`` (``""`` before the first)."""
+    return text[spans[t - 1][2]:spans[t][1]] if t else ""
+
+
+def _punctuated(text: str, spans: list[tuple[str, int, int]]) -> set[int]:
+    """The tokens that clause punctuation (``, ; : ( ) [ ]``, dashes) precedes."""
+    return {t for t in range(1, len(spans)) if _CLAUSE_PUNCT.search(_gap(text, spans, t))}
+
+
 def _clauses(text: str, spans: list[tuple[str, int, int]], claims: list[_Match], breaks: list[_Match]) -> list[int]:
     """The clause number of every token (see the module docstring)."""
     n = len(spans)
-    gaps = [text[spans[t - 1][2]:spans[t][1]] for t in range(1, n)]  # gaps[t - 1] is before token t
-    hard = {t for t in range(1, n) if _CLAUSE_PUNCT.search(gaps[t - 1])}
+    hard = _punctuated(text, spans)
     break_starts = {m.start for m in breaks}
     kind_starting = {m.start: m.kind for m in claims}
     claimed = {u for m in claims for u in range(m.start, m.end)}
@@ -328,7 +337,7 @@ def _clauses(text: str, spans: list[tuple[str, int, int]], claims: list[_Match],
 
     clause, current, clause_start = [0] * n, 0, 0
     for t in range(1, n):
-        comma_only = gaps[t - 1].strip() == ","
+        comma_only = _gap(text, spans, t).strip() == ","
         if t in break_starts or (t in hard and not (comma_only and continues_list(t, clause_start))):
             current += 1
             clause_start = t
@@ -399,7 +408,7 @@ def _frame_items(text: str, spans: list[tuple[str, int, int]], frame: _Match, st
     ``stops`` (cues and markers); leading determiners and severity words are left out of an item."""
     items: list[list[int]] = [[]]
     for t in range(frame.end, len(spans)):
-        gap = text[spans[t - 1][2]:spans[t][1]].strip()
+        gap = _gap(text, spans, t).strip()
         word = spans[t][0]
         if (gap and (gap != "," or t == frame.end)) or word in _PHRASE_ENDS or t in stops:
             break
@@ -436,6 +445,7 @@ def _framed_risks(text: str, spans: list[tuple[str, int, int]], frames: list[_Ma
     # ("Migraine is common, but kava can cause ...", but "Deficiency is rare, but it can cause ...")
     breaks = [c.start for c in cues
               if c.kind == "scope_break" and c.end < len(tokens) and tokens[c.end] not in _PRONOUNS]
+    punctuated = _punctuated(text, spans)
     found: dict[tuple[int, int], _Match] = {}
     symptoms: list[_Match] = []
     for frame in frames:
@@ -445,8 +455,7 @@ def _framed_risks(text: str, spans: list[tuple[str, int, int]], frames: list[_Ma
             continue  # "led to small to moderate improvements"
         items = _frame_items(text, spans, frame, stops)
         sentence_part = max([0] + [b for b in breaks if b <= frame.start])  # the clause, across commas
-        clause = max([sentence_part] + [t for t in range(1, frame.start + 1)
-                                        if _CLAUSE_PUNCT.search(text[spans[t - 1][2]:spans[t][1]])])
+        clause = max([sentence_part] + [t for t in punctuated if t <= frame.start])
         if any(m.end <= frame.start and (m.start >= clause or sentence_part <= m.start < sentence_part + _SUBJECT_WORDS)
                for m in condition_terms):
             if any(_opens_with(tokens, start, m) for m in phenotypes for start in {sentence_part, clause}):
@@ -483,8 +492,7 @@ def _directives(text: str, spans: list[tuple[str, int, int]], tokens: list[str],
     claimed = {i for m in claims for i in range(m.start, m.end)}
     found = []
     for t in range(len(tokens)):
-        gap = text[spans[t - 1][2]:spans[t][1]].strip() if t else ""
-        before = text[spans[t - 2][2]:spans[t - 1][1]].strip() if t > 1 else ""
+        gap, before = _gap(text, spans, t).strip(), _gap(text, spans, t - 1).strip() if t else ""
         opens = t == 0 or gap in (",", ";") or (tokens[t - 1] in ("and", "so") and not gap and before in (",", ";"))
         if not opens or t in claimed:
             continue
